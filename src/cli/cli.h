@@ -1,0 +1,10 @@
+/* Subcommands of build/opsub; each returns the process exit status. */
+#ifndef OPSUB_CLI_CLI_H
+#define OPSUB_CLI_CLI_H
+
+int cmd_run(int argc, char **argv);
+
+/* Prints "opsub CMD: MESSAGE" and returns 2 (bad usage). */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

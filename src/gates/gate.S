@@ -1,0 +1,120 @@
+/*
+ * Gates: the only passages between translated guest code and trusted code.
+ *
+ * Translated code enters a gate by jumping to gate_exit (after storing an
+ * exit id in the context) or to gate_ibl_miss (with the guest target in
+ * r11).  The gate saves every guest register, the flags and the FPU/vector
+ * state into the runtime context (addressed through GS, see ctx.h), switches
+ * to the monitor stack, clears DF, gives the C code its own MXCSR and calls
+ * gate_dispatch(ctx).  That returns the host address to resume at, or 0 to
+ * leave the guest for good; the gate restores the guest state and jumps.
+ *
+ * The guest stack is never touched here: the guest may keep data below its
+ * rsp (the red zone), and rsp is a guest address anyway.
+ */
+#include "gates/ctx.h"
+
+	.intel_syntax noprefix
+	.text
+
+/* uint64_t gate_enter_guest(uint64_t host_pc): run the guest from host_pc
+ * with the registers in the context; returns when gate_dispatch returns 0. */
+	.globl gate_enter_guest
+	.type gate_enter_guest, @function
+gate_enter_guest:
+	push rbp
+	push rbx
+	push r12
+	push r13
+	push r14
+	push r15
+	sub rsp, 8                       /* keep the C stack 16-byte aligned */
+	mov gs:[CTX_HOST_RSP], rsp
+	mov gs:[CTX_RESUME], rdi
+	jmp gate_resume
+	.size gate_enter_guest, .-gate_enter_guest
+
+/* Target of every exit stub: the exit id is in gs:[CTX_EXIT_ID]. */
+	.globl gate_exit
+	.type gate_exit, @function
+gate_exit:
+	mov gs:[CTX_GPR(0)], rax
+	mov gs:[CTX_GPR(1)], rcx
+	mov gs:[CTX_GPR(2)], rdx
+	mov gs:[CTX_GPR(3)], rbx
+	mov gs:[CTX_GPR(4)], rsp
+	mov gs:[CTX_GPR(5)], rbp
+	mov gs:[CTX_GPR(6)], rsi
+	mov gs:[CTX_GPR(7)], rdi
+	mov gs:[CTX_GPR(8)], r8
+	mov gs:[CTX_GPR(9)], r9
+	mov gs:[CTX_GPR(10)], r10
+	mov gs:[CTX_GPR(11)], r11
+	mov gs:[CTX_GPR(12)], r12
+	mov gs:[CTX_GPR(13)], r13
+	mov gs:[CTX_GPR(14)], r14
+	mov gs:[CTX_GPR(15)], r15
+	mov rsp, gs:[CTX_HOST_RSP]
+	pushfq
+	pop qword ptr gs:[CTX_RFLAGS]
+	cld
+	mov eax, -1
+	mov edx, -1
+	xsaveopt64 gs:[CTX_XSAVE]
+	ldmxcsr gs:[CTX_MXCSR_HOST]
+	mov rdi, gs:[CTX_SELF]
+	call gate_dispatch
+	test rax, rax
+	jz gate_leave
+	mov gs:[CTX_RESUME], rax
+gate_resume:
+	mov eax, -1
+	mov edx, -1
+	xrstor64 gs:[CTX_XSAVE]
+	push qword ptr gs:[CTX_RFLAGS]
+	popfq
+	mov rax, gs:[CTX_GPR(0)]
+	mov rcx, gs:[CTX_GPR(1)]
+	mov rdx, gs:[CTX_GPR(2)]
+	mov rbx, gs:[CTX_GPR(3)]
+	mov rsp, gs:[CTX_GPR(4)]
+	mov esp, esp                     /* a guest rsp is always below 4 GiB */
+	mov rbp, gs:[CTX_GPR(5)]
+	mov rsi, gs:[CTX_GPR(6)]
+	mov rdi, gs:[CTX_GPR(7)]
+	mov r8, gs:[CTX_GPR(8)]
+	mov r9, gs:[CTX_GPR(9)]
+	mov r10, gs:[CTX_GPR(10)]
+	mov r11, gs:[CTX_GPR(11)]
+	mov r12, gs:[CTX_GPR(12)]
+	mov r13, gs:[CTX_GPR(13)]
+	mov r14, gs:[CTX_GPR(14)]
+	mov r15, gs:[CTX_GPR(15)]
+	jmp qword ptr gs:[CTX_RESUME]
+
+gate_leave:
+	mov rsp, gs:[CTX_HOST_RSP]
+	add rsp, 8
+	pop r15
+	pop r14
+	pop r13
+	pop r12
+	pop rbx
+	pop rbp
+	ret
+	.size gate_exit, .-gate_exit
+
+/* An indirect branch whose target is not in the IBL table: r11 holds the
+ * guest target, the guest's rcx, rdx and r11 are in the IBL slots. */
+	.globl gate_ibl_miss
+	.type gate_ibl_miss, @function
+gate_ibl_miss:
+	mov gs:[CTX_IBL_TARGET], r11
+	mov rcx, gs:[CTX_IBL_RCX]
+	mov rdx, gs:[CTX_IBL_RDX]
+	mov r11, gs:[CTX_IBL_R11]
+	mov qword ptr gs:[CTX_EXIT_ID], EXIT_IBL_MISS
+	jmp gate_exit
+	.size gate_ibl_miss, .-gate_ibl_miss
+
+	.section .note.GNU-stack,"",@progbits

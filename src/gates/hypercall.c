@@ -1,0 +1,49 @@
+/*
+ * opsub's own calls (guest/sdk/opsub_abi.h).  Guest pointers are checked
+ * here, like in the Linux personality; calls this file does not know go to
+ * the monitor's extension (the network driver) when there is one.
+ */
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gates/personality.h"
+#include "opsub_abi.h"
+#include "sandbox/monitor.h"
+
+static int64_t console(struct monitor *m, uint64_t buf, uint64_t len)
+{
+	if (!gm_access_ok(&m->gm, buf, len, GP_R))
+		return -EFAULT;
+	ssize_t r = write(STDOUT_FILENO, guest_ptr(buf), len);
+	return r < 0 ? -errno : r;
+}
+
+static int64_t wait_until(uint64_t deadline)
+{
+	struct timespec ts = {(time_t)(deadline / 1000000000u), (long)(deadline % 1000000000u)};
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+	return 0;
+}
+
+bool personality_hypercall(struct monitor *m, struct rt_ctx *c)
+{
+	const uint64_t a[6] = {c->gpr[GPR_RDI], c->gpr[GPR_RSI], c->gpr[GPR_RDX],
+	                       c->gpr[GPR_R10], c->gpr[GPR_R8], c->gpr[GPR_R9]};
+	uint64_t nr = c->gpr[GPR_RAX];
+	int64_t r;
+	m->hypercalls++;
+	switch (nr) {
+	case OPSUB_HC_CONSOLE: r = console(m, a[0], a[1]); break;
+	case OPSUB_HC_CLOCK: r = (int64_t)monitor_now_ns(); break;
+	case OPSUB_HC_WAIT:
+		r = m->hypercall_ext ? m->hypercall_ext(m, nr, a) : wait_until(a[0]);
+		break;
+	default:
+		r = m->hypercall_ext ? m->hypercall_ext(m, nr, a) : -ENOSYS;
+		break;
+	}
+	c->gpr[GPR_RAX] = (uint64_t)r;
+	return false;
+}

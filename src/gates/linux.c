@@ -1,0 +1,614 @@
+/*
+ * The Linux personality: the system calls a musl-static program needs, on
+ * the guest's own memory and the inherited descriptors 0-2.  There is no
+ * host file system, no process creation, no sockets and no signal to
+ * anyone else: those calls return an error code, as the table says.
+ *
+ * Every guest pointer is checked here, in the handler that takes it, with
+ * gm_access_ok / gm_read / gm_write: a range outside the sandbox, running
+ * off its end or over a page the guest may not access gives -EFAULT.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <linux/mman.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gates/personality.h"
+#include "sandbox/monitor.h"
+
+#define ARGS const uint64_t a[6]
+typedef int64_t (*sys_fn)(struct monitor *m, ARGS);
+
+#define MAX_IOV 1024
+
+static bool stopping;   /* set by exit and fatal self-signals */
+
+static int64_t stop(struct monitor *m, int status)
+{
+	m->exit_status = status;
+	stopping = true;
+	return 0;
+}
+
+static bool std_fd(const struct monitor *m, uint64_t fd)
+{
+	return fd <= 2 && !(m->closed_fds & (1u << fd));
+}
+
+/* ---- I/O on descriptors 0-2 ---------------------------------------------- */
+
+static int64_t host_result(ssize_t r) { return r < 0 ? -errno : r; }
+
+static int64_t sys_read(struct monitor *m, ARGS)
+{
+	if (!std_fd(m, a[0]))
+		return -EBADF;
+	if (!gm_access_ok(&m->gm, a[1], a[2], GP_W))
+		return -EFAULT;
+	gm_prepare_write(&m->gm, a[1], a[2]);
+	return host_result(read((int)a[0], guest_ptr(a[1]), a[2]));
+}
+
+static int64_t sys_write(struct monitor *m, ARGS)
+{
+	if (!std_fd(m, a[0]))
+		return -EBADF;
+	if (!gm_access_ok(&m->gm, a[1], a[2], GP_R))
+		return -EFAULT;
+	return host_result(write((int)a[0], guest_ptr(a[1]), a[2]));
+}
+
+/* Copies and checks a guest iovec array; returns the count or -errno. */
+static int64_t take_iov(struct monitor *m, uint64_t addr, uint64_t cnt, unsigned need, struct iovec *iov)
+{
+	if (cnt > MAX_IOV)
+		return -EINVAL;
+	uint64_t raw[2 * MAX_IOV];
+	if (gm_read(&m->gm, raw, addr, cnt * 16))
+		return -EFAULT;
+	for (uint64_t i = 0; i < cnt; i++) {
+		if (!gm_access_ok(&m->gm, raw[2 * i], raw[2 * i + 1], need))
+			return -EFAULT;
+		if (need & GP_W)
+			gm_prepare_write(&m->gm, raw[2 * i], raw[2 * i + 1]);
+		iov[i] = (struct iovec){guest_ptr(raw[2 * i]), raw[2 * i + 1]};
+	}
+	return (int64_t)cnt;
+}
+
+static int64_t sys_readv(struct monitor *m, ARGS)
+{
+	struct iovec iov[MAX_IOV];
+	if (!std_fd(m, a[0]))
+		return -EBADF;
+	int64_t n = take_iov(m, a[1], a[2], GP_W, iov);
+	return n < 0 ? n : host_result(readv((int)a[0], iov, (int)n));
+}
+
+static int64_t sys_writev(struct monitor *m, ARGS)
+{
+	struct iovec iov[MAX_IOV];
+	if (!std_fd(m, a[0]))
+		return -EBADF;
+	int64_t n = take_iov(m, a[1], a[2], GP_R, iov);
+	return n < 0 ? n : host_result(writev((int)a[0], iov, (int)n));
+}
+
+static int64_t sys_close(struct monitor *m, ARGS)
+{
+	if (!std_fd(m, a[0]))
+		return -EBADF;
+	m->closed_fds |= (uint8_t)(1u << a[0]);   /* opsub keeps the host descriptor */
+	return 0;
+}
+
+static int64_t sys_lseek(struct monitor *m, ARGS)
+{
+	return std_fd(m, a[0]) ? host_result(lseek((int)a[0], (off_t)a[1], (int)a[2])) : -EBADF;
+}
+
+static int64_t sys_ioctl(struct monitor *m, ARGS)
+{
+	if (!std_fd(m, a[0]))
+		return -EBADF;
+	uint8_t buf[64];
+	size_t size;
+	switch (a[1]) {
+	case TIOCGWINSZ: size = sizeof(struct winsize); break;
+	case TCGETS: size = 36; break;              /* the kernel's struct termios */
+	default: return -ENOTTY;
+	}
+	if (!gm_access_ok(&m->gm, a[2], size, GP_W))
+		return -EFAULT;
+	if (ioctl((int)a[0], a[1], buf) != 0)
+		return -errno;
+	return gm_write(&m->gm, a[2], buf, size);
+}
+
+static int64_t sys_fstat(struct monitor *m, ARGS)
+{
+	struct stat host, st;
+	if (!std_fd(m, a[0]))
+		return -EBADF;
+	if (fstat((int)a[0], &host) != 0)
+		return -errno;
+	memset(&st, 0, sizeof(st));              /* only the kind of file, nothing of the host */
+	st.st_mode = host.st_mode & S_IFMT;
+	st.st_blksize = 4096;
+	return gm_write(&m->gm, a[1], &st, sizeof(st));
+}
+
+static int64_t sys_fcntl(struct monitor *m, ARGS)
+{
+	if (!std_fd(m, a[0]))
+		return -EBADF;
+	switch (a[1]) {
+	case F_GETFD: return 0;
+	case F_GETFL: return host_result(fcntl((int)a[0], F_GETFL));
+	case F_SETFD: case F_SETFL: return 0;
+	default: return -EINVAL;
+	}
+}
+
+/* ---- memory --------------------------------------------------------------- */
+
+static unsigned guest_prot(uint64_t prot)
+{
+	return (prot & PROT_READ ? GP_R : 0) | (prot & PROT_WRITE ? GP_W : 0) | (prot & PROT_EXEC ? GP_X : 0);
+}
+
+/* A page-aligned [addr, addr+len) inside guest memory: 0, or -errno. */
+static int64_t check_range(const struct monitor *m, uint64_t addr, uint64_t len, int64_t err)
+{
+	if (addr % GUEST_PAGE || len == 0 || len > m->gm.size || addr < GUEST_LOWEST || addr > m->gm.size - len)
+		return err;
+	return 0;
+}
+
+static int64_t sys_brk(struct monitor *m, ARGS)
+{
+	struct guest_mem *gm = &m->gm;
+	uint64_t want = a[0];
+	if (want < gm->brk_start || want > gm->mmap_low)
+		return (int64_t)gm->brk;
+	uint64_t old_end = page_up(gm->brk), new_end = page_up(want);
+	if (new_end > old_end) {
+		if (!gm_range_free(gm, old_end, new_end - old_end))
+			return (int64_t)gm->brk;
+		gm_map(gm, old_end, new_end - old_end, GP_R | GP_W);
+	} else if (new_end < old_end) {
+		gm_unmap(gm, new_end, old_end - new_end);
+	}
+	gm->brk = want;
+	return (int64_t)want;
+}
+
+static int64_t sys_mmap(struct monitor *m, ARGS)
+{
+	uint64_t addr = a[0], len = page_up(a[1]), flags = a[3];
+	if (a[1] == 0 || len < a[1] || a[5] % GUEST_PAGE)
+		return -EINVAL;
+	if (!(flags & MAP_ANONYMOUS))
+		return a[4] <= 2 ? -ENODEV : -EBADF;   /* no files to map */
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+		if (check_range(m, addr, len, -ENOMEM))
+			return addr % GUEST_PAGE ? -EINVAL : -ENOMEM;
+		if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && !gm_range_free(&m->gm, addr, len))
+			return -EEXIST;
+	} else if (addr == 0 || addr % GUEST_PAGE || check_range(m, addr, len, -1) ||
+	           !gm_range_free(&m->gm, addr, len)) {
+		addr = gm_find_free(&m->gm, len);
+		if (!addr)
+			return -ENOMEM;
+	}
+	gm_map(&m->gm, addr, len, guest_prot(a[2]));
+	return (int64_t)addr;
+}
+
+static int64_t sys_munmap(struct monitor *m, ARGS)
+{
+	uint64_t len = page_up(a[1]);
+	if (check_range(m, a[0], len, -EINVAL))
+		return -EINVAL;
+	return gm_unmap(&m->gm, a[0], len);
+}
+
+static int64_t sys_mprotect(struct monitor *m, ARGS)
+{
+	uint64_t len = page_up(a[1]);
+	if (a[1] == 0)
+		return a[0] % GUEST_PAGE ? -EINVAL : 0;
+	if (check_range(m, a[0], len, -ENOMEM))
+		return a[0] % GUEST_PAGE ? -EINVAL : -ENOMEM;
+	return gm_protect(&m->gm, a[0], len, guest_prot(a[2]));
+}
+
+static int64_t sys_mremap(struct monitor *m, ARGS)
+{
+	struct guest_mem *gm = &m->gm;
+	uint64_t old = a[0], olen = page_up(a[1]), nlen = page_up(a[2]), flags = a[3];
+	if (flags & ~(uint64_t)(MREMAP_MAYMOVE | MREMAP_FIXED) || a[2] == 0 ||
+	    ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)))
+		return -EINVAL;
+	if (check_range(m, old, olen, -EFAULT) || !gm_access_ok(gm, old, olen, 0))
+		return -EFAULT;
+	unsigned prot = gm->page[old / GUEST_PAGE] & (GP_R | GP_W | GP_X);
+	if (!(flags & MREMAP_FIXED)) {
+		if (nlen <= olen) {
+			if (nlen < olen)
+				gm_unmap(gm, old + nlen, olen - nlen);
+			return (int64_t)old;
+		}
+		if (old + nlen <= gm->size && gm_range_free(gm, old + olen, nlen - olen)) {
+			gm_map(gm, old + olen, nlen - olen, prot);
+			return (int64_t)old;
+		}
+		if (!(flags & MREMAP_MAYMOVE))
+			return -ENOMEM;
+	}
+	uint64_t dst = flags & MREMAP_FIXED ? a[4] : gm_find_free(gm, nlen);
+	if (!dst || check_range(m, dst, nlen, -1) || (dst < old + olen && old < dst + nlen))
+		return flags & MREMAP_FIXED ? -EINVAL : -ENOMEM;
+	gm_map(gm, dst, nlen, GP_R | GP_W);
+	/* The memory file holds the bytes at their guest addresses, whatever
+	 * the protections of the old range. */
+	uint64_t copy = olen < nlen ? olen : nlen;
+	if (pread(gm->fd, guest_ptr(dst), copy, (off_t)old) != (ssize_t)copy)
+		return -ENOMEM;
+	gm_protect(gm, dst, nlen, prot);
+	gm_unmap(gm, old, olen);
+	return (int64_t)dst;
+}
+
+static int64_t sys_madvise(struct monitor *m, ARGS)
+{
+	uint64_t len = page_up(a[1]);
+	if (a[0] % GUEST_PAGE)
+		return -EINVAL;
+	if (a[1] == 0)
+		return 0;
+	if (check_range(m, a[0], len, -ENOMEM) || !gm_access_ok(&m->gm, a[0], len, 0))
+		return -ENOMEM;
+	if (a[2] == MADV_DONTNEED) {
+		/* private anonymous memory reads back as zeros afterwards */
+		unsigned prot = m->gm.page[a[0] / GUEST_PAGE] & (GP_R | GP_W | GP_X);
+		for (uint64_t p = a[0]; p < a[0] + len; p += GUEST_PAGE)
+			if ((m->gm.page[p / GUEST_PAGE] & (GP_R | GP_W | GP_X)) != prot)
+				return -EINVAL;   /* mixed protections: not emulated */
+		gm_map(&m->gm, a[0], len, prot);
+	}
+	return 0;
+}
+
+/* ---- process and thread state --------------------------------------------- */
+
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define ARCH_GET_GS 0x1004
+
+static int64_t sys_arch_prctl(struct monitor *m, ARGS)
+{
+	switch (a[0]) {
+	case ARCH_SET_FS:
+	case ARCH_SET_GS:
+		if (a[1] >= GUEST_SPACE)
+			return -EPERM;   /* segment bases are guest addresses */
+		*(a[0] == ARCH_SET_FS ? &m->ctx->fs_base : &m->ctx->gs_base) = a[1];
+		return 0;
+	case ARCH_GET_FS:
+		return gm_write(&m->gm, a[1], &m->ctx->fs_base, 8);
+	case ARCH_GET_GS:
+		return gm_write(&m->gm, a[1], &m->ctx->gs_base, 8);
+	default:
+		return -EINVAL;
+	}
+}
+
+static int64_t sys_set_tid_address(struct monitor *m, ARGS)
+{
+	m->tid_address = a[0];
+	return getpid();
+}
+
+static int64_t sys_getpid(struct monitor *m, ARGS) { (void)m; (void)a; return getpid(); }
+static int64_t sys_getppid(struct monitor *m, ARGS) { (void)m; (void)a; return getppid(); }
+static int64_t sys_getuid(struct monitor *m, ARGS) { (void)m; (void)a; return getuid(); }
+static int64_t sys_getgid(struct monitor *m, ARGS) { (void)m; (void)a; return getgid(); }
+static int64_t sys_zero(struct monitor *m, ARGS) { (void)m; (void)a; return 0; }
+static int64_t sys_sched_yield(struct monitor *m, ARGS) { (void)m; (void)a; return sched_yield(); }
+
+static int64_t sys_exit(struct monitor *m, ARGS) { return stop(m, (int)(a[0] & 0xff)); }
+
+static int64_t sys_uname(struct monitor *m, ARGS)
+{
+	struct utsname u;
+	memset(&u, 0, sizeof(u));
+	strcpy(u.sysname, "Linux");
+	strcpy(u.nodename, "opsub");
+	strcpy(u.release, "6.1.0-opsub");
+	strcpy(u.version, "#1 opsub guest");
+	strcpy(u.machine, "x86_64");
+	return gm_write(&m->gm, a[0], &u, sizeof(u));
+}
+
+static int64_t sys_getrandom(struct monitor *m, ARGS)
+{
+	if (!gm_access_ok(&m->gm, a[0], a[1], GP_W))
+		return -EFAULT;
+	gm_prepare_write(&m->gm, a[0], a[1]);
+	return host_result(getrandom(guest_ptr(a[0]), a[1], (unsigned)(a[2] & (GRND_NONBLOCK | GRND_RANDOM))));
+}
+
+static int64_t sys_getcwd(struct monitor *m, ARGS)
+{
+	if (a[1] < 2)
+		return -ERANGE;
+	return gm_write(&m->gm, a[0], "/", 2) ? -EFAULT : 2;
+}
+
+static int64_t limits(struct monitor *m, uint64_t res, uint64_t old)
+{
+	uint64_t lim[2] = {RLIM_INFINITY, RLIM_INFINITY};
+	switch (res) {
+	case RLIMIT_STACK: lim[0] = lim[1] = GUEST_STACK_SIZE; break;
+	case RLIMIT_NOFILE: lim[0] = lim[1] = 3; break;
+	case RLIMIT_AS: case RLIMIT_DATA: lim[0] = lim[1] = m->gm.size; break;
+	case RLIMIT_NPROC: lim[0] = lim[1] = 1; break;
+	default: if (res >= RLIM_NLIMITS) return -EINVAL; break;
+	}
+	return old ? gm_write(&m->gm, old, lim, sizeof(lim)) : 0;
+}
+
+static int64_t sys_prlimit64(struct monitor *m, ARGS)
+{
+	if (a[0] != 0 && a[0] != (uint64_t)getpid())
+		return -EPERM;
+	return limits(m, a[1], a[3]);   /* new limits are accepted and ignored */
+}
+
+static int64_t sys_getrlimit(struct monitor *m, ARGS) { return limits(m, a[0], a[1]); }
+
+static int64_t sys_getrusage(struct monitor *m, ARGS)
+{
+	struct rusage ru;
+	if (a[0] != (uint64_t)RUSAGE_SELF && a[0] != (uint64_t)RUSAGE_THREAD)
+		return a[0] == (uint64_t)RUSAGE_CHILDREN ? gm_write(&m->gm, a[1], memset(&ru, 0, sizeof(ru)), sizeof(ru)) : -EINVAL;
+	getrusage(RUSAGE_SELF, &ru);
+	return gm_write(&m->gm, a[1], &ru, sizeof(ru));
+}
+
+/* ---- time ----------------------------------------------------------------- */
+
+static int64_t sys_clock_gettime(struct monitor *m, ARGS)
+{
+	struct timespec ts;
+	if (a[0] > CLOCK_BOOTTIME)
+		return -EINVAL;   /* no other process's clocks */
+	if (clock_gettime((clockid_t)a[0], &ts) != 0)
+		return -errno;
+	return gm_write(&m->gm, a[1], &ts, sizeof(ts));
+}
+
+static int64_t sys_clock_getres(struct monitor *m, ARGS)
+{
+	struct timespec ts;
+	if (a[0] > CLOCK_BOOTTIME)
+		return -EINVAL;
+	clock_getres((clockid_t)a[0], &ts);
+	return a[1] ? gm_write(&m->gm, a[1], &ts, sizeof(ts)) : 0;
+}
+
+static int64_t sys_gettimeofday(struct monitor *m, ARGS)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t tv[2] = {(uint64_t)ts.tv_sec, (uint64_t)ts.tv_nsec / 1000};
+	if (a[0] && gm_write(&m->gm, a[0], tv, sizeof(tv)))
+		return -EFAULT;
+	uint32_t tz[2] = {0, 0};
+	return a[1] ? gm_write(&m->gm, a[1], tz, sizeof(tz)) : 0;
+}
+
+static int64_t sys_time(struct monitor *m, ARGS)
+{
+	int64_t t = (int64_t)time(NULL);
+	if (a[0] && gm_write(&m->gm, a[0], &t, 8))
+		return -EFAULT;
+	return t;
+}
+
+/* Sleeps for the guest timespec at req (absolute on clk when abs). */
+static int64_t guest_sleep(struct monitor *m, clockid_t clk, bool abs, uint64_t req, uint64_t rem)
+{
+	struct timespec ts, left = {0, 0};
+	if (gm_read(&m->gm, &ts, req, sizeof(ts)))
+		return -EFAULT;
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+		return -EINVAL;
+	int r = clock_nanosleep(clk, abs ? TIMER_ABSTIME : 0, &ts, &left);
+	if (r == EINTR && rem && !abs)
+		gm_write(&m->gm, rem, &left, sizeof(left));
+	return -r;
+}
+
+static int64_t sys_nanosleep(struct monitor *m, ARGS) { return guest_sleep(m, CLOCK_MONOTONIC, false, a[0], a[1]); }
+
+static int64_t sys_clock_nanosleep(struct monitor *m, ARGS)
+{
+	if (a[0] > CLOCK_BOOTTIME || a[0] == CLOCK_THREAD_CPUTIME_ID)
+		return -EINVAL;
+	return guest_sleep(m, (clockid_t)a[0], a[1] & TIMER_ABSTIME, a[2], a[3]);
+}
+
+/* ---- signals: recorded, never delivered; none sent to anyone else --------- */
+
+static int64_t sys_rt_sigaction(struct monitor *m, ARGS)
+{
+	uint64_t sig = a[0];
+	if (a[3] != 8 || sig < 1 || sig > 64 || ((sig == SIGKILL || sig == SIGSTOP) && a[1]))
+		return -EINVAL;
+	uint64_t old[4];
+	memcpy(old, m->sigactions[sig], sizeof(old));
+	if (a[1] && gm_read(&m->gm, m->sigactions[sig], a[1], sizeof(old)))
+		return -EFAULT;
+	return a[2] ? gm_write(&m->gm, a[2], old, sizeof(old)) : 0;
+}
+
+static int64_t sys_rt_sigprocmask(struct monitor *m, ARGS)
+{
+	uint64_t set, old = m->sigmask;
+	if (a[3] != 8 || a[0] > SIG_SETMASK)
+		return -EINVAL;
+	if (a[1]) {
+		if (gm_read(&m->gm, &set, a[1], 8))
+			return -EFAULT;
+		m->sigmask = a[0] == SIG_BLOCK ? old | set : a[0] == SIG_UNBLOCK ? old & ~set : set;
+	}
+	return a[2] ? gm_write(&m->gm, a[2], &old, 8) : 0;
+}
+
+static bool ignored_by_default(uint64_t sig)
+{
+	return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+}
+
+/* A signal the guest sends itself: default action, or nothing if it has a
+ * handler (handlers are never run). */
+static int64_t self_signal(struct monitor *m, uint64_t sig)
+{
+	if (sig == 0)
+		return 0;
+	if (sig > 64)
+		return -EINVAL;
+	uint64_t handler = m->sigactions[sig][0];
+	if (handler == (uint64_t)(uintptr_t)SIG_IGN || handler != (uint64_t)(uintptr_t)SIG_DFL ||
+	    ignored_by_default(sig))
+		return 0;
+	fprintf(stderr, "opsub: guest terminated by signal %s\n", sigabbrev_np((int)sig) ? sigabbrev_np((int)sig) : "?");
+	return stop(m, 128 + (int)sig);
+}
+
+static int64_t sys_kill(struct monitor *m, ARGS)
+{
+	return a[0] == (uint64_t)getpid() ? self_signal(m, a[1]) : -EPERM;
+}
+
+static int64_t sys_tkill(struct monitor *m, ARGS)
+{
+	return a[0] == (uint64_t)getpid() ? self_signal(m, a[1]) : -EPERM;
+}
+
+static int64_t sys_tgkill(struct monitor *m, ARGS)
+{
+	return a[0] == (uint64_t)getpid() && a[1] == (uint64_t)getpid() ? self_signal(m, a[2]) : -EPERM;
+}
+
+/* ---- one thread: futex waits only end by timeout ------------------------- */
+
+static int64_t sys_futex(struct monitor *m, ARGS)
+{
+	uint32_t cur;
+	int op = (int)(a[1] & FUTEX_CMD_MASK);
+	if (a[0] % 4 || gm_read(&m->gm, &cur, a[0], 4))
+		return -EFAULT;
+	switch (op) {
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+		return 0;
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+		if (cur != (uint32_t)a[2])
+			return -EAGAIN;
+		if (!a[3]) {
+			/* no other thread can wake it: the guest sleeps until killed */
+			for (;;)
+				pause();
+		}
+		int64_t r = guest_sleep(m, op == FUTEX_WAIT ? CLOCK_MONOTONIC
+		                             : (a[1] & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC),
+		                        op == FUTEX_WAIT_BITSET, a[3], 0);
+		return r == 0 ? -ETIMEDOUT : r;
+	default:
+		return -ENOSYS;
+	}
+}
+
+static int64_t sys_denied_path(struct monitor *m, ARGS) { (void)m; (void)a; return -EACCES; }
+static int64_t sys_absent(struct monitor *m, ARGS) { (void)m; (void)a; return -ENOSYS; }
+
+/* ---- the table ------------------------------------------------------------- */
+
+static const struct { const char *name; sys_fn fn; } table[] = {
+	[0] = {"read", sys_read},            [1] = {"write", sys_write},
+	[2] = {"open", sys_denied_path},     [3] = {"close", sys_close},
+	[4] = {"stat", sys_denied_path},     [5] = {"fstat", sys_fstat},
+	[6] = {"lstat", sys_denied_path},    [8] = {"lseek", sys_lseek},
+	[9] = {"mmap", sys_mmap},            [10] = {"mprotect", sys_mprotect},
+	[11] = {"munmap", sys_munmap},       [12] = {"brk", sys_brk},
+	[13] = {"rt_sigaction", sys_rt_sigaction}, [14] = {"rt_sigprocmask", sys_rt_sigprocmask},
+	[16] = {"ioctl", sys_ioctl},         [19] = {"readv", sys_readv},
+	[20] = {"writev", sys_writev},       [21] = {"access", sys_denied_path},
+	[24] = {"sched_yield", sys_sched_yield}, [25] = {"mremap", sys_mremap},
+	[28] = {"madvise", sys_madvise},     [35] = {"nanosleep", sys_nanosleep},
+	[39] = {"getpid", sys_getpid},       [41] = {"socket", sys_absent},
+	[56] = {"clone", sys_absent},        [57] = {"fork", sys_absent},
+	[58] = {"vfork", sys_absent},        [59] = {"execve", sys_absent},
+	[60] = {"exit", sys_exit},           [62] = {"kill", sys_kill},
+	[63] = {"uname", sys_uname},         [72] = {"fcntl", sys_fcntl},
+	[79] = {"getcwd", sys_getcwd},       [80] = {"chdir", sys_denied_path},
+	[82] = {"rename", sys_denied_path},  [83] = {"mkdir", sys_denied_path},
+	[84] = {"rmdir", sys_denied_path},   [85] = {"creat", sys_denied_path},
+	[86] = {"link", sys_denied_path},    [87] = {"unlink", sys_denied_path},
+	[88] = {"symlink", sys_denied_path}, [89] = {"readlink", sys_denied_path},
+	[90] = {"chmod", sys_denied_path},   [92] = {"chown", sys_denied_path},
+	[96] = {"gettimeofday", sys_gettimeofday}, [97] = {"getrlimit", sys_getrlimit},
+	[98] = {"getrusage", sys_getrusage}, [101] = {"ptrace", sys_absent},
+	[102] = {"getuid", sys_getuid},      [104] = {"getgid", sys_getgid},
+	[107] = {"geteuid", sys_getuid},     [108] = {"getegid", sys_getgid},
+	[110] = {"getppid", sys_getppid},    [131] = {"sigaltstack", sys_zero},
+	[137] = {"statfs", sys_denied_path}, [158] = {"arch_prctl", sys_arch_prctl},
+	[161] = {"chroot", sys_denied_path}, [186] = {"gettid", sys_getpid},
+	[200] = {"tkill", sys_tkill},        [201] = {"time", sys_time},
+	[202] = {"futex", sys_futex},        [218] = {"set_tid_address", sys_set_tid_address},
+	[228] = {"clock_gettime", sys_clock_gettime}, [229] = {"clock_getres", sys_clock_getres},
+	[230] = {"clock_nanosleep", sys_clock_nanosleep}, [231] = {"exit_group", sys_exit},
+	[234] = {"tgkill", sys_tgkill},      [257] = {"openat", sys_denied_path},
+	[258] = {"mkdirat", sys_denied_path}, [262] = {"newfstatat", sys_denied_path},
+	[263] = {"unlinkat", sys_denied_path}, [264] = {"renameat", sys_denied_path},
+	[269] = {"faccessat", sys_denied_path}, [273] = {"set_robust_list", sys_zero},
+	[302] = {"prlimit64", sys_prlimit64}, [318] = {"getrandom", sys_getrandom},
+	[322] = {"execveat", sys_absent},    [332] = {"statx", sys_denied_path},
+	[334] = {"rseq", sys_absent},        [435] = {"clone3", sys_absent},
+	[437] = {"openat2", sys_denied_path}, [439] = {"faccessat2", sys_denied_path},
+};
+
+bool personality_syscall(struct monitor *m, struct rt_ctx *c)
+{
+	uint64_t nr = c->gpr[GPR_RAX];
+	const uint64_t args[6] = {c->gpr[GPR_RDI], c->gpr[GPR_RSI], c->gpr[GPR_RDX],
+	                          c->gpr[GPR_R10], c->gpr[GPR_R8], c->gpr[GPR_R9]};
+	bool known = nr < sizeof(table) / sizeof(table[0]) && table[nr].fn;
+	stopping = false;
+	int64_t r = known ? table[nr].fn(m, args) : -ENOSYS;
+	m->syscalls++;
+	if (m->opts.trace_syscalls)
+		fprintf(stderr, "opsub: syscall %s/%lu(0x%lx, 0x%lx, 0x%lx) = %ld\n", known ? table[nr].name : "unknown",
+		        nr, args[0], args[1], args[2], r);
+	c->gpr[GPR_RAX] = (uint64_t)r;
+	return stopping;
+}

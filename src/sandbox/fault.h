@@ -1,0 +1,25 @@
+/*
+ * Host signals while a guest runs.  Every handler runs on an alternate
+ * stack: while translated code runs, rsp holds the guest's stack pointer.
+ *
+ * A hardware fault in translated code is either a guest write to a page
+ * that holds translated code (the translations are dropped and the write
+ * retried) or a guest fault (reported with the guest pc; the guest ends with
+ * 128 + signal, as a native process would).  A fault anywhere else is an
+ * opsub bug and is reported as such.
+ */
+#ifndef OPSUB_SANDBOX_FAULT_H
+#define OPSUB_SANDBOX_FAULT_H
+
+#include <stddef.h>
+
+/* Installs the handlers and the alternate stack; 0 or -1 with a reason. */
+int fault_install(char *err, size_t errlen);
+
+/* Installs handler for signal sig on the alternate stack. */
+int fault_on_signal(int sig, void (*handler)(int));
+
+/* "segmentation fault", "illegal instruction", ... */
+const char *fault_kind(int sig);
+
+#endif

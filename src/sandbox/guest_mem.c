@@ -1,0 +1,295 @@
+#include "sandbox/guest_mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static uint64_t mmap_min_addr(void)
+{
+	uint64_t v = GUEST_PAGE;
+	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "r");
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = GUEST_PAGE;
+		fclose(f);
+	}
+	return page_up(v ? v : GUEST_PAGE);
+}
+
+int gm_init(struct guest_mem *gm, uint64_t size, char *err, size_t errlen)
+{
+	memset(gm, 0, sizeof(*gm));
+	gm->fd = -1;
+	if (size < GUEST_MEM_MIN || size > GUEST_SPACE || size % GUEST_PAGE) {
+		snprintf(err, errlen, "guest memory size %lu is out of range: give 16M to 4G", size);
+		return -1;
+	}
+	uint64_t low = mmap_min_addr();
+	if (low > GUEST_LOWEST) {
+		snprintf(err, errlen, "vm.mmap_min_addr is %lu; opsub needs it at most %llu "
+		         "(sysctl -w vm.mmap_min_addr=65536)", low, GUEST_LOWEST);
+		return -1;
+	}
+	void *res = mmap((void *)low, GUEST_SPACE + GUEST_GUARD - low, PROT_NONE,
+	                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (res != (void *)low) {
+		snprintf(err, errlen, "cannot reserve the sandbox range [0, 4 GiB): something of the "
+		         "host lives there (opsub must be a PIE binary without ASan)");
+		if (res != MAP_FAILED)
+			munmap(res, GUEST_SPACE + GUEST_GUARD - low);
+		return -1;
+	}
+	gm->fd = memfd_create("opsub-guest", MFD_CLOEXEC);
+	if (gm->fd < 0 || ftruncate(gm->fd, (off_t)size) != 0) {
+		snprintf(err, errlen, "cannot create guest memory of %lu bytes: %s", size, strerror(errno));
+		goto fail;
+	}
+	if (mmap((void *)GUEST_LOWEST, size - GUEST_LOWEST, PROT_NONE, MAP_SHARED | MAP_FIXED,
+	         gm->fd, GUEST_LOWEST) == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map guest memory: %s", strerror(errno));
+		goto fail;
+	}
+	gm->page = calloc(size / GUEST_PAGE, 1);
+	if (!gm->page) {
+		snprintf(err, errlen, "out of memory for the guest page table");
+		goto fail;
+	}
+	gm->size = size;
+	gm->mmap_top = size - GUEST_STACK_SIZE - (1u << 20);
+	gm->mmap_low = gm->mmap_top;
+	return 0;
+fail:
+	if (gm->fd >= 0)
+		close(gm->fd);
+	munmap((void *)low, GUEST_SPACE + GUEST_GUARD - low);
+	gm->fd = -1;
+	return -1;
+}
+
+void gm_destroy(struct guest_mem *gm)
+{
+	if (gm->fd < 0)
+		return;
+	uint64_t low = mmap_min_addr();
+	munmap((void *)low, GUEST_SPACE + GUEST_GUARD - low);
+	close(gm->fd);
+	free(gm->page);
+	gm->fd = -1;
+	gm->page = NULL;
+}
+
+static int host_prot(uint8_t p)
+{
+	if (!(p & GP_MAPPED))
+		return PROT_NONE;
+	int prot = (p & GP_R) ? PROT_READ : PROT_NONE;
+	if ((p & GP_W) && !(p & GP_WATCHED))
+		prot |= PROT_WRITE;
+	return prot;
+}
+
+/* Brings the host protection of pages [first, first+n) in line with their
+ * guest bits, one mprotect per run of equal protection. */
+static void apply(struct guest_mem *gm, uint64_t first, uint64_t n)
+{
+	if (gm->fd < 0)
+		return;
+	uint64_t i = first, end = first + n;
+	while (i < end) {
+		int prot = host_prot(gm->page[i]);
+		uint64_t j = i + 1;
+		while (j < end && host_prot(gm->page[j]) == prot)
+			j++;
+		uint64_t a = i * GUEST_PAGE;
+		if (a >= GUEST_LOWEST && mprotect(guest_ptr(a), (j - i) * GUEST_PAGE, prot) != 0) {
+			/* Only possible when the kernel runs out of mapping slots. */
+			fprintf(stderr, "opsub: internal error: mprotect of guest memory failed: %s\n",
+			        strerror(errno));
+			abort();
+		}
+		i = j;
+	}
+}
+
+static bool range_ok(const struct guest_mem *gm, uint64_t addr, uint64_t len)
+{
+	return addr >= GUEST_LOWEST && addr <= gm->size && len <= gm->size - addr;
+}
+
+bool gm_access_ok(const struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned need)
+{
+	if (len == 0)
+		return addr <= gm->size;
+	if (!range_ok(gm, addr, len))
+		return false;
+	for (uint64_t p = addr / GUEST_PAGE; p <= (addr + len - 1) / GUEST_PAGE; p++) {
+		uint8_t bits = gm->page[p];
+		if (!(bits & GP_MAPPED) || (bits & need) != need)
+			return false;
+	}
+	return true;
+}
+
+bool gm_range_free(const struct guest_mem *gm, uint64_t addr, uint64_t len)
+{
+	if (!range_ok(gm, addr, len))
+		return false;
+	for (uint64_t p = addr / GUEST_PAGE; p < (addr + len) / GUEST_PAGE; p++)
+		if (gm->page[p] & GP_MAPPED)
+			return false;
+	return true;
+}
+
+/* Drops translations of watched pages in [first, first+n) (their code is
+ * about to change) without touching host protections. */
+static void drop_watches(struct guest_mem *gm, uint64_t first, uint64_t n)
+{
+	for (uint64_t p = first; p < first + n; p++) {
+		if (gm->page[p] & GP_WATCHED) {
+			if (gm->on_code_write)
+				gm->on_code_write(p * GUEST_PAGE, gm->on_code_write_arg);
+			gm->page[p] &= ~GP_WATCHED;
+		}
+	}
+}
+
+static void zero_pages(struct guest_mem *gm, uint64_t addr, uint64_t len)
+{
+	/* Punching a hole frees the pages and makes them read back as zero. */
+	if (fallocate(gm->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)addr, (off_t)len) != 0) {
+		fprintf(stderr, "opsub: internal error: cannot free guest pages: %s\n", strerror(errno));
+		abort();
+	}
+}
+
+/* x86 pages that can be written or executed can also be read. */
+static unsigned normal_prot(unsigned prot)
+{
+	prot &= GP_R | GP_W | GP_X;
+	return (prot & (GP_W | GP_X)) ? prot | GP_R : prot;
+}
+
+int gm_map(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
+{
+	if (!range_ok(gm, addr, len) || addr % GUEST_PAGE || len % GUEST_PAGE)
+		return -EINVAL;
+	uint64_t first = addr / GUEST_PAGE, n = len / GUEST_PAGE;
+	drop_watches(gm, first, n);
+	zero_pages(gm, addr, len);
+	for (uint64_t p = first; p < first + n; p++)
+		gm->page[p] = GP_MAPPED | normal_prot(prot);
+	apply(gm, first, n);
+	return 0;
+}
+
+int gm_unmap(struct guest_mem *gm, uint64_t addr, uint64_t len)
+{
+	if (!range_ok(gm, addr, len) || addr % GUEST_PAGE || len % GUEST_PAGE)
+		return -EINVAL;
+	uint64_t first = addr / GUEST_PAGE, n = len / GUEST_PAGE;
+	drop_watches(gm, first, n);
+	zero_pages(gm, addr, len);
+	memset(gm->page + first, 0, n);
+	apply(gm, first, n);
+	return 0;
+}
+
+int gm_protect(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
+{
+	if (!range_ok(gm, addr, len) || addr % GUEST_PAGE || len % GUEST_PAGE)
+		return -EINVAL;
+	uint64_t first = addr / GUEST_PAGE, n = len / GUEST_PAGE;
+	for (uint64_t p = first; p < first + n; p++)
+		if (!(gm->page[p] & GP_MAPPED))
+			return -ENOMEM;
+	/* Code that stops being executable must stop running from the cache. */
+	if (!(prot & GP_X))
+		drop_watches(gm, first, n);
+	for (uint64_t p = first; p < first + n; p++)
+		gm->page[p] = (gm->page[p] & (GP_MAPPED | GP_WATCHED)) | normal_prot(prot);
+	apply(gm, first, n);
+	return 0;
+}
+
+uint64_t gm_find_free(struct guest_mem *gm, uint64_t len)
+{
+	uint64_t floor = page_up(gm->brk) + (16u << 20);
+	if (len == 0 || len > gm->mmap_top)
+		return 0;
+	/* Most requests fit just below the last allocation. */
+	if (gm->mmap_low >= floor + len && gm_range_free(gm, gm->mmap_low - len, len)) {
+		gm->mmap_low -= len;
+		return gm->mmap_low;
+	}
+	uint64_t run = 0;
+	for (uint64_t p = gm->mmap_top / GUEST_PAGE; p > floor / GUEST_PAGE; p--) {
+		run = (gm->page[p - 1] & GP_MAPPED) ? 0 : run + GUEST_PAGE;
+		if (run == len) {
+			uint64_t a = (p - 1) * GUEST_PAGE;
+			if (a < gm->mmap_low)
+				gm->mmap_low = a;
+			return a;
+		}
+	}
+	return 0;
+}
+
+void gm_watch(struct guest_mem *gm, uint64_t addr)
+{
+	uint64_t p = addr / GUEST_PAGE;
+	if (gm->page[p] & GP_WATCHED)
+		return;
+	gm->page[p] |= GP_WATCHED;
+	if (gm->page[p] & GP_W)
+		apply(gm, p, 1);
+}
+
+bool gm_watched(const struct guest_mem *gm, uint64_t addr)
+{
+	return addr < gm->size && (gm->page[addr / GUEST_PAGE] & GP_WATCHED);
+}
+
+void gm_prepare_write(struct guest_mem *gm, uint64_t addr, uint64_t len)
+{
+	if (len == 0 || !range_ok(gm, addr, len))
+		return;
+	uint64_t first = addr / GUEST_PAGE, last = (addr + len - 1) / GUEST_PAGE;
+	for (uint64_t p = first; p <= last; p++) {
+		if (gm->page[p] & GP_WATCHED) {
+			drop_watches(gm, p, 1);
+			apply(gm, p, 1);
+		}
+	}
+}
+
+void gm_unwatch_all(struct guest_mem *gm)
+{
+	uint64_t n = gm->size / GUEST_PAGE;
+	for (uint64_t p = 0; p < n; p++) {
+		if (gm->page[p] & GP_WATCHED) {
+			gm->page[p] &= ~GP_WATCHED;
+			apply(gm, p, 1);
+		}
+	}
+}
+
+int gm_read(const struct guest_mem *gm, void *dst, uint64_t src, uint64_t len)
+{
+	if (!gm_access_ok(gm, src, len, GP_R))
+		return -EFAULT;
+	memcpy(dst, guest_ptr(src), len);
+	return 0;
+}
+
+int gm_write(struct guest_mem *gm, uint64_t dst, const void *src, uint64_t len)
+{
+	if (!gm_access_ok(gm, dst, len, GP_W))
+		return -EFAULT;
+	gm_prepare_write(gm, dst, len);
+	memcpy(guest_ptr(dst), src, len);
+	return 0;
+}

@@ -1,0 +1,103 @@
+/*
+ * Guest memory: the sandbox one guest's code and data live in.
+ *
+ * The sandbox is the host address range [0, 4 GiB): guest virtual address v
+ * is host address v (base B = 0, which is 4 GiB-aligned).  Translated code
+ * reaches memory only with 32-bit address computations, whose results
+ * cannot leave that range, and the range plus GUEST_GUARD bytes above it is
+ * reserved at start-up so nothing of the host can ever live there.  Below
+ * the kernel's mmap_min_addr nothing can be mapped at all.
+ *
+ * The memory itself is a memfd of the guest's size, mapped at file offset ==
+ * guest address, so other processes (the daemon, the NIC model) can map the
+ * same pages and a device address is simply window base + guest address.
+ *
+ * Every page has guest protection bits (what the guest asked for) and a
+ * watch bit (the translator holds translations of code on it).  The host
+ * protection follows: never executable, readable when the guest may read or
+ * execute, writable when the guest may write and the page is not watched.
+ * A write to a watched page therefore faults, and the monitor invalidates
+ * the translations before letting the write through.
+ */
+#ifndef OPSUB_SANDBOX_GUEST_MEM_H
+#define OPSUB_SANDBOX_GUEST_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GUEST_SPACE       (1ull << 32)
+#define GUEST_GUARD       (1ull << 20)
+#define GUEST_LOWEST      0x10000ull
+#define GUEST_PAGE        4096ull
+#define GUEST_MEM_DEFAULT (1ull << 30)
+#define GUEST_MEM_MIN     (16ull << 20)
+#define GUEST_STACK_SIZE  (8ull << 20)
+
+/* Guest page protection bits (what the guest asked for). */
+enum {
+	GP_R = 1, GP_W = 2, GP_X = 4,
+	GP_MAPPED = 8,
+	GP_WATCHED = 16,  /* translated code exists for this page */
+};
+
+struct guest_mem {
+	int fd;                 /* memfd with the guest's memory */
+	uint64_t size;          /* guest addresses are below this */
+	uint8_t *page;          /* GP_* bits, one byte per guest page */
+	uint64_t brk_start;     /* first byte of the brk heap */
+	uint64_t brk;           /* current program break */
+	uint64_t mmap_top;      /* mmap allocates downwards from here */
+	uint64_t mmap_low;      /* lowest address handed out by mmap so far */
+	/* Host address of guest address 0 for instruction fetch: 0 in a real
+	 * sandbox; the fuzzer translates from a buffer without a sandbox
+	 * (then fd is -1 and protections are bookkeeping only). */
+	uintptr_t code_view;
+	/* Called before a watched page becomes writable. */
+	void (*on_code_write)(uint64_t page_addr, void *arg);
+	void *on_code_write_arg;
+};
+
+static inline void *guest_ptr(uint64_t addr) { return (void *)(uintptr_t)addr; }
+static inline uint64_t page_down(uint64_t a) { return a & ~(GUEST_PAGE - 1); }
+static inline uint64_t page_up(uint64_t a) { return (a + GUEST_PAGE - 1) & ~(GUEST_PAGE - 1); }
+
+/* Reserves the sandbox range and creates a guest memory of `size` bytes
+ * (a multiple of the page size, GUEST_MEM_MIN..GUEST_SPACE).  Returns 0, or
+ * -1 with a one-line reason in err. */
+int gm_init(struct guest_mem *gm, uint64_t size, char *err, size_t errlen);
+void gm_destroy(struct guest_mem *gm);
+
+/* True when every byte of [addr, addr+len) is mapped with all of `need`
+ * (GP_R/GP_W/GP_X) and the range does not wrap or leave the guest. */
+bool gm_access_ok(const struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned need);
+
+/* The mapping calls behind mmap/munmap/mprotect.  Addresses and lengths are
+ * page-aligned and inside the guest; they return 0 or -errno.  gm_map gives
+ * zero-filled pages. */
+int gm_map(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot);
+int gm_unmap(struct guest_mem *gm, uint64_t addr, uint64_t len);
+int gm_protect(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot);
+
+/* Finds `len` bytes of unmapped guest space for mmap, top-down; 0 if none. */
+uint64_t gm_find_free(struct guest_mem *gm, uint64_t len);
+
+/* True when no page of [addr, addr+len) is mapped. */
+bool gm_range_free(const struct guest_mem *gm, uint64_t addr, uint64_t len);
+
+/* Translated-code watch of one page (see the file comment). */
+void gm_watch(struct guest_mem *gm, uint64_t addr);
+bool gm_watched(const struct guest_mem *gm, uint64_t addr);
+/* Invalidates translations on the watched pages of [addr, addr+len) and
+ * lets writes through: called before trusted code writes guest memory and
+ * by the fault handler for a guest write. */
+void gm_prepare_write(struct guest_mem *gm, uint64_t addr, uint64_t len);
+/* Drops every watch (after a code cache flush). */
+void gm_unwatch_all(struct guest_mem *gm);
+
+/* Copies between guest and trusted memory after gm_access_ok-style checks;
+ * return 0 or -EFAULT. */
+int gm_read(const struct guest_mem *gm, void *dst, uint64_t src, uint64_t len);
+int gm_write(struct guest_mem *gm, uint64_t dst, const void *src, uint64_t len);
+
+#endif

@@ -1,0 +1,178 @@
+#include "sandbox/monitor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gates/cpuid.h"
+#include "gates/gate.h"
+#include "gates/personality.h"
+#include "sandbox/fault.h"
+#include "sandbox/loader.h"
+#include "sandbox/stats.h"
+
+struct monitor *the_monitor;
+
+uint64_t monitor_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void monitor_finish(int status)
+{
+	struct monitor *m = the_monitor;
+	if (m && m->opts.stats)
+		stats_print(m, stderr);
+	_exit(status);
+}
+
+void monitor_guest_fault(int sig, uint64_t pc, uint64_t addr, bool addr_known, const char *why)
+{
+	char insn[160] = "";
+	struct decoded d;
+	uint8_t bytes[15];
+	size_t n = 0;
+	while (n < sizeof(bytes) && gm_access_ok(&the_monitor->gm, pc + n, 1, GP_X)) {
+		bytes[n] = *(const uint8_t *)guest_ptr(pc + n);
+		n++;
+	}
+	if (n && decode_one(bytes, n, &d) == DECODE_OK)
+		decode_format(&d, pc, insn, sizeof(insn));
+	char where[64] = "";
+	if (addr_known)
+		snprintf(where, sizeof(where), ", address 0x%lx", addr);
+	fprintf(stderr, "opsub: guest fault: %s (%s) at rip 0x%lx%s: %s%s%s%s\n", fault_kind(sig),
+	        sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", pc, where, insn[0] ? insn : "(no instruction)",
+	        why ? " [" : "", why ? why : "", why ? "]" : "");
+	monitor_finish(128 + sig);
+}
+
+static void cpuid_exit(struct rt_ctx *c)
+{
+	uint32_t r[4];
+	cpuid_guest((uint32_t)c->gpr[GPR_RAX], (uint32_t)c->gpr[GPR_RCX], r);
+	c->gpr[GPR_RAX] = r[0];
+	c->gpr[GPR_RBX] = r[1];
+	c->gpr[GPR_RCX] = r[2];
+	c->gpr[GPR_RDX] = r[3];
+}
+
+uint64_t gate_dispatch(struct rt_ctx *c)
+{
+	struct monitor *m = the_monitor;
+	struct translator *t = &m->tr;
+	uint32_t id = (uint32_t)c->exit_id;
+	if (id == EXIT_IBL_MISS)
+		return tr_indirect(t, c->ibl_target);
+	const struct exit *x = tr_exit(t, id);
+	if (!x) {
+		fprintf(stderr, "opsub: internal error: unknown exit id %u\n", id);
+		abort();
+	}
+	uint64_t pc = x->pc, next = x->target;
+	switch ((enum exit_kind)x->kind) {
+	case EXITK_BRANCH:
+		return tr_take_branch(t, id);
+	case EXITK_SYSCALL:
+		c->rip = pc;
+		if (personality_syscall(m, c))
+			return 0;
+		/* as the kernel's sysret: rcx = next pc, r11 = rflags */
+		c->gpr[GPR_RCX] = next;
+		c->gpr[GPR_R11] = c->rflags;
+		return tr_entry(t, next);
+	case EXITK_HYPERCALL:
+		c->rip = pc;
+		if (personality_hypercall(m, c))
+			return 0;
+		return tr_entry(t, next);
+	case EXITK_CPUID:
+		cpuid_exit(c);
+		return tr_entry(t, next);
+	case EXITK_XGETBV:
+		if ((uint32_t)c->gpr[GPR_RCX] != 0)
+			monitor_guest_fault(SIGSEGV, pc, 0, false, "xgetbv of an XCR the guest CPU lacks");
+		c->gpr[GPR_RAX] = CPUID_GUEST_XCR0;
+		c->gpr[GPR_RDX] = 0;
+		return tr_entry(t, next);
+	case EXITK_FAULT:
+		monitor_guest_fault(x->signal, pc, x->fault_addr, x->signal == SIGSEGV, x->why);
+	}
+	return 0;
+}
+
+static void stop_timer(int sig)
+{
+	(void)sig;
+	monitor_finish(0);
+}
+
+static int setup(struct monitor *m, char *err, size_t errlen)
+{
+	if (!cpuid_host_ok(err, errlen))
+		return -1;
+	if (!(getauxval(AT_HWCAP2) & 2)) {
+		snprintf(err, errlen, "the kernel does not allow FSGSBASE in user space (Linux 5.9 or later needed)");
+		return -1;
+	}
+	if (gm_init(&m->gm, m->opts.mem_size, err, errlen))
+		return -1;
+	m->ctx = mmap(NULL, CTX_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m->ctx == MAP_FAILED) {
+		snprintf(err, errlen, "cannot allocate the runtime context: %s", strerror(errno));
+		return -1;
+	}
+	uint32_t a, b, cc, d;
+	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(0xd), "c"(0));
+	if (b > CTX_XSAVE_MAX) {
+		snprintf(err, errlen, "this CPU's XSAVE area (%u bytes) exceeds opsub's %d", b, CTX_XSAVE_MAX);
+		return -1;
+	}
+	m->ctx->self = (uint64_t)(uintptr_t)m->ctx;
+	m->ctx->mxcsr_host = 0x1f80;
+	memcpy(m->ctx->xsave + 24, &m->ctx->mxcsr_host, 4);    /* guest starts with default MXCSR */
+	__asm__ volatile("wrgsbase %0" ::"r"(m->ctx) : "memory");
+	struct tr_config tc = {.verify = !m->opts.no_verify, .count_ibl = m->opts.stats};
+	if (tr_init(&m->tr, &m->gm, m->ctx, &tc, err, errlen))
+		return -1;
+	return fault_install(err, errlen);
+}
+
+int monitor_run(const struct monitor_opts *o, const char *path, char *const argv[], char *const envp[])
+{
+	static struct monitor m;
+	char err[512];
+	m.opts = *o;
+	m.start_ns = monitor_now_ns();
+	the_monitor = &m;
+	if (setup(&m, err, sizeof(err))) {
+		fprintf(stderr, "opsub: %s\n", err);
+		return 1;
+	}
+	struct guest_start start;
+	if (loader_load(&m.gm, path, argv, envp, &start, err, sizeof(err))) {
+		fprintf(stderr, "opsub: %s: %s\n", path, err);
+		return 2;
+	}
+	m.ctx->gpr[GPR_RSP] = start.rsp;
+	m.ctx->rflags = 0x202;
+	if (o->seconds > 0) {
+		signal(SIGALRM, stop_timer);
+		struct timespec ts = {(time_t)o->seconds, (long)((o->seconds - (time_t)o->seconds) * 1e9)};
+		timer_t tid;
+		struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM};
+		struct itimerspec its = {.it_value = ts};
+		if (timer_create(CLOCK_MONOTONIC, &sev, &tid) == 0)
+			timer_settime(tid, 0, &its, NULL);
+	}
+	gate_enter_guest(tr_entry(&m.tr, start.pc));
+	monitor_finish(m.exit_status);
+}

@@ -1,0 +1,63 @@
+/*
+ * The monitor: one guest in this process.  It builds the sandbox (guest
+ * memory, runtime context, translator), loads the program, runs it through
+ * the gates and ends it: on exit_group with the guest's status, on a guest
+ * fault with the status a native process would get from the signal.
+ *
+ * One guest per process: the runtime context is found through the host GS
+ * base and the monitor state is a process global, which the fault handler
+ * needs anyway.
+ */
+#ifndef OPSUB_SANDBOX_MONITOR_H
+#define OPSUB_SANDBOX_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gates/ctx.h"
+#include "sandbox/guest_mem.h"
+#include "translator/translator.h"
+
+struct monitor_opts {
+	uint64_t mem_size;        /* guest memory, bytes */
+	bool stats;               /* print translator statistics at the end */
+	bool trace_syscalls;      /* print every guest syscall on stderr */
+	bool no_verify;           /* skip the verifier (measurement only) */
+	double seconds;           /* stop the guest after this long (0: never) */
+};
+
+struct monitor {
+	struct monitor_opts opts;
+	struct guest_mem gm;
+	struct rt_ctx *ctx;
+	struct translator tr;
+	uint64_t start_ns;
+	int exit_status;
+	uint64_t syscalls, hypercalls;
+	/* Linux personality state */
+	uint64_t tid_address;
+	uint8_t closed_fds;                /* bit per fd 0..2 */
+	uint64_t sigmask;
+	uint64_t sigactions[65][4];
+	/* Extra gate users (the network driver) hook in here. */
+	int64_t (*hypercall_ext)(struct monitor *m, uint64_t nr, const uint64_t a[6]);
+	void *ext;
+};
+
+extern struct monitor *the_monitor;
+
+/* Runs PROGRAM with argv/envp under the translator; returns the exit status
+ * opsub should exit with (the guest's, 128+signal, or 2 for bad input). */
+int monitor_run(const struct monitor_opts *o, const char *path, char *const argv[], char *const envp[]);
+
+/* Ends the guest now with `status` (prints statistics when asked). */
+__attribute__((noreturn)) void monitor_finish(int status);
+
+/* Reports a guest fault on stderr and ends the guest with 128+sig. */
+__attribute__((noreturn)) void monitor_guest_fault(int sig, uint64_t pc, uint64_t addr, bool addr_known,
+                                                   const char *why);
+
+/* Monotonic time in ns. */
+uint64_t monitor_now_ns(void);
+
+#endif

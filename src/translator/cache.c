@@ -1,0 +1,251 @@
+/*
+ * Code cache bookkeeping: the cache memory, blocks, the pc hash, exits and
+ * their links, the IBL table, invalidation and flushing.  Block building is
+ * in translate.c.
+ */
+#include "translator/cache.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "gates/gate.h"
+
+#define HASH_BUCKETS (1u << 16)
+
+static void *grow(void *p, uint32_t *cap, size_t elem)
+{
+	uint32_t n = *cap ? *cap * 2 : 1024;
+	void *q = realloc(p, (size_t)n * elem);
+	if (!q) {
+		fprintf(stderr, "opsub: out of memory for translator tables\n");
+		abort();
+	}
+	*cap = n;
+	return q;
+}
+
+/* Maps the cache twice: writable for the translator, executable near the
+ * gates so that every jump between them fits a rel32. */
+static int map_cache(struct translator *t, size_t size, char *err, size_t errlen)
+{
+	int fd = memfd_create("opsub-code-cache", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)size) != 0) {
+		snprintf(err, errlen, "cannot create the code cache: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	t->rw = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	uint64_t gates = (uint64_t)(uintptr_t)gate_exit & ~0xfffffull;
+	t->rx = MAP_FAILED;
+	for (uint64_t step = 1; step < 64 && t->rw != MAP_FAILED; step++) {
+		uint64_t hint = gates - step * (32ull << 20);
+		void *p = mmap((void *)hint, size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED_NOREPLACE,
+		               fd, 0);
+		if (p != MAP_FAILED) {
+			t->rx = p;
+			break;
+		}
+	}
+	close(fd);
+	if (t->rw == MAP_FAILED || t->rx == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map the code cache near opsub's gates");
+		if (t->rw != MAP_FAILED)
+			munmap(t->rw, size);
+		return -1;
+	}
+	t->cache_size = size;
+	return 0;
+}
+
+int tr_cache_init(struct translator *t, size_t size, char *err, size_t errlen)
+{
+	if (map_cache(t, size, err, errlen))
+		return -1;
+	t->hash = calloc(HASH_BUCKETS, sizeof(uint32_t));
+	if (!t->hash) {
+		snprintf(err, errlen, "out of memory for the block hash");
+		return -1;
+	}
+	t->hash_mask = HASH_BUCKETS - 1;
+	tr_cache_reset(t);
+	return 0;
+}
+
+void tr_cache_destroy(struct translator *t)
+{
+	if (t->rx)
+		munmap(t->rx, t->cache_size);
+	if (t->rw)
+		munmap(t->rw, t->cache_size);
+	free(t->blocks);
+	free(t->exits);
+	free(t->map);
+	free(t->hash);
+	memset(t, 0, sizeof(*t));
+}
+
+static void ibl_clear_all(struct rt_ctx *ctx)
+{
+	for (unsigned i = 0; i < IBL_ENTRIES; i++) {
+		ctx->ibl_tag[i] = 0;
+		ctx->ibl_code[i] = (uint64_t)(uintptr_t)gate_ibl_miss;
+	}
+}
+
+void tr_cache_reset(struct translator *t)
+{
+	t->cache_used = t->reserved;
+	t->nblocks = 1;
+	t->nexits = EXIT_FIRST_STUB;
+	t->nmap = 0;
+	memset(t->hash, 0, (size_t)(t->hash_mask + 1) * sizeof(uint32_t));
+	if (t->ctx)
+		ibl_clear_all(t->ctx);
+}
+
+uint32_t tr_new_block(struct translator *t)
+{
+	if (t->nblocks >= t->blocks_cap)
+		t->blocks = grow(t->blocks, &t->blocks_cap, sizeof(struct block));
+	memset(&t->blocks[t->nblocks], 0, sizeof(struct block));
+	return t->nblocks++;
+}
+
+uint32_t tr_new_exit(struct translator *t)
+{
+	if (t->nexits >= t->exits_cap)
+		t->exits = grow(t->exits, &t->exits_cap, sizeof(struct exit));
+	memset(&t->exits[t->nexits], 0, sizeof(struct exit));
+	return t->nexits++;
+}
+
+void tr_map_add(struct translator *t, uint16_t host_off, uint16_t guest_off)
+{
+	if (t->nmap >= t->map_cap)
+		t->map = grow(t->map, &t->map_cap, sizeof(struct insn_map));
+	t->map[t->nmap++] = (struct insn_map){host_off, guest_off};
+}
+
+static uint32_t *bucket(struct translator *t, uint64_t pc)
+{
+	return &t->hash[(pc ^ (pc >> 16)) & t->hash_mask];
+}
+
+uint32_t tr_find(struct translator *t, uint64_t pc)
+{
+	for (uint32_t id = *bucket(t, pc); id; id = t->blocks[id].hash_next)
+		if (t->blocks[id].pc == pc)
+			return id;
+	return 0;
+}
+
+void tr_publish(struct translator *t, uint32_t id)
+{
+	struct block *b = &t->blocks[id];
+	uint32_t *head = bucket(t, b->pc);
+	b->hash_next = *head;
+	*head = id;
+	b->live = true;
+	for (uint64_t p = page_down(b->pc); p < b->pc_end; p += GUEST_PAGE)
+		gm_watch(t->gm, p);
+}
+
+static void write_rel32(struct translator *t, uint32_t at, uint32_t target)
+{
+	int32_t rel = (int32_t)target - (int32_t)(at + 4);
+	memcpy(t->rw + at, &rel, 4);
+}
+
+void tr_link(struct translator *t, uint32_t exit_id, uint32_t target)
+{
+	struct exit *x = &t->exits[exit_id];
+	struct block *b = &t->blocks[target];
+	write_rel32(t, x->patch, b->entry);
+	x->next_link = b->links;
+	b->links = exit_id;
+	t->stats.links++;
+}
+
+void tr_ibl_insert(struct translator *t, uint32_t id)
+{
+	const struct block *b = &t->blocks[id];
+	unsigned i = b->pc & (IBL_ENTRIES - 1);
+	t->ctx->ibl_tag[i] = -b->pc;
+	t->ctx->ibl_code[i] = (uint64_t)(uintptr_t)(t->rx + b->ibl_entry);
+}
+
+static void kill_block(struct translator *t, uint32_t id)
+{
+	struct block *b = &t->blocks[id];
+	/* out of the pc hash */
+	for (uint32_t *p = bucket(t, b->pc); *p; p = &t->blocks[*p].hash_next) {
+		if (*p == id) {
+			*p = b->hash_next;
+			break;
+		}
+	}
+	/* out of the IBL table */
+	unsigned i = b->pc & (IBL_ENTRIES - 1);
+	if (t->ctx->ibl_code[i] == (uint64_t)(uintptr_t)(t->rx + b->ibl_entry)) {
+		t->ctx->ibl_tag[i] = 0;
+		t->ctx->ibl_code[i] = (uint64_t)(uintptr_t)gate_ibl_miss;
+	}
+	/* every link into it goes back to its stub */
+	for (uint32_t x = b->links; x; x = t->exits[x].next_link)
+		write_rel32(t, t->exits[x].patch, t->exits[x].stub);
+	b->links = 0;
+	b->live = false;
+	t->stats.invalidations++;
+}
+
+void tr_invalidate_page(struct translator *t, uint64_t addr)
+{
+	uint64_t lo = page_down(addr), hi = lo + GUEST_PAGE;
+	for (uint32_t id = 1; id < t->nblocks; id++) {
+		struct block *b = &t->blocks[id];
+		if (b->live && b->pc < hi && b->pc_end > lo)
+			kill_block(t, id);
+	}
+	/* Links from dead blocks may still point at live ones: harmless, a dead
+	 * block only runs if it was already running when it died. */
+}
+
+bool tr_guest_pc(const struct translator *t, uint64_t host_pc, uint64_t *guest_pc)
+{
+	uint64_t rx = (uint64_t)(uintptr_t)t->rx;
+	if (host_pc < rx + t->reserved || host_pc >= rx + t->cache_used)
+		return false;
+	uint32_t off = (uint32_t)(host_pc - rx);
+	/* blocks are laid out in id order until the next flush */
+	uint32_t lo = 1, hi = t->nblocks;
+	while (hi - lo > 1) {
+		uint32_t mid = (lo + hi) / 2;
+		if (t->blocks[mid].ibl_entry <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	const struct block *b = &t->blocks[lo];
+	if (lo >= t->nblocks || off < b->entry || off >= b->end)
+		return false;
+	uint32_t rel = off - b->entry;
+	uint64_t pc = b->pc;
+	for (uint32_t i = 0; i < b->map_count; i++) {
+		const struct insn_map *m = &t->map[b->map_first + i];
+		if (m->host_off > rel)
+			break;
+		pc = b->pc + m->guest_off;
+	}
+	*guest_pc = pc;
+	return true;
+}
+
+const struct exit *tr_exit(const struct translator *t, uint32_t exit_id)
+{
+	return exit_id >= EXIT_FIRST_STUB && exit_id < t->nexits ? &t->exits[exit_id] : NULL;
+}

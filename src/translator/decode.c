@@ -1,0 +1,84 @@
+#include "translator/decode.h"
+
+#include <stdio.h>
+
+static ZydisDecoder decoder;
+static ZydisFormatter formatter;
+static bool ready;
+
+static void init(void)
+{
+	ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	ZydisFormatterInit(&formatter, ZYDIS_FORMATTER_STYLE_INTEL);
+	ready = true;
+}
+
+enum decode_result decode_one(const uint8_t *bytes, size_t avail, struct decoded *d)
+{
+	if (!ready)
+		init();
+	d->bytes = bytes;
+	ZyanStatus s = ZydisDecoderDecodeFull(&decoder, bytes, avail, &d->insn, d->op);
+	if (ZYAN_SUCCESS(s))
+		return DECODE_OK;
+	return s == ZYDIS_STATUS_NO_MORE_DATA && avail < ZYDIS_MAX_INSTRUCTION_LENGTH ? DECODE_TRUNCATED
+	                                                                               : DECODE_INVALID;
+}
+
+int gpr_number(ZydisRegister r)
+{
+	switch (ZydisRegisterGetClass(r)) {
+	case ZYDIS_REGCLASS_GPR64:
+	case ZYDIS_REGCLASS_GPR32:
+	case ZYDIS_REGCLASS_GPR16:
+		return ZydisRegisterGetId(r);
+	case ZYDIS_REGCLASS_GPR8:
+		/* ah..bh are the second bytes of rax..rbx */
+		if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BL)
+			return (int)(r - ZYDIS_REGISTER_AL);
+		if (r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH)
+			return (int)(r - ZYDIS_REGISTER_AH);
+		if (r >= ZYDIS_REGISTER_SPL && r <= ZYDIS_REGISTER_DIL)
+			return 4 + (int)(r - ZYDIS_REGISTER_SPL);
+		return 8 + (int)(r - ZYDIS_REGISTER_R8B);
+	default:
+		return -1;
+	}
+}
+
+bool uses_gpr(const struct decoded *d, int n)
+{
+	for (unsigned i = 0; i < d->insn.operand_count; i++) {
+		const ZydisDecodedOperand *o = &d->op[i];
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER && gpr_number(o->reg.value) == n)
+			return true;
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    (gpr_number(o->mem.base) == n || gpr_number(o->mem.index) == n))
+			return true;
+	}
+	return false;
+}
+
+const ZydisDecodedOperand *memory_operand(const struct decoded *d)
+{
+	for (unsigned i = 0; i < d->insn.operand_count; i++) {
+		const ZydisDecodedOperand *o = &d->op[i];
+		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY)
+			continue;
+		bool implicit_stack = o->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT &&
+		                      o->mem.base == ZYDIS_REGISTER_RSP;
+		if (!implicit_stack)
+			return o;
+	}
+	return NULL;
+}
+
+void decode_format(const struct decoded *d, uint64_t pc, char *buf, size_t len)
+{
+	if (!ready)
+		init();
+	if (ZYAN_FAILED(ZydisFormatterFormatInstruction(&formatter, &d->insn, d->op,
+	                                                d->insn.operand_count_visible, buf, len, pc,
+	                                                ZYAN_NULL)))
+		snprintf(buf, len, "(unprintable)");
+}

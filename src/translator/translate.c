@@ -1,0 +1,637 @@
+/*
+ * Block building: decode guest instructions, apply the subtraction policy
+ * (policy.c) and emit the replacement code.  Nothing here decides what is
+ * allowed; it carries out the policy rows and the verifier checks the result.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "gates/gate.h"
+#include "translator/cache.h"
+#include "translator/emit.h"
+#include "translator/verifier.h"
+
+#define MAX_EXITS 8
+
+/* A block under construction. */
+struct tb {
+	struct translator *t;
+	struct emitter e;
+	uint32_t id;
+	size_t entry;                   /* offset of the direct entry in e */
+	struct pending_link { size_t at; uint32_t exit; } linkable[MAX_EXITS];
+	unsigned nlinkable;
+};
+
+enum { RCX = 1, RDX = 2, RSP = 4, R11 = 11 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static const uint8_t *code_at(const struct translator *t, uint64_t pc)
+{
+	return (const uint8_t *)(t->gm->code_view + pc);
+}
+
+/* Bytes at pc that the guest may execute, at most 15 (one instruction). */
+static size_t exec_bytes(const struct translator *t, uint64_t pc)
+{
+	size_t n = 0;
+	while (n < 15) {
+		uint64_t a = pc + n;
+		if (a >= t->gm->size || (t->gm->page[a / GUEST_PAGE] & (GP_MAPPED | GP_X)) != (GP_MAPPED | GP_X))
+			break;
+		uint64_t in_page = GUEST_PAGE - a % GUEST_PAGE;
+		n += in_page < 15 - n ? in_page : 15 - n;
+	}
+	return n;
+}
+
+/* ---- exits -------------------------------------------------------------- */
+
+static uint32_t new_exit(struct tb *b, enum exit_kind kind, uint64_t pc, uint64_t target)
+{
+	uint32_t x = tr_new_exit(b->t);
+	struct exit *ex = &b->t->exits[x];
+	ex->kind = (uint8_t)kind;
+	ex->pc = pc;
+	ex->target = target;
+	ex->block = b->id;
+	return x;
+}
+
+/* The rel32 at `at` will jump to this branch exit's stub (or, once linked,
+ * to the target block). */
+static void branch_exit(struct tb *b, size_t at, uint64_t pc, uint64_t target)
+{
+	uint32_t x = new_exit(b, EXITK_BRANCH, pc, target);
+	if (b->nlinkable < MAX_EXITS)
+		b->linkable[b->nlinkable++] = (struct pending_link){at, x};
+	else
+		b->e.overflow = true;
+}
+
+static void stub(struct tb *b, uint32_t x)
+{
+	emit_slot_store_imm32(&b->e, CTX_EXIT_ID, x);
+	emit_jmp_to(&b->e, (uint64_t)(uintptr_t)gate_exit);
+}
+
+/* Ends the block in a gate: syscall, cpuid, xgetbv. */
+static void gate_exit_to(struct tb *b, enum exit_kind kind, uint64_t pc, uint64_t next)
+{
+	stub(b, new_exit(b, kind, pc, next));
+}
+
+static void fault(struct tb *b, int sig, uint64_t pc, uint64_t addr, const char *why)
+{
+	uint32_t x = new_exit(b, EXITK_FAULT, pc, pc);
+	b->t->exits[x].signal = (uint8_t)sig;
+	b->t->exits[x].fault_addr = addr;
+	b->t->exits[x].why = why;
+	stub(b, x);
+}
+
+/* ---- operand-form rewrites (policy table 2) ----------------------------- */
+
+static bool is_segment_prefix(uint8_t v)
+{
+	return v == 0x26 || v == 0x2e || v == 0x36 || v == 0x3e || v == 0x64 || v == 0x65;
+}
+
+/* FORM_MEMORY and FORM_RIP_RELATIVE by byte surgery: 0x67 in front, null
+ * segment prefixes dropped, rip-relative ModRM turned into the SIB
+ * absolute form.  Works for legacy and VEX encodings alike. */
+static bool confine_bytes(struct tb *b, const struct decoded *d, uint64_t next, bool rip)
+{
+	const ZydisDecodedInstruction *in = &d->insn;
+	uint8_t out[16];
+	size_t n = 0, p = in->raw.prefix_count;
+	out[n++] = 0x67;
+	for (size_t i = 0; i < p; i++) {
+		uint8_t v = in->raw.prefixes[i].value;
+		if ((v & 0xf0) == 0x40 || v == 0x67 || is_segment_prefix(v))
+			continue;
+		out[n++] = v;
+	}
+	bool rex = p > 0 && (d->bytes[p - 1] & 0xf0) == 0x40 &&
+	           in->raw.prefixes[p - 1].type != ZYDIS_PREFIX_TYPE_IGNORED;
+	if (rex)
+		out[n++] = rip ? (d->bytes[p - 1] & ~0x02) : d->bytes[p - 1]; /* no REX.X: index none */
+	if (!rip) {
+		if (n + in->length - p > 15)
+			return false;
+		memcpy(out + n, d->bytes + p, in->length - p);
+		emit_bytes(&b->e, out, n + in->length - p);
+		return true;
+	}
+	uint64_t target = next + (uint64_t)in->raw.disp.value;
+	if (target >= GUEST_SPACE)
+		return false;
+	size_t modrm = in->raw.modrm.offset, tail = in->raw.disp.offset + 4u;
+	if (n + (modrm - p) + 6 + (in->length - tail) > 15)
+		return false;
+	size_t vex = n;
+	memcpy(out + n, d->bytes + p, modrm - p);
+	n += modrm - p;
+	if (in->encoding == ZYDIS_INSTRUCTION_ENCODING_VEX && d->bytes[p] == 0xc4)
+		out[vex + 1] |= 0x40;                   /* VEX.X is inverted: 1 = no index */
+	out[n++] = (uint8_t)((d->bytes[modrm] & 0x38) | 0x04);
+	out[n++] = 0x25;                            /* SIB: no base, no index: [disp32] */
+	uint32_t abs = (uint32_t)target;
+	memcpy(out + n, &abs, 4);
+	n += 4;
+	memcpy(out + n, d->bytes + tail, in->length - tail);
+	n += in->length - tail;
+	emit_bytes(&b->e, out, n);
+	return true;
+}
+
+static ZydisRegister gpr32(int n) { return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR32, (ZyanU8)n); }
+
+/* Scratch register for a rewrite: not used by the instruction, never rsp,
+ * rbp or r13 (whose ModRM encodings mean "no base"), never the r11 of
+ * an indirect-branch target load. */
+static int pick_scratch(const struct decoded *d)
+{
+	static const int order[] = {10, 9, 8, 7, 6, 3, 0, 1, 2, 12, 14, 15};
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (!uses_gpr(d, order[i]))
+			return order[i];
+	return -1;
+}
+
+/* Re-encodes the instruction with its memory operand replaced by
+ * [base32 + index32*scale + disp] (32-bit address size, no segment);
+ * base -1 for none. */
+static bool encode_with_base(struct tb *b, const struct decoded *d, int base, int64_t disp)
+{
+	ZydisEncoderRequest req;
+	if (ZYAN_FAILED(ZydisEncoderDecodedInstructionToEncoderRequest(&d->insn, d->op,
+	                                                               d->insn.operand_count_visible, &req)))
+		return false;
+	req.prefixes &= ~(ZYDIS_ATTRIB_HAS_SEGMENT | ZYDIS_ATTRIB_HAS_ADDRESSSIZE);
+	bool found = false;
+	for (unsigned i = 0; i < req.operand_count; i++) {
+		ZydisEncoderOperand *o = &req.operands[i];
+		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY)
+			continue;
+		const ZydisDecodedOperand *m = &d->op[i];
+		o->mem.base = base < 0 ? ZYDIS_REGISTER_NONE : gpr32(base);
+		o->mem.index = m->mem.index == ZYDIS_REGISTER_NONE ? ZYDIS_REGISTER_NONE
+		               : gpr32(gpr_number(m->mem.index));
+		o->mem.scale = m->mem.index == ZYDIS_REGISTER_NONE ? 0 : m->mem.scale;
+		o->mem.displacement = (int32_t)disp;
+		found = true;
+	}
+	req.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_32;
+	uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
+	ZyanUSize len = sizeof(buf);
+	if (!found || ZYAN_FAILED(ZydisEncoderEncodeInstruction(&req, buf, &len)))
+		return false;
+	emit_bytes(&b->e, buf, len);
+	return true;
+}
+
+/* FORM_MOFFS: a 64-bit absolute address becomes a 32-bit one. */
+static bool confine_moffs(struct tb *b, const struct decoded *d, bool rsp_write)
+{
+	const ZydisDecodedOperand *m = memory_operand(d);
+	if (!m || (uint64_t)m->mem.disp.value >= GUEST_SPACE || !encode_with_base(b, d, -1, m->mem.disp.value))
+		return false;
+	if (rsp_write)
+		emit_confine_rsp(&b->e);
+	return true;
+}
+
+/* FORM_SEGMENT: scratch = guest FS/GS base + base register, then the access
+ * through [scratch32 + index32*scale + disp]. */
+static bool confine_segment(struct tb *b, const struct decoded *d, uint64_t next, bool rsp_write)
+{
+	const ZydisDecodedOperand *m = memory_operand(d);
+	int s = pick_scratch(d);
+	if (!m || s < 0)
+		return false;
+	int64_t disp = m->mem.disp.value;
+	int base = gpr_number(m->mem.base);
+	if (m->mem.base == ZYDIS_REGISTER_RIP) {
+		disp = (int64_t)(next + (uint64_t)disp);
+		base = -1;
+	}
+	emit_slot_store(&b->e, s, CTX_SEG_SCRATCH);
+	emit_slot_load(&b->e, s, m->mem.segment == ZYDIS_REGISTER_FS ? CTX_FS_BASE : CTX_GS_BASE);
+	if (base >= 0) {
+		/* lea s, [s + base] (rsp can only be the SIB base) */
+		int sib_base = base == RSP ? RSP : s, sib_index = base == RSP ? s : base;
+		uint8_t lea[] = {(uint8_t)(0x48 | (s >= 8 ? 4 : 0) | (sib_index >= 8 ? 2 : 0) | (sib_base >= 8 ? 1 : 0)),
+		                 0x8d, (uint8_t)(0x04 | (s & 7) << 3),
+		                 (uint8_t)((sib_index & 7) << 3 | (sib_base & 7))};
+		emit_bytes(&b->e, lea, sizeof(lea));
+	}
+	if (!encode_with_base(b, d, s, disp))
+		return false;
+	if (rsp_write)
+		emit_confine_rsp(&b->e);
+	emit_slot_load(&b->e, s, CTX_SEG_SCRATCH);
+	return true;
+}
+
+/* lea with a rip-relative operand: the address is a constant. */
+static void lea_rip(struct tb *b, const struct decoded *d, uint64_t next)
+{
+	const ZydisDecodedOperand *m = memory_operand(d);
+	uint64_t value = next + (uint64_t)m->mem.disp.value;
+	emit_mov_imm(&b->e, gpr_number(d->op[0].reg.value), d->insn.operand_width, value);
+}
+
+/* SUB_PASS: the instruction as written, after the operand-form rewrites. */
+static bool pass(struct tb *b, const struct decoded *d, uint64_t next, unsigned forms)
+{
+	struct tr_stats *st = &b->t->stats;
+	for (unsigned f = 0; f < FORM_COUNT; f++)
+		if (forms & 1u << f)
+			st->forms[f]++;
+	bool rsp_write = forms & 1u << FORM_RSP_WRITE;
+	bool ok = true;
+	if (forms & 1u << FORM_SEGMENT)
+		return confine_segment(b, d, next, rsp_write);
+	if (forms & 1u << FORM_MOFFS)
+		return confine_moffs(b, d, rsp_write);
+	if (d->insn.mnemonic == ZYDIS_MNEMONIC_LEA && (forms & 1u << FORM_RIP_RELATIVE))
+		lea_rip(b, d, next);
+	else if (forms & 1u << FORM_MEMORY)
+		ok = confine_bytes(b, d, next, forms & 1u << FORM_RIP_RELATIVE);
+	else
+		emit_bytes(&b->e, d->bytes, d->insn.length);
+	if (ok && rsp_write)
+		emit_confine_rsp(&b->e);
+	return ok;
+}
+
+/* ---- branches ----------------------------------------------------------- */
+
+static void push_return(struct tb *b, uint64_t ret)
+{
+	if (ret < 0x80000000u) {
+		emit_u8(&b->e, 0x68);                       /* push imm32 */
+		emit_u32(&b->e, (uint32_t)ret);
+		return;
+	}
+	emit_lea_rsp(&b->e, -8);
+	emit_confine_rsp(&b->e);
+	static const uint8_t lo[] = {0x67, 0xc7, 0x04, 0x24};        /* mov dword [esp], imm32 */
+	static const uint8_t hi[] = {0x67, 0xc7, 0x44, 0x24, 0x04};  /* mov dword [esp+4], imm32 */
+	emit_bytes(&b->e, lo, sizeof(lo));
+	emit_u32(&b->e, (uint32_t)ret);
+	emit_bytes(&b->e, hi, sizeof(hi));
+	emit_u32(&b->e, (uint32_t)(ret >> 32));
+}
+
+static void ibl_save(struct tb *b)
+{
+	emit_slot_store(&b->e, RCX, CTX_IBL_RCX);
+	emit_slot_store(&b->e, RDX, CTX_IBL_RDX);
+	emit_slot_store(&b->e, R11, CTX_IBL_R11);
+}
+
+/* The inline lookup of the guest target in r11; the verifier knows this
+ * sequence as one unit (verifier.c, ibl_template). */
+static void ibl_lookup(struct tb *b)
+{
+	if (b->t->count_ibl) {
+		emit_slot_load(&b->e, RCX, CTX_IBL_COUNT);
+		static const uint8_t inc[] = {0x48, 0x8d, 0x49, 0x01};  /* lea rcx, [rcx+1] */
+		emit_bytes(&b->e, inc, sizeof(inc));
+		emit_slot_store(&b->e, RCX, CTX_IBL_COUNT);
+	}
+	uint8_t seq[IBL_TEMPLATE_LEN];
+	ibl_template(seq, emit_here(&b->e), (uint64_t)(uintptr_t)gate_ibl_miss);
+	emit_bytes(&b->e, seq, sizeof(seq));
+}
+
+/* mov r11, <operand 0 of an indirect jmp/call>: a register move, or the
+ * guest's memory operand rebuilt as `mov r11, [mem]` and confined like any
+ * guest access. */
+static bool load_target(struct tb *b, const struct decoded *d, uint64_t next)
+{
+	const ZydisDecodedOperand *o = &d->op[0];
+	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		int r = gpr_number(o->reg.value);
+		if (r < 0)
+			return false;
+		if (r != R11)
+			emit_mov_reg(&b->e, R11, r);
+		return true;
+	}
+	const ZydisDecodedInstruction *in = &d->insn;
+	uint8_t syn[16];
+	size_t n = 0, p = in->raw.prefix_count;
+	uint8_t rex = 0x4c;                             /* REX.W + REX.R (r11) */
+	for (size_t i = 0; i < p; i++) {
+		uint8_t v = in->raw.prefixes[i].value;
+		if ((v & 0xf0) == 0x40)
+			rex |= v & 0x03;                    /* keep X and B */
+		else if (v == 0x64 || v == 0x65 || v == 0x67)
+			syn[n++] = v;                       /* drop 66 (AMD's 16-bit), BND, notrack */
+	}
+	syn[n++] = rex;
+	syn[n++] = 0x8b;
+	syn[n++] = (uint8_t)((d->bytes[in->raw.modrm.offset] & 0xc7) | 3 << 3);
+	size_t rest = in->length - in->raw.modrm.offset - 1u;
+	if (n + rest > 15)
+		return false;
+	memcpy(syn + n, d->bytes + in->raw.modrm.offset + 1, rest);
+	n += rest;
+	struct decoded s;
+	if (decode_one(syn, n, &s) != DECODE_OK)
+		return false;
+	return pass(b, &s, next, policy_forms_of(&s));
+}
+
+static uint64_t rel_target(const struct decoded *d, uint64_t pc)
+{
+	ZyanU64 t = 0;
+	ZydisCalcAbsoluteAddress(&d->insn, &d->op[0], pc, &t);
+	return t;
+}
+
+static unsigned jcc_condition(const ZydisDecodedInstruction *in)
+{
+	return in->opcode & 15;      /* 70+cc (one byte) or 0F 80+cc */
+}
+
+/* Emits the translation of a near branch; always ends the block. */
+static bool branch(struct tb *b, const struct decoded *d, uint64_t pc, uint64_t next)
+{
+	const ZydisDecodedInstruction *in = &d->insn;
+	bool direct = d->op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE;
+	switch (in->mnemonic) {
+	case ZYDIS_MNEMONIC_JMP:
+		if (direct) {
+			branch_exit(b, emit_jmp32(&b->e), pc, rel_target(d, pc));
+			return true;
+		}
+		ibl_save(b);
+		if (!load_target(b, d, next))
+			return false;
+		ibl_lookup(b);
+		return true;
+	case ZYDIS_MNEMONIC_CALL:
+		if (direct) {
+			push_return(b, next);
+			branch_exit(b, emit_jmp32(&b->e), pc, rel_target(d, pc));
+			return true;
+		}
+		ibl_save(b);
+		if (!load_target(b, d, next))
+			return false;
+		push_return(b, next);
+		ibl_lookup(b);
+		return true;
+	case ZYDIS_MNEMONIC_RET: {
+		ibl_save(b);
+		static const uint8_t pop_r11[] = {0x41, 0x5b};
+		emit_bytes(&b->e, pop_r11, sizeof(pop_r11));
+		if (in->operand_count_visible > 0) {
+			emit_lea_rsp(&b->e, (int32_t)d->op[0].imm.value.u);
+			emit_confine_rsp(&b->e);
+		}
+		ibl_lookup(b);
+		return true;
+	}
+	case ZYDIS_MNEMONIC_JRCXZ:
+	case ZYDIS_MNEMONIC_JECXZ:
+	case ZYDIS_MNEMONIC_LOOP:
+	case ZYDIS_MNEMONIC_LOOPE:
+	case ZYDIS_MNEMONIC_LOOPNE: {
+		bool ecx = in->address_width == 32;
+		bool loop = in->mnemonic != ZYDIS_MNEMONIC_JRCXZ && in->mnemonic != ZYDIS_MNEMONIC_JECXZ;
+		if (loop) {
+			/* lea (e/r)cx, [rcx-1]: the count without touching flags */
+			static const uint8_t dec64[] = {0x48, 0x8d, 0x49, 0xff}, dec32[] = {0x8d, 0x49, 0xff};
+			if (ecx)
+				emit_bytes(&b->e, dec32, sizeof(dec32));
+			else
+				emit_bytes(&b->e, dec64, sizeof(dec64));
+		}
+		/* [67] jrcxz skip; [jcc fall]; jmp taken; skip: jmp fall  (or, for
+		 * jrcxz, the zero case is the taken one) */
+		bool zf = in->mnemonic == ZYDIS_MNEMONIC_LOOPE || in->mnemonic == ZYDIS_MNEMONIC_LOOPNE;
+		if (ecx)
+			emit_u8(&b->e, 0x67);
+		emit_u8(&b->e, 0xe3);
+		emit_u8(&b->e, (uint8_t)(loop ? (zf ? 11 : 5) : 5));
+		uint64_t taken = rel_target(d, pc);
+		if (!loop) {
+			branch_exit(b, emit_jmp32(&b->e), pc, next);   /* rcx != 0 */
+			branch_exit(b, emit_jmp32(&b->e), pc, taken);  /* rcx == 0 */
+			return true;
+		}
+		if (zf)  /* loope continues only while ZF=1, loopne while ZF=0 */
+			branch_exit(b, emit_jcc32(&b->e, in->mnemonic == ZYDIS_MNEMONIC_LOOPE ? 5 : 4), pc, next);
+		branch_exit(b, emit_jmp32(&b->e), pc, taken);
+		branch_exit(b, emit_jmp32(&b->e), pc, next);           /* rcx == 0 */
+		return true;
+	}
+	default:
+		if (in->meta.category != ZYDIS_CATEGORY_COND_BR || !direct)
+			return false;
+		branch_exit(b, emit_jcc32(&b->e, jcc_condition(in)), pc, rel_target(d, pc));
+		branch_exit(b, emit_jmp32(&b->e), pc, next);
+		return true;
+	}
+}
+
+/* ---- the remaining rewrites (policy table 1) ---------------------------- */
+
+static bool fsgs_base(struct tb *b, const struct decoded *d)
+{
+	int r = gpr_number(d->op[0].reg.value);
+	bool fs = d->insn.mnemonic == ZYDIS_MNEMONIC_RDFSBASE || d->insn.mnemonic == ZYDIS_MNEMONIC_WRFSBASE;
+	uint32_t slot = fs ? CTX_FS_BASE : CTX_GS_BASE;
+	bool wide = d->insn.operand_width == 64;
+	if (d->insn.mnemonic == ZYDIS_MNEMONIC_RDFSBASE || d->insn.mnemonic == ZYDIS_MNEMONIC_RDGSBASE) {
+		emit_slot_load(&b->e, r, slot);
+		if (!wide) {
+			/* mov r32, r32: keeps the low half, clears the high one */
+			uint8_t z[] = {(uint8_t)(0x40 | (r >= 8 ? 5 : 0)), 0x89, (uint8_t)(0xc0 | (r & 7) << 3 | (r & 7))};
+			emit_bytes(&b->e, z, sizeof(z));
+		}
+		return true;
+	}
+	emit_slot_store(&b->e, r, slot);
+	if (!wide)
+		emit_slot_store_imm32(&b->e, slot + 4, 0);
+	return true;
+}
+
+static bool frame(struct tb *b, const struct decoded *d)
+{
+	if (d->insn.operand_width != 64)
+		return false;
+	if (d->insn.mnemonic == ZYDIS_MNEMONIC_LEAVE) {
+		static const uint8_t leave[] = {0x48, 0x89, 0xec, 0x89, 0xe4, 0x5d}; /* mov rsp,rbp; mov esp,esp; pop rbp */
+		emit_bytes(&b->e, leave, sizeof(leave));
+		return true;
+	}
+	if (d->op[1].imm.value.u != 0)
+		return false;                               /* nested frames: not supported */
+	static const uint8_t enter[] = {0x55, 0x48, 0x89, 0xe5};                 /* push rbp; mov rbp,rsp */
+	emit_bytes(&b->e, enter, sizeof(enter));
+	emit_lea_rsp(&b->e, -(int32_t)d->op[0].imm.value.u);
+	emit_confine_rsp(&b->e);
+	return true;
+}
+
+static void popf(struct tb *b, const struct decoded *d)
+{
+	if (d->insn.operand_width == 16) {
+		static const uint8_t and16[] = {0x67, 0x66, 0x81, 0x24, 0x24, 0xff, 0xfe}; /* and word [esp], ~TF */
+		emit_bytes(&b->e, and16, sizeof(and16));
+	} else {
+		static const uint8_t and64[] = {0x67, 0x48, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xfb, 0xff}; /* ~(TF|AC) */
+		emit_bytes(&b->e, and64, sizeof(and64));
+	}
+	emit_bytes(&b->e, d->bytes, d->insn.length);
+}
+
+/* Translates one instruction; returns true when it ends the block. */
+static bool instruction(struct tb *b, const struct decoded *d, const struct policy_class *cls,
+                        uint64_t pc, uint64_t next)
+{
+	static const char unsupported[] = "instruction form the translator cannot confine";
+	switch (cls->action) {
+	case SUB_PASS:
+		if (pass(b, d, next, policy_forms_of(d)))
+			return false;
+		break;
+	case SUB_DROP:
+		return false;
+	case SUB_BRANCH:
+		if (branch(b, d, pc, next))
+			return true;
+		break;
+	case SUB_SYSCALL:
+		gate_exit_to(b, EXITK_SYSCALL, pc, next);
+		return true;
+	case SUB_HYPERCALL:
+		gate_exit_to(b, EXITK_HYPERCALL, pc, next);
+		return true;
+	case SUB_CPUID:
+		gate_exit_to(b, EXITK_CPUID, pc, next);
+		return true;
+	case SUB_XGETBV:
+		gate_exit_to(b, EXITK_XGETBV, pc, next);
+		return true;
+	case SUB_RDTSCP: {
+		static const uint8_t seq[] = {0x0f, 0x01, 0xf9, 0xb9, 0, 0, 0, 0}; /* rdtscp; mov ecx, 0 */
+		emit_bytes(&b->e, seq, sizeof(seq));
+		return false;
+	}
+	case SUB_FSGSBASE:
+		return !fsgs_base(b, d);
+	case SUB_FRAME:
+		if (frame(b, d))
+			return false;
+		break;
+	case SUB_POPF:
+		popf(b, d);
+		return false;
+	case SUB_FAULT:
+		fault(b, cls->signal, pc, 0, cls->name);
+		return true;
+	}
+	/* A rewrite that could not be done: the guest faults here instead. */
+	fault(b, SIGILL, pc, 0, unsupported);
+	return true;
+}
+
+uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
+{
+	uint64_t t0 = now_ns();
+	if (t->cache_size - t->cache_used < TR_BLOCK_MAX_BYTES + 512) {
+		tr_cache_reset(t);
+		gm_unwatch_all(t->gm);
+		t->stats.flushes++;
+	}
+	struct tb b = {.t = t};
+	b.id = tr_new_block(t);
+	b.e = (struct emitter){.buf = t->rw + t->cache_used, .rx = (uint64_t)(uintptr_t)(t->rx + t->cache_used),
+	                       .cap = TR_BLOCK_MAX_BYTES};
+	emit_slot_load(&b.e, RCX, CTX_IBL_RCX);
+	emit_slot_load(&b.e, RDX, CTX_IBL_RDX);
+	emit_slot_load(&b.e, R11, CTX_IBL_R11);
+	b.entry = b.e.pos;
+	struct block *blk = &t->blocks[b.id];
+	blk->pc = pc;
+	blk->map_first = t->nmap;
+
+	uint64_t cur = pc, end = pc;
+	for (unsigned n = 0;; n++) {
+		if (n == TR_BLOCK_MAX_INSNS || b.e.pos > TR_BLOCK_MAX_BYTES - 512 || cur >= GUEST_SPACE) {
+			branch_exit(&b, emit_jmp32(&b.e), cur, cur);
+			break;
+		}
+		size_t avail = exec_bytes(t, cur);
+		struct decoded d;
+		tr_map_add(t, (uint16_t)(b.e.pos - b.entry), (uint16_t)(cur - pc));
+		if (avail == 0) {
+			fault(&b, SIGSEGV, cur, cur, "instruction fetch from memory that is not executable");
+			break;
+		}
+		end = cur + avail;
+		enum decode_result r = decode_one(code_at(t, cur), avail, &d);
+		if (r == DECODE_TRUNCATED) {
+			/* cut by memory the guest may not execute: a fetch fault there */
+			fault(&b, SIGSEGV, cur, cur + avail, "instruction runs into memory that is not executable");
+			break;
+		}
+		if (r == DECODE_INVALID) {
+			fault(&b, SIGILL, cur, 0, "undecodable instruction");
+			break;
+		}
+		uint64_t next = cur + d.insn.length;
+		const struct policy_class *cls = policy_classify(&d);
+		t->stats.classes[cls - policy_classes]++;
+		t->stats.guest_insns++;
+		bool ends = instruction(&b, &d, cls, cur, next);
+		cur = next;
+		if (ends)
+			break;
+	}
+	blk->pc_end = end > cur ? end : cur;
+	blk->map_count = t->nmap - blk->map_first;
+	for (unsigned i = 0; i < b.nlinkable; i++) {
+		struct exit *x = &t->exits[b.linkable[i].exit];
+		x->patch = (uint32_t)(t->cache_used + b.linkable[i].at);
+		x->stub = (uint32_t)(t->cache_used + b.e.pos);
+		emit_patch_rel32(&b.e, b.linkable[i].at, emit_here(&b.e));
+		stub(&b, b.linkable[i].exit);
+	}
+	t->stats.translate_ns += now_ns() - t0;
+	if (b.e.overflow) {
+		snprintf(err, errlen, "block at guest pc 0x%lx does not fit %d bytes", pc, TR_BLOCK_MAX_BYTES);
+		return 0;
+	}
+	blk->ibl_entry = (uint32_t)t->cache_used;
+	blk->entry = (uint32_t)(t->cache_used + b.entry);
+	blk->end = (uint32_t)(t->cache_used + b.e.pos);
+	if (t->verify) {
+		uint64_t v0 = now_ns();
+		bool ok = verify_block(b.e.buf, b.e.pos, b.e.rx, err, errlen);
+		t->stats.verify_ns += now_ns() - v0;
+		if (!ok)
+			return 0;
+	}
+	t->cache_used = (t->cache_used + b.e.pos + 15) & ~(size_t)15;
+	t->stats.blocks++;
+	t->stats.cache_bytes = t->cache_used;
+	tr_publish(t, b.id);
+	return b.id;
+}

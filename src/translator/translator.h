@@ -1,0 +1,136 @@
+/*
+ * The translator: guest code runs only as translated blocks in a code cache
+ * outside the sandbox.
+ *
+ * A block is translated when first run (decode -> policy -> emit), checked by
+ * the verifier, and only then made reachable.  Block layout in the cache:
+ *
+ *   ibl_entry:  restore rcx, rdx, r11 from the IBL slots (arrival by lookup)
+ *   entry:      the translated instructions (arrival by a direct link)
+ *               ... ending in jumps to exit stubs
+ *   stubs:      mov dword gs:[exit_id], N ; jmp gate_exit
+ *
+ * Direct branches start out jumping to their stub; the first time one is
+ * taken, the dispatcher translates the target and patches the jump to go
+ * straight to the target's entry (block linking).  Indirect branches and
+ * returns look the target up inline in the IBL table (see ctx.h) and only
+ * leave translated code on a miss.
+ *
+ * Writes to guest pages holding translated code (self-modifying code, JITs)
+ * invalidate the blocks on those pages: they are unlinked, dropped from the
+ * lookup structures and retranslated when next run.  When the cache is full
+ * it is flushed as a whole.
+ */
+#ifndef OPSUB_TRANSLATOR_TRANSLATOR_H
+#define OPSUB_TRANSLATOR_TRANSLATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gates/ctx.h"
+#include "sandbox/guest_mem.h"
+#include "translator/policy.h"
+
+#define TR_CACHE_DEFAULT   (64u << 20)
+#define TR_BLOCK_MAX_INSNS 64
+#define TR_BLOCK_MAX_BYTES 4096
+
+enum exit_kind {
+	EXITK_BRANCH,    /* direct branch to `target`, linkable */
+	EXITK_SYSCALL,   /* guest syscall at pc; continue at target */
+	EXITK_HYPERCALL, /* guest hypercall at pc; continue at target */
+	EXITK_CPUID,     /* cpuid at pc; continue at target */
+	EXITK_XGETBV,    /* xgetbv at pc; continue at target */
+	EXITK_FAULT,     /* guest fault: signal, at pc, address fault_addr */
+};
+
+struct exit {
+	uint64_t pc;           /* guest pc of the instruction that exits */
+	uint64_t target;       /* branch target or next pc */
+	uint64_t fault_addr;
+	uint32_t block;        /* block id the exit belongs to */
+	uint32_t patch;        /* cache offset of the rel32 that jumps to the stub (0: none) */
+	uint32_t stub;         /* cache offset of the stub */
+	uint32_t next_link;    /* next exit linked to the same target block (0: end) */
+	uint8_t kind;
+	uint8_t signal;
+	const char *why;       /* FAULT: what was refused, for the report */
+};
+
+struct block {
+	uint64_t pc, pc_end;           /* guest bytes [pc, pc_end) */
+	uint32_t ibl_entry, entry, end; /* cache offsets */
+	uint32_t map_first, map_count; /* instruction map: host offset -> guest pc */
+	uint32_t links;                /* first exit linked to this block (0: none) */
+	uint32_t hash_next;            /* pc hash chain (0: end) */
+	bool live;
+};
+
+struct insn_map { uint16_t host_off, guest_off; };
+
+struct tr_stats {
+	uint64_t blocks, guest_insns, cache_bytes;
+	uint64_t links, ibl_misses, invalidations, flushes;
+	uint64_t translate_ns, verify_ns;
+	uint64_t classes[32];          /* per policy class (index into policy_classes) */
+	uint64_t forms[FORM_COUNT];
+};
+
+struct translator {
+	struct guest_mem *gm;
+	struct rt_ctx *ctx;
+	uint8_t *rx, *rw;              /* two views of the code cache */
+	size_t cache_size, cache_used;
+	uint32_t reserved;             /* cache bytes of the shared stubs at the start */
+	struct block *blocks;          /* id 0 unused */
+	uint32_t nblocks, blocks_cap;
+	struct exit *exits;            /* ids below EXIT_FIRST_STUB unused */
+	uint32_t nexits, exits_cap;
+	struct insn_map *map;
+	uint32_t nmap, map_cap;
+	uint32_t *hash;                /* pc -> block id chains */
+	uint32_t hash_mask;
+	bool verify;                   /* run the verifier on every block (default) */
+	bool count_ibl;                /* emit IBL counters (for --stats) */
+	struct tr_stats stats;
+};
+
+struct tr_config {
+	size_t cache_size;
+	bool verify;
+	bool count_ibl;
+};
+
+/* Sets up the code cache (near the gates, so rel32 jumps reach them) and the
+ * IBL table in ctx.  Returns 0, or -1 with a one-line reason. */
+int tr_init(struct translator *t, struct guest_mem *gm, struct rt_ctx *ctx,
+            const struct tr_config *cfg, char *err, size_t errlen);
+void tr_destroy(struct translator *t);
+
+/* Host address of the direct entry of the block at guest pc, translating
+ * it if needed.  Never fails: code that cannot run becomes a block that
+ * raises the matching guest fault. */
+uint64_t tr_entry(struct translator *t, uint64_t pc);
+
+/* Handles a taken exit stub of kind EXITK_BRANCH: links it and returns the
+ * target's entry. */
+uint64_t tr_take_branch(struct translator *t, uint32_t exit_id);
+
+/* Handles an IBL miss: enters the target in the table, returns its entry. */
+uint64_t tr_indirect(struct translator *t, uint64_t target);
+
+const struct exit *tr_exit(const struct translator *t, uint32_t exit_id);
+
+/* Drops all translations of guest code on the page at addr. */
+void tr_invalidate_page(struct translator *t, uint64_t addr);
+
+/* Maps a host pc inside the code cache to the guest pc of the instruction
+ * it belongs to; false when host_pc is not translated code. */
+bool tr_guest_pc(const struct translator *t, uint64_t host_pc, uint64_t *guest_pc);
+
+/* Translates the block at pc without running it, for the fuzzer and tests:
+ * returns the block id, or 0 with the verifier's reason in err. */
+uint32_t tr_translate_only(struct translator *t, uint64_t pc, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,261 @@
+#include "translator/verifier.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <Zydis/Zydis.h>
+
+#include "gates/ctx.h"
+#include "gates/gate.h"
+
+/* ISA extensions whose every instruction the rules below understand. */
+static bool isa_known(ZydisISAExt e)
+{
+	switch (e) {
+	case ZYDIS_ISA_EXT_BASE: case ZYDIS_ISA_EXT_LONGMODE: case ZYDIS_ISA_EXT_X87:
+	case ZYDIS_ISA_EXT_MMX: case ZYDIS_ISA_EXT_SSE: case ZYDIS_ISA_EXT_SSE2:
+	case ZYDIS_ISA_EXT_SSE3: case ZYDIS_ISA_EXT_SSSE3: case ZYDIS_ISA_EXT_SSE4:
+	case ZYDIS_ISA_EXT_AVX: case ZYDIS_ISA_EXT_AVX2: case ZYDIS_ISA_EXT_AVX2GATHER:
+	case ZYDIS_ISA_EXT_FMA: case ZYDIS_ISA_EXT_F16C: case ZYDIS_ISA_EXT_BMI1:
+	case ZYDIS_ISA_EXT_BMI2: case ZYDIS_ISA_EXT_LZCNT: case ZYDIS_ISA_EXT_MOVBE:
+	case ZYDIS_ISA_EXT_AES: case ZYDIS_ISA_EXT_AVXAES: case ZYDIS_ISA_EXT_PCLMULQDQ:
+	case ZYDIS_ISA_EXT_CLFSH: case ZYDIS_ISA_EXT_PAUSE: case ZYDIS_ISA_EXT_AMD3DNOW_PREFETCH:
+	case ZYDIS_ISA_EXT_RDTSCP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Instructions of those extensions that must never run as translated code. */
+static bool forbidden(const ZydisDecodedInstruction *in)
+{
+	if (in->attributes & ZYDIS_ATTRIB_IS_PRIVILEGED)
+		return true;
+	switch (in->meta.category) {
+	case ZYDIS_CATEGORY_SYSCALL: case ZYDIS_CATEGORY_SYSRET: case ZYDIS_CATEGORY_INTERRUPT:
+	case ZYDIS_CATEGORY_IO: case ZYDIS_CATEGORY_IOSTRINGOP: case ZYDIS_CATEGORY_SEGOP:
+	case ZYDIS_CATEGORY_CALL: case ZYDIS_CATEGORY_RET:
+		return true;
+	case ZYDIS_CATEGORY_SYSTEM:
+		return in->mnemonic != ZYDIS_MNEMONIC_RDTSC && in->mnemonic != ZYDIS_MNEMONIC_RDTSCP;
+	default:
+		break;
+	}
+	switch (in->mnemonic) {
+	case ZYDIS_MNEMONIC_CPUID: case ZYDIS_MNEMONIC_CLI: case ZYDIS_MNEMONIC_STI:
+	case ZYDIS_MNEMONIC_ENTER: case ZYDIS_MNEMONIC_LEAVE: case ZYDIS_MNEMONIC_LOOP:
+	case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE:
+	case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD: case ZYDIS_MNEMONIC_IRETQ:
+		return true;
+	default:
+		return in->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR;
+	}
+}
+
+void ibl_template(uint8_t out[IBL_TEMPLATE_LEN], uint64_t at, uint64_t miss_gate)
+{
+	static const uint8_t t[IBL_TEMPLATE_LEN] = {
+		0x41, 0x0f, 0xb7, 0xd3,                 /* movzx edx, r11w         */
+		0x65, 0x48, 0x8b, 0x0c, 0xd5, 0, 0, 0, 0, /* mov rcx, gs:[rdx*8+TAGS] */
+		0x4a, 0x8d, 0x0c, 0x19,                 /* lea rcx, [rcx+r11]      */
+		0xe3, 0x05,                             /* jrcxz hit               */
+		0xe9, 0, 0, 0, 0,                       /* jmp gate_ibl_miss       */
+		0x65, 0xff, 0x24, 0xd5, 0, 0, 0, 0,     /* hit: jmp gs:[rdx*8+CODE] */
+	};
+	memcpy(out, t, sizeof(t));
+	uint32_t tags = CTX_IBL_TAGS, code = CTX_IBL_CODE;
+	int32_t rel = (int32_t)(miss_gate - (at + 24));
+	memcpy(out + 9, &tags, 4);
+	memcpy(out + 20, &rel, 4);
+	memcpy(out + 28, &code, 4);
+}
+
+struct vstate {
+	const uint8_t *code;
+	size_t len;
+	uint64_t rx;
+	uint8_t *start;      /* 1: instruction start, 2: template start, 3: inside template,
+	                        4: popf (needs the and before it: no branch may land there) */
+	char *err;
+	size_t errlen;
+};
+
+static bool fail(struct vstate *v, size_t off, const char *fmt, ...)
+{
+	int n = snprintf(v->err, v->errlen, "verifier: offset %zu: ", off);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < v->errlen)
+		vsnprintf(v->err + n, v->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static bool is_stack_op(const ZydisDecodedInstruction *in)
+{
+	return in->meta.category == ZYDIS_CATEGORY_PUSH || in->meta.category == ZYDIS_CATEGORY_POP;
+}
+
+static bool check_memory(struct vstate *v, size_t off, const ZydisDecodedInstruction *in,
+                         const ZydisDecodedOperand *o)
+{
+	if (o->mem.type == ZYDIS_MEMOP_TYPE_AGEN)
+		return o->mem.base == ZYDIS_REGISTER_RIP || o->mem.base == ZYDIS_REGISTER_EIP
+		       ? fail(v, off, "lea of a code address") : true;
+	if (o->mem.type == ZYDIS_MEMOP_TYPE_MIB)
+		return fail(v, off, "MPX operand");
+	if (o->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN && o->mem.base == ZYDIS_REGISTER_RSP)
+		return is_stack_op(in) ? true : fail(v, off, "implicit stack access outside push/pop");
+	if (o->mem.segment == ZYDIS_REGISTER_FS)
+		return fail(v, off, "fs: access");
+	if (o->mem.segment == ZYDIS_REGISTER_GS) {
+		bool slot = o->mem.base == ZYDIS_REGISTER_NONE && o->mem.index == ZYDIS_REGISTER_NONE &&
+		            o->mem.disp.value >= 0 && o->mem.disp.value + o->size / 8 <= CTX_GUEST_SLOTS_END;
+		return slot ? true : fail(v, off, "gs: access outside the guest slots");
+	}
+	if (in->address_width != 32)
+		return fail(v, off, "memory access with 64-bit addressing");
+	if (o->mem.base == ZYDIS_REGISTER_EIP || o->mem.base == ZYDIS_REGISTER_RIP)
+		return fail(v, off, "instruction-pointer-relative access");
+	return true;
+}
+
+static bool writes_segment(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+	for (unsigned i = 0; i < in->operand_count; i++)
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ZydisRegisterGetClass(ops[i].reg.value) == ZYDIS_REGCLASS_SEGMENT &&
+		    (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+			return true;
+	return false;
+}
+
+/* popf must come right after `and [esp], imm` clearing TF and AC, so that
+ * translated code never runs trapped or with alignment checks on. */
+static bool popf_masked(const uint8_t *code, size_t off, const ZydisDecodedInstruction *in)
+{
+	static const uint8_t and64[] = {0x67, 0x48, 0x81, 0x24, 0x24};
+	static const uint8_t and16[] = {0x67, 0x66, 0x81, 0x24, 0x24};
+	if (in->operand_width == 16)
+		return off >= 7 && memcmp(code + off - 7, and16, 5) == 0 && !(code[off - 1] & 0x01);
+	if (off < 9 || memcmp(code + off - 9, and64, 5) != 0)
+		return false;
+	uint32_t imm;
+	memcpy(&imm, code + off - 4, 4);
+	return !(imm & (1u << 8 | 1u << 18));
+}
+
+static bool writes_rsp64(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+	for (unsigned i = 0; i < in->operand_count; i++) {
+		const ZydisDecodedOperand *o = &ops[i];
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER && o->reg.value == ZYDIS_REGISTER_RSP &&
+		    (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+		    !(is_stack_op(in) && o->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN))
+			return true;
+	}
+	return false;
+}
+
+static bool gate_target(uint64_t a)
+{
+	return a == (uint64_t)(uintptr_t)gate_exit || a == (uint64_t)(uintptr_t)gate_ibl_miss;
+}
+
+/* A direct branch target: a gate, or an instruction start in this block. */
+static bool check_target(struct vstate *v, size_t off, uint64_t target)
+{
+	if (gate_target(target))
+		return true;
+	if (target < v->rx || target >= v->rx + v->len)
+		return fail(v, off, "branch out of the block to 0x%lx", target);
+	uint8_t kind = v->start[target - v->rx];
+	if (kind == 4)
+		return fail(v, off, "branch onto a popf, past its flag mask");
+	return kind == 1 || kind == 2 ? true : fail(v, off, "branch into the middle of an instruction");
+}
+
+bool verify_block(const uint8_t *code, size_t len, uint64_t rx, char *err, size_t errlen)
+{
+	static ZydisDecoder dec;
+	static bool ready;
+	if (!ready) {
+		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+		ready = true;
+	}
+	struct vstate v = {code, len, rx, calloc(len + 1, 1), err, errlen};
+	bool ok = v.start != NULL;
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+
+	/* pass 1: instruction starts and templates */
+	for (size_t off = 0; ok && off < len;) {
+		uint8_t t[IBL_TEMPLATE_LEN];
+		ibl_template(t, rx + off, (uint64_t)(uintptr_t)gate_ibl_miss);
+		if (len - off >= IBL_TEMPLATE_LEN && memcmp(code + off, t, IBL_TEMPLATE_LEN) == 0) {
+			v.start[off] = 2;
+			memset(v.start + off + 1, 3, IBL_TEMPLATE_LEN - 1);
+			off += IBL_TEMPLATE_LEN;
+			continue;
+		}
+		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(&dec, NULL, code + off, len - off, &in))) {
+			ok = fail(&v, off, "undecodable bytes");
+			break;
+		}
+		bool popf = in.mnemonic == ZYDIS_MNEMONIC_POPF || in.mnemonic == ZYDIS_MNEMONIC_POPFD ||
+		            in.mnemonic == ZYDIS_MNEMONIC_POPFQ;
+		v.start[off] = popf ? 4 : 1;
+		off += in.length;
+	}
+
+	/* pass 2: the rules, instruction by instruction */
+	bool last_is_jump = false;
+	for (size_t off = 0; ok && off < len;) {
+		if (v.start[off] == 2) {
+			off += IBL_TEMPLATE_LEN;
+			last_is_jump = true;
+			continue;
+		}
+		ZydisDecoderDecodeFull(&dec, code + off, len - off, &in, ops);
+		uint64_t here = rx + off;
+		if (!isa_known(in.meta.isa_ext) || forbidden(&in) || writes_segment(&in, ops)) {
+			ok = fail(&v, off, "instruction %s not allowed in translated code",
+			          ZydisMnemonicGetString(in.mnemonic));
+			break;
+		}
+		if (v.start[off] == 4 && !popf_masked(code, off, &in)) {
+			ok = fail(&v, off, "popf without TF and AC masked");
+			break;
+		}
+		bool branch = in.meta.category == ZYDIS_CATEGORY_COND_BR ||
+		              in.meta.category == ZYDIS_CATEGORY_UNCOND_BR;
+		if (branch) {
+			if (ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE || !ops[0].imm.is_relative) {
+				ok = fail(&v, off, "indirect branch outside the IBL template");
+				break;
+			}
+			ZyanU64 target = 0;
+			ZydisCalcAbsoluteAddress(&in, &ops[0], here, &target);
+			if (!(ok = check_target(&v, off, target)))
+				break;
+		}
+		for (unsigned i = 0; ok && i < in.operand_count; i++)
+			if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
+				ok = check_memory(&v, off, &in, &ops[i]);
+		if (ok && writes_rsp64(&in, ops)) {
+			size_t next = off + in.length;
+			bool confined = next + 2 <= len && (code[next] == 0x89 || code[next] == 0x8b) &&
+			                code[next + 1] == 0xe4;
+			if (!confined)
+				ok = fail(&v, off, "rsp written without mov esp, esp after it");
+		}
+		last_is_jump = in.mnemonic == ZYDIS_MNEMONIC_JMP;
+		off += in.length;
+	}
+	if (ok && !last_is_jump)
+		ok = fail(&v, len, "block does not end in a jump");
+	free(v.start);
+	return ok;
+}

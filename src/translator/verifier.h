@@ -1,0 +1,41 @@
+/*
+ * The verifier: an independent check of every translated block before it
+ * can run.  It decodes the emitted bytes itself and shares no decision with
+ * the translator; it accepts a block only if
+ *
+ *   1. every byte decodes and every instruction is in its allow-list (known
+ *      ISA extensions, no privileged, system, interrupt, I/O, segment-load,
+ *      FS/GS-base, far or call/ret instructions, no cpuid);
+ *   2. every memory access is confined: a 32-bit address computation without
+ *      FS/GS (it cannot leave [0, 4 GiB + guard)), or a gs:[disp32] slot in
+ *      the guest slot page of the runtime context, or an implicit stack access
+ *      of push/pop/pushf/popf (rsp is always a sandbox address, see 3);
+ *      no rip-relative addressing and no lea of a host address;
+ *   3. every 64-bit write of rsp is immediately followed by mov esp, esp;
+ *   4. every direct branch lands on an instruction start inside the block
+ *      (never inside the IBL template) or on a gate; the only indirect
+ *      branch is the one in the IBL template below, checked byte for byte;
+ *   5. the block ends in an unconditional jump.
+ *
+ * The IBL template reads the lookup table with an index bounded to 16 bits
+ * by its own first instruction, and jumps through the code table, which
+ * trusted code fills only with verified block entries and the miss gate.
+ */
+#ifndef OPSUB_TRANSLATOR_VERIFIER_H
+#define OPSUB_TRANSLATOR_VERIFIER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IBL_TEMPLATE_LEN 32
+
+/* The inline indirect-branch lookup of the guest target in r11, as placed
+ * at executable address `at` (the miss jump is rel32 to miss_gate). */
+void ibl_template(uint8_t out[IBL_TEMPLATE_LEN], uint64_t at, uint64_t miss_gate);
+
+/* Checks `len` bytes of translated code that will run at address rx.
+ * Returns true, or false with the first violation in err. */
+bool verify_block(const uint8_t *code, size_t len, uint64_t rx, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,64 @@
+#include "util/parse.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static bool scaled(const char *s, double base, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || v < 0)
+		return false;
+	switch (*end) {
+	case 'k': case 'K': v *= base; end++; break;
+	case 'm': case 'M': v *= base * base; end++; break;
+	case 'g': case 'G': v *= base * base * base; end++; break;
+	default: break;
+	}
+	if (*end)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool parse_size(const char *s, uint64_t *out)
+{
+	double v;
+	if (!scaled(s, 1024, &v) || v > 1e18)
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
+bool parse_rate(const char *s, uint64_t *out)
+{
+	double v;
+	if (!scaled(s, 1000, &v) || v > 1e18)
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
+bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || *end || errno || v < 0 || v > 1e7)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return true;
+}
