@@ -14,12 +14,15 @@
                 1u << 15 /* CMOV */ | 1u << 19 /* CLFSH */ | 1u << 23 /* MMX */ |       \
                 1u << 24 /* FXSR */ | 1u << 25 /* SSE */ | 1u << 26 /* SSE2 */)
 /* CPUID.(7,0).EBX */
-#define L7_EBX (1u << 3 /* BMI1 */ | 1u << 5 /* AVX2 */ | 1u << 8 /* BMI2 */ | 1u << 9 /* ERMS */)
+#define L7_EBX (1u << 3 /* BMI1 */ | 1u << 5 /* AVX2 */ | 1u << 8 /* BMI2 */ | 1u << 9 /* ERMS */ | \
+                1u << 19 /* ADX */)
 /* CPUID.80000001 */
 #define LX1_ECX (1u << 0 /* LAHF */ | 1u << 5 /* LZCNT */ | 1u << 8 /* PREFETCHW */)
 #define LX1_EDX (1u << 11 /* SYSCALL */ | 1u << 20 /* NX */ | 1u << 27 /* RDTSCP */ | 1u << 29 /* LM */)
 
-static const char vendor[12] = "OpsubVirtCPU";
+/* Intel's vendor string: runtimes (libgcc's __builtin_cpu_supports among them)
+ * only read feature bits for vendors they know. */
+static const char vendor[12] = "GenuineIntel";
 static const char brand[48] = "opsub virtual CPU (x86-64-v3)";
 
 void cpuid_guest(uint32_t leaf, uint32_t subleaf, uint32_t out[4])

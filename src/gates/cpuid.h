@@ -1,7 +1,8 @@
 /*
  * The guest CPU model: the fixed answers a guest gets from CPUID.
  *
- * Guests see one CPU model on every host ("OpsubVirtCPU", x86-64-v3 plus
+ * Guests see one CPU model on every host ("opsub virtual CPU", an Intel
+ * family 6 CPU with x86-64-v3 plus
  * AES and PCLMULQDQ, no AVX-512), which keeps them migratable and matches
  * exactly what the translator lets through.  The table is in cpuid.c and in
  * docs/guest-abi.md.  A host that lacks a feature of the model cannot run

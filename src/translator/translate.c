@@ -567,6 +567,8 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	emit_slot_load(&b.e, RCX, CTX_IBL_RCX);
 	emit_slot_load(&b.e, RDX, CTX_IBL_RDX);
 	emit_slot_load(&b.e, R11, CTX_IBL_R11);
+	static const uint8_t nop5[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
+	emit_bytes(&b.e, nop5, sizeof(nop5));   /* the direct entry starts 32-byte aligned */
 	b.entry = b.e.pos;
 	struct block *blk = &t->blocks[b.id];
 	blk->pc = pc;
@@ -629,7 +631,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 		if (!ok)
 			return 0;
 	}
-	t->cache_used = (t->cache_used + b.e.pos + 15) & ~(size_t)15;
+	t->cache_used = (t->cache_used + b.e.pos + 31) & ~(size_t)31;
 	t->stats.blocks++;
 	t->stats.cache_bytes = t->cache_used;
 	tr_publish(t, b.id);

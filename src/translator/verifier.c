@@ -18,7 +18,7 @@ static bool isa_known(ZydisISAExt e)
 	case ZYDIS_ISA_EXT_SSE3: case ZYDIS_ISA_EXT_SSSE3: case ZYDIS_ISA_EXT_SSE4:
 	case ZYDIS_ISA_EXT_AVX: case ZYDIS_ISA_EXT_AVX2: case ZYDIS_ISA_EXT_AVX2GATHER:
 	case ZYDIS_ISA_EXT_FMA: case ZYDIS_ISA_EXT_F16C: case ZYDIS_ISA_EXT_BMI1:
-	case ZYDIS_ISA_EXT_BMI2: case ZYDIS_ISA_EXT_LZCNT: case ZYDIS_ISA_EXT_MOVBE:
+	case ZYDIS_ISA_EXT_BMI2: case ZYDIS_ISA_EXT_LZCNT: case ZYDIS_ISA_EXT_MOVBE: case ZYDIS_ISA_EXT_ADOX_ADCX:
 	case ZYDIS_ISA_EXT_AES: case ZYDIS_ISA_EXT_AVXAES: case ZYDIS_ISA_EXT_PCLMULQDQ:
 	case ZYDIS_ISA_EXT_CLFSH: case ZYDIS_ISA_EXT_PAUSE: case ZYDIS_ISA_EXT_AMD3DNOW_PREFETCH:
 	case ZYDIS_ISA_EXT_RDTSCP:
@@ -101,6 +101,8 @@ static bool is_stack_op(const ZydisDecodedInstruction *in)
 static bool check_memory(struct vstate *v, size_t off, const ZydisDecodedInstruction *in,
                          const ZydisDecodedOperand *o)
 {
+	if (in->mnemonic == ZYDIS_MNEMONIC_NOP)
+		return true;   /* the operand of a multi-byte nop is never accessed */
 	if (o->mem.type == ZYDIS_MEMOP_TYPE_AGEN)
 		return o->mem.base == ZYDIS_REGISTER_RIP || o->mem.base == ZYDIS_REGISTER_EIP
 		       ? fail(v, off, "lea of a code address") : true;
