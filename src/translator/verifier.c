@@ -2,7 +2,6 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <Zydis/Zydis.h>
 
@@ -72,14 +71,53 @@ void ibl_template(uint8_t out[IBL_TEMPLATE_LEN], uint64_t at, uint64_t miss_gate
 	memcpy(out + 28, &code, 4);
 }
 
+/* Length of a template at off, 0 if none.  Each is safe as a whole unit:
+ * the block prologue loads rcx, rdx, r11 from their IBL slots (then a nop);
+ * an exit stub stores an immediate into the exit-id slot and jumps to
+ * gate_exit; the IBL template is described above. */
+static size_t template_at(const uint8_t *code, size_t len, size_t off, uint64_t rx, bool *jumps)
+{
+	static const uint8_t prologue[BLOCK_PROLOGUE_LEN] = {
+		0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0,   /* mov rcx, gs:[ibl_rcx] */
+		0x65, 0x48, 0x8b, 0x14, 0x25, CTX_IBL_RDX, 0, 0, 0,   /* mov rdx, gs:[ibl_rdx] */
+		0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0,   /* mov r11, gs:[ibl_r11] */
+		0x0f, 0x1f, 0x44, 0x00, 0x00,                         /* nop */
+	};
+	*jumps = true;
+	if (len - off >= BLOCK_PROLOGUE_LEN && memcmp(code + off, prologue, BLOCK_PROLOGUE_LEN) == 0) {
+		*jumps = false;
+		return BLOCK_PROLOGUE_LEN;
+	}
+	uint8_t t[IBL_TEMPLATE_LEN];
+	ibl_template(t, rx + off, (uint64_t)(uintptr_t)gate_ibl_miss);
+	if (len - off >= IBL_TEMPLATE_LEN && memcmp(code + off, t, IBL_TEMPLATE_LEN) == 0)
+		return IBL_TEMPLATE_LEN;
+	/* mov dword gs:[CTX_EXIT_ID], imm32 ; jmp gate_exit */
+	static const uint8_t stub[] = {0x65, 0xc7, 0x04, 0x25, CTX_EXIT_ID, 0, 0, 0};
+	if (len - off < EXIT_STUB_LEN || memcmp(code + off, stub, sizeof(stub)) != 0 || code[off + 12] != 0xe9)
+		return 0;
+	int32_t rel;
+	memcpy(&rel, code + off + 13, 4);
+	return rx + off + EXIT_STUB_LEN + (uint64_t)(int64_t)rel == (uint64_t)(uintptr_t)gate_exit ? EXIT_STUB_LEN : 0;
+}
+
+#define VERIFY_MAX_BYTES 8192
+#define VERIFY_MAX_BRANCHES 1024
+
 struct vstate {
 	const uint8_t *code;
 	size_t len;
 	uint64_t rx;
-	uint8_t *start;      /* 1: instruction start, 2: template start, 3: inside template,
-	                        4: popf (needs the and before it: no branch may land there) */
+	uint8_t start[VERIFY_MAX_BYTES + 1];  /* see enum start_kind */
+	struct { size_t off; uint64_t target; } branch[VERIFY_MAX_BRANCHES];
+	unsigned nbranch;
 	char *err;
 	size_t errlen;
+};
+
+enum start_kind {
+	NOT_START, INSN_START, TEMPLATE_START, INSIDE_TEMPLATE,
+	POPF_START,   /* needs the and before it: no branch may land there */
 };
 
 static bool fail(struct vstate *v, size_t off, const char *fmt, ...)
@@ -174,90 +212,89 @@ static bool check_target(struct vstate *v, size_t off, uint64_t target)
 	if (target < v->rx || target >= v->rx + v->len)
 		return fail(v, off, "branch out of the block to 0x%lx", target);
 	uint8_t kind = v->start[target - v->rx];
-	if (kind == 4)
+	if (kind == POPF_START)
 		return fail(v, off, "branch onto a popf, past its flag mask");
-	return kind == 1 || kind == 2 ? true : fail(v, off, "branch into the middle of an instruction");
+	return kind == INSN_START || kind == TEMPLATE_START ? true
+	       : fail(v, off, "branch into the middle of an instruction");
+}
+
+/* One instruction (not a template): every rule but branch targets, which
+ * are collected and checked once all instruction starts are known. */
+static bool check_insn(struct vstate *v, size_t off, const ZydisDecodedInstruction *in,
+                       const ZydisDecodedOperand *ops)
+{
+	if (!isa_known(in->meta.isa_ext) || forbidden(in) || writes_segment(in, ops))
+		return fail(v, off, "instruction %s not allowed in translated code",
+		            ZydisMnemonicGetString(in->mnemonic));
+	if (v->start[off] == POPF_START && !popf_masked(v->code, off, in))
+		return fail(v, off, "popf without TF and AC masked");
+	if (in->meta.category == ZYDIS_CATEGORY_COND_BR || in->meta.category == ZYDIS_CATEGORY_UNCOND_BR) {
+		if (ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE || !ops[0].imm.is_relative)
+			return fail(v, off, "indirect branch outside the IBL template");
+		if (v->nbranch == VERIFY_MAX_BRANCHES)
+			return fail(v, off, "too many branches in one block");
+		ZyanU64 target = 0;
+		ZydisCalcAbsoluteAddress(in, &ops[0], v->rx + off, &target);
+		v->branch[v->nbranch].off = off;
+		v->branch[v->nbranch++].target = target;
+	}
+	for (unsigned i = 0; i < in->operand_count; i++)
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && !check_memory(v, off, in, &ops[i]))
+			return false;
+	if (writes_rsp64(in, ops)) {
+		size_t next = off + in->length;
+		bool confined = next + 2 <= v->len && (v->code[next] == 0x89 || v->code[next] == 0x8b) &&
+		                v->code[next + 1] == 0xe4;
+		if (!confined)
+			return fail(v, off, "rsp written without mov esp, esp after it");
+	}
+	return true;
 }
 
 bool verify_block(const uint8_t *code, size_t len, uint64_t rx, char *err, size_t errlen)
 {
 	static ZydisDecoder dec;
+	static struct vstate v;
 	static bool ready;
 	if (!ready) {
 		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
 		ready = true;
 	}
-	struct vstate v = {code, len, rx, calloc(len + 1, 1), err, errlen};
-	bool ok = v.start != NULL;
+	v.code = code;
+	v.len = len;
+	v.rx = rx;
+	v.nbranch = 0;
+	v.err = err;
+	v.errlen = errlen;
+	if (len > VERIFY_MAX_BYTES)
+		return fail(&v, 0, "block of %zu bytes is too long to verify", len);
+	memset(v.start, NOT_START, len + 1);
+
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-
-	/* pass 1: instruction starts and templates */
-	for (size_t off = 0; ok && off < len;) {
-		uint8_t t[IBL_TEMPLATE_LEN];
-		ibl_template(t, rx + off, (uint64_t)(uintptr_t)gate_ibl_miss);
-		if (len - off >= IBL_TEMPLATE_LEN && memcmp(code + off, t, IBL_TEMPLATE_LEN) == 0) {
-			v.start[off] = 2;
-			memset(v.start + off + 1, 3, IBL_TEMPLATE_LEN - 1);
-			off += IBL_TEMPLATE_LEN;
+	bool last_is_jump = false;
+	for (size_t off = 0; off < len;) {
+		size_t tl = template_at(code, len, off, rx, &last_is_jump);
+		if (tl) {
+			v.start[off] = TEMPLATE_START;
+			memset(v.start + off + 1, INSIDE_TEMPLATE, tl - 1);
+			off += tl;
 			continue;
 		}
-		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(&dec, NULL, code + off, len - off, &in))) {
-			ok = fail(&v, off, "undecodable bytes");
-			break;
-		}
+		if (ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, code + off, len - off, &in, ops)))
+			return fail(&v, off, "undecodable bytes");
 		bool popf = in.mnemonic == ZYDIS_MNEMONIC_POPF || in.mnemonic == ZYDIS_MNEMONIC_POPFD ||
 		            in.mnemonic == ZYDIS_MNEMONIC_POPFQ;
-		v.start[off] = popf ? 4 : 1;
-		off += in.length;
-	}
-
-	/* pass 2: the rules, instruction by instruction */
-	bool last_is_jump = false;
-	for (size_t off = 0; ok && off < len;) {
-		if (v.start[off] == 2) {
-			off += IBL_TEMPLATE_LEN;
-			last_is_jump = true;
-			continue;
-		}
-		ZydisDecoderDecodeFull(&dec, code + off, len - off, &in, ops);
-		uint64_t here = rx + off;
-		if (!isa_known(in.meta.isa_ext) || forbidden(&in) || writes_segment(&in, ops)) {
-			ok = fail(&v, off, "instruction %s not allowed in translated code",
-			          ZydisMnemonicGetString(in.mnemonic));
-			break;
-		}
-		if (v.start[off] == 4 && !popf_masked(code, off, &in)) {
-			ok = fail(&v, off, "popf without TF and AC masked");
-			break;
-		}
-		bool branch = in.meta.category == ZYDIS_CATEGORY_COND_BR ||
-		              in.meta.category == ZYDIS_CATEGORY_UNCOND_BR;
-		if (branch) {
-			if (ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE || !ops[0].imm.is_relative) {
-				ok = fail(&v, off, "indirect branch outside the IBL template");
-				break;
-			}
-			ZyanU64 target = 0;
-			ZydisCalcAbsoluteAddress(&in, &ops[0], here, &target);
-			if (!(ok = check_target(&v, off, target)))
-				break;
-		}
-		for (unsigned i = 0; ok && i < in.operand_count; i++)
-			if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
-				ok = check_memory(&v, off, &in, &ops[i]);
-		if (ok && writes_rsp64(&in, ops)) {
-			size_t next = off + in.length;
-			bool confined = next + 2 <= len && (code[next] == 0x89 || code[next] == 0x8b) &&
-			                code[next + 1] == 0xe4;
-			if (!confined)
-				ok = fail(&v, off, "rsp written without mov esp, esp after it");
-		}
+		v.start[off] = popf ? POPF_START : INSN_START;
+		if (!check_insn(&v, off, &in, ops))
+			return false;
 		last_is_jump = in.mnemonic == ZYDIS_MNEMONIC_JMP;
 		off += in.length;
 	}
-	if (ok && !last_is_jump)
-		ok = fail(&v, len, "block does not end in a jump");
-	free(v.start);
-	return ok;
+	if (!last_is_jump)
+		return fail(&v, len, "block does not end in a jump");
+	for (unsigned i = 0; i < v.nbranch; i++)
+		if (!check_target(&v, v.branch[i].off, v.branch[i].target))
+			return false;
+	return true;
 }

@@ -13,8 +13,9 @@
  *      no rip-relative addressing and no lea of a host address;
  *   3. every 64-bit write of rsp is immediately followed by mov esp, esp;
  *   4. every direct branch lands on an instruction start inside the block
- *      (never inside the IBL template) or on a gate; the only indirect
- *      branch is the one in the IBL template below, checked byte for byte;
+ *      (never inside a template) or on a gate; the only indirect branch is
+ *      the one in the IBL template below, checked byte for byte (as are
+ *      exit stubs: mov dword gs:[exit id], imm32; jmp gate_exit);
  *   5. the block ends in an unconditional jump.
  *
  * The IBL template reads the lookup table with an index bounded to 16 bits
@@ -29,6 +30,8 @@
 #include <stdint.h>
 
 #define IBL_TEMPLATE_LEN 32
+#define EXIT_STUB_LEN    17
+#define BLOCK_PROLOGUE_LEN 32
 
 /* The inline indirect-branch lookup of the guest target in r11, as placed
  * at executable address `at` (the miss jump is rel32 to miss_gate). */
