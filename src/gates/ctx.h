@@ -12,10 +12,11 @@
  *     they hold only guest values (registers, scratch, exit id), so a bug
  *     there can only hurt the guest itself;
  *   - trusted slots (second page): touched by the gate assembly alone;
- *   - the indirect-branch lookup (IBL) table: read by translated code through
- *     one fixed template whose index is bounded to 16 bits; written only by
- *     trusted code, and every code pointer in it is a verified block entry
- *     or the miss gate.
+ *   - the indirect-branch lookup (IBL) table: 2^16 code pointers indexed by
+ *     the low 16 bits of the guest target, read by translated code through
+ *     one fixed template that bounds the index itself; written only by
+ *     trusted code, and every pointer in it is the IBL entry of a verified
+ *     block (which checks that the target is its own pc) or the miss gate.
  * The verifier (translator/verifier.c) enforces these rights on every block.
  *
  * Offsets are constants shared with gate.S, hence the #defines and the
@@ -28,15 +29,14 @@
 #define CTX_GPR(n)          ((n) * 8)
 #define CTX_RFLAGS          0x80
 #define CTX_RIP             0x88   /* guest pc of the current exit */
-#define CTX_IBL_RCX         0x90   /* guest rcx/rdx/r11 while an IBL lookup runs */
-#define CTX_IBL_RDX         0x98
-#define CTX_IBL_R11         0xa0
-#define CTX_EXIT_ID         0xa8   /* which exit stub entered the gate */
-#define CTX_IBL_TARGET      0xb0   /* guest target of an IBL miss */
-#define CTX_SEG_SCRATCH     0xb8   /* saved scratch register of an FS/GS rewrite */
-#define CTX_IBL_COUNT       0xc0   /* indirect lookups, counted when --stats */
-#define CTX_FS_BASE         0xc8   /* guest FS base: only ever added to guest */
-#define CTX_GS_BASE         0xd0   /*   addresses, which are then confined */
+#define CTX_IBL_RCX         0x90   /* guest rcx and r11 while an IBL lookup runs */
+#define CTX_IBL_R11         0x98
+#define CTX_EXIT_ID         0xa0   /* which exit stub entered the gate */
+#define CTX_IBL_TARGET      0xa8   /* guest target of an IBL miss */
+#define CTX_SEG_SCRATCH     0xb0   /* saved scratch register of an FS/GS rewrite */
+#define CTX_IBL_COUNT       0xb8   /* indirect lookups, counted when --stats */
+#define CTX_FS_BASE         0xc0   /* guest FS base: only ever added to guest */
+#define CTX_GS_BASE         0xc8   /*   addresses, which are then confined */
 #define CTX_GUEST_SLOTS_END 0x1000
 
 /* Trusted page. */
@@ -50,11 +50,10 @@
 #define CTX_XSAVE           0x2000
 #define CTX_XSAVE_MAX       0x4000
 
-/* IBL table: IBL_ENTRIES tags (negated guest pcs) then as many code pointers. */
+/* IBL table: code pointers indexed by the low IBL_BITS bits of a guest pc. */
 #define IBL_BITS            16
 #define IBL_ENTRIES         (1 << IBL_BITS)
-#define CTX_IBL_TAGS        0x6000
-#define CTX_IBL_CODE        (CTX_IBL_TAGS + IBL_ENTRIES * 8)
+#define CTX_IBL_CODE        0x6000
 #define CTX_SIZE            (CTX_IBL_CODE + IBL_ENTRIES * 8)
 
 /* Exit ids below EXIT_FIRST_STUB are reserved for the gates themselves. */
@@ -77,7 +76,7 @@ struct rt_ctx {
 	uint64_t gpr[GPR_COUNT];
 	uint64_t rflags;
 	uint64_t rip;
-	uint64_t ibl_rcx, ibl_rdx, ibl_r11;
+	uint64_t ibl_rcx, ibl_r11;
 	uint64_t exit_id;
 	uint64_t ibl_target;
 	uint64_t seg_scratch;
@@ -91,8 +90,7 @@ struct rt_ctx {
 	uint32_t mxcsr_host, pad1;
 	uint8_t  pad2[CTX_XSAVE - CTX_MXCSR_HOST - 8];
 	uint8_t  xsave[CTX_XSAVE_MAX] __attribute__((aligned(64)));
-	uint8_t  pad3[CTX_IBL_TAGS - CTX_XSAVE - CTX_XSAVE_MAX];
-	uint64_t ibl_tag[IBL_ENTRIES];
+	uint8_t  pad3[CTX_IBL_CODE - CTX_XSAVE - CTX_XSAVE_MAX];
 	uint64_t ibl_code[IBL_ENTRIES];
 };
 
@@ -104,7 +102,6 @@ static_assert(offsetof(struct rt_ctx, fs_base) == CTX_FS_BASE, "ctx layout");
 static_assert(offsetof(struct rt_ctx, host_rsp) == CTX_HOST_RSP, "ctx layout");
 static_assert(offsetof(struct rt_ctx, mxcsr_host) == CTX_MXCSR_HOST, "ctx layout");
 static_assert(offsetof(struct rt_ctx, xsave) == CTX_XSAVE, "ctx layout");
-static_assert(offsetof(struct rt_ctx, ibl_tag) == CTX_IBL_TAGS, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_code) == CTX_IBL_CODE, "ctx layout");
 static_assert(sizeof(struct rt_ctx) == CTX_SIZE, "ctx layout");
 #endif

@@ -173,6 +173,8 @@ int monitor_run(const struct monitor_opts *o, const char *path, char *const argv
 		if (timer_create(CLOCK_MONOTONIC, &sev, &tid) == 0)
 			timer_settime(tid, 0, &its, NULL);
 	}
-	gate_enter_guest(tr_entry(&m.tr, start.pc));
+	uint64_t entry = tr_entry(&m.tr, start.pc);
+	m.first_insn_ns = monitor_now_ns();
+	gate_enter_guest(entry);
 	monitor_finish(m.exit_status);
 }

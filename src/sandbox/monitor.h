@@ -32,6 +32,7 @@ struct monitor {
 	struct rt_ctx *ctx;
 	struct translator tr;
 	uint64_t start_ns;
+	uint64_t first_insn_ns;    /* when the guest's first instruction ran */
 	int exit_status;
 	uint64_t syscalls, hypercalls;
 	/* Linux personality state */

@@ -9,6 +9,7 @@ void stats_print(const struct monitor *m, FILE *f)
 	double tr_ms = (double)s->translate_ns / 1e6, v_ms = (double)s->verify_ns / 1e6;
 	uint64_t lookups = m->ctx->ibl_count;
 	fprintf(f, "opsub stats (%.1f ms):\n", run_ms);
+	fprintf(f, "  start-up to first instruction %.2f ms\n", (double)(m->first_insn_ns - m->start_ns) / 1e6);
 	fprintf(f, "  blocks translated     %lu (%lu guest instructions)\n", s->blocks, s->guest_insns);
 	fprintf(f, "  code cache bytes      %lu\n", s->cache_bytes);
 	fprintf(f, "  direct links          %lu\n", s->links);
@@ -17,7 +18,7 @@ void stats_print(const struct monitor *m, FILE *f)
 	fprintf(f, "  cache flushes         %lu\n", s->flushes);
 	fprintf(f, "  translation time      %.2f ms (%.0f ns per guest instruction)\n", tr_ms,
 	        s->guest_insns ? (double)s->translate_ns / (double)s->guest_insns : 0.0);
-	fprintf(f, "  verifier time         %.2f ms (%.1f%% of translation)\n", v_ms,
+	fprintf(f, "  verifier time         %.2f ms (%.1f%% of translation time)\n", v_ms,
 	        s->translate_ns ? 100.0 * (double)s->verify_ns / (double)s->translate_ns : 0.0);
 	fprintf(f, "  syscalls              %lu, hypercalls %lu\n", m->syscalls, m->hypercalls);
 	fprintf(f, "  subtractions by class:\n");

@@ -91,10 +91,8 @@ void tr_cache_destroy(struct translator *t)
 
 static void ibl_clear_all(struct rt_ctx *ctx)
 {
-	for (unsigned i = 0; i < IBL_ENTRIES; i++) {
-		ctx->ibl_tag[i] = 0;
+	for (unsigned i = 0; i < IBL_ENTRIES; i++)
 		ctx->ibl_code[i] = (uint64_t)(uintptr_t)gate_ibl_miss;
-	}
 }
 
 void tr_cache_reset(struct translator *t)
@@ -174,9 +172,7 @@ void tr_link(struct translator *t, uint32_t exit_id, uint32_t target)
 void tr_ibl_insert(struct translator *t, uint32_t id)
 {
 	const struct block *b = &t->blocks[id];
-	unsigned i = b->pc & (IBL_ENTRIES - 1);
-	t->ctx->ibl_tag[i] = -b->pc;
-	t->ctx->ibl_code[i] = (uint64_t)(uintptr_t)(t->rx + b->ibl_entry);
+	t->ctx->ibl_code[b->pc & (IBL_ENTRIES - 1)] = (uint64_t)(uintptr_t)(t->rx + b->ibl_entry);
 }
 
 static void kill_block(struct translator *t, uint32_t id)
@@ -191,10 +187,8 @@ static void kill_block(struct translator *t, uint32_t id)
 	}
 	/* out of the IBL table */
 	unsigned i = b->pc & (IBL_ENTRIES - 1);
-	if (t->ctx->ibl_code[i] == (uint64_t)(uintptr_t)(t->rx + b->ibl_entry)) {
-		t->ctx->ibl_tag[i] = 0;
+	if (t->ctx->ibl_code[i] == (uint64_t)(uintptr_t)(t->rx + b->ibl_entry))
 		t->ctx->ibl_code[i] = (uint64_t)(uintptr_t)gate_ibl_miss;
-	}
 	/* every link into it goes back to its stub */
 	for (uint32_t x = b->links; x; x = t->exits[x].next_link)
 		write_rel32(t, t->exits[x].patch, t->exits[x].stub);

@@ -25,7 +25,7 @@ struct tb {
 	unsigned nlinkable;
 };
 
-enum { RCX = 1, RDX = 2, RSP = 4, R11 = 11 };
+enum { RCX = 1, RSP = 4, R11 = 11 };
 
 static uint64_t now_ns(void)
 {
@@ -296,12 +296,13 @@ static void push_return(struct tb *b, uint64_t ret)
 static void ibl_save(struct tb *b)
 {
 	emit_slot_store(&b->e, RCX, CTX_IBL_RCX);
-	emit_slot_store(&b->e, RDX, CTX_IBL_RDX);
 	emit_slot_store(&b->e, R11, CTX_IBL_R11);
 }
 
-/* The inline lookup of the guest target in r11; the verifier knows this
- * sequence as one unit (verifier.c, ibl_template). */
+/* The inline lookup of the guest target in r11: a jump through the table
+ * entry of its low 16 bits, to a block's IBL entry, which checks that the
+ * target is its own pc (see prologue).  The verifier knows the two
+ * instructions as one unit (verifier.c, ibl_template). */
 static void ibl_lookup(struct tb *b)
 {
 	if (b->t->count_ibl) {
@@ -311,8 +312,41 @@ static void ibl_lookup(struct tb *b)
 		emit_slot_store(&b->e, RCX, CTX_IBL_COUNT);
 	}
 	uint8_t seq[IBL_TEMPLATE_LEN];
-	ibl_template(seq, emit_here(&b->e), (uint64_t)(uintptr_t)gate_ibl_miss);
+	ibl_template(seq);
 	emit_bytes(&b->e, seq, sizeof(seq));
+}
+
+/* The IBL entry of a block at pc: arrival through the table with the
+ * target in r11 and the guest's rcx and r11 in their slots.
+ *   lea rcx, [r11 - pc]; jrcxz hit; jmp gate_ibl_miss;
+ *   hit: mov rcx, gs:[ibl_rcx]; mov r11, gs:[ibl_r11]
+ * then nops up to the 32-byte aligned direct entry. */
+static void prologue(struct tb *b, uint64_t pc)
+{
+	struct emitter *e = &b->e;
+	int64_t d = -(int64_t)pc;
+	uint8_t lea_r11[] = {0x49, 0x8d, 0x8b}, lea_rcx[] = {0x48, 0x8d, 0x89};
+	if (d < INT32_MIN) {   /* pc >= 2 GiB: subtract it in two steps */
+		emit_bytes(e, lea_r11, sizeof(lea_r11));
+		emit_u32(e, (uint32_t)INT32_MIN);
+		emit_bytes(e, lea_rcx, sizeof(lea_rcx));
+		emit_u32(e, (uint32_t)(int32_t)(d - INT32_MIN));
+	} else {
+		emit_bytes(e, lea_r11, sizeof(lea_r11));
+		emit_u32(e, (uint32_t)(int32_t)d);
+	}
+	static const uint8_t jrcxz[] = {0xe3, 0x05};
+	emit_bytes(e, jrcxz, sizeof(jrcxz));
+	emit_jmp_to(e, (uint64_t)(uintptr_t)gate_ibl_miss);
+	emit_slot_load(e, RCX, CTX_IBL_RCX);
+	emit_slot_load(e, R11, CTX_IBL_R11);
+	static const uint8_t nop5[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
+	while (e->pos % 32) {
+		if (32 - e->pos % 32 >= sizeof(nop5))
+			emit_bytes(e, nop5, sizeof(nop5));
+		else
+			emit_u8(e, 0x90);
+	}
 }
 
 /* mov r11, <operand 0 of an indirect jmp/call>: a register move, or the
@@ -564,11 +598,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	b.id = tr_new_block(t);
 	b.e = (struct emitter){.buf = t->rw + t->cache_used, .rx = (uint64_t)(uintptr_t)(t->rx + t->cache_used),
 	                       .cap = TR_BLOCK_MAX_BYTES};
-	emit_slot_load(&b.e, RCX, CTX_IBL_RCX);
-	emit_slot_load(&b.e, RDX, CTX_IBL_RDX);
-	emit_slot_load(&b.e, R11, CTX_IBL_R11);
-	static const uint8_t nop5[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
-	emit_bytes(&b.e, nop5, sizeof(nop5));   /* the direct entry starts 32-byte aligned */
+	prologue(&b, pc);
 	b.entry = b.e.pos;
 	struct block *blk = &t->blocks[b.id];
 	blk->pc = pc;

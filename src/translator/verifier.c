@@ -53,52 +53,68 @@ static bool forbidden(const ZydisDecodedInstruction *in)
 	}
 }
 
-void ibl_template(uint8_t out[IBL_TEMPLATE_LEN], uint64_t at, uint64_t miss_gate)
+void ibl_template(uint8_t out[IBL_TEMPLATE_LEN])
 {
 	static const uint8_t t[IBL_TEMPLATE_LEN] = {
-		0x41, 0x0f, 0xb7, 0xd3,                 /* movzx edx, r11w         */
-		0x65, 0x48, 0x8b, 0x0c, 0xd5, 0, 0, 0, 0, /* mov rcx, gs:[rdx*8+TAGS] */
-		0x4a, 0x8d, 0x0c, 0x19,                 /* lea rcx, [rcx+r11]      */
-		0xe3, 0x05,                             /* jrcxz hit               */
-		0xe9, 0, 0, 0, 0,                       /* jmp gate_ibl_miss       */
-		0x65, 0xff, 0x24, 0xd5, 0, 0, 0, 0,     /* hit: jmp gs:[rdx*8+CODE] */
+		0x41, 0x0f, 0xb7, 0xcb,                  /* movzx ecx, r11w        */
+		0x65, 0xff, 0x24, 0xcd, 0, 0, 0, 0,      /* jmp gs:[rcx*8 + CODE]  */
 	};
 	memcpy(out, t, sizeof(t));
-	uint32_t tags = CTX_IBL_TAGS, code = CTX_IBL_CODE;
-	int32_t rel = (int32_t)(miss_gate - (at + 24));
-	memcpy(out + 9, &tags, 4);
-	memcpy(out + 20, &rel, 4);
-	memcpy(out + 28, &code, 4);
+	uint32_t code = CTX_IBL_CODE;
+	memcpy(out + 8, &code, 4);
 }
 
-/* Length of a template at off, 0 if none.  Each is safe as a whole unit:
- * the block prologue loads rcx, rdx, r11 from their IBL slots (then a nop);
- * an exit stub stores an immediate into the exit-id slot and jumps to
- * gate_exit; the IBL template is described above. */
+static bool rel32_to(const uint8_t *field, uint64_t field_addr, uint64_t target)
+{
+	int32_t rel;
+	memcpy(&rel, field, 4);
+	return field_addr + 4 + (uint64_t)(int64_t)rel == target;
+}
+
+/* Block prologue: lea rcx, [r11 + d1] [; lea rcx, [rcx + d2]] ; jrcxz +5 ;
+ * jmp gate_ibl_miss ; mov rcx, gs:[ibl_rcx] ; mov r11, gs:[ibl_r11].
+ * Only rcx is computed; the slots hold guest values. */
+static size_t prologue_at(const uint8_t *code, size_t len, size_t off, uint64_t rx)
+{
+	static const uint8_t lea_r11[] = {0x49, 0x8d, 0x8b}, lea_rcx[] = {0x48, 0x8d, 0x89};
+	static const uint8_t tail[] = {
+		0xe3, 0x05, 0xe9, 0, 0, 0, 0,                       /* jrcxz +5; jmp gate_ibl_miss */
+		0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0, /* mov rcx, gs:[ibl_rcx] */
+		0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0, /* mov r11, gs:[ibl_r11] */
+	};
+	size_t n = 7;
+	if (len - off < 7 + sizeof(tail) || memcmp(code + off, lea_r11, 3) != 0)
+		return 0;
+	if (memcmp(code + off + n, lea_rcx, 3) == 0)
+		n += 7;
+	if (len - off < n + sizeof(tail) || memcmp(code + off + n, tail, 3) != 0 ||
+	    memcmp(code + off + n + 7, tail + 7, sizeof(tail) - 7) != 0 ||
+	    !rel32_to(code + off + n + 3, rx + off + n + 3, (uint64_t)(uintptr_t)gate_ibl_miss))
+		return 0;
+	return n + sizeof(tail);
+}
+
+/* Length of a template at off, 0 if none; *jumps tells whether it ends in
+ * an unconditional jump.  Each is safe as a whole unit: the IBL template and
+ * the prologue are described in verifier.h; an exit stub stores an
+ * immediate into the exit-id slot and jumps to gate_exit. */
 static size_t template_at(const uint8_t *code, size_t len, size_t off, uint64_t rx, bool *jumps)
 {
-	static const uint8_t prologue[BLOCK_PROLOGUE_LEN] = {
-		0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0,   /* mov rcx, gs:[ibl_rcx] */
-		0x65, 0x48, 0x8b, 0x14, 0x25, CTX_IBL_RDX, 0, 0, 0,   /* mov rdx, gs:[ibl_rdx] */
-		0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0,   /* mov r11, gs:[ibl_r11] */
-		0x0f, 0x1f, 0x44, 0x00, 0x00,                         /* nop */
-	};
+	*jumps = false;
+	size_t n = prologue_at(code, len, off, rx);
+	if (n)
+		return n;
 	*jumps = true;
-	if (len - off >= BLOCK_PROLOGUE_LEN && memcmp(code + off, prologue, BLOCK_PROLOGUE_LEN) == 0) {
-		*jumps = false;
-		return BLOCK_PROLOGUE_LEN;
-	}
 	uint8_t t[IBL_TEMPLATE_LEN];
-	ibl_template(t, rx + off, (uint64_t)(uintptr_t)gate_ibl_miss);
+	ibl_template(t);
 	if (len - off >= IBL_TEMPLATE_LEN && memcmp(code + off, t, IBL_TEMPLATE_LEN) == 0)
 		return IBL_TEMPLATE_LEN;
 	/* mov dword gs:[CTX_EXIT_ID], imm32 ; jmp gate_exit */
 	static const uint8_t stub[] = {0x65, 0xc7, 0x04, 0x25, CTX_EXIT_ID, 0, 0, 0};
-	if (len - off < EXIT_STUB_LEN || memcmp(code + off, stub, sizeof(stub)) != 0 || code[off + 12] != 0xe9)
+	if (len - off < EXIT_STUB_LEN || memcmp(code + off, stub, sizeof(stub)) != 0 || code[off + 12] != 0xe9 ||
+	    !rel32_to(code + off + 13, rx + off + 13, (uint64_t)(uintptr_t)gate_exit))
 		return 0;
-	int32_t rel;
-	memcpy(&rel, code + off + 13, 4);
-	return rx + off + EXIT_STUB_LEN + (uint64_t)(int64_t)rel == (uint64_t)(uintptr_t)gate_exit ? EXIT_STUB_LEN : 0;
+	return EXIT_STUB_LEN;
 }
 
 #define VERIFY_MAX_BYTES 8192

@@ -18,9 +18,11 @@
  *      exit stubs: mov dword gs:[exit id], imm32; jmp gate_exit);
  *   5. the block ends in an unconditional jump.
  *
- * The IBL template reads the lookup table with an index bounded to 16 bits
- * by its own first instruction, and jumps through the code table, which
- * trusted code fills only with verified block entries and the miss gate.
+ * The IBL template jumps through the code table with an index bounded to 16
+ * bits by its own first instruction; trusted code fills the table only with
+ * the miss gate and IBL entries of verified blocks, whose prologue (a
+ * template too: lea rcx, [r11 - pc]; jrcxz; jmp gate_ibl_miss; two slot
+ * loads) sends any target but the block's own pc to the miss gate.
  */
 #ifndef OPSUB_TRANSLATOR_VERIFIER_H
 #define OPSUB_TRANSLATOR_VERIFIER_H
@@ -29,13 +31,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IBL_TEMPLATE_LEN 32
+#define IBL_TEMPLATE_LEN 12
 #define EXIT_STUB_LEN    17
-#define BLOCK_PROLOGUE_LEN 32
 
-/* The inline indirect-branch lookup of the guest target in r11, as placed
- * at executable address `at` (the miss jump is rel32 to miss_gate). */
-void ibl_template(uint8_t out[IBL_TEMPLATE_LEN], uint64_t at, uint64_t miss_gate);
+/* The inline indirect-branch lookup of the guest target in r11:
+ *   movzx ecx, r11w ; jmp gs:[rcx*8 + CTX_IBL_CODE] */
+void ibl_template(uint8_t out[IBL_TEMPLATE_LEN]);
 
 /* Checks `len` bytes of translated code that will run at address rx.
  * Returns true, or false with the first violation in err. */
