@@ -7,19 +7,91 @@
  * other register, the flags and the vector state are preserved.  Natively
  * (without opsub) vmcall raises SIGILL.
  *
- * Pointers are guest addresses; opsub checks every one against the guest's
- * memory and returns -EFAULT for anything outside it.
+ * Pointers are guest addresses; opsub copies every structure it is given
+ * before checking it, checks every address against the guest's memory and
+ * returns -EFAULT for anything outside it.
  */
 #ifndef OPSUB_ABI_H
 #define OPSUB_ABI_H
+
+#include <stdint.h>
 
 /* write(buf, len) to opsub's standard output; returns len. */
 #define OPSUB_HC_CONSOLE      1
 /* Monotonic clock in nanoseconds. */
 #define OPSUB_HC_CLOCK        2
-/* Blocks until the monotonic clock reaches deadline_ns or an event the
- * guest asked for (a network interrupt) arrives; returns 1 for an event,
- * 0 for the deadline. */
+/* Blocks until the monotonic clock reaches deadline_ns or a receive
+ * interrupt of one of the guest's network ports arrives; returns 1 for an
+ * interrupt, 0 for the deadline. */
 #define OPSUB_HC_WAIT         3
+
+/* ---- network ------------------------------------------------------------ */
+
+/* net_open(port, struct opsub_net_info *info): opens the guest's network
+ * port `port` (0 .. ports-1) and fills info.  Returns 0. */
+#define OPSUB_HC_NET_OPEN     16
+/* net_burst(port, struct opsub_net_burst *b): one gate crossing for a whole
+ * burst: sends b->tx, gives the empty buffers b->post to the receiver,
+ * returns received frames in b->rx and finished transmit buffers in b->done.
+ * Counts are updated in place.  Returns 0.  opsub mode only. */
+#define OPSUB_HC_NET_BURST    17
+/* net_stats(port, struct opsub_net_stats *s). Returns 0. */
+#define OPSUB_HC_NET_STATS    18
+/* emulated mode: a device register access (see opsub_emul_* below). */
+#define OPSUB_HC_NET_REG      19
+/* paravirt mode: kick the backend (virtqueue notify). */
+#define OPSUB_HC_NET_KICK     20
+
+/* Every packet buffer is this size and must not cross it: the guest's
+ * buffers are BUF_SIZE-aligned blocks of its own memory. */
+#define OPSUB_NET_BUF_SIZE    2048u
+#define OPSUB_NET_MAX_FRAME   2048u
+#define OPSUB_NET_MIN_FRAME   14u
+/* At most this many entries per array of one burst. */
+#define OPSUB_NET_BURST_MAX   256u
+
+enum opsub_net_mode {
+	OPSUB_IO_OPSUB = 0,        /* trusted driver behind the gate (safe) */
+	OPSUB_IO_PASSTHROUGH = 1,  /* the guest writes the NIC rings itself (unsafe) */
+	OPSUB_IO_PARAVIRT = 2,     /* virtio ring + host backend copying (safe) */
+	OPSUB_IO_EMULATED = 3,     /* every register access traps (safe) */
+};
+
+struct opsub_net_info {
+	uint8_t mac[6];
+	uint16_t mode;             /* enum opsub_net_mode */
+	uint32_t ports;            /* ports this guest has */
+	uint32_t ring_size;        /* descriptors per ring */
+	/* passthrough: where the NIC's queue page and this port's rings are
+	 * mapped in guest memory, and the device address of guest address 0 */
+	uint64_t regs;
+	uint64_t tx_ring, rx_ring;
+	uint64_t dev_base;
+	/* paravirt and emulated: guest memory set aside for the device */
+	uint64_t shared;
+	uint64_t shared_size;
+};
+
+struct opsub_net_pkt {
+	uint64_t addr;             /* guest address of the frame */
+	uint32_t len;              /* frame length */
+	uint32_t reserved;
+};
+
+struct opsub_net_burst {
+	uint64_t tx;               /* struct opsub_net_pkt[tx_n]: frames to send */
+	uint64_t post;             /* uint64_t[post_n]: empty buffers for receiving */
+	uint64_t rx;               /* struct opsub_net_pkt[rx_n]: filled with received frames */
+	uint64_t done;             /* uint64_t[done_n]: filled with sent buffers */
+	uint32_t tx_n;             /* in: frames in tx; out: frames queued */
+	uint32_t post_n;           /* in: buffers in post; out: buffers taken */
+	uint32_t rx_n;             /* in: room in rx; out: frames received */
+	uint32_t done_n;           /* in: room in done; out: buffers returned */
+};
+
+struct opsub_net_stats {
+	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
+	uint64_t rx_dropped, tx_refused;   /* tx_refused: buffers the driver rejected */
+};
 
 #endif

@@ -20,7 +20,17 @@ static uint64_t mmap_min_addr(void)
 	return page_up(v ? v : GUEST_PAGE);
 }
 
-int gm_init(struct guest_mem *gm, uint64_t size, char *err, size_t errlen)
+int gm_create_fd(uint64_t size)
+{
+	int fd = memfd_create("opsub-guest", MFD_CLOEXEC);
+	if (fd >= 0 && ftruncate(fd, (off_t)size) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int gm_init(struct guest_mem *gm, uint64_t size, int fd, char *err, size_t errlen)
 {
 	memset(gm, 0, sizeof(*gm));
 	gm->fd = -1;
@@ -43,8 +53,8 @@ int gm_init(struct guest_mem *gm, uint64_t size, char *err, size_t errlen)
 			munmap(res, GUEST_SPACE + GUEST_GUARD - low);
 		return -1;
 	}
-	gm->fd = memfd_create("opsub-guest", MFD_CLOEXEC);
-	if (gm->fd < 0 || ftruncate(gm->fd, (off_t)size) != 0) {
+	gm->fd = fd >= 0 ? fd : gm_create_fd(size);
+	if (gm->fd < 0) {
 		snprintf(err, errlen, "cannot create guest memory of %lu bytes: %s", size, strerror(errno));
 		goto fail;
 	}
@@ -184,6 +194,12 @@ int gm_map(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
 		gm->page[p] = GP_MAPPED | normal_prot(prot);
 	apply(gm, first, n);
 	return 0;
+}
+
+void gm_adopt(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
+{
+	for (uint64_t p = addr / GUEST_PAGE; p < (addr + len) / GUEST_PAGE; p++)
+		gm->page[p] = GP_MAPPED | normal_prot(prot);
 }
 
 int gm_unmap(struct guest_mem *gm, uint64_t addr, uint64_t len)

@@ -62,10 +62,15 @@ static inline void *guest_ptr(uint64_t addr) { return (void *)(uintptr_t)addr; }
 static inline uint64_t page_down(uint64_t a) { return a & ~(GUEST_PAGE - 1); }
 static inline uint64_t page_up(uint64_t a) { return (a + GUEST_PAGE - 1) & ~(GUEST_PAGE - 1); }
 
-/* Reserves the sandbox range and creates a guest memory of `size` bytes
- * (a multiple of the page size, GUEST_MEM_MIN..GUEST_SPACE).  Returns 0, or
- * -1 with a one-line reason in err. */
-int gm_init(struct guest_mem *gm, uint64_t size, char *err, size_t errlen);
+/* Reserves the sandbox range and maps a guest memory of `size` bytes (a
+ * multiple of the page size, GUEST_MEM_MIN..GUEST_SPACE) into it: the memfd
+ * `fd` of at least that size (the daemon's, shared with the NIC), or a new
+ * one when fd is -1.  gm owns the descriptor afterwards.  Returns 0, or -1
+ * with a one-line reason in err. */
+int gm_init(struct guest_mem *gm, uint64_t size, int fd, char *err, size_t errlen);
+
+/* Creates the memfd for a guest memory of `size` bytes; -1 with errno. */
+int gm_create_fd(uint64_t size);
 void gm_destroy(struct guest_mem *gm);
 
 /* True when every byte of [addr, addr+len) is mapped with all of `need`
@@ -78,6 +83,10 @@ bool gm_access_ok(const struct guest_mem *gm, uint64_t addr, uint64_t len, unsig
 int gm_map(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot);
 int gm_unmap(struct guest_mem *gm, uint64_t addr, uint64_t len);
 int gm_protect(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot);
+
+/* Marks pages the monitor has mapped itself (a device page) as guest
+ * memory with protection prot, without touching their contents. */
+void gm_adopt(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot);
 
 /* Finds `len` bytes of unmapped guest space for mmap, top-down; 0 if none. */
 uint64_t gm_find_free(struct guest_mem *gm, uint64_t len);

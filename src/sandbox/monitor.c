@@ -14,6 +14,7 @@
 #include "gates/gate.h"
 #include "gates/personality.h"
 #include "sandbox/fault.h"
+#include "sandbox/jail.h"
 #include "sandbox/loader.h"
 #include "sandbox/stats.h"
 
@@ -123,7 +124,7 @@ static int setup(struct monitor *m, char *err, size_t errlen)
 		snprintf(err, errlen, "the kernel does not allow FSGSBASE in user space (Linux 5.9 or later needed)");
 		return -1;
 	}
-	if (gm_init(&m->gm, m->opts.mem_size, err, errlen))
+	if (gm_init(&m->gm, m->opts.mem_size, m->opts.mem_fd, err, errlen))
 		return -1;
 	m->ctx = mmap(NULL, CTX_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m->ctx == MAP_FAILED) {
@@ -165,13 +166,18 @@ int monitor_run(const struct monitor_opts *o, const char *path, char *const argv
 	m.ctx->gpr[GPR_RSP] = start.rsp;
 	m.ctx->rflags = 0x202;
 	if (o->seconds > 0) {
-		signal(SIGALRM, stop_timer);
+		/* like every signal while a guest runs: on the alternate stack */
+		fault_on_signal(SIGALRM, stop_timer);
 		struct timespec ts = {(time_t)o->seconds, (long)((o->seconds - (time_t)o->seconds) * 1e9)};
 		timer_t tid;
 		struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM};
 		struct itimerspec its = {.it_value = ts};
 		if (timer_create(CLOCK_MONOTONIC, &sev, &tid) == 0)
 			timer_settime(tid, 0, &its, NULL);
+	}
+	if ((o->before_run && o->before_run(&m, err, sizeof(err))) || jail_enter(err, sizeof(err))) {
+		fprintf(stderr, "opsub: %s\n", err);
+		return 1;
 	}
 	uint64_t entry = tr_entry(&m.tr, start.pc);
 	m.first_insn_ns = monitor_now_ns();

@@ -18,12 +18,18 @@
 #include "sandbox/guest_mem.h"
 #include "translator/translator.h"
 
+struct monitor;
+
 struct monitor_opts {
 	uint64_t mem_size;        /* guest memory, bytes */
 	bool stats;               /* print translator statistics at the end */
 	bool trace_syscalls;      /* print every guest syscall on stderr */
 	bool no_verify;           /* skip the verifier (measurement only) */
 	double seconds;           /* stop the guest after this long (0: never) */
+	int mem_fd;               /* guest memory from the daemon, -1: create one */
+	/* Called with the program loaded, just before the jail closes and the
+	 * guest runs (the network driver attaches here). */
+	int (*before_run)(struct monitor *m, char *err, size_t errlen);
 };
 
 struct monitor {

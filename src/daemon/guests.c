@@ -1,0 +1,377 @@
+/* Guest lifecycle in the daemon: start, change, reap and reclaim. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+#include "sandbox/guest_mem.h"
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+#define RETIRE_WAIT_NS 100000000ull   /* a guest has 100 ms to let go of a queue */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned mem_window(const struct guest *g) { return 1 + 2 * g->slot; }
+static unsigned ring_window(const struct guest *g) { return 2 + 2 * g->slot; }
+
+struct guest *guest_find(struct daemon *d, const char *name)
+{
+	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
+		if (d->guest[i].state != GUEST_FREE && !strcmp(d->guest[i].cfg.name, name))
+			return &d->guest[i];
+	return NULL;
+}
+
+unsigned guests_running(const struct daemon *d)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
+		n += d->guest[i].state == GUEST_RUNNING;
+	return n;
+}
+
+static int take_queue(struct daemon *d)
+{
+	for (unsigned q = 0; q < nic_num_queues(d->nic); q++)
+		if (!d->queue_used[q]) {
+			d->queue_used[q] = true;
+			nic_queue_reset(d->nic, q, NULL, 0);
+			return (int)q;
+		}
+	return -1;
+}
+
+/* The NIC forgets everything of the queue and it goes back to the pool. */
+static void release_queue(struct daemon *d, struct guest *g, unsigned q)
+{
+	struct nic_queue_stats_regs s;
+	nic_queue_stats(d->nic, q, &s);
+	g->retired.tx_packets += s.tx_packets;
+	g->retired.tx_bytes += s.tx_bytes;
+	g->retired.rx_packets += s.rx_packets;
+	g->retired.rx_bytes += s.rx_bytes;
+	g->retired.rx_dropped += s.rx_dropped;
+	nic_queue_set_admin(d->nic, q, false, NULL, 0);
+	nic_queue_reset(d->nic, q, NULL, 0);
+	d->queue_used[q] = false;
+}
+
+/* The guest's TX limit is shared evenly by its queues. */
+static void apply_sched(struct daemon *d, struct guest *g)
+{
+	for (unsigned i = 0; i < g->nqueues; i++) {
+		struct nic_rate r = {.bps = g->cfg.rate_bps / g->nqueues, .pps = g->cfg.rate_pps / g->nqueues};
+		nic_queue_set_rate(d->nic, g->queue[i], &r, NULL, 0);
+		nic_queue_set_weight(d->nic, g->queue[i], g->cfg.weight, NULL, 0);
+	}
+}
+
+static void send_irq_fd(struct daemon *d, struct guest *g, unsigned q)
+{
+	struct link_msg msg = {.type = LINK_IRQ, .queue = q};
+	int fd = nic_queue_irq_fd(d->nic, q);
+	link_send(g->link_sock, &msg, &fd, 1);
+}
+
+/* Publishes the guest's queue set in its link page. */
+static void publish(struct guest *g)
+{
+	struct link_page *p = g->page;
+	p->nqueues = g->nqueues;
+	memcpy(p->queue, g->queue, sizeof(p->queue));
+	__atomic_add_fetch(&p->generation, 1, __ATOMIC_RELEASE);
+}
+
+/* Forks and execs `opsub guest-proc` with the link socket as fd 3. */
+static pid_t spawn(const struct guest_config *cfg, int link_child)
+{
+	char *argv[GUEST_MAX_ARGS + 8];
+	int n = 0;
+	argv[n++] = "opsub";
+	argv[n++] = "guest-proc";
+	if (cfg->stats)
+		argv[n++] = "--stats";
+	argv[n++] = "--";
+	for (int i = 0; cfg->argv[i]; i++)
+		argv[n++] = cfg->argv[i];
+	argv[n] = NULL;
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	/* child: only async-signal-safe calls until exec */
+	if (cfg->output) {
+		int fd = open(cfg->output, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+	}
+	dup2(link_child, 3);
+	fcntl(3, F_SETFD, 0);
+	close_range(4, ~0u, 0);
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	execv("/proc/self/exe", argv);
+	_exit(127);
+}
+
+/* Undoes what guest_start did, in reverse; safe on a partly started guest. */
+static void teardown(struct daemon *d, struct guest *g)
+{
+	for (unsigned i = 0; i < g->nqueues; i++)
+		release_queue(d, g, g->queue[i]);
+	for (unsigned i = 0; i < g->nretiring; i++)
+		release_queue(d, g, g->retiring[i]);
+	g->nqueues = g->nretiring = 0;
+	if (g->filter >= 0)
+		nic_filter_clear(d->nic, (unsigned)g->filter, NULL, 0);
+	g->filter = -1;
+	if (g->mem_map) {
+		nic_window_unmap(d->nic, mem_window(g), NULL, 0);
+		munmap(g->mem_map, g->cfg.mem);
+	}
+	if (g->ring_map) {
+		nic_window_unmap(d->nic, ring_window(g), NULL, 0);
+		munmap(g->ring_map, LINK_RING_AREA);
+	}
+	if (g->page)
+		munmap(g->page, 4096);
+	g->mem_map = g->ring_map = NULL;
+	g->page = NULL;
+	int *fds[] = {&g->link_sock, &g->mem_fd, &g->ring_fd, &g->page_fd};
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static int memfd_of(const char *name, uint64_t size)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+	if (fd >= 0 && ftruncate(fd, (off_t)size) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int setup(struct daemon *d, struct guest *g, char *err, size_t errlen)
+{
+	const struct guest_config *c = &g->cfg;
+	g->mem_fd = gm_create_fd(c->mem);
+	g->ring_fd = memfd_of("opsub-rings", LINK_RING_AREA);
+	g->page_fd = memfd_of("opsub-link", 4096);
+	if (g->mem_fd < 0 || g->ring_fd < 0 || g->page_fd < 0)
+		FAIL("guest '%s': cannot create its memory: %s", c->name, strerror(errno));
+	g->mem_map = mmap(NULL, c->mem, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, g->mem_fd, 0);
+	if (g->mem_map == MAP_FAILED) {
+		g->mem_map = NULL;
+		FAIL("guest '%s': cannot map its memory: %s", c->name, strerror(errno));
+	}
+	if (nic_window_map(d->nic, mem_window(g), g->mem_map, c->mem, err, errlen))
+		return -1;
+	g->ring_map = mmap(NULL, LINK_RING_AREA, PROT_READ | PROT_WRITE, MAP_SHARED, g->ring_fd, 0);
+	if (g->ring_map == MAP_FAILED) {
+		g->ring_map = NULL;
+		FAIL("guest '%s': cannot map its ring area", c->name);
+	}
+	if (nic_window_map(d->nic, ring_window(g), g->ring_map, LINK_RING_AREA, err, errlen))
+		return -1;
+	g->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, g->page_fd, 0);
+	if (g->page == MAP_FAILED) {
+		g->page = NULL;
+		FAIL("guest '%s': cannot map its link page", c->name);
+	}
+	for (unsigned i = 0; i < c->queues; i++) {
+		int q = take_queue(d);
+		if (q < 0)
+			FAIL("guest '%s': the NIC has no free queue pair left (%u in use)", c->name,
+			     nic_num_queues(d->nic));
+		g->queue[g->nqueues++] = (uint16_t)q;
+		nic_queue_set_admin(d->nic, (unsigned)q, true, NULL, 0);
+	}
+	apply_sched(d, g);
+	struct nic_filter f = {.vlan = NIC_VLAN_ANY, .queue = g->queue[0],
+	                       .flags = NIC_FILTER_BROADCAST | (c->promiscuous ? NIC_FILTER_PROMISC : 0)};
+	memcpy(f.mac, c->mac, 6);
+	g->filter = nic_filter_add(d->nic, &f, err, errlen);
+	if (g->filter < 0)
+		return -1;
+	struct link_page *p = g->page;
+	p->mode = c->io;
+	memcpy(p->mac, c->mac, 6);
+	p->ring_size = d->cfg.ring_size;
+	p->mem_window = mem_window(g);
+	p->ring_window = ring_window(g);
+	publish(g);
+	return 0;
+}
+
+int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, size_t errlen)
+{
+	if (guest_find(d, cfg->name))
+		FAIL("a guest named '%s' exists already", cfg->name);
+	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
+		if (d->guest[i].state == GUEST_RUNNING && !memcmp(d->guest[i].cfg.mac, cfg->mac, 6))
+			FAIL("guest '%s' already has MAC %02x:%02x:%02x:%02x:%02x:%02x", d->guest[i].cfg.name,
+			     cfg->mac[0], cfg->mac[1], cfg->mac[2], cfg->mac[3], cfg->mac[4], cfg->mac[5]);
+	if (cfg->io > OPSUB_IO_PASSTHROUGH)
+		FAIL("guest '%s': I/O mode not available in this build", cfg->name);
+	struct guest *g = NULL;
+	for (unsigned i = 0; i < DAEMON_MAX_GUESTS && !g; i++)
+		if (d->guest[i].state == GUEST_FREE)
+			g = &d->guest[i];
+	if (!g)
+		FAIL("the daemon already runs %d guests", DAEMON_MAX_GUESTS);
+	unsigned slot = (unsigned)(g - d->guest);
+	memset(g, 0, sizeof(*g));
+	g->slot = slot;
+	g->filter = -1;
+	g->link_sock = g->mem_fd = g->ring_fd = g->page_fd = -1;
+	g->cfg = *cfg;
+	for (unsigned i = 0; cfg->argv[i]; i++)
+		g->cfg.argv[i] = strdup(cfg->argv[i]);
+	g->cfg.output = cfg->output ? strdup(cfg->output) : NULL;
+	int sv[2];
+	if (setup(d, g, err, errlen) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		if (!err[0])
+			snprintf(err, errlen, "guest '%s': cannot create its link socket", cfg->name);
+		teardown(d, g);
+		config_guest_free(&g->cfg);
+		g->state = GUEST_FREE;
+		return -1;
+	}
+	g->link_sock = sv[0];
+	g->pid = spawn(&g->cfg, sv[1]);
+	close(sv[1]);
+	struct link_msg boot = {.type = LINK_BOOT, .mem_size = cfg->mem};
+	int regs_fd = nic_regs_fd(d->nic);
+	int fds[LINK_BOOT_FDS] = {g->mem_fd, regs_fd, g->ring_fd, g->page_fd};
+	if (g->pid < 0 || link_send(g->link_sock, &boot, fds, LINK_BOOT_FDS)) {
+		snprintf(err, errlen, "guest '%s': cannot start its process: %s", cfg->name, strerror(errno));
+		if (g->pid > 0)
+			kill(g->pid, SIGKILL);
+		teardown(d, g);
+		config_guest_free(&g->cfg);
+		g->state = GUEST_FREE;
+		return -1;
+	}
+	for (unsigned i = 0; i < g->nqueues; i++)
+		send_irq_fd(d, g, g->queue[i]);
+	g->state = GUEST_RUNNING;
+	g->started_ns = g->last_ns = now_ns();
+	return 0;
+}
+
+int guest_remove(struct daemon *d, const char *name, char *err, size_t errlen)
+{
+	struct guest *g = guest_find(d, name);
+	if (!g)
+		FAIL("no guest named '%s'", name);
+	if (g->state == GUEST_RUNNING) {
+		kill(g->pid, SIGKILL);
+		waitpid(g->pid, NULL, 0);
+		teardown(d, g);
+	}
+	config_guest_free(&g->cfg);
+	g->state = GUEST_FREE;
+	return 0;
+}
+
+int guest_change(struct daemon *d, const char *name, const struct guest_change *c, char *err, size_t errlen)
+{
+	struct guest *g = guest_find(d, name);
+	if (!g || g->state != GUEST_RUNNING)
+		FAIL("no running guest named '%s'", name);
+	if (c->weight >= 0 && (c->weight < 1 || c->weight > 1000))
+		FAIL("weight must be from 1 to 1000");
+	if (c->queues >= 0 && (c->queues < 1 || c->queues > LINK_MAX_QUEUES))
+		FAIL("queues must be from 1 to %d", LINK_MAX_QUEUES);
+	if (c->queues >= 0 && g->nretiring)
+		FAIL("guest '%s' is still letting go of queues; try again in a moment", name);
+	if (c->rate_bps >= 0)
+		g->cfg.rate_bps = (uint64_t)c->rate_bps;
+	if (c->rate_pps >= 0)
+		g->cfg.rate_pps = (uint64_t)c->rate_pps;
+	if (c->weight >= 0)
+		g->cfg.weight = (unsigned)c->weight;
+	if (c->queues >= 0 && (unsigned)c->queues != g->nqueues) {
+		while (g->nqueues < (unsigned)c->queues) {
+			int q = take_queue(d);
+			if (q < 0) {
+				apply_sched(d, g);
+				publish(g);
+				FAIL("the NIC has no free queue pair left; guest '%s' now has %u", name, g->nqueues);
+			}
+			nic_queue_set_admin(d->nic, (unsigned)q, true, NULL, 0);
+			send_irq_fd(d, g, (unsigned)q);
+			g->queue[g->nqueues++] = (uint16_t)q;
+		}
+		/* Queues taken away are freed once the guest's driver has let go. */
+		while (g->nqueues > (unsigned)c->queues)
+			g->retiring[g->nretiring++] = g->queue[--g->nqueues];
+		g->retire_deadline = now_ns() + RETIRE_WAIT_NS;
+		g->cfg.queues = g->nqueues;
+		publish(g);
+	}
+	apply_sched(d, g);
+	return 0;
+}
+
+void guest_counters(const struct daemon *d, const struct guest *g, struct guest_counters *c)
+{
+	*c = g->retired;
+	for (unsigned i = 0; i < g->nqueues; i++) {
+		struct nic_queue_stats_regs s;
+		nic_queue_stats(d->nic, g->queue[i], &s);
+		c->tx_packets += s.tx_packets;
+		c->tx_bytes += s.tx_bytes;
+		c->rx_packets += s.rx_packets;
+		c->rx_bytes += s.rx_bytes;
+		c->rx_dropped += s.rx_dropped;
+	}
+}
+
+void guests_poll(struct daemon *d)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
+			struct guest *g = &d->guest[i];
+			if (g->state != GUEST_RUNNING || g->pid != pid)
+				continue;
+			teardown(d, g);              /* its final figures stay in g->retired */
+			g->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			g->state = GUEST_EXITED;
+			d->exit_status = g->status;
+		}
+	}
+	uint64_t now = now_ns();
+	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
+		struct guest *g = &d->guest[i];
+		if (g->state != GUEST_RUNNING || !g->nretiring)
+			continue;
+		uint32_t gen = __atomic_load_n(&g->page->generation, __ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&g->page->ack, __ATOMIC_ACQUIRE) == gen || now >= g->retire_deadline) {
+			for (unsigned j = 0; j < g->nretiring; j++)
+				release_queue(d, g, g->retiring[j]);
+			g->nretiring = 0;
+		}
+	}
+}

@@ -1,0 +1,203 @@
+/*
+ * The host port: one NIC queue pair driven by the daemon itself and bridged
+ * to a TAP interface, so that the host's own traffic shares the NIC with the
+ * guests (ping a guest from the host, tcpdump the host side).  Frames the
+ * NIC steers to the host queue are written to the TAP; frames the host
+ * sends on the TAP are copied into the queue's buffers and transmitted.
+ * Its rings and buffers live in device window 0.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+
+#define HOST_WINDOW 0
+#define BATCH 32
+
+struct host_port {
+	struct nic *nic;
+	struct wire *tap;
+	unsigned queue, size;
+	struct nic_queue_regs *regs;
+	uint8_t *mem;                 /* rings, then 2 * size buffers of 2048 bytes */
+	size_t mem_size;
+	struct nic_tx_desc *tx;
+	struct nic_rx_desc *rx;
+	uint32_t tx_tail, tx_clean, rx_tail, rx_clean;
+	int filter;
+	pthread_t thread;
+	volatile bool stop;
+};
+
+static uint64_t buf_off(const struct host_port *h, unsigned i)
+{
+	return 2 * (uint64_t)h->size * 16 + (uint64_t)i * NIC_MAX_FRAME;
+}
+
+static void post_rx(struct host_port *h)
+{
+	uint32_t start = h->rx_tail;
+	while (h->rx_tail - h->rx_clean < h->size - 1) {
+		uint32_t slot = h->rx_tail & (h->size - 1);
+		h->rx[slot] = (struct nic_rx_desc){.addr = NIC_DEV_ADDR(HOST_WINDOW, buf_off(h, slot)),
+		                                   .length = NIC_MAX_FRAME};
+		h->rx_tail++;
+	}
+	if (h->rx_tail != start)
+		nic_reg_write32(&h->regs->rx_tail, h->rx_tail & (h->size - 1));
+}
+
+/* NIC -> TAP; returns frames moved. */
+static unsigned to_host(struct host_port *h)
+{
+	struct wire_frame f[BATCH];
+	unsigned n = 0;
+	while (n < BATCH && h->rx_clean != h->rx_tail) {
+		uint32_t slot = h->rx_clean & (h->size - 1);
+		uint64_t wb = __atomic_load_n(&h->rx[slot].writeback, __ATOMIC_ACQUIRE);
+		if (!((wb >> 32) & NIC_RXD_STA_DD))
+			break;
+		if (!((wb >> 32) & NIC_RXD_STA_ERR))
+			f[n++] = (struct wire_frame){.data = h->mem + buf_off(h, slot), .len = (uint16_t)wb};
+		h->rx_clean++;
+	}
+	if (n)
+		h->tap->ops->tx_burst(h->tap, f, n);
+	post_rx(h);
+	return n;
+}
+
+/* TAP -> NIC; returns frames moved. */
+static unsigned from_host(struct host_port *h)
+{
+	while (h->tx_clean != h->tx_tail &&
+	       (__atomic_load_n(&h->tx[h->tx_clean & (h->size - 1)].status, __ATOMIC_ACQUIRE) & NIC_TXD_STA_DD))
+		h->tx_clean++;
+	struct wire_frame f[BATCH];
+	unsigned room = h->size - 1 - (h->tx_tail - h->tx_clean);
+	unsigned n = h->tap->ops->rx_peek(h->tap, f, room < BATCH ? room : BATCH);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t slot = h->tx_tail & (h->size - 1);
+		uint8_t *buf = h->mem + buf_off(h, h->size + slot);
+		if (h->tap->ops->rx_write)
+			h->tap->ops->rx_write(h->tap, &f[i], buf);
+		else
+			memcpy(buf, f[i].data, f[i].len);
+		h->tx[slot] = (struct nic_tx_desc){.addr = NIC_DEV_ADDR(HOST_WINDOW, buf_off(h, h->size + slot)),
+		                                   .length = (uint16_t)f[i].len,
+		                                   .cmd = NIC_TXD_CMD_EOP | NIC_TXD_CMD_RS};
+		h->tx_tail++;
+	}
+	if (n) {
+		h->tap->ops->rx_consume(h->tap, n);
+		nic_reg_write32(&h->regs->tx_tail, h->tx_tail & (h->size - 1));
+	}
+	return n;
+}
+
+static void *bridge(void *arg)
+{
+	struct host_port *h = arg;
+	struct timespec idle = {0, 100000};
+	while (!h->stop) {
+		if (to_host(h) + from_host(h) == 0)
+			nanosleep(&idle, NULL);
+	}
+	return NULL;
+}
+
+static int tap_mac(const char *name, uint8_t mac[6])
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	int rc = s >= 0 ? ioctl(s, SIOCGIFHWADDR, &ifr) : -1;
+	if (s >= 0)
+		close(s);
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return rc;
+}
+
+struct host_port *host_port_start(struct nic *nic, unsigned queue, const char *tap, unsigned ring_size,
+                                  char *err, size_t errlen)
+{
+	char spec[64];
+	struct host_port *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->nic = nic;
+	h->queue = queue;
+	h->size = ring_size;
+	h->filter = -1;
+	snprintf(spec, sizeof(spec), "tap:%s", tap);
+	h->tap = wire_open(spec, err, errlen);
+	if (!h->tap)
+		goto fail;
+	h->mem_size = buf_off(h, 2 * ring_size);
+	h->mem = mmap(NULL, h->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (h->mem == MAP_FAILED) {
+		h->mem = NULL;
+		snprintf(err, errlen, "host port: out of memory");
+		goto fail;
+	}
+	if (nic_window_map(nic, HOST_WINDOW, h->mem, h->mem_size, err, errlen))
+		goto fail;
+	h->tx = (struct nic_tx_desc *)h->mem;
+	h->rx = (struct nic_rx_desc *)(h->mem + (size_t)ring_size * 16);
+	h->regs = nic_queue_regs(nic, queue);
+	nic_queue_reset(nic, queue, NULL, 0);
+	nic_queue_set_admin(nic, queue, true, NULL, 0);
+	nic_reg_write64(&h->regs->tx_ring_base, NIC_DEV_ADDR(HOST_WINDOW, 0));
+	nic_reg_write64(&h->regs->rx_ring_base, NIC_DEV_ADDR(HOST_WINDOW, (uint64_t)ring_size * 16));
+	nic_reg_write32(&h->regs->tx_ring_size, ring_size);
+	nic_reg_write32(&h->regs->rx_ring_size, ring_size);
+	nic_reg_write32(&h->regs->control, NIC_QCTL_TX_EN | NIC_QCTL_RX_EN);
+	post_rx(h);
+	struct nic_filter f = {.vlan = NIC_VLAN_ANY, .queue = (uint16_t)queue, .flags = NIC_FILTER_BROADCAST};
+	if (tap_mac(tap, f.mac)) {
+		snprintf(err, errlen, "host port: cannot read the MAC of %s", tap);
+		goto fail;
+	}
+	h->filter = nic_filter_add(nic, &f, err, errlen);
+	if (h->filter < 0 || pthread_create(&h->thread, NULL, bridge, h)) {
+		if (h->filter >= 0)
+			snprintf(err, errlen, "host port: cannot start its thread");
+		goto fail;
+	}
+	return h;
+fail:
+	h->thread = 0;
+	host_port_stop(h);
+	return NULL;
+}
+
+void host_port_stop(struct host_port *h)
+{
+	if (!h)
+		return;
+	if (h->thread) {
+		h->stop = true;
+		pthread_join(h->thread, NULL);
+	}
+	if (h->filter >= 0)
+		nic_filter_clear(h->nic, (unsigned)h->filter, NULL, 0);
+	nic_queue_set_admin(h->nic, h->queue, false, NULL, 0);
+	nic_queue_reset(h->nic, h->queue, NULL, 0);
+	if (h->mem) {
+		nic_window_unmap(h->nic, HOST_WINDOW, NULL, 0);
+		munmap(h->mem, h->mem_size);
+	}
+	if (h->tap)
+		wire_close(h->tap);
+	free(h);
+}

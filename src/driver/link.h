@@ -1,0 +1,61 @@
+/*
+ * The link between the daemon and one guest process.
+ *
+ * The daemon creates every resource of a guest (its memory, its ring area,
+ * the link page) and hands the descriptors to the guest process over a Unix
+ * socket pair (SCM_RIGHTS); the process is exec'd fresh, so it inherits
+ * nothing else.  Afterwards the daemon changes the guest's network set-up by
+ * rewriting the link page and bumping `generation`; the trusted driver in
+ * the guest process checks the generation at every network gate, applies
+ * the change (receiving new interrupt descriptors from the socket) and
+ * acknowledges it in `ack`.  No guest code runs in the daemon and nothing of
+ * the daemon is visible to the guest.
+ */
+#ifndef OPSUB_DRIVER_LINK_H
+#define OPSUB_DRIVER_LINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LINK_MAX_QUEUES   16
+/* Ring area: each queue slot holds a TX and an RX ring of NIC_RING_MAX
+ * descriptors; slot i is at i * LINK_RING_SLOT. */
+#define LINK_RING_SLOT    (2u * 4096u * 16u)
+#define LINK_RING_AREA    ((uint64_t)LINK_MAX_QUEUES * LINK_RING_SLOT)
+
+struct link_page {
+	uint32_t generation;          /* daemon: bumped after each change */
+	uint32_t ack;                 /* guest: the generation it has applied */
+	uint32_t mode;                /* enum opsub_net_mode */
+	uint32_t nqueues;             /* NIC queue pairs of the guest's port */
+	uint16_t queue[LINK_MAX_QUEUES];
+	uint8_t mac[6];
+	uint16_t pad;
+	uint32_t ring_size;           /* descriptors per ring */
+	uint32_t mem_window;          /* device window of the guest's memory */
+	uint32_t ring_window;         /* device window of its ring area */
+	uint32_t host_queue;          /* paravirt/emulated: the daemon's queue for it */
+};
+
+enum link_msg_type {
+	LINK_BOOT = 1,      /* fds: memory, NIC registers, ring area, link page */
+	LINK_IRQ = 2,       /* fd: the interrupt eventfd of NIC queue `queue` */
+};
+
+struct link_msg {
+	uint32_t type;
+	uint32_t queue;
+	uint64_t mem_size;
+};
+
+#define LINK_BOOT_FDS 4
+
+/* Sends msg with nfds descriptors; 0 or -1 with errno. */
+int link_send(int sock, const struct link_msg *msg, const int *fds, int nfds);
+
+/* Receives one message and up to maxfds descriptors (*nfds gets the count);
+ * 1 on success, 0 when nothing is waiting (non-blocking socket), -1 on
+ * error or end of file. */
+int link_recv(int sock, struct link_msg *msg, int *fds, int maxfds, int *nfds);
+
+#endif

@@ -1,0 +1,430 @@
+#include "driver/netdrv.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "driver/link.h"
+#include "nic/nic_regs.h"
+#include "opsub_abi.h"
+#include "sandbox/monitor.h"
+
+/* One NIC queue pair of the guest's port, as the driver drives it. */
+struct dq {
+	unsigned nic_q;                  /* NIC queue pair number */
+	struct nic_queue_regs *regs;     /* its queue page */
+	struct nic_tx_desc *tx;          /* rings in the ring area (guest cannot reach) */
+	struct nic_rx_desc *rx;
+	uint64_t tx_dev, rx_dev;         /* their device addresses */
+	uint32_t tx_tail, tx_clean, rx_tail, rx_clean;
+	uint64_t *tx_buf, *rx_buf;       /* guest address of the buffer in each slot */
+};
+
+static struct {
+	struct monitor *m;
+	int link_sock, regs_fd, ring_fd, page_fd;
+	struct link_page *page;
+	uint8_t *ring_area;
+	uint32_t generation;             /* of the link page, as applied */
+	uint32_t ring_size, mem_window, ring_window;
+	enum opsub_net_mode mode;
+	unsigned nq;
+	struct dq q[LINK_MAX_QUEUES];
+	int irq_fd[NIC_MAX_QUEUES];      /* eventfds received, by NIC queue */
+	unsigned tx_next;                /* round robin over the queues */
+	uint64_t *returned;              /* buffers to hand back (queues taken away) */
+	unsigned nreturned, returned_cap;
+	uint64_t tx_refused;
+	bool opened;
+} drv = {.link_sock = -1, .regs_fd = -1, .ring_fd = -1, .page_fd = -1};
+
+int netdrv_regs_fd(void) { return drv.regs_fd; }
+int netdrv_link_fd(void) { return drv.link_sock; }
+
+/* ---- the checks on guest buffers: all of them, in one place ------------- */
+
+static bool tx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t len)
+{
+	return len >= OPSUB_NET_MIN_FRAME && len <= OPSUB_NET_MAX_FRAME && gm_access_ok(gm, addr, len, GP_R);
+}
+
+static bool rx_buffer_ok(const struct guest_mem *gm, uint64_t addr)
+{
+	return addr % OPSUB_NET_BUF_SIZE == 0 && gm_access_ok(gm, addr, OPSUB_NET_BUF_SIZE, GP_W) &&
+	       !gm_watched(gm, addr) && !gm_watched(gm, addr + OPSUB_NET_BUF_SIZE - 1);
+}
+
+/* ---- boot and queue set-up ----------------------------------------------- */
+
+int netdrv_boot(int link_sock, int *mem_fd, uint64_t *mem_size, char *err, size_t errlen)
+{
+	struct link_msg msg;
+	int fds[LINK_BOOT_FDS], n;
+	drv.link_sock = link_sock;
+	for (unsigned i = 0; i < NIC_MAX_QUEUES; i++)
+		drv.irq_fd[i] = -1;
+	if (link_recv(link_sock, &msg, fds, LINK_BOOT_FDS, &n) != 1 || msg.type != LINK_BOOT ||
+	    n != LINK_BOOT_FDS) {
+		snprintf(err, errlen, "no boot message from the daemon on the link socket");
+		return -1;
+	}
+	*mem_fd = fds[0];
+	*mem_size = msg.mem_size;
+	drv.regs_fd = fds[1];
+	drv.ring_fd = fds[2];
+	drv.page_fd = fds[3];
+	drv.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, drv.page_fd, 0);
+	drv.ring_area = mmap(NULL, LINK_RING_AREA, PROT_READ | PROT_WRITE, MAP_SHARED, drv.ring_fd, 0);
+	if (drv.page == MAP_FAILED || drv.ring_area == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map the link page or the ring area: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void give_back(uint64_t addr)
+{
+	if (drv.nreturned == drv.returned_cap) {
+		unsigned cap = drv.returned_cap ? drv.returned_cap * 2 : 1024;
+		uint64_t *p = realloc(drv.returned, cap * sizeof(uint64_t));
+		if (!p)
+			return;   /* the guest loses the buffer, nothing else */
+		drv.returned = p;
+		drv.returned_cap = cap;
+	}
+	drv.returned[drv.nreturned++] = addr;
+}
+
+static void queue_down(struct dq *q)
+{
+	nic_reg_write32(&q->regs->control, 0);
+	/* buffers the NIC will not finish any more go back to the guest */
+	for (uint32_t i = q->tx_clean; i != q->tx_tail; i++)
+		give_back(q->tx_buf[i & (drv.ring_size - 1)]);
+	for (uint32_t i = q->rx_clean; i != q->rx_tail; i++)
+		give_back(q->rx_buf[i & (drv.ring_size - 1)]);
+	munmap(q->regs, NIC_QUEUE_PAGE_SIZE);
+	free(q->tx_buf);
+	free(q->rx_buf);
+	memset(q, 0, sizeof(*q));
+}
+
+static int queue_up(struct dq *q, unsigned slot, unsigned nic_q, bool receives)
+{
+	void *regs = mmap(NULL, NIC_QUEUE_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, drv.regs_fd,
+	                  (off_t)NIC_QUEUE_PAGE_OFFSET(nic_q));
+	if (regs == MAP_FAILED)
+		return -1;
+	memset(q, 0, sizeof(*q));
+	q->nic_q = nic_q;
+	q->regs = regs;
+	uint64_t off = (uint64_t)slot * LINK_RING_SLOT;
+	q->tx = (struct nic_tx_desc *)(drv.ring_area + off);
+	q->rx = (struct nic_rx_desc *)(drv.ring_area + off + LINK_RING_SLOT / 2);
+	q->tx_dev = NIC_DEV_ADDR(drv.ring_window, off);
+	q->rx_dev = NIC_DEV_ADDR(drv.ring_window, off + LINK_RING_SLOT / 2);
+	q->tx_buf = calloc(drv.ring_size, sizeof(uint64_t));
+	q->rx_buf = calloc(drv.ring_size, sizeof(uint64_t));
+	memset(q->tx, 0, drv.ring_size * sizeof(struct nic_tx_desc));
+	memset(q->rx, 0, drv.ring_size * sizeof(struct nic_rx_desc));
+	struct nic_queue_regs *r = q->regs;
+	nic_reg_write32(&r->control, 0);
+	nic_reg_write64(&r->tx_ring_base, q->tx_dev);
+	nic_reg_write64(&r->rx_ring_base, q->rx_dev);
+	nic_reg_write32(&r->tx_ring_size, drv.ring_size);
+	nic_reg_write32(&r->rx_ring_size, drv.ring_size);
+	nic_reg_write32(&r->tx_tail, 0);
+	nic_reg_write32(&r->rx_tail, 0);
+	nic_reg_write32(&r->control, NIC_QCTL_TX_EN | (receives ? NIC_QCTL_RX_EN : 0));
+	return 0;
+}
+
+/* Takes interrupt descriptors the daemon has sent. */
+static void take_irq_fds(void)
+{
+	struct link_msg msg;
+	int fd, n;
+	while (link_recv(drv.link_sock, &msg, &fd, 1, &n) == 1) {
+		if (msg.type == LINK_IRQ && n == 1 && msg.queue < NIC_MAX_QUEUES) {
+			if (drv.irq_fd[msg.queue] >= 0)
+				close(drv.irq_fd[msg.queue]);
+			drv.irq_fd[msg.queue] = fd;
+		} else if (n == 1) {
+			close(fd);
+		}
+	}
+}
+
+/* Applies a new link page generation: the queue set of the port. */
+static void apply_link(void)
+{
+	uint32_t gen = __atomic_load_n(&drv.page->generation, __ATOMIC_ACQUIRE);
+	if (gen == drv.generation)
+		return;
+	take_irq_fds();
+	unsigned nq = drv.page->nqueues < LINK_MAX_QUEUES ? drv.page->nqueues : LINK_MAX_QUEUES;
+	if (drv.mode == OPSUB_IO_OPSUB && drv.opened) {
+		for (unsigned i = 0; i < LINK_MAX_QUEUES; i++) {
+			bool keep = i < nq && i < drv.nq && drv.q[i].nic_q == drv.page->queue[i];
+			if (i < drv.nq && !keep)
+				queue_down(&drv.q[i]);
+			if (i < nq && !keep && queue_up(&drv.q[i], i, drv.page->queue[i], i == 0) != 0)
+				nq = i;
+		}
+	}
+	drv.nq = nq;
+	drv.generation = gen;
+	__atomic_store_n(&drv.page->ack, gen, __ATOMIC_RELEASE);
+}
+
+/* ---- network hypercalls ---------------------------------------------------- */
+
+static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
+{
+	struct opsub_net_info info;
+	apply_link();
+	if (port != 0 || drv.nq == 0)
+		return -ENODEV;
+	memset(&info, 0, sizeof(info));
+	memcpy(info.mac, drv.page->mac, 6);
+	info.mode = (uint16_t)drv.mode;
+	info.ports = 1;
+	info.ring_size = drv.ring_size;
+	if (!gm_access_ok(&m->gm, info_addr, sizeof(info), GP_W))
+		return -EFAULT;
+	if (drv.opened)
+		return gm_write(&m->gm, info_addr, &info, sizeof(info));
+	if (drv.mode == OPSUB_IO_OPSUB) {
+		for (unsigned i = 0; i < drv.nq; i++) {
+			if (queue_up(&drv.q[i], i, drv.page->queue[i], i == 0) != 0) {
+				drv.nq = i;
+				return -ENOMEM;
+			}
+		}
+	} else if (drv.mode == OPSUB_IO_PASSTHROUGH) {
+		/* the queue page itself, mapped into the sandbox */
+		uint64_t at = gm_find_free(&m->gm, GUEST_PAGE);
+		if (!at || mmap(guest_ptr(at), GUEST_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		                drv.regs_fd, (off_t)NIC_QUEUE_PAGE_OFFSET(drv.page->queue[0])) == MAP_FAILED)
+			return -ENOMEM;
+		gm_adopt(&m->gm, at, GUEST_PAGE, GP_R | GP_W);
+		info.regs = at;
+		info.dev_base = NIC_DEV_ADDR(drv.mem_window, 0);
+	} else {
+		return -EOPNOTSUPP;
+	}
+	drv.opened = true;
+	return gm_write(&m->gm, info_addr, &info, sizeof(info));
+}
+
+/* Hands back finished transmit buffers (and buffers of queues taken away)
+ * into done[], at most room of them. */
+static unsigned reclaim(uint64_t *done, unsigned room)
+{
+	unsigned n = 0;
+	while (n < room && drv.nreturned)
+		done[n++] = drv.returned[--drv.nreturned];
+	for (unsigned i = 0; i < drv.nq && n < room; i++) {
+		struct dq *q = &drv.q[i];
+		while (n < room && q->tx_clean != q->tx_tail) {
+			const struct nic_tx_desc *d = &q->tx[q->tx_clean & (drv.ring_size - 1)];
+			if (!(__atomic_load_n(&d->status, __ATOMIC_ACQUIRE) & NIC_TXD_STA_DD))
+				break;
+			done[n++] = q->tx_buf[q->tx_clean & (drv.ring_size - 1)];
+			q->tx_clean++;
+		}
+	}
+	return n;
+}
+
+/* Queues frames; returns how many.  Stops at the first bad buffer (*bad). */
+static unsigned transmit(struct monitor *m, const struct opsub_net_pkt *pkts, unsigned n, bool *bad)
+{
+	unsigned sent = 0;
+	for (unsigned tries = 0; tries < drv.nq && sent < n; tries++) {
+		struct dq *q = &drv.q[drv.tx_next++ % drv.nq];
+		uint32_t start = q->tx_tail;
+		while (sent < n && q->tx_tail - q->tx_clean < drv.ring_size - 1) {
+			const struct opsub_net_pkt *p = &pkts[sent];
+			if (!tx_buffer_ok(&m->gm, p->addr, p->len)) {
+				drv.tx_refused++;
+				*bad = true;
+				n = sent;
+				break;
+			}
+			uint32_t slot = q->tx_tail & (drv.ring_size - 1);
+			q->tx[slot] = (struct nic_tx_desc){
+				.addr = NIC_DEV_ADDR(drv.mem_window, p->addr),
+				.length = (uint16_t)p->len,
+				.cmd = NIC_TXD_CMD_EOP | NIC_TXD_CMD_RS,
+			};
+			q->tx_buf[slot] = p->addr;
+			q->tx_tail++;
+			sent++;
+		}
+		if (q->tx_tail != start)
+			nic_reg_write32(&q->regs->tx_tail, q->tx_tail & (drv.ring_size - 1));
+	}
+	return sent;
+}
+
+/* Posts empty receive buffers; returns how many.  Stops at the first bad
+ * buffer (*bad). */
+static unsigned post(struct monitor *m, const uint64_t *addrs, unsigned n, bool *bad)
+{
+	struct dq *q = &drv.q[0];
+	unsigned taken = 0;
+	uint32_t start = q->rx_tail;
+	while (taken < n && q->rx_tail - q->rx_clean < drv.ring_size - 1) {
+		if (!rx_buffer_ok(&m->gm, addrs[taken])) {
+			*bad = true;
+			break;
+		}
+		uint32_t slot = q->rx_tail & (drv.ring_size - 1);
+		q->rx[slot] = (struct nic_rx_desc){.addr = NIC_DEV_ADDR(drv.mem_window, addrs[taken]),
+		                                   .length = OPSUB_NET_BUF_SIZE};
+		q->rx_buf[slot] = addrs[taken];
+		q->rx_tail++;
+		taken++;
+	}
+	if (q->rx_tail != start)
+		nic_reg_write32(&q->regs->rx_tail, q->rx_tail & (drv.ring_size - 1));
+	return taken;
+}
+
+/* Collects received frames into out[]. */
+static unsigned receive(struct monitor *m, struct opsub_net_pkt *out, unsigned room)
+{
+	struct dq *q = &drv.q[0];
+	unsigned n = 0;
+	while (n < room && q->rx_clean != q->rx_tail) {
+		struct nic_rx_desc *d = &q->rx[q->rx_clean & (drv.ring_size - 1)];
+		uint64_t wb = __atomic_load_n(&d->writeback, __ATOMIC_ACQUIRE);
+		if (!((wb >> 32) & NIC_RXD_STA_DD))
+			break;
+		uint64_t addr = q->rx_buf[q->rx_clean & (drv.ring_size - 1)];
+		q->rx_clean++;
+		if ((wb >> 32) & NIC_RXD_STA_ERR) {
+			give_back(addr);
+			continue;
+		}
+		/* If the guest has since run code from this buffer, drop those
+		 * translations: the NIC wrote here. */
+		gm_prepare_write(&m->gm, addr, OPSUB_NET_BUF_SIZE);
+		out[n++] = (struct opsub_net_pkt){.addr = addr, .len = (uint16_t)wb};
+	}
+	return n;
+}
+
+static int64_t net_burst(struct monitor *m, uint64_t port, uint64_t req_addr)
+{
+	static struct opsub_net_pkt pkts[OPSUB_NET_BURST_MAX];
+	static uint64_t addrs[OPSUB_NET_BURST_MAX];
+	struct opsub_net_burst b;
+	apply_link();
+	if (port != 0 || !drv.opened || drv.mode != OPSUB_IO_OPSUB || drv.nq == 0)
+		return -ENODEV;
+	if (gm_read(&m->gm, &b, req_addr, sizeof(b)))
+		return -EFAULT;
+	if (b.tx_n > OPSUB_NET_BURST_MAX || b.post_n > OPSUB_NET_BURST_MAX || b.rx_n > OPSUB_NET_BURST_MAX ||
+	    b.done_n > OPSUB_NET_BURST_MAX)
+		return -EINVAL;
+	bool bad = false;
+	unsigned done = reclaim(addrs, b.done_n);
+	if (done && gm_write(&m->gm, b.done, addrs, done * sizeof(uint64_t)))
+		return -EFAULT;
+	b.done_n = done;
+	if (b.tx_n) {
+		if (gm_read(&m->gm, pkts, b.tx, b.tx_n * sizeof(pkts[0])))
+			return -EFAULT;
+		b.tx_n = transmit(m, pkts, b.tx_n, &bad);
+	}
+	if (b.post_n) {
+		if (gm_read(&m->gm, addrs, b.post, b.post_n * sizeof(uint64_t)))
+			return -EFAULT;
+		b.post_n = post(m, addrs, b.post_n, &bad);
+	}
+	unsigned got = receive(m, pkts, b.rx_n);
+	if (got && gm_write(&m->gm, b.rx, pkts, got * sizeof(pkts[0])))
+		return -EFAULT;
+	b.rx_n = got;
+	if (gm_write(&m->gm, req_addr, &b, sizeof(b)))
+		return -EFAULT;
+	return bad ? -EINVAL : 0;
+}
+
+static int64_t net_stats(struct monitor *m, uint64_t port, uint64_t out)
+{
+	struct opsub_net_stats s = {.tx_refused = drv.tx_refused};
+	apply_link();
+	if (port != 0 || !drv.opened)
+		return -ENODEV;
+	for (unsigned i = 0; i < drv.nq; i++) {
+		const struct nic_queue_stats_regs *r = &drv.q[i].regs->stats;
+		s.tx_packets += r->tx_packets;
+		s.tx_bytes += r->tx_bytes;
+		s.rx_packets += r->rx_packets;
+		s.rx_bytes += r->rx_bytes;
+		s.rx_dropped += r->rx_dropped;
+	}
+	return gm_write(&m->gm, out, &s, sizeof(s));
+}
+
+/* Sleeps until the deadline or a receive interrupt of the port. */
+static int64_t net_wait(uint64_t deadline)
+{
+	int fd = drv.nq ? drv.irq_fd[drv.page->queue[0]] : -1;
+	if (fd >= 0 && drv.mode == OPSUB_IO_OPSUB && drv.opened) {
+		struct dq *q = &drv.q[0];
+		nic_reg_write32(&q->regs->irq_arm, 1);
+		/* a frame that came before arming would not interrupt */
+		if (q->rx_clean != q->rx_tail &&
+		    (__atomic_load_n(&q->rx[q->rx_clean & (drv.ring_size - 1)].status, __ATOMIC_ACQUIRE) & NIC_RXD_STA_DD))
+			return 1;
+	}
+	for (;;) {
+		uint64_t now = monitor_now_ns();
+		if (now >= deadline)
+			return 0;
+		uint64_t ms = (deadline - now + 999999) / 1000000;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r = poll(&p, fd >= 0 ? 1 : 0, ms > 1000 ? 1000 : (int)ms);
+		if (r > 0) {
+			uint64_t v;
+			if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				return -errno;
+			return 1;
+		}
+	}
+}
+
+static int64_t net_hypercall(struct monitor *m, uint64_t nr, const uint64_t a[6])
+{
+	switch (nr) {
+	case OPSUB_HC_NET_OPEN: return net_open(m, a[0], a[1]);
+	case OPSUB_HC_NET_BURST: return net_burst(m, a[0], a[1]);
+	case OPSUB_HC_NET_STATS: return net_stats(m, a[0], a[1]);
+	case OPSUB_HC_WAIT: apply_link(); return net_wait(a[0]);
+	default: return -ENOSYS;
+	}
+}
+
+int netdrv_attach(struct monitor *m, char *err, size_t errlen)
+{
+	drv.m = m;
+	drv.mode = (enum opsub_net_mode)drv.page->mode;
+	drv.ring_size = drv.page->ring_size;
+	drv.mem_window = drv.page->mem_window;
+	drv.ring_window = drv.page->ring_window;
+	if (drv.ring_size < NIC_RING_MIN || drv.ring_size > NIC_RING_MAX || (drv.ring_size & (drv.ring_size - 1))) {
+		snprintf(err, errlen, "bad ring size %u from the daemon", drv.ring_size);
+		return -1;
+	}
+	m->hypercall_ext = net_hypercall;
+	apply_link();
+	return 0;
+}
