@@ -87,6 +87,8 @@ struct opsub_net_burst {
 	uint32_t post_n;           /* in: buffers in post; out: buffers taken */
 	uint32_t rx_n;             /* in: room in rx; out: frames received */
 	uint32_t done_n;           /* in: room in done; out: buffers returned */
+	uint32_t rx_posted;        /* out: receive buffers the NIC holds now */
+	uint32_t reserved;
 };
 
 struct opsub_net_stats {

@@ -1,8 +1,10 @@
 /* opsub run [options] PROGRAM [ARGS...] */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "daemon/daemon.h"
 #include "sandbox/monitor.h"
 #include "util/parse.h"
 
@@ -17,11 +19,48 @@ static const char help_text[] =
 	"  --stats             print translator statistics on stderr at the end\n"
 	"  --trace-syscalls    print every guest system call on stderr\n"
 	"  --seconds N         stop the guest after N seconds and exit 0\n"
-	"  --no-verify         skip the verifier (for measuring its cost only)\n";
+	"  --no-verify         skip the verifier (for measuring its cost only)\n"
+	"  --net WIRE          give the guest a port of an embedded NIC on WIRE:\n"
+	"                      null, null:SIZE[,DST[,SRC]], loop, pcap:IN,OUT, tap:IFNAME\n"
+	"  --io MODE           I/O mode with --net: opsub (default), passthrough\n"
+	"  --mac MAC           the port's MAC with --net (default 02:00:00:00:00:01)\n";
+
+static const char *const io_names[] = {"opsub", "passthrough", "paravirt", "emulated"};
+
+/* The one-guest shortcut: a daemon with an embedded NIC and this guest,
+ * which owns the port (promiscuous), until it ends or --seconds. */
+static int run_net(const struct monitor_opts *o, const char *wire, enum opsub_net_mode io,
+                   const uint8_t mac[6], char **argv)
+{
+	static struct daemon d;
+	config_defaults(&d.cfg);
+	d.cfg.wire = strdup(wire);
+	d.cfg.nic.wire = d.cfg.wire;
+	d.cfg.nic.num_queues = 4;
+	d.cfg.seconds = o->seconds;
+	d.cfg.exit_with_guests = true;
+	struct guest_config *g = &d.cfg.guest[d.cfg.nguests++];
+	snprintf(g->name, sizeof(g->name), "guest");
+	for (int i = 0; argv[i] && i < GUEST_MAX_ARGS + 1; i++)
+		g->argv[i] = strdup(argv[i]);
+	g->mem = o->mem_size;
+	memcpy(g->mac, mac, 6);
+	g->queues = 1;
+	g->weight = 1;
+	g->io = io;
+	g->promiscuous = true;
+	g->stats = o->stats;
+	int rc = daemon_run(&d, NULL, 0, NULL);
+	config_free(&d.cfg);
+	return rc;
+}
 
 int cmd_run(int argc, char **argv)
 {
-	struct monitor_opts o = {.mem_size = GUEST_MEM_DEFAULT};
+	struct monitor_opts o = {.mem_size = GUEST_MEM_DEFAULT, .mem_fd = -1};
+	const char *net = NULL;
+	enum opsub_net_mode io = OPSUB_IO_OPSUB;
+	uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x01};
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
@@ -41,6 +80,21 @@ int cmd_run(int argc, char **argv)
 		} else if (!strcmp(a, "--seconds")) {
 			if (++i == argc || !parse_seconds(argv[i], &o.seconds))
 				return usage_error("run", "--seconds needs a number of seconds, e.g. 5");
+		} else if (!strcmp(a, "--net")) {
+			if (++i == argc)
+				return usage_error("run", "--net needs a wire: null, loop, pcap:IN,OUT or tap:IFNAME");
+			net = argv[i];
+		} else if (!strcmp(a, "--io")) {
+			unsigned m = 0;
+			if (++i < argc)
+				while (m < 2 && strcmp(argv[i], io_names[m]))
+					m++;
+			if (i == argc || m == 2)
+				return usage_error("run", "--io must be opsub or passthrough");
+			io = (enum opsub_net_mode)m;
+		} else if (!strcmp(a, "--mac")) {
+			if (++i == argc || !parse_mac(argv[i], mac) || (mac[0] & 1))
+				return usage_error("run", "--mac needs a unicast MAC like 02:00:00:00:00:01");
 		} else if (!strcmp(a, "--")) {
 			i++;
 			break;
@@ -50,5 +104,9 @@ int cmd_run(int argc, char **argv)
 	}
 	if (i == argc)
 		return usage_error("run", "no PROGRAM given");
+	if (net)
+		return run_net(&o, net, io, mac, argv + i);
+	if (io != OPSUB_IO_OPSUB)
+		return usage_error("run", "--io needs --net");
 	return monitor_run(&o, argv[i], argv + i, environ);
 }

@@ -11,6 +11,10 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{"run", cmd_run, "run a static x86-64 program in a sandbox: opsub run [options] PROGRAM [ARGS...]"},
+	{"daemon", cmd_daemon, "run the NIC and the guests of a config: opsub daemon --config FILE"},
+	{"ctl", cmd_ctl, "talk to a running daemon: opsub ctl list|stats|add|remove|set|stop"},
+	{"demo", cmd_demo, "several guests sharing the NIC, live figures: opsub demo [--seconds N] [--json]"},
+	{"guest-proc", cmd_guest_proc, NULL},
 };
 
 int usage_error(const char *cmd, const char *fmt, ...)
@@ -28,7 +32,8 @@ static void help(FILE *f)
 {
 	fprintf(f, "usage: opsub COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		if (commands[i].summary)   /* internal commands have none */
+			fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)

@@ -207,11 +207,19 @@ int config_parse(const char *text, struct daemon_config *cfg, char *err, size_t 
 	if ((v = json_object_get(root, "control")) && get_string(v, &cfg->control, "\"control\"", err, errlen))
 		goto out;
 	if ((v = json_object_get(root, "host_port"))) {
-		json_t *tap = json_object_get(v, "tap");
-		if (!json_is_object(v) || json_object_size(v) != 1 || get_string(tap, &cfg->host_tap,
-		                                                                  "host_port \"tap\"", err, errlen)) {
-			if (!json_is_object(v) || json_object_size(v) != 1)
-				snprintf(err, errlen, "\"host_port\" must be an object with one key, \"tap\"");
+		static const char *const host_keys[] = {"tap", "ip", NULL};
+		json_t *ip = json_object_get(v, "ip");
+		uint32_t a, m;
+		if (!json_is_object(v)) {
+			snprintf(err, errlen, "\"host_port\" must be an object with \"tap\" and optionally \"ip\"");
+			goto out;
+		}
+		if (check_keys(v, host_keys, "\"host_port\"", err, errlen) ||
+		    get_string(json_object_get(v, "tap"), &cfg->host_tap, "host_port \"tap\"", err, errlen) ||
+		    (ip && get_string(ip, &cfg->host_ip, "host_port \"ip\"", err, errlen)))
+			goto out;
+		if (cfg->host_ip && !parse_ipv4_prefix(cfg->host_ip, &a, &m)) {
+			snprintf(err, errlen, "host_port \"ip\" must look like \"10.0.0.1/24\"");
 			goto out;
 		}
 	}
@@ -291,5 +299,6 @@ void config_free(struct daemon_config *cfg)
 	free(cfg->wire);
 	free(cfg->control);
 	free(cfg->host_tap);
+	free(cfg->host_ip);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -29,7 +29,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		/* the host port takes the last queue pair */
 		unsigned q = nic_num_queues(d->nic) - 1;
 		d->queue_used[q] = true;
-		d->host = host_port_start(d->nic, q, d->cfg.host_tap, d->cfg.ring_size, err, errlen);
+		d->host = host_port_start(d->nic, q, d->cfg.host_tap, d->cfg.host_ip, d->cfg.ring_size, err, errlen);
 		if (!d->host)
 			return -1;
 	}

@@ -24,6 +24,7 @@
 #include "opsub_abi.h"
 
 #define DAEMON_MAX_GUESTS  128
+#define DAEMON_DEFAULT_SOCKET "/tmp/opsub.sock"
 #define GUEST_NAME_MAX     32
 #define GUEST_MAX_ARGS     32
 
@@ -47,6 +48,7 @@ struct daemon_config {
 	unsigned ring_size;
 	char *control;                     /* Unix socket path, NULL: none */
 	char *host_tap;                    /* host port TAP interface, NULL: none */
+	char *host_ip;                     /* its IPv4 address/prefix, NULL: leave it */
 	double seconds;                    /* stop after this long, 0: never */
 	bool exit_with_guests;             /* stop when the last guest ends */
 	unsigned nguests;
@@ -124,8 +126,8 @@ void guest_counters(const struct daemon *d, const struct guest *g, struct guest_
 unsigned guests_running(const struct daemon *d);
 
 /* Host port (host_port.c): the daemon's own queue pair bridged to TAP. */
-struct host_port *host_port_start(struct nic *nic, unsigned queue, const char *tap, unsigned ring_size,
-                                  char *err, size_t errlen);
+struct host_port *host_port_start(struct nic *nic, unsigned queue, const char *tap, const char *ip,
+                                  unsigned ring_size, char *err, size_t errlen);
 void host_port_stop(struct host_port *h);
 
 /* Control API (control.c): newline-delimited JSON requests. */

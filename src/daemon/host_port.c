@@ -7,7 +7,9 @@
  * Its rings and buffers live in device window 0.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "util/parse.h"
 
 #define HOST_WINDOW 0
 #define BATCH 32
@@ -115,6 +118,28 @@ static void *bridge(void *arg)
 	return NULL;
 }
 
+/* Gives the TAP interface its address, as `ip addr add` would. */
+static int tap_address(const char *name, const char *prefix)
+{
+	uint32_t addr, mask;
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	if (!parse_ipv4_prefix(prefix, &addr, &mask))
+		return -1;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(addr);
+	int rc = s >= 0 ? ioctl(s, SIOCSIFADDR, &ifr) : -1;
+	sin->sin_addr.s_addr = htonl(mask);
+	if (rc == 0)
+		rc = ioctl(s, SIOCSIFNETMASK, &ifr);
+	if (s >= 0)
+		close(s);
+	return rc;
+}
+
 static int tap_mac(const char *name, uint8_t mac[6])
 {
 	struct ifreq ifr;
@@ -128,8 +153,8 @@ static int tap_mac(const char *name, uint8_t mac[6])
 	return rc;
 }
 
-struct host_port *host_port_start(struct nic *nic, unsigned queue, const char *tap, unsigned ring_size,
-                                  char *err, size_t errlen)
+struct host_port *host_port_start(struct nic *nic, unsigned queue, const char *tap, const char *ip,
+                                  unsigned ring_size, char *err, size_t errlen)
 {
 	char spec[64];
 	struct host_port *h = calloc(1, sizeof(*h));
@@ -143,6 +168,10 @@ struct host_port *host_port_start(struct nic *nic, unsigned queue, const char *t
 	h->tap = wire_open(spec, err, errlen);
 	if (!h->tap)
 		goto fail;
+	if (ip && tap_address(tap, ip)) {
+		snprintf(err, errlen, "host port: cannot give %s the address %s: %s", tap, ip, strerror(errno));
+		goto fail;
+	}
 	h->mem_size = buf_off(h, 2 * ring_size);
 	h->mem = mmap(NULL, h->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (h->mem == MAP_FAILED) {

@@ -1,6 +1,7 @@
 #include "driver/netdrv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,8 @@ int netdrv_boot(int link_sock, int *mem_fd, uint64_t *mem_size, char *err, size_
 		snprintf(err, errlen, "no boot message from the daemon on the link socket");
 		return -1;
 	}
+	/* later messages (interrupt descriptors) are picked up without waiting */
+	fcntl(link_sock, F_SETFL, O_NONBLOCK);
 	*mem_fd = fds[0];
 	*mem_size = msg.mem_size;
 	drv.regs_fd = fds[1];
@@ -206,11 +209,16 @@ static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
 			}
 		}
 	} else if (drv.mode == OPSUB_IO_PASSTHROUGH) {
-		/* the queue page itself, mapped into the sandbox */
+		/* the queue page itself, mapped into the sandbox; the driver keeps
+		 * a view of its own for the statistics */
+		off_t page = (off_t)NIC_QUEUE_PAGE_OFFSET(drv.page->queue[0]);
 		uint64_t at = gm_find_free(&m->gm, GUEST_PAGE);
-		if (!at || mmap(guest_ptr(at), GUEST_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		                drv.regs_fd, (off_t)NIC_QUEUE_PAGE_OFFSET(drv.page->queue[0])) == MAP_FAILED)
+		drv.q[0].regs = mmap(NULL, GUEST_PAGE, PROT_READ, MAP_SHARED, drv.regs_fd, page);
+		if (!at || drv.q[0].regs == MAP_FAILED ||
+		    mmap(guest_ptr(at), GUEST_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, drv.regs_fd,
+		         page) == MAP_FAILED)
 			return -ENOMEM;
+		drv.nq = 1;
 		gm_adopt(&m->gm, at, GUEST_PAGE, GP_R | GP_W);
 		info.regs = at;
 		info.dev_base = NIC_DEV_ADDR(drv.mem_window, 0);
@@ -352,6 +360,7 @@ static int64_t net_burst(struct monitor *m, uint64_t port, uint64_t req_addr)
 	if (got && gm_write(&m->gm, b.rx, pkts, got * sizeof(pkts[0])))
 		return -EFAULT;
 	b.rx_n = got;
+	b.rx_posted = drv.q[0].rx_tail - drv.q[0].rx_clean;
 	if (gm_write(&m->gm, req_addr, &b, sizeof(b)))
 		return -EFAULT;
 	return bad ? -EINVAL : 0;
@@ -363,7 +372,7 @@ static int64_t net_stats(struct monitor *m, uint64_t port, uint64_t out)
 	apply_link();
 	if (port != 0 || !drv.opened)
 		return -ENODEV;
-	for (unsigned i = 0; i < drv.nq; i++) {
+	for (unsigned i = 0; i < drv.nq && drv.q[i].regs; i++) {
 		const struct nic_queue_stats_regs *r = &drv.q[i].regs->stats;
 		s.tx_packets += r->tx_packets;
 		s.tx_bytes += r->tx_bytes;

@@ -12,6 +12,8 @@ bool parse_size(const char *s, uint64_t *out);
 bool parse_seconds(const char *s, double *out);
 /* "02:00:00:00:00:01" */
 bool parse_mac(const char *s, uint8_t mac[6]);
+/* "10.0.0.1/24" -> address and netmask in host byte order (no /N: /32). */
+bool parse_ipv4_prefix(const char *s, uint32_t *addr, uint32_t *mask);
 /* Rates with an optional unit: "10G", "500M", "1.5k" (powers of 1000). */
 bool parse_rate(const char *s, uint64_t *out);
 

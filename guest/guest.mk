@@ -1,0 +1,15 @@
+# Guests: the SDK library and the example guests, built with musl-gcc into
+# build/guests/ (static x86-64 programs that run under opsub).
+GUEST_CFLAGS := -std=gnu11 -O2 -g -static -Wall -Wextra -Werror -Iguest/sdk -Isrc
+GUEST_NAMES  := pktgen sink l2fwd responder firewall
+GUESTS       := $(addprefix $(BUILD)/guests/,$(GUEST_NAMES))
+
+$(BUILD)/guests/libopsub.a: guest/sdk/opsub.c guest/sdk/opsub.h guest/sdk/opsub_abi.h src/nic/nic_regs.h
+	@mkdir -p $(dir $@)
+	$(MUSLCC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/opsub.o guest/sdk/opsub.c
+	ar rcs $@ $(BUILD)/guests/opsub.o
+
+$(BUILD)/guests/%: guest/examples/%.c guest/examples/pkt.h guest/examples/ip.h $(BUILD)/guests/libopsub.a
+	$(MUSLCC) $(GUEST_CFLAGS) -o $@ $< $(BUILD)/guests/libopsub.a
+
+guests: $(GUESTS)

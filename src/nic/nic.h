@@ -1,0 +1,176 @@
+/*
+ * nic.h: a software model of a multi-queue NIC without SR-IOV or IOMMU.
+ *
+ * The model behaves like the hardware: a DMA engine on its own thread reads
+ * descriptors and frame bytes wherever the descriptors point and writes
+ * received frames wherever they point, trusting every address that lies in
+ * a mapped DMA window (no IOMMU: only the trusted driver may write
+ * descriptors). Drivers talk to it only through the register file
+ * (nic_regs.h), which they may map from other processes; the daemon, in the
+ * model's process, uses the control functions below, which write the global
+ * registers that the engine obeys.
+ *
+ * Threads: the control functions may be called from any thread (they
+ * serialise on one lock and never run on the engine thread). A change made
+ * by a control function is in force when it returns: if the engine is
+ * running, the call waits for the engine to pass a point where it holds no
+ * ring or window pointer (at most one engine iteration, plus one idle sleep,
+ * ~50 us, in adaptive mode). Statistics may be read at any time.
+ *
+ * Errors: calls that can fail return 0 on success and -1 on failure, with a
+ * one-line message in err (err may be NULL, errlen 0).
+ */
+#ifndef OPSUB_NIC_NIC_H
+#define OPSUB_NIC_NIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nic/nic_regs.h"
+#include "nic/wire.h"
+
+struct nic;
+
+enum nic_poll_mode {
+	/* Backs off with ~50 us sleeps after ~1 ms without work: for tests and
+	 * shared machines. A doorbell is noticed within ~50 us. */
+	NIC_POLL_ADAPTIVE,
+	/* Spins without ever sleeping: for benchmarks. */
+	NIC_POLL_BUSY,
+};
+
+struct nic_config {
+	unsigned num_queues;        /* queue pairs, 1..256 */
+	const char *wire;           /* a wire_open spec (wire.h) */
+	uint64_t line_rate_bps;     /* port rate shared by WRR, 0 = unlimited */
+	enum nic_poll_mode poll_mode;
+	int dma_cpu;                /* CPU to pin the engine to, -1 = none */
+};
+
+/* 64 queues, wire "null", unlimited line rate, adaptive, no pinning. */
+void nic_config_defaults(struct nic_config *cfg);
+
+/* Creates a NIC in its power-on state: engine stopped, link up, every
+ * queue pair disabled with 1024-entry rings, admin up, weight 1, no rate
+ * limit, no filters, no window mapped. NULL on a bad config or failure. */
+struct nic *nic_create(const struct nic_config *cfg, char *err,
+                       size_t errlen);
+
+/* Stops the engine if running, closes the wire (a pcap OUT file is then
+ * complete), frees everything. NULL is ok. */
+void nic_destroy(struct nic *nic);
+
+/* Starts / stops the DMA engine thread. While stopped the NIC does nothing:
+ * doorbells wait. nic_stop returns when the thread has exited. */
+int nic_start(struct nic *nic, char *err, size_t errlen);
+void nic_stop(struct nic *nic);
+
+/* CPU time the engine thread has used, over all its runs, in ns. */
+uint64_t nic_dma_cpu_ns(struct nic *nic);
+
+/* ---- register file ------------------------------------------------- */
+
+/* The memfd holding the register file (size NIC_REGS_SIZE(num_queues),
+ * sealed against resizing). Map the queue page of queue q at offset
+ * NIC_QUEUE_PAGE_OFFSET(q). Owned by the NIC: dup it to pass it on. */
+int nic_regs_fd(const struct nic *nic);
+unsigned nic_num_queues(const struct nic *nic);
+
+/* The model process's own mappings, for in-process drivers and tools. */
+struct nic_queue_regs *nic_queue_regs(struct nic *nic, unsigned q);
+const struct nic_global_regs *nic_global_regs(const struct nic *nic);
+
+/* The eventfd the NIC signals for queue q (see irq_arm in docs/nic.md).
+ * Owned by the NIC; non-blocking. */
+int nic_queue_irq_fd(const struct nic *nic, unsigned q);
+
+/* ---- DMA windows --------------------------------------------------- */
+
+/* Makes device addresses [index << 32, (index << 32) + size) reach
+ * host_ptr. size: 1 byte..4 GiB; the slot must be unmapped. */
+int nic_window_map(struct nic *nic, unsigned index, void *host_ptr,
+                   uint64_t size, char *err, size_t errlen);
+
+/* Removes a window. When it returns the engine will never again touch the
+ * window's memory (in-flight DMA has finished); later DMA there fails with
+ * a DMA error. Unmapping an unmapped slot is an error. */
+int nic_window_unmap(struct nic *nic, unsigned index, char *err,
+                     size_t errlen);
+
+/* ---- queue pairs --------------------------------------------------- */
+
+/* Returns queue pair q to its power-on state: the engine stops using it
+ * (acknowledged before return), its queue page is cleared (rings disabled,
+ * tails, heads and statistics zero, sizes 1024, interrupt disarmed and its
+ * eventfd drained), and every filter that targets it is cleared. The
+ * daemon's settings for it (rate, weight, admin) are kept: set admin down
+ * first if the old driver may still be running. */
+int nic_queue_reset(struct nic *nic, unsigned q, char *err, size_t errlen);
+
+/* Admin enable: while down the queue neither transmits nor receives
+ * (frames steered to it are dropped and counted in its rx_dropped, or wait
+ * on a lossless wire), whatever its driver writes; its rings stay latched
+ * and resume where they were when it comes back up. */
+int nic_queue_set_admin(struct nic *nic, unsigned q, bool up, char *err,
+                        size_t errlen);
+
+struct nic_rate {
+	uint64_t bps;           /* frame bits/s, 0 = unlimited */
+	uint64_t pps;           /* packets/s, 0 = unlimited */
+	uint32_t burst_bytes;   /* 0 = 4 ms worth of bps (at least 2048) */
+	uint32_t burst_packets; /* 0 = 4 ms worth of pps (at least 1) */
+};
+
+/* TX token buckets of queue q. Takes effect at once, traffic running.
+ * Rates count frame bytes (no preamble, gap or FCS). A queue held back
+ * while the host did not run the engine catches up for up to 50 ms, so
+ * the long-run rate holds on a busy host (token_bucket.h). */
+int nic_queue_set_rate(struct nic *nic, unsigned q,
+                       const struct nic_rate *rate, char *err, size_t errlen);
+
+/* WRR weight of queue q, 1..1000: saturating queues share the line rate
+ * in proportion to their weights. */
+int nic_queue_set_weight(struct nic *nic, unsigned q, unsigned weight,
+                         char *err, size_t errlen);
+
+/* Port line rate in frame bits/s, 0 = unlimited. */
+void nic_set_line_rate(struct nic *nic, uint64_t bps);
+
+/* Link: while down nothing is sent to or taken from the wire (TX waits). */
+void nic_set_link(struct nic *nic, bool up);
+
+/* ---- receive filters ----------------------------------------------- */
+
+struct nic_filter {
+	uint8_t mac[6];         /* destination MAC, matched exactly */
+	uint16_t vlan;          /* VLAN id 0..4095, or NIC_VLAN_ANY */
+	uint16_t queue;
+	uint16_t flags;         /* NIC_FILTER_BROADCAST | NIC_FILTER_PROMISC */
+};
+
+/* Adds a filter in a free slot of the table (NIC_MAX_FILTERS) and returns
+ * the slot (>= 0), or -1 when the table is full or the filter is invalid.
+ * Steering (docs/nic.md): a frame goes to every queue with a filter whose
+ * MAC equals its destination and whose VLAN is ANY or the frame's VLAN id
+ * (an untagged frame matches only ANY); a broadcast or multicast frame also
+ * goes to every queue with a BROADCAST filter on a matching VLAN; a frame
+ * no queue took goes to the PROMISC queues of a matching VLAN; a queue gets
+ * at most one copy. */
+int nic_filter_add(struct nic *nic, const struct nic_filter *filter,
+                   char *err, size_t errlen);
+int nic_filter_clear(struct nic *nic, unsigned slot, char *err,
+                     size_t errlen);
+
+/* ---- statistics ---------------------------------------------------- */
+
+/* The counters of nic_regs.h, read from the registers. */
+void nic_queue_stats(const struct nic *nic, unsigned q,
+                     struct nic_queue_stats_regs *out);
+void nic_global_stats(const struct nic *nic,
+                      struct nic_global_stats_regs *out);
+
+/* The wire backend (for its statistics). */
+const struct wire *nic_wire(const struct nic *nic);
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * nic_engine.c: the DMA engine thread. Each iteration it serves a pending
+ * control call, notices enable bits flipped by drivers (latching rings),
+ * runs one WRR transmit pass, takes frames from the wire, and publishes
+ * receive completions. Iteration boundaries are the quiesce points: no
+ * window or ring pointer survives from one iteration to the next.
+ */
+#include "nic/nic_internal.h"
+
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IDLE_BEFORE_SLEEP_NS 1000000u   /* adaptive: spin this long first */
+#define IDLE_SLEEP_NS        50000u
+#define SLEEP_SLACK_NS       5000u      /* so a 50 us sleep is ~50 us */
+
+static void write_status(struct engine_queue *eq)
+{
+	uint32_t status = 0;
+	if (eq->tx.state == RING_ON)
+		status |= NIC_QSTA_TX_ACTIVE;
+	if (eq->rx.state == RING_ON)
+		status |= NIC_QSTA_RX_ACTIVE;
+	if (eq->tx.state == RING_ERROR)
+		status |= NIC_QSTA_TX_ERR;
+	if (eq->rx.state == RING_ERROR)
+		status |= NIC_QSTA_RX_ERR;
+	if (!eq->admin_up)
+		status |= NIC_QSTA_ADMIN_DOWN;
+	if (nic_reg_read32(&eq->regs->status) != status)
+		nic_reg_write32(&eq->regs->status, status);
+}
+
+void engine_stop_ring(struct engine_queue *eq, struct engine_ring *ring,
+                      bool tx, enum nic_queue_error why)
+{
+	ring->state = RING_ERROR;
+	nic_reg_write32(tx ? &eq->regs->tx_error : &eq->regs->rx_error, why);
+	write_status(eq);
+}
+
+static bool is_power_of_two(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* Enable went 0->1: take base and size as they are now. */
+static void ring_latch(struct nic *nic, struct engine_queue *eq,
+                       struct engine_ring *ring, bool tx)
+{
+	struct nic_queue_regs *regs = eq->regs;
+	uint64_t base = nic_reg_read64(tx ? &regs->tx_ring_base
+	                                  : &regs->rx_ring_base);
+	uint32_t size = nic_reg_read32(tx ? &regs->tx_ring_size
+	                                  : &regs->rx_ring_size);
+	enum nic_queue_error why = NIC_QERR_NONE;
+	if (!is_power_of_two(size) || size < NIC_RING_MIN || size > NIC_RING_MAX)
+		why = NIC_QERR_RING_SIZE;
+	else if (base % 16)
+		why = NIC_QERR_RING_ALIGN;
+	else if (!dma_translate(nic->windows, base, (uint64_t)size * 16))
+		why = NIC_QERR_RING_DMA;
+	if (why != NIC_QERR_NONE) {
+		engine_stop_ring(eq, ring, tx, why);
+		return;
+	}
+	*ring = (struct engine_ring){ .state = RING_ON, .base = base,
+	                              .size = size };
+	if (tx) {
+		nic_reg_write32(&regs->tx_head, 0);
+	} else {
+		nic_reg_write32(&regs->rx_head, 0);
+	}
+	nic_reg_write32(tx ? &regs->tx_error : &regs->rx_error, NIC_QERR_NONE);
+	write_status(eq);
+}
+
+static void ring_follow_enable(struct nic *nic, struct engine_queue *eq,
+                               struct engine_ring *ring, bool enabled,
+                               bool tx)
+{
+	if (ring->state == RING_OFF && enabled) {
+		ring_latch(nic, eq, ring, tx);
+	} else if (ring->state != RING_OFF && !enabled) {
+		ring->state = RING_OFF;
+		write_status(eq);
+	}
+}
+
+static void poll_queue_controls(struct nic *nic)
+{
+	for (unsigned q = 0; q < nic->num_queues; q++) {
+		struct engine_queue *eq = &nic->queues[q];
+		uint32_t control = nic_reg_read32(&eq->regs->control);
+		ring_follow_enable(nic, eq, &eq->tx, control & NIC_QCTL_TX_EN,
+		                   true);
+		ring_follow_enable(nic, eq, &eq->rx, control & NIC_QCTL_RX_EN,
+		                   false);
+	}
+}
+
+void engine_reload_config(struct nic *nic, unsigned unused)
+{
+	(void)unused;
+	const struct nic_global_regs *g = nic->global;
+	uint64_t now = nic_now_ns();
+	nic->link_up = g->dev_ctrl & NIC_CTRL_LINK_UP;
+	tb_configure(&nic->port, g->line_rate_bps, 0, NIC_BURST_NS,
+	             8 * NIC_MAX_FRAME, now);
+	nic->any_rate_limit = nic->port.limited;
+	for (unsigned q = 0; q < nic->num_queues; q++) {
+		struct engine_queue *eq = &nic->queues[q];
+		const struct nic_queue_sched_regs *s = &g->sched[q];
+		tb_configure(&eq->bits, s->rate_bps, 8ull * s->burst_bytes,
+		             NIC_BURST_NS, 8 * NIC_MAX_FRAME, now);
+		tb_configure(&eq->packets, s->rate_pps, s->burst_packets,
+		             NIC_BURST_NS, 1, now);
+		nic->any_rate_limit |= eq->bits.limited || eq->packets.limited;
+		eq->quantum = s->weight * NIC_DRR_QUANTUM;
+		eq->admin_up = s->admin & NIC_ADMIN_UP;
+		write_status(eq);
+	}
+	steer_compile(nic->steer, g->filter, nic->num_queues);
+}
+
+void engine_reset_queue(struct nic *nic, unsigned q)
+{
+	struct engine_queue *eq = &nic->queues[q];
+	struct nic_queue_regs *regs = eq->regs;
+	memset(regs, 0, sizeof(*regs));
+	regs->tx_ring_size = regs->rx_ring_size = NIC_RING_DEFAULT;
+	eq->tx = (struct engine_ring){ .state = RING_OFF };
+	eq->rx = (struct engine_ring){ .state = RING_OFF };
+	eq->deficit = 0;
+	eq->quantum_given = false;
+	uint64_t pending;
+	while (read(nic->irq_fds[q], &pending, sizeof(pending)) > 0)
+		continue;   /* drain: a new owner starts with no wakeup */
+	for (unsigned i = 0; i < NIC_MAX_FILTERS; i++)
+		if (nic->global->filter[i].queue == q)
+			memset(&nic->global->filter[i], 0,
+			       sizeof(nic->global->filter[i]));
+	engine_reload_config(nic, 0);
+}
+
+uint64_t nic_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void serve_call(struct nic *nic)
+{
+	uint64_t seq = __atomic_load_n(&nic->call_seq, __ATOMIC_ACQUIRE);
+	if (seq == nic->call_done)
+		return;
+	nic->call_fn(nic, nic->call_arg);
+	__atomic_store_n(&nic->call_done, seq, __ATOMIC_RELEASE);
+}
+
+void *nic_engine_main(void *arg)
+{
+	struct nic *nic = arg;
+	prctl(PR_SET_TIMERSLACK, SLEEP_SLACK_NS, 0, 0, 0);
+	nic_reg_write32(&nic->global->dev_status, NIC_STATUS_RUNNING);
+	uint64_t idle_since = 0;    /* 0: the last iteration did work */
+
+	while (!__atomic_load_n(&nic->stop, __ATOMIC_ACQUIRE)) {
+		serve_call(nic);
+		nic->epoch++;
+		/* The clock costs as much as a few frames: read it only for
+		 * rate limiting and for idling. */
+		uint64_t now = nic->any_rate_limit ? nic_now_ns() : 0;
+		poll_queue_controls(nic);
+		unsigned moved = 0;
+		if (nic->link_up) {
+			moved += tx_schedule(nic, now);
+			moved += rx_from_wire(nic);
+		}
+		rx_publish(nic);
+
+		if (moved) {
+			idle_since = 0;
+			continue;
+		}
+		if (nic->poll_mode == NIC_POLL_BUSY) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		if (!now)
+			now = nic_now_ns();
+		if (!idle_since)
+			idle_since = now;
+		if (now - idle_since > IDLE_BEFORE_SLEEP_NS) {
+			struct timespec nap = { 0, IDLE_SLEEP_NS };
+			nanosleep(&nap, NULL);
+		} else {
+			__builtin_ia32_pause();
+		}
+	}
+
+	nic->epoch++;
+	nic_reg_write32(&nic->global->dev_status, 0);
+	struct timespec cpu;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	nic->cpu_ns_before += (uint64_t)cpu.tv_sec * 1000000000u +
+	                      (uint64_t)cpu.tv_nsec;
+	return NULL;
+}

@@ -1,0 +1,179 @@
+/*
+ * nic_internal.h: the NIC model's private state, shared by its files:
+ *   nic.c         lifetime, register file, control functions, engine calls
+ *   nic_dma.c     DMA windows
+ *   nic_engine.c  the engine thread: iterations, ring latching, idling
+ *   nic_tx.c      transmit: WRR over queues, rate limiting, descriptors
+ *   nic_rx.c      receive: steering, descriptors, publishing, interrupts
+ *
+ * Ownership: struct engine_queue and the steering table belong to the
+ * engine thread while it runs; the control thread touches them only through
+ * nic_engine_call (run on the engine thread at an iteration boundary) or
+ * while the engine is stopped.
+ */
+#ifndef OPSUB_NIC_INTERNAL_H
+#define OPSUB_NIC_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nic/nic.h"
+#include "nic/nic_steer.h"
+#include "nic/token_bucket.h"
+
+#define NIC_TX_BATCH        64u     /* descriptors per wire burst */
+#define NIC_RX_BATCH        64u     /* frames per wire peek */
+#define NIC_RX_BATCHES      4u      /* wire peeks per engine iteration */
+#define NIC_DRR_QUANTUM     16384u  /* bytes per round per unit of weight */
+#define NIC_BURST_NS        4000000u /* default bucket depth: 4 ms of rate */
+#define NIC_MAX_WEIGHT      1000u
+
+/* ---- DMA windows (nic_dma.c) ---------------------------------------- */
+
+struct dma_window {
+	uint8_t *host;
+	uint64_t size;          /* 0: unmapped; read with acquire */
+};
+
+/* The host address of device range [addr, addr + len), or NULL when the
+ * range is not inside one mapped window (a DMA error). len > 0. */
+static inline uint8_t *dma_translate(const struct dma_window *windows,
+                                     uint64_t addr, uint64_t len)
+{
+	uint64_t index = addr >> NIC_WINDOW_SHIFT;
+	if (index >= NIC_MAX_WINDOWS)
+		return NULL;
+	uint64_t size = __atomic_load_n(&windows[index].size, __ATOMIC_ACQUIRE);
+	uint64_t offset = addr & 0xffffffffu;
+	if (len > size || offset > size - len)
+		return NULL;
+	return windows[index].host + offset;
+}
+
+/* ---- per queue, engine-private -------------------------------------- */
+
+enum ring_state {
+	RING_OFF,               /* enable bit seen clear */
+	RING_ON,                /* latched: base, size, head are valid */
+	RING_ERROR,             /* stopped on an error until enable is cleared */
+};
+
+struct engine_ring {
+	enum ring_state state;
+	uint64_t base;          /* device address */
+	uint32_t size;          /* entries, power of two */
+	uint32_t head;          /* next descriptor the NIC processes */
+	uint32_t tail;          /* doorbell value last read */
+	uint8_t *host;          /* translated ring, valid in iteration host_epoch */
+	uint64_t host_epoch;
+};
+
+struct engine_queue {
+	struct nic_queue_regs *regs;
+	struct engine_ring tx, rx;
+	bool admin_up;
+	/* WRR (deficit round robin in bytes) and rate limiting */
+	uint32_t quantum;
+	int64_t deficit;
+	bool quantum_given;     /* this round's quantum is in deficit */
+	struct token_bucket bits, packets;
+	bool backlogged;        /* the last visit left frames in the ring */
+	/* RX completions not yet published (head register, interrupt) */
+	bool rx_dirty;
+};
+
+/* ---- the NIC ------------------------------------------------------- */
+
+struct nic {
+	/* register file */
+	int regs_fd;
+	void *regs_map;
+	size_t regs_size;
+	struct nic_global_regs *global;
+	unsigned num_queues;
+	struct engine_queue *queues;
+	int *irq_fds;
+
+	struct dma_window windows[NIC_MAX_WINDOWS];
+	struct wire *wire;
+
+	/* engine thread */
+	enum nic_poll_mode poll_mode;
+	int dma_cpu;
+	pthread_t thread;
+	bool running;           /* control side's view; under ctl_lock */
+	int stop;               /* atomic: asks the thread to exit */
+	uint64_t cpu_ns_before; /* CPU time of finished runs */
+	uint64_t epoch;         /* engine iteration number */
+	bool link_up;
+
+	/* control: one request at a time, under ctl_lock */
+	pthread_mutex_t ctl_lock;
+	void (*call_fn)(struct nic *nic, unsigned arg);
+	unsigned call_arg;
+	uint64_t call_seq;      /* atomic: bumped by the control thread */
+	uint64_t call_done;     /* atomic: set by the engine when served */
+
+	/* scheduling and steering (engine) */
+	struct token_bucket port;
+	bool any_rate_limit;    /* some bucket is limited: TX needs the time */
+	bool port_backlogged;   /* the last pass left frames in some ring */
+	unsigned rr_next;       /* queue the WRR round resumes at */
+	struct steer_table *steer;
+	uint16_t *rx_dirty_list;
+	unsigned rx_dirty_count;
+	uint8_t (*vlan_scratch)[NIC_MAX_FRAME];   /* NIC_TX_BATCH frames */
+};
+
+/* nic.c: runs fn(nic, arg) on the engine thread at an iteration boundary
+ * and waits for it, or runs it here if the engine is stopped. Caller holds
+ * ctl_lock. */
+void nic_engine_call(struct nic *nic, void (*fn)(struct nic *, unsigned),
+                     unsigned arg);
+
+/* nic_engine.c */
+uint64_t nic_now_ns(void);      /* CLOCK_MONOTONIC */
+void *nic_engine_main(void *arg);
+void engine_reload_config(struct nic *nic, unsigned unused);
+void engine_reset_queue(struct nic *nic, unsigned q);
+void engine_stop_ring(struct engine_queue *eq, struct engine_ring *ring,
+                      bool tx, enum nic_queue_error why);
+
+/* nic_tx.c: one WRR pass over the queues; returns frames sent. */
+unsigned tx_schedule(struct nic *nic, uint64_t now);
+
+/* nic_rx.c */
+unsigned rx_from_wire(struct nic *nic);
+void rx_deliver_burst(void *nic, const struct wire_frame *frames, unsigned n);
+void rx_publish(struct nic *nic);
+void irq_fire(struct nic *nic, unsigned q);
+
+/* Statistics registers have one writer, the engine, so a relaxed
+ * load-add-store is enough; readers see whole values. */
+static inline void stat_add(uint64_t *counter, uint64_t n)
+{
+	__atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n,
+	                 __ATOMIC_RELAXED);
+}
+
+/* The translated descriptor ring, or NULL after stopping the ring with a
+ * DMA error. Cached for the current iteration only: windows may be
+ * unmapped between iterations. */
+static inline uint8_t *ring_host(struct nic *nic, struct engine_queue *eq,
+                                 struct engine_ring *ring, bool tx)
+{
+	if (ring->host_epoch == nic->epoch)
+		return ring->host;
+	ring->host = dma_translate(nic->windows, ring->base,
+	                           (uint64_t)ring->size * 16);
+	ring->host_epoch = nic->epoch;
+	if (!ring->host) {
+		stat_add(&eq->regs->stats.dma_errors, 1);
+		stat_add(&nic->global->stats.dma_errors, 1);
+		engine_stop_ring(eq, ring, tx, NIC_QERR_RING_DMA);
+	}
+	return ring->host;
+}
+
+#endif

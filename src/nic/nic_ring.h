@@ -1,0 +1,188 @@
+/*
+ * nic_ring.h: the driver side of one queue pair, written against the queue
+ * page only (nic_regs.h), as small inline steps: what any driver of this NIC
+ * does, in order. The tests and the benchmark drive the model with it; the
+ * trusted driver does the same after validating its guest's requests.
+ *
+ * Single-threaded per queue: one thread owns a queue's driver side.
+ */
+#ifndef OPSUB_NIC_RING_H
+#define OPSUB_NIC_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "nic/nic_regs.h"
+
+/* Memory the driver hands to the NIC: host view and device address of the
+ * same bytes (a DMA window, or part of one). */
+struct nic_dma_arena {
+	uint8_t *host;
+	uint64_t dev;
+	uint64_t size, used;
+};
+
+/* Bump allocation; NULL when the arena is full. align: a power of two. */
+static inline void *nic_arena_alloc(struct nic_dma_arena *a, uint64_t len,
+                                    uint64_t align, uint64_t *dev)
+{
+	uint64_t start = (a->used + align - 1) & ~(align - 1);
+	if (start > a->size || len > a->size - start)
+		return NULL;
+	a->used = start + len;
+	*dev = a->dev + start;
+	return a->host + start;
+}
+
+/* Waits until (status & mask) == want, up to timeout_ms. */
+static inline bool nic_queue_wait_status(struct nic_queue_regs *regs,
+                                         uint32_t mask, uint32_t want,
+                                         unsigned timeout_ms)
+{
+	for (unsigned waited_us = 0; waited_us < timeout_ms * 1000u;
+	     waited_us += 20) {
+		if ((nic_reg_read32(&regs->status) & mask) == want)
+			return true;
+		struct timespec nap = { 0, 20000 };
+		nanosleep(&nap, NULL);
+	}
+	return (nic_reg_read32(&regs->status) & mask) == want;
+}
+
+/* ---- transmit ------------------------------------------------------ */
+
+struct nic_txq {
+	struct nic_queue_regs *regs;
+	struct nic_tx_desc *ring;
+	uint32_t size;
+	uint32_t tail;          /* next descriptor to fill (not yet rung) */
+	uint32_t clean;         /* oldest descriptor not yet completed */
+};
+
+/* Programs the ring and sets TX_EN; the NIC latches it (status TX_ACTIVE,
+ * or TX_ERR with tx_error) at its next iteration. */
+static inline void nic_txq_start(struct nic_txq *txq,
+                                 struct nic_queue_regs *regs,
+                                 struct nic_tx_desc *ring, uint64_t ring_dev,
+                                 uint32_t size)
+{
+	*txq = (struct nic_txq){ .regs = regs, .ring = ring, .size = size };
+	nic_reg_write32(&regs->tx_tail, 0);
+	nic_reg_write64(&regs->tx_ring_base, ring_dev);
+	nic_reg_write32(&regs->tx_ring_size, size);
+	nic_reg_write32(&regs->control,
+	                nic_reg_read32(&regs->control) | NIC_QCTL_TX_EN);
+}
+
+/* Descriptors that may be filled now (one slot always stays empty). */
+static inline uint32_t nic_txq_free(const struct nic_txq *txq)
+{
+	return txq->size - 1 - ((txq->tail - txq->clean) & (txq->size - 1));
+}
+
+/* Fills the next descriptor; visible to the NIC at nic_txq_kick. */
+static inline void nic_txq_post(struct nic_txq *txq, uint64_t addr,
+                                uint16_t len, uint8_t cmd, uint16_t vlan)
+{
+	struct nic_tx_desc *d = &txq->ring[txq->tail];
+	d->addr = addr;
+	d->length = len;
+	d->reserved0 = 0;
+	d->cmd = cmd;
+	d->status = 0;
+	d->errors = 0;
+	d->vlan = vlan;
+	txq->tail = (txq->tail + 1) & (txq->size - 1);
+}
+
+/* The doorbell: a release store, so the descriptors are seen first. */
+static inline void nic_txq_kick(struct nic_txq *txq)
+{
+	nic_reg_write32(&txq->regs->tx_tail, txq->tail);
+}
+
+/* Completed descriptors since the last call (their buffers are free). */
+static inline uint32_t nic_txq_reap(struct nic_txq *txq)
+{
+	uint32_t head = nic_reg_read32(&txq->regs->tx_head);
+	uint32_t done = (head - txq->clean) & (txq->size - 1);
+	txq->clean = head;
+	return done;
+}
+
+/* ---- receive ------------------------------------------------------- */
+
+struct nic_rxq {
+	struct nic_queue_regs *regs;
+	struct nic_rx_desc *ring;
+	uint32_t size;
+	uint32_t tail;          /* next descriptor to post (not yet rung) */
+	uint32_t next;          /* next descriptor to check for a frame */
+};
+
+static inline void nic_rxq_start(struct nic_rxq *rxq,
+                                 struct nic_queue_regs *regs,
+                                 struct nic_rx_desc *ring, uint64_t ring_dev,
+                                 uint32_t size)
+{
+	*rxq = (struct nic_rxq){ .regs = regs, .ring = ring, .size = size };
+	nic_reg_write32(&regs->rx_tail, 0);
+	nic_reg_write64(&regs->rx_ring_base, ring_dev);
+	nic_reg_write32(&regs->rx_ring_size, size);
+	nic_reg_write32(&regs->control,
+	                nic_reg_read32(&regs->control) | NIC_QCTL_RX_EN);
+}
+
+static inline uint32_t nic_rxq_free(const struct nic_rxq *rxq)
+{
+	return rxq->size - 1 - ((rxq->tail - rxq->next) & (rxq->size - 1));
+}
+
+/* Posts a buffer of capacity bytes; visible to the NIC at nic_rxq_kick.
+ * Returns the descriptor index, which nic_rxq_poll reports back. */
+static inline uint32_t nic_rxq_post(struct nic_rxq *rxq, uint64_t addr,
+                                    uint16_t capacity)
+{
+	uint32_t index = rxq->tail;
+	struct nic_rx_desc *d = &rxq->ring[index];
+	d->addr = addr;
+	d->writeback = nic_rx_writeback(capacity, 0, 0, 0);
+	rxq->tail = (index + 1) & (rxq->size - 1);
+	return index;
+}
+
+static inline void nic_rxq_kick(struct nic_rxq *rxq)
+{
+	nic_reg_write32(&rxq->regs->rx_tail, rxq->tail);
+}
+
+/* Completed descriptors from next on, counted with one read of the head
+ * register: a batch driver then reads them without polling DD bits in
+ * cache lines the NIC may still be writing. Take them with nic_rxq_poll. */
+static inline uint32_t nic_rxq_ready(const struct nic_rxq *rxq)
+{
+	return (nic_reg_read32(&rxq->regs->rx_head) - rxq->next) &
+	       (rxq->size - 1);
+}
+
+/* Takes the next completed descriptor: true with its index and write-back
+ * (length, status, errors, vlan), false if the NIC has not filled it. */
+static inline bool nic_rxq_poll(struct nic_rxq *rxq, uint32_t *index,
+                                struct nic_rx_desc *done)
+{
+	if (rxq->next == rxq->tail)
+		return false;
+	struct nic_rx_desc *d = &rxq->ring[rxq->next];
+	uint64_t wb = __atomic_load_n(&d->writeback, __ATOMIC_ACQUIRE);
+	if (!(wb >> 32 & NIC_RXD_STA_DD))
+		return false;
+	done->addr = d->addr;
+	done->writeback = wb;
+	*index = rxq->next;
+	rxq->next = (rxq->next + 1) & (rxq->size - 1);
+	return true;
+}
+
+#endif
