@@ -1,8 +1,8 @@
 # Unit tests: each tests/unit/test_*.c is a cmocka program linked with every
-# opsub module (minus the CLI entry point), built with ASan and UBSan.
+# opsub module (minus the CLI), built with ASan and UBSan.
 ASAN_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
                -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-ASAN_OBJ    := $(patsubst src/%,$(BUILD)/asan/%.o,$(filter-out src/cli/main.c,$(SRC)))
+ASAN_OBJ    := $(patsubst src/%,$(BUILD)/asan/%.o,$(filter-out src/cli/%,$(SRC)))
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 
 $(BUILD)/asan/%.c.o: src/%.c
