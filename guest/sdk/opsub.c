@@ -11,7 +11,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "nic/nic_regs.h"
+#include "nic/nic_ring.h"
+
+/* Pool buffers are this far apart, not a power of two: buffers exactly
+ * 2 KiB apart all fall in the same few cache sets. */
+#define BUF_STRIDE 2176u
 
 static inline long hypercall(long nr, long a0, long a1)
 {
@@ -42,10 +46,8 @@ struct opsub_port {
 	unsigned rx_posted;         /* receive buffers the NIC holds */
 	/* passthrough: the rings this code drives */
 	struct nic_queue_regs *regs;
-	struct nic_tx_desc *tx;
-	struct nic_rx_desc *rx;
-	uint64_t *tx_buf, *rx_buf;  /* buffer address per slot */
-	uint32_t tx_tail, tx_clean, rx_tail, rx_clean;
+	struct nic_txq tx;
+	struct nic_rxq rx;
 	/* opsub mode: the burst request and its arrays, in guest memory */
 	struct opsub_net_burst burst;
 	struct opsub_net_pkt pkts[OPSUB_NET_BURST_MAX];
@@ -78,85 +80,63 @@ enum opsub_net_mode opsub_port_mode(const struct opsub_port *p) { return (enum o
 
 /* ---- passthrough: this code is the driver ---------------------------------- */
 
-static uint64_t dev(const struct opsub_port *p, const void *a) { return p->info.dev_base + (uint64_t)(uintptr_t)a; }
+static uint64_t dev(const struct opsub_port *p, uint64_t addr) { return p->info.dev_base + addr; }
+static uint64_t host(const struct opsub_port *p, uint64_t dev_addr) { return dev_addr - p->info.dev_base; }
 
 static void pt_refill(struct opsub_port *p)
 {
-	uint32_t size = p->info.ring_size, start = p->rx_tail;
-	while (p->rx_tail - p->rx_clean < size - 1 && p->nfree) {
-		uint32_t slot = p->rx_tail & (size - 1);
-		uint64_t b = p->free[--p->nfree];
-		p->rx[slot] = (struct nic_rx_desc){.addr = p->info.dev_base + b, .length = OPSUB_NET_BUF_SIZE};
-		p->rx_buf[slot] = b;
-		p->rx_tail++;
-	}
-	if (p->rx_tail != start)
-		nic_reg_write32(&p->regs->rx_tail, p->rx_tail & (size - 1));
+	unsigned n = 0, room = nic_rxq_free(&p->rx);
+	for (; n < room && p->nfree; n++)
+		nic_rxq_post(&p->rx, dev(p, p->free[--p->nfree]), OPSUB_NET_BUF_SIZE);
+	if (n)
+		nic_rxq_kick(&p->rx);
 }
 
 static int pt_open(struct opsub_port *p)
 {
 	uint32_t size = p->info.ring_size;
-	void *rings = mmap(NULL, 2 * (size_t)size * 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	p->tx_buf = calloc(size, sizeof(uint64_t));
-	p->rx_buf = calloc(size, sizeof(uint64_t));
-	if (rings == MAP_FAILED || !p->tx_buf || !p->rx_buf)
+	uint8_t *rings = mmap(NULL, 2 * (size_t)size * 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (rings == MAP_FAILED)
 		return -ENOMEM;
 	p->regs = (struct nic_queue_regs *)(uintptr_t)p->info.regs;
-	p->tx = rings;
-	p->rx = (struct nic_rx_desc *)((uint8_t *)rings + (size_t)size * 16);
-	nic_reg_write32(&p->regs->control, 0);
-	nic_reg_write64(&p->regs->tx_ring_base, dev(p, p->tx));
-	nic_reg_write64(&p->regs->rx_ring_base, dev(p, p->rx));
-	nic_reg_write32(&p->regs->tx_ring_size, size);
-	nic_reg_write32(&p->regs->rx_ring_size, size);
-	nic_reg_write32(&p->regs->tx_tail, 0);
-	nic_reg_write32(&p->regs->rx_tail, 0);
-	nic_reg_write32(&p->regs->control, NIC_QCTL_TX_EN | NIC_QCTL_RX_EN);
+	nic_reg_write32(&p->regs->control, 0);   /* enable latches on 0 -> 1 */
+	nic_txq_start(&p->tx, p->regs, (struct nic_tx_desc *)rings, dev(p, (uint64_t)(uintptr_t)rings), size);
+	nic_rxq_start(&p->rx, p->regs, (struct nic_rx_desc *)(rings + (size_t)size * 16),
+	              dev(p, (uint64_t)(uintptr_t)rings + (uint64_t)size * 16), size);
 	pt_refill(p);
 	return 0;
 }
 
 static void pt_reclaim(struct opsub_port *p)
 {
-	uint32_t size = p->info.ring_size;
-	while (p->tx_clean != p->tx_tail &&
-	       (__atomic_load_n(&p->tx[p->tx_clean & (size - 1)].status, __ATOMIC_ACQUIRE) & NIC_TXD_STA_DD))
-		pool_put(p, p->tx_buf[p->tx_clean++ & (size - 1)]);
+	uint32_t first = p->tx.clean, n = nic_txq_reap(&p->tx);
+	for (uint32_t k = 0; k < n; k++)
+		pool_put(p, host(p, p->tx.ring[(first + k) & (p->tx.size - 1)].addr));
 }
 
 static unsigned pt_tx(struct opsub_port *p, struct opsub_buf *bufs, unsigned n)
 {
-	uint32_t size = p->info.ring_size;
-	unsigned i = 0;
 	pt_reclaim(p);
-	for (; i < n && p->tx_tail - p->tx_clean < size - 1; i++) {
-		uint32_t slot = p->tx_tail & (size - 1);
-		p->tx[slot] = (struct nic_tx_desc){.addr = dev(p, bufs[i].data), .length = (uint16_t)bufs[i].len,
-		                                   .cmd = NIC_TXD_CMD_EOP | NIC_TXD_CMD_RS};
-		p->tx_buf[slot] = (uint64_t)(uintptr_t)bufs[i].data;
-		p->tx_tail++;
-	}
+	unsigned room = nic_txq_free(&p->tx), i = 0;
+	for (; i < n && i < room; i++)
+		nic_txq_post(&p->tx, dev(p, (uint64_t)(uintptr_t)bufs[i].data), (uint16_t)bufs[i].len,
+		             NIC_TXD_CMD_EOP, 0);
 	if (i)
-		nic_reg_write32(&p->regs->tx_tail, p->tx_tail & (size - 1));
+		nic_txq_kick(&p->tx);
 	return i;
 }
 
 static unsigned pt_rx(struct opsub_port *p, struct opsub_buf *bufs, unsigned max)
 {
-	uint32_t size = p->info.ring_size;
-	unsigned n = 0;
+	unsigned ready = nic_rxq_ready(&p->rx), n = 0;
+	struct nic_rx_desc d;
+	uint32_t index;
 	pt_reclaim(p);
-	while (n < max && p->rx_clean != p->rx_tail) {
-		uint32_t slot = p->rx_clean & (size - 1);
-		uint64_t wb = __atomic_load_n(&p->rx[slot].writeback, __ATOMIC_ACQUIRE);
-		if (!((wb >> 32) & NIC_RXD_STA_DD))
-			break;
-		p->rx_clean++;
-		if ((wb >> 32) & NIC_RXD_STA_ERR)
-			pool_put(p, p->rx_buf[slot]);
+	while (n < max && ready-- && nic_rxq_poll(&p->rx, &index, &d)) {
+		if ((d.writeback >> 32) & NIC_RXD_STA_ERR)
+			pool_put(p, host(p, d.addr));
 		else
-			bufs[n++] = (struct opsub_buf){(uint8_t *)(uintptr_t)p->rx_buf[slot], (uint16_t)wb};
+			bufs[n++] = (struct opsub_buf){(uint8_t *)(uintptr_t)host(p, d.addr), (uint16_t)d.writeback};
 	}
 	pt_refill(p);
 	return n;
@@ -216,9 +196,7 @@ int opsub_port_wait(struct opsub_port *p, uint64_t timeout_ns)
 		/* arm, then look once more: a frame that came before arming
 		 * would not interrupt */
 		nic_reg_write32(&p->regs->irq_arm, 1);
-		if (p->rx_clean != p->rx_tail &&
-		    (__atomic_load_n(&p->rx[p->rx_clean & (p->info.ring_size - 1)].status, __ATOMIC_ACQUIRE) &
-		     NIC_RXD_STA_DD))
+		if (nic_rxq_ready(&p->rx))
 			return 1;
 	}
 	return opsub_wait(opsub_clock_ns() + timeout_ns);
@@ -244,7 +222,7 @@ struct opsub_port *opsub_port_open(unsigned index, unsigned nbufs)
 		return NULL;
 	}
 	p->nbufs = nbufs ? nbufs : 4096;
-	p->pool = mmap(NULL, (size_t)p->nbufs * OPSUB_NET_BUF_SIZE, PROT_READ | PROT_WRITE,
+	p->pool = mmap(NULL, (size_t)p->nbufs * BUF_STRIDE, PROT_READ | PROT_WRITE,
 	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	p->free = malloc(p->nbufs * sizeof(uint64_t));
 	if (p->pool == MAP_FAILED || !p->free) {
@@ -252,7 +230,7 @@ struct opsub_port *opsub_port_open(unsigned index, unsigned nbufs)
 		return NULL;
 	}
 	for (unsigned i = p->nbufs; i-- > 0;)
-		p->free[p->nfree++] = (uint64_t)(uintptr_t)(p->pool + (size_t)i * OPSUB_NET_BUF_SIZE);
+		p->free[p->nfree++] = (uint64_t)(uintptr_t)(p->pool + (size_t)i * BUF_STRIDE);
 	if (p->info.mode == OPSUB_IO_PASSTHROUGH && (rc = pt_open(p)) < 0) {
 		errno = (int)-rc;
 		return NULL;

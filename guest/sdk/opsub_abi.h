@@ -42,8 +42,8 @@
 /* paravirt mode: kick the backend (virtqueue notify). */
 #define OPSUB_HC_NET_KICK     20
 
-/* Every packet buffer is this size and must not cross it: the guest's
- * buffers are BUF_SIZE-aligned blocks of its own memory. */
+/* Every packet buffer has this capacity: a 64-byte aligned block of the
+ * guest's own writable memory. */
 #define OPSUB_NET_BUF_SIZE    2048u
 #define OPSUB_NET_MAX_FRAME   2048u
 #define OPSUB_NET_MIN_FRAME   14u

@@ -28,7 +28,7 @@ static const char config_template[] =
 	" %s"
 	" \"guests\": ["
 	"  {\"name\": \"pktgen\", \"program\": \"%s/pktgen\", \"args\": [\"--size\", \"64\", \"--dst\", \"02:00:00:00:00:02\"],"
-	"   \"mac\": \"02:00:00:00:00:01\", \"output\": \"/dev/null\"},"
+	"   \"mac\": \"02:00:00:00:00:01\", \"rate\": \"1.5G\", \"output\": \"/dev/null\"},"
 	"  {\"name\": \"l2fwd\", \"program\": \"%s/l2fwd\", \"args\": [\"--dst\", \"02:00:00:00:00:03\"],"
 	"   \"mac\": \"02:00:00:00:00:02\", \"output\": \"/dev/null\"},"
 	"  {\"name\": \"sink\", \"program\": \"%s/sink\", \"mac\": \"02:00:00:00:00:03\", \"output\": \"/dev/null\"},"
@@ -61,6 +61,18 @@ static void rates(struct daemon *d, struct guest *g, double *txp, double *rxp, d
 	g->last_ns = now;
 }
 
+/* 1234567 -> "1.23 M" */
+static void si(char out[16], double v)
+{
+	static const char *const unit[] = {"", "k", "M", "G"};
+	unsigned u = 0;
+	while (v >= 1000 && u < 3) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, 16, u ? "%.2f %s" : "%.0f %s", v, unit[u]);
+}
+
 static void start_ping(struct demo *demo)
 {
 	demo->ping = fork();
@@ -85,16 +97,21 @@ static void tick(struct daemon *d, void *arg)
 		printf("\033[H\033[J");
 	printf("opsub demo: guests sharing one NIC (internal switch), %.0f s%s\n", t,
 	       demo->tty ? "   [Ctrl-C stops]" : "");
-	printf("%-10s %-6s %-6s %10s %10s %10s %10s %10s\n", "guest", "io", "queues", "tx Mpps", "tx Gbit/s",
-	       "rx Mpps", "rx Gbit/s", "rx drops");
+	printf("%-10s %-6s %-6s %10s %10s %10s %10s %10s\n", "guest", "io", "queues", "tx pkt/s", "tx bit/s",
+	       "rx pkt/s", "rx bit/s", "rx drops");
 	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
 		struct guest *g = &d->guest[i];
 		if (g->state == GUEST_FREE)
 			continue;
 		double txp, rxp, txb, rxb;
 		rates(d, g, &txp, &rxp, &txb, &rxb);
-		printf("%-10s %-6s %-6u %10.3f %10.3f %10.3f %10.3f %10llu%s\n", g->cfg.name, io_names[g->cfg.io],
-		       g->nqueues, txp / 1e6, txb / 1e9, rxp / 1e6, rxb / 1e9, (unsigned long long)g->last.rx_dropped,
+		char v[4][16];
+		si(v[0], txp);
+		si(v[1], txb);
+		si(v[2], rxp);
+		si(v[3], rxb);
+		printf("%-10s %-6s %-6u %10s %10s %10s %10s %10llu%s\n", g->cfg.name, io_names[g->cfg.io], g->nqueues,
+		       v[0], v[1], v[2], v[3], (unsigned long long)g->last.rx_dropped,
 		       g->state == GUEST_EXITED ? "  (ended)" : "");
 	}
 	struct nic_global_stats_regs s;

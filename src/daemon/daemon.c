@@ -23,7 +23,12 @@ static int start(struct daemon *d, char *err, size_t errlen)
 {
 	d->control_fd = -1;
 	d->nic = nic_create(&d->cfg.nic, err, errlen);
-	if (!d->nic || nic_start(d->nic, err, errlen))
+	if (!d->nic)
+		return -1;
+	/* The link comes up once every port has its filter, so that a source
+	 * on the wire (a capture file) loses nothing to a port not yet there. */
+	nic_set_link(d->nic, false);
+	if (nic_start(d->nic, err, errlen))
 		return -1;
 	if (d->cfg.host_tap) {
 		/* the host port takes the last queue pair */
@@ -38,6 +43,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	for (unsigned i = 0; i < d->cfg.nguests; i++)
 		if (guest_start(d, &d->cfg.guest[i], err, errlen))
 			return -1;
+	nic_set_link(d->nic, true);
 	return 0;
 }
 

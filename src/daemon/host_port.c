@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "nic/nic_ring.h"
 #include "util/parse.h"
 
 #define HOST_WINDOW 0
@@ -31,16 +32,16 @@ struct host_port {
 	struct wire *tap;
 	unsigned queue, size;
 	struct nic_queue_regs *regs;
-	uint8_t *mem;                 /* rings, then 2 * size buffers of 2048 bytes */
+	uint8_t *mem;                 /* rings, then 2 * size buffers */
 	size_t mem_size;
-	struct nic_tx_desc *tx;
-	struct nic_rx_desc *rx;
-	uint32_t tx_tail, tx_clean, rx_tail, rx_clean;
+	struct nic_txq tx;
+	struct nic_rxq rx;
 	int filter;
 	pthread_t thread;
 	volatile bool stop;
 };
 
+/* Buffer i of the host port (RX: 0..size-1, TX: size..2*size-1). */
 static uint64_t buf_off(const struct host_port *h, unsigned i)
 {
 	return 2 * (uint64_t)h->size * 16 + (uint64_t)i * NIC_MAX_FRAME;
@@ -48,31 +49,23 @@ static uint64_t buf_off(const struct host_port *h, unsigned i)
 
 static void post_rx(struct host_port *h)
 {
-	uint32_t start = h->rx_tail;
-	while (h->rx_tail - h->rx_clean < h->size - 1) {
-		uint32_t slot = h->rx_tail & (h->size - 1);
-		h->rx[slot] = (struct nic_rx_desc){.addr = NIC_DEV_ADDR(HOST_WINDOW, buf_off(h, slot)),
-		                                   .length = NIC_MAX_FRAME};
-		h->rx_tail++;
-	}
-	if (h->rx_tail != start)
-		nic_reg_write32(&h->regs->rx_tail, h->rx_tail & (h->size - 1));
+	unsigned n = 0, room = nic_rxq_free(&h->rx);
+	for (; n < room; n++)
+		nic_rxq_post(&h->rx, NIC_DEV_ADDR(HOST_WINDOW, buf_off(h, h->rx.tail)), NIC_MAX_FRAME);
+	if (n)
+		nic_rxq_kick(&h->rx);
 }
 
 /* NIC -> TAP; returns frames moved. */
 static unsigned to_host(struct host_port *h)
 {
 	struct wire_frame f[BATCH];
-	unsigned n = 0;
-	while (n < BATCH && h->rx_clean != h->rx_tail) {
-		uint32_t slot = h->rx_clean & (h->size - 1);
-		uint64_t wb = __atomic_load_n(&h->rx[slot].writeback, __ATOMIC_ACQUIRE);
-		if (!((wb >> 32) & NIC_RXD_STA_DD))
-			break;
-		if (!((wb >> 32) & NIC_RXD_STA_ERR))
-			f[n++] = (struct wire_frame){.data = h->mem + buf_off(h, slot), .len = (uint16_t)wb};
-		h->rx_clean++;
-	}
+	struct nic_rx_desc d;
+	uint32_t index;
+	unsigned n = 0, ready = nic_rxq_ready(&h->rx);
+	while (n < BATCH && ready-- && nic_rxq_poll(&h->rx, &index, &d))
+		if (!((d.writeback >> 32) & NIC_RXD_STA_ERR))
+			f[n++] = (struct wire_frame){.data = h->mem + buf_off(h, index), .len = (uint16_t)d.writeback};
 	if (n)
 		h->tap->ops->tx_burst(h->tap, f, n);
 	post_rx(h);
@@ -82,27 +75,21 @@ static unsigned to_host(struct host_port *h)
 /* TAP -> NIC; returns frames moved. */
 static unsigned from_host(struct host_port *h)
 {
-	while (h->tx_clean != h->tx_tail &&
-	       (__atomic_load_n(&h->tx[h->tx_clean & (h->size - 1)].status, __ATOMIC_ACQUIRE) & NIC_TXD_STA_DD))
-		h->tx_clean++;
+	nic_txq_reap(&h->tx);
 	struct wire_frame f[BATCH];
-	unsigned room = h->size - 1 - (h->tx_tail - h->tx_clean);
+	unsigned room = nic_txq_free(&h->tx);
 	unsigned n = h->tap->ops->rx_peek(h->tap, f, room < BATCH ? room : BATCH);
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t slot = h->tx_tail & (h->size - 1);
-		uint8_t *buf = h->mem + buf_off(h, h->size + slot);
+		uint64_t off = buf_off(h, h->size + h->tx.tail);
 		if (h->tap->ops->rx_write)
-			h->tap->ops->rx_write(h->tap, &f[i], buf);
+			h->tap->ops->rx_write(h->tap, &f[i], h->mem + off);
 		else
-			memcpy(buf, f[i].data, f[i].len);
-		h->tx[slot] = (struct nic_tx_desc){.addr = NIC_DEV_ADDR(HOST_WINDOW, buf_off(h, h->size + slot)),
-		                                   .length = (uint16_t)f[i].len,
-		                                   .cmd = NIC_TXD_CMD_EOP | NIC_TXD_CMD_RS};
-		h->tx_tail++;
+			memcpy(h->mem + off, f[i].data, f[i].len);
+		nic_txq_post(&h->tx, NIC_DEV_ADDR(HOST_WINDOW, off), (uint16_t)f[i].len, NIC_TXD_CMD_EOP, 0);
 	}
 	if (n) {
 		h->tap->ops->rx_consume(h->tap, n);
-		nic_reg_write32(&h->regs->tx_tail, h->tx_tail & (h->size - 1));
+		nic_txq_kick(&h->tx);
 	}
 	return n;
 }
@@ -181,16 +168,12 @@ struct host_port *host_port_start(struct nic *nic, unsigned queue, const char *t
 	}
 	if (nic_window_map(nic, HOST_WINDOW, h->mem, h->mem_size, err, errlen))
 		goto fail;
-	h->tx = (struct nic_tx_desc *)h->mem;
-	h->rx = (struct nic_rx_desc *)(h->mem + (size_t)ring_size * 16);
 	h->regs = nic_queue_regs(nic, queue);
 	nic_queue_reset(nic, queue, NULL, 0);
 	nic_queue_set_admin(nic, queue, true, NULL, 0);
-	nic_reg_write64(&h->regs->tx_ring_base, NIC_DEV_ADDR(HOST_WINDOW, 0));
-	nic_reg_write64(&h->regs->rx_ring_base, NIC_DEV_ADDR(HOST_WINDOW, (uint64_t)ring_size * 16));
-	nic_reg_write32(&h->regs->tx_ring_size, ring_size);
-	nic_reg_write32(&h->regs->rx_ring_size, ring_size);
-	nic_reg_write32(&h->regs->control, NIC_QCTL_TX_EN | NIC_QCTL_RX_EN);
+	nic_txq_start(&h->tx, h->regs, (struct nic_tx_desc *)h->mem, NIC_DEV_ADDR(HOST_WINDOW, 0), ring_size);
+	nic_rxq_start(&h->rx, h->regs, (struct nic_rx_desc *)(h->mem + (size_t)ring_size * 16),
+	              NIC_DEV_ADDR(HOST_WINDOW, (uint64_t)ring_size * 16), ring_size);
 	post_rx(h);
 	struct nic_filter f = {.vlan = NIC_VLAN_ANY, .queue = (uint16_t)queue, .flags = NIC_FILTER_BROADCAST};
 	if (tap_mac(tap, f.mac)) {

@@ -10,19 +10,19 @@
 #include <unistd.h>
 
 #include "driver/link.h"
-#include "nic/nic_regs.h"
+#include "nic/nic_ring.h"
 #include "opsub_abi.h"
 #include "sandbox/monitor.h"
 
-/* One NIC queue pair of the guest's port, as the driver drives it. */
+/* One NIC queue pair of the guest's port, as the driver drives it.  The
+ * rings are in the ring area, which the guest cannot reach, so what they
+ * hold (device addresses the driver wrote) can be trusted when read back. */
 struct dq {
 	unsigned nic_q;                  /* NIC queue pair number */
 	struct nic_queue_regs *regs;     /* its queue page */
-	struct nic_tx_desc *tx;          /* rings in the ring area (guest cannot reach) */
-	struct nic_rx_desc *rx;
-	uint64_t tx_dev, rx_dev;         /* their device addresses */
-	uint32_t tx_tail, tx_clean, rx_tail, rx_clean;
-	uint64_t *tx_buf, *rx_buf;       /* guest address of the buffer in each slot */
+	struct nic_txq tx;
+	struct nic_rxq rx;
+	bool receives;                   /* the port's filter targets this queue */
 };
 
 static struct {
@@ -55,7 +55,7 @@ static bool tx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t len
 
 static bool rx_buffer_ok(const struct guest_mem *gm, uint64_t addr)
 {
-	return addr % OPSUB_NET_BUF_SIZE == 0 && gm_access_ok(gm, addr, OPSUB_NET_BUF_SIZE, GP_W) &&
+	return addr % 64 == 0 && gm_access_ok(gm, addr, OPSUB_NET_BUF_SIZE, GP_W) &&
 	       !gm_watched(gm, addr) && !gm_watched(gm, addr + OPSUB_NET_BUF_SIZE - 1);
 }
 
@@ -102,17 +102,17 @@ static void give_back(uint64_t addr)
 	drv.returned[drv.nreturned++] = addr;
 }
 
+static uint64_t guest_addr(uint64_t dev) { return dev & 0xffffffffu; }
+
 static void queue_down(struct dq *q)
 {
 	nic_reg_write32(&q->regs->control, 0);
 	/* buffers the NIC will not finish any more go back to the guest */
-	for (uint32_t i = q->tx_clean; i != q->tx_tail; i++)
-		give_back(q->tx_buf[i & (drv.ring_size - 1)]);
-	for (uint32_t i = q->rx_clean; i != q->rx_tail; i++)
-		give_back(q->rx_buf[i & (drv.ring_size - 1)]);
+	for (uint32_t i = q->tx.clean; i != q->tx.tail; i = (i + 1) & (q->tx.size - 1))
+		give_back(guest_addr(q->tx.ring[i].addr));
+	for (uint32_t i = q->rx.next; q->receives && i != q->rx.tail; i = (i + 1) & (q->rx.size - 1))
+		give_back(guest_addr(q->rx.ring[i].addr));
 	munmap(q->regs, NIC_QUEUE_PAGE_SIZE);
-	free(q->tx_buf);
-	free(q->rx_buf);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -125,24 +125,14 @@ static int queue_up(struct dq *q, unsigned slot, unsigned nic_q, bool receives)
 	memset(q, 0, sizeof(*q));
 	q->nic_q = nic_q;
 	q->regs = regs;
-	uint64_t off = (uint64_t)slot * LINK_RING_SLOT;
-	q->tx = (struct nic_tx_desc *)(drv.ring_area + off);
-	q->rx = (struct nic_rx_desc *)(drv.ring_area + off + LINK_RING_SLOT / 2);
-	q->tx_dev = NIC_DEV_ADDR(drv.ring_window, off);
-	q->rx_dev = NIC_DEV_ADDR(drv.ring_window, off + LINK_RING_SLOT / 2);
-	q->tx_buf = calloc(drv.ring_size, sizeof(uint64_t));
-	q->rx_buf = calloc(drv.ring_size, sizeof(uint64_t));
-	memset(q->tx, 0, drv.ring_size * sizeof(struct nic_tx_desc));
-	memset(q->rx, 0, drv.ring_size * sizeof(struct nic_rx_desc));
-	struct nic_queue_regs *r = q->regs;
-	nic_reg_write32(&r->control, 0);
-	nic_reg_write64(&r->tx_ring_base, q->tx_dev);
-	nic_reg_write64(&r->rx_ring_base, q->rx_dev);
-	nic_reg_write32(&r->tx_ring_size, drv.ring_size);
-	nic_reg_write32(&r->rx_ring_size, drv.ring_size);
-	nic_reg_write32(&r->tx_tail, 0);
-	nic_reg_write32(&r->rx_tail, 0);
-	nic_reg_write32(&r->control, NIC_QCTL_TX_EN | (receives ? NIC_QCTL_RX_EN : 0));
+	q->receives = receives;
+	uint64_t off = (uint64_t)slot * LINK_RING_SLOT, half = LINK_RING_SLOT / 2;
+	nic_reg_write32(&q->regs->control, 0);   /* enable latches on 0 -> 1 */
+	nic_txq_start(&q->tx, regs, (struct nic_tx_desc *)(drv.ring_area + off), NIC_DEV_ADDR(drv.ring_window, off),
+	              drv.ring_size);
+	if (receives)
+		nic_rxq_start(&q->rx, regs, (struct nic_rx_desc *)(drv.ring_area + off + half),
+		              NIC_DEV_ADDR(drv.ring_window, off + half), drv.ring_size);
 	return 0;
 }
 
@@ -230,22 +220,18 @@ static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
 }
 
 /* Hands back finished transmit buffers (and buffers of queues taken away)
- * into done[], at most room of them. */
+ * into done[], at most room of them; the rest wait for the next call. */
 static unsigned reclaim(uint64_t *done, unsigned room)
 {
+	for (unsigned i = 0; i < drv.nq; i++) {
+		struct nic_txq *t = &drv.q[i].tx;
+		uint32_t first = t->clean, n = nic_txq_reap(t);
+		for (uint32_t k = 0; k < n; k++)
+			give_back(guest_addr(t->ring[(first + k) & (t->size - 1)].addr));
+	}
 	unsigned n = 0;
 	while (n < room && drv.nreturned)
 		done[n++] = drv.returned[--drv.nreturned];
-	for (unsigned i = 0; i < drv.nq && n < room; i++) {
-		struct dq *q = &drv.q[i];
-		while (n < room && q->tx_clean != q->tx_tail) {
-			const struct nic_tx_desc *d = &q->tx[q->tx_clean & (drv.ring_size - 1)];
-			if (!(__atomic_load_n(&d->status, __ATOMIC_ACQUIRE) & NIC_TXD_STA_DD))
-				break;
-			done[n++] = q->tx_buf[q->tx_clean & (drv.ring_size - 1)];
-			q->tx_clean++;
-		}
-	}
 	return n;
 }
 
@@ -254,9 +240,9 @@ static unsigned transmit(struct monitor *m, const struct opsub_net_pkt *pkts, un
 {
 	unsigned sent = 0;
 	for (unsigned tries = 0; tries < drv.nq && sent < n; tries++) {
-		struct dq *q = &drv.q[drv.tx_next++ % drv.nq];
-		uint32_t start = q->tx_tail;
-		while (sent < n && q->tx_tail - q->tx_clean < drv.ring_size - 1) {
+		struct nic_txq *t = &drv.q[drv.tx_next++ % drv.nq].tx;
+		unsigned room = nic_txq_free(t), start = sent;
+		while (sent < n && sent - start < room) {
 			const struct opsub_net_pkt *p = &pkts[sent];
 			if (!tx_buffer_ok(&m->gm, p->addr, p->len)) {
 				drv.tx_refused++;
@@ -264,18 +250,11 @@ static unsigned transmit(struct monitor *m, const struct opsub_net_pkt *pkts, un
 				n = sent;
 				break;
 			}
-			uint32_t slot = q->tx_tail & (drv.ring_size - 1);
-			q->tx[slot] = (struct nic_tx_desc){
-				.addr = NIC_DEV_ADDR(drv.mem_window, p->addr),
-				.length = (uint16_t)p->len,
-				.cmd = NIC_TXD_CMD_EOP | NIC_TXD_CMD_RS,
-			};
-			q->tx_buf[slot] = p->addr;
-			q->tx_tail++;
+			nic_txq_post(t, NIC_DEV_ADDR(drv.mem_window, p->addr), (uint16_t)p->len, NIC_TXD_CMD_EOP, 0);
 			sent++;
 		}
-		if (q->tx_tail != start)
-			nic_reg_write32(&q->regs->tx_tail, q->tx_tail & (drv.ring_size - 1));
+		if (sent != start)
+			nic_txq_kick(t);
 	}
 	return sent;
 }
@@ -284,46 +263,38 @@ static unsigned transmit(struct monitor *m, const struct opsub_net_pkt *pkts, un
  * buffer (*bad). */
 static unsigned post(struct monitor *m, const uint64_t *addrs, unsigned n, bool *bad)
 {
-	struct dq *q = &drv.q[0];
-	unsigned taken = 0;
-	uint32_t start = q->rx_tail;
-	while (taken < n && q->rx_tail - q->rx_clean < drv.ring_size - 1) {
+	struct nic_rxq *r = &drv.q[0].rx;
+	unsigned taken = 0, room = nic_rxq_free(r);
+	while (taken < n && taken < room) {
 		if (!rx_buffer_ok(&m->gm, addrs[taken])) {
 			*bad = true;
 			break;
 		}
-		uint32_t slot = q->rx_tail & (drv.ring_size - 1);
-		q->rx[slot] = (struct nic_rx_desc){.addr = NIC_DEV_ADDR(drv.mem_window, addrs[taken]),
-		                                   .length = OPSUB_NET_BUF_SIZE};
-		q->rx_buf[slot] = addrs[taken];
-		q->rx_tail++;
+		nic_rxq_post(r, NIC_DEV_ADDR(drv.mem_window, addrs[taken]), OPSUB_NET_BUF_SIZE);
 		taken++;
 	}
-	if (q->rx_tail != start)
-		nic_reg_write32(&q->regs->rx_tail, q->rx_tail & (drv.ring_size - 1));
+	if (taken)
+		nic_rxq_kick(r);
 	return taken;
 }
 
 /* Collects received frames into out[]. */
 static unsigned receive(struct monitor *m, struct opsub_net_pkt *out, unsigned room)
 {
-	struct dq *q = &drv.q[0];
-	unsigned n = 0;
-	while (n < room && q->rx_clean != q->rx_tail) {
-		struct nic_rx_desc *d = &q->rx[q->rx_clean & (drv.ring_size - 1)];
-		uint64_t wb = __atomic_load_n(&d->writeback, __ATOMIC_ACQUIRE);
-		if (!((wb >> 32) & NIC_RXD_STA_DD))
-			break;
-		uint64_t addr = q->rx_buf[q->rx_clean & (drv.ring_size - 1)];
-		q->rx_clean++;
-		if ((wb >> 32) & NIC_RXD_STA_ERR) {
+	struct nic_rxq *r = &drv.q[0].rx;
+	unsigned ready = nic_rxq_ready(r), n = 0;
+	struct nic_rx_desc d;
+	uint32_t index;
+	while (n < room && ready-- && nic_rxq_poll(r, &index, &d)) {
+		uint64_t addr = guest_addr(d.addr);
+		if ((d.writeback >> 32) & NIC_RXD_STA_ERR) {
 			give_back(addr);
 			continue;
 		}
 		/* If the guest has since run code from this buffer, drop those
 		 * translations: the NIC wrote here. */
 		gm_prepare_write(&m->gm, addr, OPSUB_NET_BUF_SIZE);
-		out[n++] = (struct opsub_net_pkt){.addr = addr, .len = (uint16_t)wb};
+		out[n++] = (struct opsub_net_pkt){.addr = addr, .len = (uint16_t)d.writeback};
 	}
 	return n;
 }
@@ -360,7 +331,7 @@ static int64_t net_burst(struct monitor *m, uint64_t port, uint64_t req_addr)
 	if (got && gm_write(&m->gm, b.rx, pkts, got * sizeof(pkts[0])))
 		return -EFAULT;
 	b.rx_n = got;
-	b.rx_posted = drv.q[0].rx_tail - drv.q[0].rx_clean;
+	b.rx_posted = (drv.q[0].rx.tail - drv.q[0].rx.next) & (drv.ring_size - 1);
 	if (gm_write(&m->gm, req_addr, &b, sizeof(b)))
 		return -EFAULT;
 	return bad ? -EINVAL : 0;
@@ -388,11 +359,9 @@ static int64_t net_wait(uint64_t deadline)
 {
 	int fd = drv.nq ? drv.irq_fd[drv.page->queue[0]] : -1;
 	if (fd >= 0 && drv.mode == OPSUB_IO_OPSUB && drv.opened) {
-		struct dq *q = &drv.q[0];
-		nic_reg_write32(&q->regs->irq_arm, 1);
+		nic_reg_write32(&drv.q[0].regs->irq_arm, 1);
 		/* a frame that came before arming would not interrupt */
-		if (q->rx_clean != q->rx_tail &&
-		    (__atomic_load_n(&q->rx[q->rx_clean & (drv.ring_size - 1)].status, __ATOMIC_ACQUIRE) & NIC_RXD_STA_DD))
+		if (nic_rxq_ready(&drv.q[0].rx))
 			return 1;
 	}
 	for (;;) {
