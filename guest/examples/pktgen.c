@@ -67,8 +67,12 @@ int main(int argc, char **argv)
 			break;
 	}
 	double t = (double)(opsub_clock_ns() - start) / 1e9;
+	/* Frames still queued (a rate limit holds them) would be lost if the
+	 * process ended now: wait, up to 5 s, until the NIC has sent them. */
 	struct opsub_net_stats st;
-	opsub_port_stats(p, &st);
+	uint64_t give_up = opsub_clock_ns() + 5000000000ull;
+	while (opsub_port_stats(p, &st) == 0 && st.tx_packets < sent && opsub_clock_ns() < give_up)
+		opsub_wait(opsub_clock_ns() + 1000000);
 	printf("pktgen: sent %llu frames of %u bytes in %.3f s (%.3f Mpps); the NIC has sent %llu\n",
 	       (unsigned long long)sent, size, t, t > 0 ? (double)sent / t / 1e6 : 0.0,
 	       (unsigned long long)st.tx_packets);

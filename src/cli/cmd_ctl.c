@@ -20,6 +20,7 @@ static const char help_text[] =
 	"  remove GUEST                stop a guest and reclaim its queues\n"
 	"  set GUEST KEY=VALUE...      change rate=BITS/S, pps=N, weight=N, queues=N\n"
 	"  stop                        stop the daemon\n"
+	"  raw TEXT                    send TEXT as the request line, as it is\n"
 	"The reply is printed as JSON; the exit status is 0 when it says ok.\n";
 
 /* Builds the request object from the words after the command. */
@@ -87,12 +88,17 @@ int cmd_ctl(int argc, char **argv)
 	}
 	if (i == argc)
 		return usage_error("ctl", "no request given");
-	char err[256];
-	json_t *req = request(argc - i, argv + i, err, sizeof(err));
-	if (!req)
-		return usage_error("ctl", "%s", err);
-	char *line = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
+	char err[256], *line;
+	if (!strcmp(argv[i], "raw") && i + 2 == argc) {
+		line = malloc(strlen(argv[i + 1]) + 2);
+		strcpy(line, argv[i + 1]);
+	} else {
+		json_t *req = request(argc - i, argv + i, err, sizeof(err));
+		if (!req)
+			return usage_error("ctl", "%s", err);
+		line = json_dumps(req, JSON_COMPACT);
+		json_decref(req);
+	}
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -1,0 +1,128 @@
+/*
+ * The attacker of the forgery test.  forger WINDOW ADDR: the victim's
+ * secret is at device address (WINDOW << 32) | ADDR.
+ *
+ * passthrough mode: it writes a TX descriptor pointing there itself; the NIC,
+ * trusting descriptors like real hardware without an IOMMU, reads the
+ * victim's memory and sends it; the frame comes back to this promiscuous
+ * port and the forger prints "STOLEN: <secret>".
+ *
+ * opsub mode: the trusted driver takes only guest addresses; the forger
+ * tries every way to name memory that is not its own (addresses beyond its
+ * memory, the victim's device address, ranges that run off the end or wrap,
+ * overflowing lengths, read-only or unaligned receive buffers) and prints how
+ * many were refused.  It exits 0 when it stole nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "nic/nic_ring.h"
+#include "opsub.h"
+
+static long hypercall(long nr, long a0, long a1)
+{
+	register long rdi __asm__("rdi") = a0, rsi __asm__("rsi") = a1;
+	long r = nr;
+	__asm__ volatile("vmcall" : "+a"(r) : "r"(rdi), "r"(rsi) : "memory");
+	return r;
+}
+
+static int look_for_secret(const uint8_t *f, uint32_t len)
+{
+	for (uint32_t i = 0; i + 7 <= len; i++)
+		if (!memcmp(f + i, "SECRET-", 7)) {
+			printf("STOLEN: %.*s\n", (int)(len - i < 40 ? len - i : 40), (const char *)f + i);
+			return 1;
+		}
+	return 0;
+}
+
+static int passthrough(const struct opsub_net_info *info, uint64_t target)
+{
+	uint32_t size = info->ring_size;
+	uint8_t *mem = mmap(NULL, 2 * (size_t)size * 16 + 64 * 2048, PROT_READ | PROT_WRITE,
+	                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct nic_queue_regs *regs = (struct nic_queue_regs *)(uintptr_t)info->regs;
+	struct nic_txq tx;
+	struct nic_rxq rx;
+	uint64_t base = info->dev_base;
+	uint8_t *bufs = mem + 2 * (size_t)size * 16;
+	nic_reg_write32(&regs->control, 0);
+	nic_txq_start(&tx, regs, (struct nic_tx_desc *)mem, base + (uint64_t)(uintptr_t)mem, size);
+	nic_rxq_start(&rx, regs, (struct nic_rx_desc *)(mem + (size_t)size * 16),
+	              base + (uint64_t)(uintptr_t)mem + (uint64_t)size * 16, size);
+	for (unsigned i = 0; i < 64; i++)
+		nic_rxq_post(&rx, base + (uint64_t)(uintptr_t)(bufs + i * 2048), 2048);
+	nic_rxq_kick(&rx);
+	/* the forged descriptor: someone else's memory */
+	nic_txq_post(&tx, target - 12, 128, NIC_TXD_CMD_EOP, 0);
+	nic_txq_kick(&tx);
+	uint64_t end = opsub_clock_ns() + 2000000000ull;
+	while (opsub_clock_ns() < end) {
+		struct nic_rx_desc d;
+		uint32_t index;
+		while (nic_rxq_poll(&rx, &index, &d))
+			if (look_for_secret(mem + (d.addr - base - (uint64_t)(uintptr_t)mem), (uint16_t)d.writeback))
+				return 1;
+	}
+	printf("nothing stolen\n");
+	return 0;
+}
+
+static int opsub_mode(uint64_t target)
+{
+	static struct opsub_net_pkt pkt;
+	static uint64_t addr, done[8];
+	static struct opsub_net_burst b;
+	static uint8_t own[4096] __attribute__((aligned(64)));
+	extern char __executable_start[];
+	const struct { const char *what; uint64_t addr; uint32_t len; int rx; } tries[] = {
+		{"the victim's device address", target, 64, 0},
+		{"an address above 4 GiB", (1ull << 32) + 0x1000, 64, 0},
+		{"beyond its memory", 0xfffff000ull, 64, 0},
+		{"a range that wraps around", 0xffffffffffffff00ull, 0x200, 0},
+		{"an unmapped page", 0x10000, 64, 0},
+		{"an overflowing length", (uint64_t)(uintptr_t)own, 65535, 0},
+		{"a runt frame", (uint64_t)(uintptr_t)own, 4, 0},
+		{"a receive buffer in its read-only code", (uint64_t)(uintptr_t)__executable_start, 0, 1},
+		{"an unaligned receive buffer", (uint64_t)(uintptr_t)own + 3, 0, 1},
+		{"a receive buffer at the victim's device address", target & ~63ull, 0, 1},
+	};
+	unsigned refused = 0, n = sizeof(tries) / sizeof(tries[0]);
+	for (unsigned i = 0; i < n; i++) {
+		pkt = (struct opsub_net_pkt){tries[i].addr, tries[i].len, 0};
+		addr = tries[i].addr;
+		b = (struct opsub_net_burst){.tx = (uint64_t)(uintptr_t)&pkt, .post = (uint64_t)(uintptr_t)&addr,
+		                             .done = (uint64_t)(uintptr_t)done, .done_n = 8,
+		                             .tx_n = tries[i].rx ? 0 : 1, .post_n = tries[i].rx ? 1 : 0};
+		long rc = hypercall(OPSUB_HC_NET_BURST, 0, (long)&b);
+		bool took = tries[i].rx ? b.post_n : b.tx_n;
+		if (rc == -EINVAL && !took)
+			refused++;
+		else
+			printf("ACCEPTED: %s (rc %ld)\n", tries[i].what, rc);
+	}
+	printf("refused %u of %u forged buffers\n", refused, n);
+	return refused == n ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: forger WINDOW ADDR\n");
+		return 2;
+	}
+	uint64_t target = strtoull(argv[1], NULL, 0) << 32 | strtoull(argv[2], NULL, 0);
+	static struct opsub_net_info info;
+	long rc = hypercall(OPSUB_HC_NET_OPEN, 0, (long)&info);
+	if (rc < 0) {
+		fprintf(stderr, "forger: no network port (%ld)\n", rc);
+		return 2;
+	}
+	if (info.mode == OPSUB_IO_PASSTHROUGH)
+		return passthrough(&info, target) ? 3 : 0;
+	return opsub_mode(target);
+}

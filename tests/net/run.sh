@@ -1,0 +1,254 @@
+#!/bin/bash
+# Network tests: the NIC, the trusted driver, the daemon and the control API,
+# end to end with the example guests.  Prints PASS/FAIL lines (tests/run).
+# Needs root for TAP devices and network namespaces (the ping test says so
+# and fails otherwise).
+cd "$(dirname "$0")/../.." || exit 2
+OPSUB=${OPSUB:-build/opsub}
+G=build/guests
+B=build/tests/net
+T=$(mktemp -d)
+trap 'pkill -f "$T/" 2>/dev/null; rm -rf "$T"' EXIT
+mkdir -p "$B"
+
+pass() { echo "PASS net/$1"; }
+fail() { echo "FAIL net/$1: $2"; }
+
+# ---- helpers ------------------------------------------------------------------
+
+build() {
+	gcc -O2 -Wall -Wextra -Werror -o "$B/pcaptool" tests/net/pcaptool.c -lpcap || return 1
+	for g in secret_holder forger; do
+		musl-gcc -std=gnu11 -O2 -static -Wall -Wextra -Werror -Iguest/sdk -Isrc -o "$B/$g" \
+			"tests/net/guests/$g.c" "$G/libopsub.a" || return 1
+	done
+}
+
+# daemon_start NAME JSON: starts a daemon on $T/NAME.json with socket $T/NAME.sock
+daemon_start() {
+	echo "$2" > "$T/$1.json"
+	$OPSUB daemon --config "$T/$1.json" > "$T/$1.log" 2>&1 &
+	DAEMON_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$T/$1.sock" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+ctl() { $OPSUB ctl --socket "$T/$SOCK.sock" "$@"; }
+daemon_stop() { ctl stop >/dev/null 2>&1; wait "$DAEMON_PID" 2>/dev/null; }
+# counter GUEST FIELD: one counter from `ctl stats GUEST`
+counter() { ctl stats "$1" | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2; }
+# state GUEST
+state() { ctl list | grep -o "\"name\":\"$1\",\"state\":\"[a-z]*\"" | cut -d'"' -f8; }
+wait_exited() { # wait_exited GUEST SECONDS
+	for _ in $(seq $(( $2 * 10 ))); do
+		[ "$(state "$1")" = exited ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+now() { date +%s.%N; }
+# rate GUEST FIELD SECONDS: counter increase per second over SECONDS
+rate() {
+	local a b t0 t1
+	a=$(counter "$1" "$2"); t0=$(now)
+	sleep "$3"
+	b=$(counter "$1" "$2"); t1=$(now)
+	echo "($b - $a) / ($t1 - $t0)" | bc -l
+}
+# within VALUE EXPECTED PERCENT
+within() { echo "v = $1 / $2 - 1; if (v < 0) v = -v; v * 100 <= $3" | bc -l | grep -q 1; }
+
+build || { fail build "cannot build the test tools and guests"; exit 0; }
+
+# ---- pcap through a guest, byte for byte ---------------------------------------
+
+$B/pcaptool gen "$T/in.pcap" 2000
+for io in opsub passthrough; do
+	$OPSUB run --net "pcap:$T/in.pcap,$T/out-$io.pcap" --io $io --seconds 2 $G/l2fwd > "$T/l2fwd.log" 2>&1
+	if r=$($B/pcaptool swapped "$T/in.pcap" "$T/out-$io.pcap"); then pass "pcap_l2fwd_$io"
+	else fail "pcap_l2fwd_$io" "$r"; fi
+done
+$OPSUB run --net "pcap:$T/in.pcap,$T/fw-allow.pcap" --seconds 2 $G/firewall --default allow > /dev/null 2>&1
+$OPSUB run --net "pcap:$T/in.pcap,$T/fw-drop.pcap" --seconds 2 $G/firewall 'drop any' > /dev/null 2>&1
+dropped=$(tcpdump -r "$T/fw-drop.pcap" 2>/dev/null | wc -l)
+if r=$($B/pcaptool swapped "$T/in.pcap" "$T/fw-allow.pcap") && [ "$dropped" = 0 ]; then pass pcap_firewall
+else fail pcap_firewall "allow: $r; drop any let $dropped frames through"; fi
+
+# ---- isolation: each guest sees only its own frames ------------------------------
+
+SOCK=iso
+if daemon_start iso "{\"nic\":{\"wire\":\"loop\",\"queues\":16},\"control\":\"$T/iso.sock\",\"guests\":[
+ {\"name\":\"sa\",\"program\":\"$G/sink\",\"args\":[\"--seconds\",\"5\"],\"mac\":\"02:00:00:00:01:0a\",\"output\":\"$T/sa.out\"},
+ {\"name\":\"sb\",\"program\":\"$G/sink\",\"args\":[\"--seconds\",\"5\"],\"mac\":\"02:00:00:00:01:0b\",\"output\":\"$T/sb.out\"},
+ {\"name\":\"sc\",\"program\":\"$G/sink\",\"args\":[\"--seconds\",\"5\"],\"mac\":\"02:00:00:00:01:0c\",\"output\":\"$T/sc.out\"}]}"; then
+	sleep 1   # the senders start once the receivers have posted their buffers
+	ctl add "{\"name\":\"ga\",\"program\":\"$G/pktgen\",\"args\":[\"--count\",\"20000\",\"--dst\",\"02:00:00:00:01:0a\"],\"mac\":\"02:00:00:00:01:01\",\"rate\":\"20M\",\"output\":\"/dev/null\"}" > /dev/null
+	ctl add "{\"name\":\"gb\",\"program\":\"$G/pktgen\",\"args\":[\"--count\",\"30000\",\"--size\",\"1000\",\"--dst\",\"02:00:00:00:01:0b\"],\"mac\":\"02:00:00:00:01:02\",\"rate\":\"100M\",\"output\":\"/dev/null\"}" > /dev/null
+	wait_exited sa 15; wait_exited sb 5; wait_exited sc 5
+	daemon_stop
+	a=$(cat "$T/sa.out"); b=$(cat "$T/sb.out"); c=$(cat "$T/sc.out")
+	if [[ "$a" == *"received 20000 frames"*"20000 intact, 0 corrupt, 0 other, 0 gaps"* ]] &&
+	   [[ "$b" == *"received 30000 frames"*"30000 intact, 0 corrupt, 0 other, 0 gaps"* ]] &&
+	   [[ "$c" == *"received 0 frames"* ]]; then pass isolation
+	else fail isolation "sa: $a | sb: $b | sc: $c"; fi
+else fail isolation "daemon did not start: $(tail -1 "$T/iso.log")"; fi
+
+# ---- rate limiters, weighted shares, reallocation while traffic runs -----------
+
+SOCK=rate
+if daemon_start rate "{\"nic\":{\"wire\":\"null\",\"queues\":16},\"control\":\"$T/rate.sock\",\"guests\":[
+ {\"name\":\"bits\",\"program\":\"$G/pktgen\",\"args\":[\"--size\",\"500\"],\"mac\":\"02:00:00:00:02:01\",\"rate\":\"20M\",\"output\":\"/dev/null\"},
+ {\"name\":\"pkts\",\"program\":\"$G/pktgen\",\"mac\":\"02:00:00:00:02:02\",\"pps\":10000,\"output\":\"/dev/null\"}]}"; then
+	sleep 0.5
+	bps=$(echo "$(rate bits tx_bytes 2) * 8" | bc -l)
+	pps=$(rate pkts tx_packets 2)
+	if within "$bps" 20000000 5 && within "$pps" 10000 5; then pass rate_limit
+	else fail rate_limit "measured $bps bit/s (20M) and $pps pkt/s (10k)"; fi
+	ctl set bits rate=40M > /dev/null
+	sleep 0.2
+	bps=$(echo "$(rate bits tx_bytes 2) * 8" | bc -l)
+	if within "$bps" 40000000 5; then pass realloc_rate
+	else fail realloc_rate "after set rate=40M: $bps bit/s"; fi
+	before=$(counter bits tx_packets)
+	ctl set bits queues=3 > /dev/null
+	sleep 0.5
+	q=$(ctl list | grep -o '"name":"bits"[^}]*' | grep -o '"queues":\[[0-9,]*\]')
+	after=$(counter bits tx_packets)
+	ctl set bits queues=1 > /dev/null
+	sleep 0.5
+	q1=$(ctl list | grep -o '"name":"bits"[^}]*' | grep -o '"queues":\[[0-9,]*\]')
+	bps=$(echo "$(rate bits tx_bytes 1) * 8" | bc -l)
+	if [[ "$q" =~ ^\"queues\":\[[0-9]+,[0-9]+,[0-9]+\]$ ]] && [[ "$q1" =~ ^\"queues\":\[[0-9]+\]$ ]] &&
+	   [ "$after" -gt "$before" ] && within "$bps" 40000000 5; then pass realloc_queues
+	else fail realloc_queues "3 queues: $q, back to 1: $q1, packets $before -> $after, then $bps bit/s"; fi
+	daemon_stop
+else fail rate_limit "daemon did not start: $(tail -1 "$T/rate.log")"; fi
+
+SOCK=wrr
+if daemon_start wrr "{\"nic\":{\"wire\":\"null\",\"queues\":16,\"line_rate\":\"40M\"},\"control\":\"$T/wrr.sock\",\"guests\":[
+ {\"name\":\"w1\",\"program\":\"$G/pktgen\",\"args\":[\"--size\",\"500\"],\"mac\":\"02:00:00:00:03:01\",\"weight\":1,\"output\":\"/dev/null\"},
+ {\"name\":\"w3\",\"program\":\"$G/pktgen\",\"args\":[\"--size\",\"500\"],\"mac\":\"02:00:00:00:03:02\",\"weight\":3,\"output\":\"/dev/null\"}]}"; then
+	sleep 0.5
+	a0=$(counter w1 tx_bytes); b0=$(counter w3 tx_bytes); sleep 2; a1=$(counter w1 tx_bytes); b1=$(counter w3 tx_bytes)
+	share=$(echo "($a1 - $a0) / ($a1 - $a0 + $b1 - $b0)" | bc -l)
+	ctl set w1 weight=3 > /dev/null; ctl set w3 weight=1 > /dev/null
+	sleep 0.3
+	a0=$(counter w1 tx_bytes); b0=$(counter w3 tx_bytes); sleep 2; a1=$(counter w1 tx_bytes); b1=$(counter w3 tx_bytes)
+	share2=$(echo "($a1 - $a0) / ($a1 - $a0 + $b1 - $b0)" | bc -l)
+	if within "$share" 0.25 5 && within "$share2" 0.75 5; then pass wrr_shares
+	else fail wrr_shares "weight 1 of 1:3 got $share (0.25), after the swap $share2 (0.75)"; fi
+	daemon_stop
+else fail wrr_shares "daemon did not start: $(tail -1 "$T/wrr.log")"; fi
+
+# ---- a guest killed in mid-traffic ----------------------------------------------
+
+SOCK=kill
+if daemon_start kill "{\"nic\":{\"wire\":\"loop\",\"queues\":16},\"control\":\"$T/kill.sock\",\"guests\":[
+ {\"name\":\"ka\",\"program\":\"$G/sink\",\"mac\":\"02:00:00:00:04:0a\",\"output\":\"/dev/null\"},
+ {\"name\":\"kb\",\"program\":\"$G/sink\",\"args\":[\"--seconds\",\"5\"],\"mac\":\"02:00:00:00:04:0b\",\"output\":\"$T/kb.out\"}]}"; then
+	sleep 1   # the senders start once the receivers have posted their buffers
+	ctl add "{\"name\":\"pa\",\"program\":\"$G/pktgen\",\"args\":[\"--dst\",\"02:00:00:00:04:0a\"],\"mac\":\"02:00:00:00:04:01\",\"rate\":\"50M\",\"output\":\"/dev/null\"}" > /dev/null
+	ctl add "{\"name\":\"pb\",\"program\":\"$G/pktgen\",\"args\":[\"--count\",\"40000\",\"--dst\",\"02:00:00:00:04:0b\"],\"mac\":\"02:00:00:00:04:02\",\"rate\":\"15M\",\"output\":\"/dev/null\"}" > /dev/null
+	sleep 1
+	victim=$(ctl list | grep -o '"name":"ka","state":"running","pid":[0-9]*' | cut -d: -f4)
+	kill -9 "$victim"
+	wait_exited ka 5
+	qs=$(ctl list | grep -o '"name":"ka"[^}]*' | grep -o '"queues":\[[0-9,]*\]')
+	wait_exited kb 10
+	errs=$(ctl stats | grep -o '"dma_errors":[0-9]*' | cut -d: -f2)
+	daemon_stop
+	out=$(cat "$T/kb.out")
+	if [ "$qs" = '"queues":[]' ] && [ "$errs" = 0 ] &&
+	   [[ "$out" == *"received 40000 frames"*"40000 intact, 0 corrupt, 0 other, 0 gaps"* ]]; then pass kill_guest
+	else fail kill_guest "killed guest queues: $qs, dma errors: $errs, other sink: $out"; fi
+else fail kill_guest "daemon did not start: $(tail -1 "$T/kill.log")"; fi
+
+# ---- bad configs and bad control requests -----------------------------------------
+
+bad=0
+check_bad_config() { # JSON EXPECTED-WORD
+	echo "$1" > "$T/bad.json"
+	out=$($OPSUB daemon --config "$T/bad.json" 2>&1); rc=$?
+	if [ $rc -ne 2 ] || [ "$(echo "$out" | wc -l)" -ne 1 ] || [[ "$out" != *"$2"* ]]; then
+		echo "  config $1 -> status $rc: $out"; bad=1
+	fi
+}
+check_bad_config '{"nic": {"queues": 1000}}' queues
+check_bad_config '{"nic": {"wire": 7}}' wire
+check_bad_config '{"guests": [{"name": "a", "program": "/nonexistent", "mac": "02:00:00:00:00:01"}]}' program
+check_bad_config '{"guests": [{"name": "a", "program": "'$G'/sink", "mac": "nonsense"}]}' mac
+check_bad_config '{"guests": [{"name": "a", "program": "'$G'/sink", "mac": "02:00:00:00:00:01", "weight": 0}]}' weight
+check_bad_config '{"guests": [{"name": "a", "program": "'$G'/sink", "mac": "02:00:00:00:00:01"}, {"name": "a", "program": "'$G'/sink", "mac": "02:00:00:00:00:02"}]}' named
+check_bad_config '{"colour": "blue"}' colour
+check_bad_config '{"nic": ' JSON
+if [ $bad = 0 ]; then pass bad_configs; else fail bad_configs "see above"; fi
+
+SOCK=req
+if daemon_start req "{\"nic\":{\"wire\":\"null\",\"queues\":4},\"control\":\"$T/req.sock\",\"guests\":[
+ {\"name\":\"one\",\"program\":\"$G/sink\",\"mac\":\"02:00:00:00:05:01\",\"output\":\"/dev/null\"}]}"; then
+	bad=0
+	check_bad_request() { # EXPECTED-WORD ARGS...
+		local want=$1; shift
+		out=$(ctl "$@" 2>&1); rc=$?
+		if [ $rc -eq 0 ] || [[ "$out" != *"$want"* ]]; then echo "  ctl $* -> status $rc: $out"; bad=1; fi
+	}
+	check_bad_request "no running guest" set ghost rate=1M
+	check_bad_request "weight" set one weight=0
+	check_bad_request "unknown field" set one colour=blue
+	check_bad_request "no guest" remove ghost
+	check_bad_request "program" add '{"name": "two", "mac": "02:00:00:00:05:02"}'
+	check_bad_request "exists" add "{\"name\": \"one\", \"program\": \"$G/sink\", \"mac\": \"02:00:00:00:05:03\"}"
+	check_bad_request "queue pair" add "{\"name\": \"big\", \"program\": \"$G/sink\", \"mac\": \"02:00:00:00:05:04\", \"queues\": 8}"
+	check_bad_request "not a JSON object" raw 'this is not json'
+	check_bad_request "unknown cmd" raw '{"cmd": "explode"}'
+	check_bad_request "needs" raw '{"cmd": "remove"}'
+	if ctl add "{\"name\": \"two\", \"program\": \"$G/sink\", \"mac\": \"02:00:00:00:05:02\"}" > /dev/null &&
+	   [ "$(state two)" = running ] && ctl remove two > /dev/null && [ -z "$(state two)" ] && [ $bad = 0 ]; then
+		pass bad_requests
+	else fail bad_requests "see above (or add/remove of a good guest failed)"; fi
+	daemon_stop
+else fail bad_requests "daemon did not start: $(tail -1 "$T/req.log")"; fi
+
+# ---- ping from a namespace through a TAP wire to the responder ------------------------
+
+NS=opsub-test-$$
+TAP=opst$$
+if ip netns add "$NS" 2>/dev/null; then
+	$OPSUB run --net "tap:$TAP" --seconds 10 $G/responder 10.99.0.2/24 > "$T/resp.out" 2>&1 &
+	RPID=$!
+	for _ in $(seq 50); do ip link show "$TAP" > /dev/null 2>&1 && break; sleep 0.1; done
+	ip link set "$TAP" netns "$NS" && ip netns exec "$NS" ip addr add 10.99.0.1/24 dev "$TAP" &&
+		ip netns exec "$NS" ip link set "$TAP" up
+	if out=$(ip netns exec "$NS" ping -c 3 -W 2 10.99.0.2 2>&1) && [[ "$out" == *" 0% packet loss"* ]]; then
+		pass ping_tap
+	else fail ping_tap "$(echo "$out" | tail -2 | tr '\n' ' ')"; fi
+	kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null
+	ip netns del "$NS"
+else fail ping_tap "cannot create a network namespace (run as root)"; fi
+
+# ---- forgery: refused in opsub mode, a secret stolen in passthrough mode ------------------
+
+addr=$(nm "$B/secret_holder" | awk '$3 == "secret" {print "0x" $1}')
+for io in passthrough opsub; do
+	SOCK=forge-$io
+	if daemon_start "forge-$io" "{\"nic\":{\"wire\":\"loop\",\"queues\":8},\"control\":\"$T/forge-$io.sock\",\"guests\":[
+	 {\"name\":\"victim\",\"program\":\"$B/secret_holder\",\"args\":[\"SECRET-$$-$io\"],\"mac\":\"02:00:00:00:06:01\"},
+	 {\"name\":\"forger\",\"program\":\"$B/forger\",\"args\":[\"1\",\"$addr\"],\"mac\":\"02:00:00:00:06:02\",
+	  \"io\":\"$io\",\"promiscuous\":true,\"output\":\"$T/forger-$io.out\"}]}"; then
+		wait_exited forger 10
+		daemon_stop
+	fi
+done
+p=$(cat "$T/forger-passthrough.out" 2>/dev/null); o=$(cat "$T/forger-opsub.out" 2>/dev/null)
+if [[ "$p" == *"STOLEN: SECRET-$$-passthrough"* ]] && [[ "$o" == *"refused 10 of 10"* ]] && [[ "$o" != *STOLEN* ]]; then
+	pass forgery
+else fail forgery "passthrough: $p | opsub: $o"; fi
+
+# ---- the demo: every guest moves packets ---------------------------------------------------
+
+out=$($OPSUB demo --seconds 3 --json 2>&1)
+if [[ "$out" == *'"moving":true'* ]] && [[ "$out" != *'"moving":false'* ]]; then pass demo_json
+else fail demo_json "$out"; fi
+exit 0
