@@ -4,7 +4,8 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -static -Wall -Wextra -Werror -Iguest/sdk -Isr
 GUEST_NAMES  := pktgen sink l2fwd responder firewall
 GUESTS       := $(addprefix $(BUILD)/guests/,$(GUEST_NAMES))
 
-$(BUILD)/guests/libopsub.a: guest/sdk/opsub.c guest/sdk/opsub.h guest/sdk/opsub_abi.h src/nic/nic_regs.h src/nic/nic_ring.h
+$(BUILD)/guests/libopsub.a: guest/sdk/opsub.c guest/sdk/opsub.h guest/sdk/opsub_abi.h guest/sdk/opsub_vring.h \
+                            src/nic/nic_regs.h src/nic/nic_ring.h
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/opsub.o guest/sdk/opsub.c
 	ar rcs $@ $(BUILD)/guests/opsub.o

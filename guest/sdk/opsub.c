@@ -7,23 +7,28 @@
 #include "opsub.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "nic/nic_ring.h"
+#include "opsub_vring.h"
 
 /* Pool buffers are this far apart, not a power of two: buffers exactly
  * 2 KiB apart all fall in the same few cache sets. */
 #define BUF_STRIDE 2176u
 
-static inline long hypercall(long nr, long a0, long a1)
+static inline long hypercall3(long nr, long a0, long a1, long a2)
 {
-	register long rdi __asm__("rdi") = a0, rsi __asm__("rsi") = a1;
+	register long rdi __asm__("rdi") = a0, rsi __asm__("rsi") = a1, rdx __asm__("rdx") = a2;
 	long r = nr;
-	__asm__ volatile("vmcall" : "+a"(r) : "r"(rdi), "r"(rsi) : "memory");
+	__asm__ volatile("vmcall" : "+a"(r) : "r"(rdi), "r"(rsi), "r"(rdx) : "memory");
 	return r;
 }
+
+static inline long hypercall(long nr, long a0, long a1) { return hypercall3(nr, a0, a1, 0); }
 
 long opsub_console(const char *s, size_t n) { return hypercall(OPSUB_HC_CONSOLE, (long)s, (long)n); }
 uint64_t opsub_clock_ns(void) { return (uint64_t)hypercall(OPSUB_HC_CLOCK, 0, 0); }
@@ -48,6 +53,9 @@ struct opsub_port {
 	struct nic_queue_regs *regs;
 	struct nic_txq tx;
 	struct nic_rxq rx;
+	/* paravirt: the driver side of the two virtqueues */
+	struct opsub_vring vrx, vtx;
+	uint16_t rx_avail, rx_seen, tx_avail, tx_seen;
 	/* opsub mode: the burst request and its arrays, in guest memory */
 	struct opsub_net_burst burst;
 	struct opsub_net_pkt pkts[OPSUB_NET_BURST_MAX];
@@ -78,7 +86,34 @@ void opsub_buf_free(struct opsub_port *p, const struct opsub_buf *bufs, unsigned
 const uint8_t *opsub_port_mac(const struct opsub_port *p) { return p->info.mac; }
 enum opsub_net_mode opsub_port_mode(const struct opsub_port *p) { return (enum opsub_net_mode)p->info.mode; }
 
-/* ---- passthrough: this code is the driver ---------------------------------- */
+/* ---- passthrough and emulated: this code is the driver --------------------- */
+/*
+ * Both modes keep the rings in guest memory and drive them the same way;
+ * they differ in how a register is reached: passthrough writes the NIC's
+ * queue page mapped into guest memory, emulated traps into the monitor for
+ * every access (OPSUB_HC_NET_REG) — that is the point of emulation.
+ */
+
+static bool emulated(const struct opsub_port *p) { return p->info.mode == OPSUB_IO_EMULATED; }
+
+static void reg_write(struct opsub_port *p, size_t off, uint64_t v, unsigned width)
+{
+	if (emulated(p))
+		hypercall3(OPSUB_HC_NET_REG, (long)p->index, (long)(off | OPSUB_NET_REG_WRITE), (long)v);
+	else if (width == 64)
+		nic_reg_write64((uint64_t *)((uint8_t *)p->regs + off), v);
+	else
+		nic_reg_write32((uint32_t *)((uint8_t *)p->regs + off), (uint32_t)v);
+}
+
+static uint32_t reg_read(struct opsub_port *p, size_t off)
+{
+	if (emulated(p))
+		return (uint32_t)hypercall3(OPSUB_HC_NET_REG, (long)p->index, (long)off, 0);
+	return nic_reg_read32((uint32_t *)((uint8_t *)p->regs + off));
+}
+
+#define REG(field) offsetof(struct nic_queue_regs, field)
 
 static uint64_t dev(const struct opsub_port *p, uint64_t addr) { return p->info.dev_base + addr; }
 static uint64_t host(const struct opsub_port *p, uint64_t dev_addr) { return dev_addr - p->info.dev_base; }
@@ -89,7 +124,7 @@ static void pt_refill(struct opsub_port *p)
 	for (; n < room && p->nfree; n++)
 		nic_rxq_post(&p->rx, dev(p, p->free[--p->nfree]), OPSUB_NET_BUF_SIZE);
 	if (n)
-		nic_rxq_kick(&p->rx);
+		reg_write(p, REG(rx_tail), p->rx.tail, 32);
 }
 
 static int pt_open(struct opsub_port *p)
@@ -99,19 +134,25 @@ static int pt_open(struct opsub_port *p)
 	if (rings == MAP_FAILED)
 		return -ENOMEM;
 	p->regs = (struct nic_queue_regs *)(uintptr_t)p->info.regs;
-	nic_reg_write32(&p->regs->control, 0);   /* enable latches on 0 -> 1 */
-	nic_txq_start(&p->tx, p->regs, (struct nic_tx_desc *)rings, dev(p, (uint64_t)(uintptr_t)rings), size);
-	nic_rxq_start(&p->rx, p->regs, (struct nic_rx_desc *)(rings + (size_t)size * 16),
-	              dev(p, (uint64_t)(uintptr_t)rings + (uint64_t)size * 16), size);
+	p->tx = (struct nic_txq){.ring = (struct nic_tx_desc *)rings, .size = size};
+	p->rx = (struct nic_rxq){.ring = (struct nic_rx_desc *)(rings + (size_t)size * 16), .size = size};
+	reg_write(p, REG(control), 0, 32);   /* enable latches on 0 -> 1 */
+	reg_write(p, REG(tx_ring_base), dev(p, (uint64_t)(uintptr_t)p->tx.ring), 64);
+	reg_write(p, REG(rx_ring_base), dev(p, (uint64_t)(uintptr_t)p->rx.ring), 64);
+	reg_write(p, REG(tx_ring_size), size, 32);
+	reg_write(p, REG(rx_ring_size), size, 32);
+	reg_write(p, REG(tx_tail), 0, 32);
+	reg_write(p, REG(rx_tail), 0, 32);
+	reg_write(p, REG(control), NIC_QCTL_TX_EN | NIC_QCTL_RX_EN, 32);
 	pt_refill(p);
 	return 0;
 }
 
 static void pt_reclaim(struct opsub_port *p)
 {
-	uint32_t first = p->tx.clean, n = nic_txq_reap(&p->tx);
-	for (uint32_t k = 0; k < n; k++)
-		pool_put(p, host(p, p->tx.ring[(first + k) & (p->tx.size - 1)].addr));
+	uint32_t head = reg_read(p, REG(tx_head));
+	for (; p->tx.clean != head; p->tx.clean = (p->tx.clean + 1) & (p->tx.size - 1))
+		pool_put(p, host(p, p->tx.ring[p->tx.clean].addr));
 }
 
 static unsigned pt_tx(struct opsub_port *p, struct opsub_buf *bufs, unsigned n)
@@ -122,16 +163,15 @@ static unsigned pt_tx(struct opsub_port *p, struct opsub_buf *bufs, unsigned n)
 		nic_txq_post(&p->tx, dev(p, (uint64_t)(uintptr_t)bufs[i].data), (uint16_t)bufs[i].len,
 		             NIC_TXD_CMD_EOP, 0);
 	if (i)
-		nic_txq_kick(&p->tx);
+		reg_write(p, REG(tx_tail), p->tx.tail, 32);
 	return i;
 }
 
 static unsigned pt_rx(struct opsub_port *p, struct opsub_buf *bufs, unsigned max)
 {
-	unsigned ready = nic_rxq_ready(&p->rx), n = 0;
+	unsigned ready = (reg_read(p, REG(rx_head)) - p->rx.next) & (p->rx.size - 1), n = 0;
 	struct nic_rx_desc d;
 	uint32_t index;
-	pt_reclaim(p);
 	while (n < max && ready-- && nic_rxq_poll(&p->rx, &index, &d)) {
 		if ((d.writeback >> 32) & NIC_RXD_STA_ERR)
 			pool_put(p, host(p, d.addr));
@@ -139,6 +179,88 @@ static unsigned pt_rx(struct opsub_port *p, struct opsub_buf *bufs, unsigned max
 			bufs[n++] = (struct opsub_buf){(uint8_t *)(uintptr_t)host(p, d.addr), (uint16_t)d.writeback};
 	}
 	pt_refill(p);
+	return n;
+}
+
+/* ---- paravirt: a virtio driver, kicking through a hypercall ---------------- */
+/*
+ * The backend completes buffers in order (VIRTIO_F_IN_ORDER behaviour), so
+ * descriptor i of a queue always belongs to avail entry i modulo the size.
+ */
+
+static void pv_kick(struct opsub_port *p, const struct opsub_vring *q)
+{
+	if (!(opsub_vring_load(q->used_flags) & OPSUB_VRING_USED_F_NO_NOTIFY))
+		hypercall(OPSUB_HC_NET_KICK, (long)p->index, 0);
+}
+
+static void pv_refill(struct opsub_port *p)
+{
+	struct opsub_vring *q = &p->vrx;
+	unsigned added = 0;
+	while ((uint16_t)(p->rx_avail - p->rx_seen) < q->n && p->nfree) {
+		uint16_t id = p->rx_avail % q->n;
+		q->desc[id] = (struct opsub_vring_desc){p->free[--p->nfree], OPSUB_NET_BUF_SIZE, OPSUB_VRING_DESC_F_WRITE, 0};
+		q->avail_ring[id] = id;
+		p->rx_avail++;
+		added++;
+	}
+	if (added) {
+		opsub_vring_store(q->avail_idx, p->rx_avail);
+		pv_kick(p, q);
+	}
+}
+
+static int pv_open(struct opsub_port *p)
+{
+	uint8_t *base = (uint8_t *)(uintptr_t)p->info.shared;
+	opsub_vring_view(&p->vrx, base, p->info.ring_size);
+	opsub_vring_view(&p->vtx, base + OPSUB_VRING_SIZE(p->info.ring_size), p->info.ring_size);
+	/* polling: no interrupts until opsub_port_wait asks for them */
+	opsub_vring_store(p->vrx.avail_flags, OPSUB_VRING_AVAIL_F_NO_INTERRUPT);
+	pv_refill(p);
+	return 0;
+}
+
+static void pv_reclaim(struct opsub_port *p)
+{
+	struct opsub_vring *q = &p->vtx;
+	for (uint16_t used = opsub_vring_load(q->used_idx); p->tx_seen != used; p->tx_seen++)
+		pool_put(p, q->desc[q->used_ring[p->tx_seen % q->n].id % q->n].addr);
+}
+
+static unsigned pv_tx(struct opsub_port *p, struct opsub_buf *bufs, unsigned n)
+{
+	struct opsub_vring *q = &p->vtx;
+	pv_reclaim(p);
+	unsigned i = 0;
+	for (; i < n && (uint16_t)(p->tx_avail - p->tx_seen) < q->n; i++) {
+		uint16_t id = p->tx_avail % q->n;
+		q->desc[id] = (struct opsub_vring_desc){(uint64_t)(uintptr_t)bufs[i].data, bufs[i].len, 0, 0};
+		q->avail_ring[id] = id;
+		p->tx_avail++;
+	}
+	if (i) {
+		opsub_vring_store(q->avail_idx, p->tx_avail);
+		pv_kick(p, q);
+	}
+	return i;
+}
+
+static unsigned pv_rx(struct opsub_port *p, struct opsub_buf *bufs, unsigned max)
+{
+	struct opsub_vring *q = &p->vrx;
+	unsigned n = 0;
+	pv_reclaim(p);
+	for (uint16_t used = opsub_vring_load(q->used_idx); n < max && p->rx_seen != used; p->rx_seen++) {
+		const struct opsub_vring_used_elem *e = &q->used_ring[p->rx_seen % q->n];
+		uint64_t addr = q->desc[e->id % q->n].addr;
+		if (e->len)
+			bufs[n++] = (struct opsub_buf){(uint8_t *)(uintptr_t)addr, e->len};
+		else
+			pool_put(p, addr);
+	}
+	pv_refill(p);
 	return n;
 }
 
@@ -169,10 +291,17 @@ static unsigned op_burst(struct opsub_port *p, unsigned tx_n, unsigned rx_room)
 	return b->tx_n;
 }
 
+static bool drives_rings(const struct opsub_port *p)
+{
+	return p->info.mode == OPSUB_IO_PASSTHROUGH || p->info.mode == OPSUB_IO_EMULATED;
+}
+
 unsigned opsub_tx_burst(struct opsub_port *p, struct opsub_buf *bufs, unsigned n)
 {
-	if (p->info.mode == OPSUB_IO_PASSTHROUGH)
+	if (drives_rings(p))
 		return pt_tx(p, bufs, n);
+	if (p->info.mode == OPSUB_IO_PARAVIRT)
+		return pv_tx(p, bufs, n);
 	if (n > OPSUB_NET_BURST_MAX)
 		n = OPSUB_NET_BURST_MAX;
 	for (unsigned i = 0; i < n; i++)
@@ -182,8 +311,10 @@ unsigned opsub_tx_burst(struct opsub_port *p, struct opsub_buf *bufs, unsigned n
 
 unsigned opsub_rx_burst(struct opsub_port *p, struct opsub_buf *bufs, unsigned max)
 {
-	if (p->info.mode == OPSUB_IO_PASSTHROUGH)
+	if (drives_rings(p))
 		return pt_rx(p, bufs, max);
+	if (p->info.mode == OPSUB_IO_PARAVIRT)
+		return pv_rx(p, bufs, max);
 	op_burst(p, 0, max < OPSUB_NET_BURST_MAX ? max : OPSUB_NET_BURST_MAX);
 	for (unsigned i = 0; i < p->burst.rx_n; i++)
 		bufs[i] = (struct opsub_buf){(uint8_t *)(uintptr_t)p->pkts[i].addr, p->pkts[i].len};
@@ -192,12 +323,18 @@ unsigned opsub_rx_burst(struct opsub_port *p, struct opsub_buf *bufs, unsigned m
 
 int opsub_port_wait(struct opsub_port *p, uint64_t timeout_ns)
 {
-	if (p->info.mode == OPSUB_IO_PASSTHROUGH) {
+	if (drives_rings(p)) {
 		/* arm, then look once more: a frame that came before arming
 		 * would not interrupt */
-		nic_reg_write32(&p->regs->irq_arm, 1);
-		if (nic_rxq_ready(&p->rx))
+		reg_write(p, REG(irq_arm), 1, 32);
+		if (reg_read(p, REG(rx_head)) != p->rx.next)
 			return 1;
+	}
+	if (p->info.mode == OPSUB_IO_PARAVIRT) {
+		opsub_vring_store(p->vrx.avail_flags, 0);
+		int r = opsub_vring_load(p->vrx.used_idx) != p->rx_seen ? 1 : opsub_wait(opsub_clock_ns() + timeout_ns);
+		opsub_vring_store(p->vrx.avail_flags, OPSUB_VRING_AVAIL_F_NO_INTERRUPT);
+		return r;
 	}
 	return opsub_wait(opsub_clock_ns() + timeout_ns);
 }
@@ -231,7 +368,7 @@ struct opsub_port *opsub_port_open(unsigned index, unsigned nbufs)
 	}
 	for (unsigned i = p->nbufs; i-- > 0;)
 		p->free[p->nfree++] = (uint64_t)(uintptr_t)(p->pool + (size_t)i * BUF_STRIDE);
-	if (p->info.mode == OPSUB_IO_PASSTHROUGH && (rc = pt_open(p)) < 0) {
+	if ((drives_rings(p) && (rc = pt_open(p)) < 0) || (p->info.mode == OPSUB_IO_PARAVIRT && (rc = pv_open(p)) < 0)) {
 		errno = (int)-rc;
 		return NULL;
 	}

@@ -37,9 +37,14 @@
 #define OPSUB_HC_NET_BURST    17
 /* net_stats(port, struct opsub_net_stats *s). Returns 0. */
 #define OPSUB_HC_NET_STATS    18
-/* emulated mode: a device register access (see opsub_emul_* below). */
+/* net_reg(port, reg, value): emulated mode's register access, a trap:
+ * reg is a byte offset in the queue page (nic_regs.h), or'ed with
+ * OPSUB_NET_REG_WRITE to write value; returns the value read, 0 after a
+ * write, -errno for a bad access. */
 #define OPSUB_HC_NET_REG      19
-/* paravirt mode: kick the backend (virtqueue notify). */
+#define OPSUB_NET_REG_WRITE   (1u << 31)
+/* net_kick(port): paravirt mode's notification of the backend, the
+ * analogue of a VM exit on a virtqueue kick. */
 #define OPSUB_HC_NET_KICK     20
 
 /* Every packet buffer has this capacity: a 64-byte aligned block of the
@@ -95,5 +100,25 @@ struct opsub_net_stats {
 	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
 	uint64_t rx_dropped, tx_refused;   /* tx_refused: buffers the driver rejected */
 };
+
+/* ---- paravirt: two virtio 1.x split virtqueues in guest memory ----------- */
+/*
+ * At info.shared: virtqueue 0 receives, virtqueue 1 transmits (as in
+ * virtio-net), each of info.ring_size entries, laid out one after the other
+ * as below.  Descriptor addresses are guest addresses; one buffer per
+ * frame, no virtio-net header.  Notification suppression uses the flags
+ * (VRING_USED_F_NO_NOTIFY, VRING_AVAIL_F_NO_INTERRUPT).
+ */
+struct opsub_vring_desc { uint64_t addr; uint32_t len; uint16_t flags, next; };
+struct opsub_vring_used_elem { uint32_t id, len; };
+
+#define OPSUB_VRING_DESC_F_WRITE      2u
+#define OPSUB_VRING_USED_F_NO_NOTIFY  1u
+#define OPSUB_VRING_AVAIL_F_NO_INTERRUPT 1u
+
+/* Offsets of one virtqueue of n entries: desc table, avail ring, used ring. */
+#define OPSUB_VRING_AVAIL(n)  ((uint64_t)(n) * 16)
+#define OPSUB_VRING_USED(n)   ((OPSUB_VRING_AVAIL(n) + 4 + 2 * (uint64_t)(n) + 2 + 63) & ~63ull)
+#define OPSUB_VRING_SIZE(n)   ((OPSUB_VRING_USED(n) + 4 + 8 * (uint64_t)(n) + 2 + 4095) & ~4095ull)
 
 #endif

@@ -22,7 +22,8 @@ static const char help_text[] =
 	"  --no-verify         skip the verifier (for measuring its cost only)\n"
 	"  --net WIRE          give the guest a port of an embedded NIC on WIRE:\n"
 	"                      null, null:SIZE[,DST[,SRC]], loop, pcap:IN,OUT, tap:IFNAME\n"
-	"  --io MODE           I/O mode with --net: opsub (default), passthrough\n"
+	"  --io MODE           I/O mode with --net: opsub (default), passthrough,\n"
+	"                      paravirt, emulated\n"
 	"  --mac MAC           the port's MAC with --net (default 02:00:00:00:00:01)\n";
 
 static const char *const io_names[] = {"opsub", "passthrough", "paravirt", "emulated"};
@@ -87,10 +88,10 @@ int cmd_run(int argc, char **argv)
 		} else if (!strcmp(a, "--io")) {
 			unsigned m = 0;
 			if (++i < argc)
-				while (m < 2 && strcmp(argv[i], io_names[m]))
+				while (m < 4 && strcmp(argv[i], io_names[m]))
 					m++;
-			if (i == argc || m == 2)
-				return usage_error("run", "--io must be opsub or passthrough");
+			if (i == argc || m == 4)
+				return usage_error("run", "--io must be opsub, passthrough, paravirt or emulated");
 			io = (enum opsub_net_mode)m;
 		} else if (!strcmp(a, "--mac")) {
 			if (++i == argc || !parse_mac(argv[i], mac) || (mac[0] & 1))

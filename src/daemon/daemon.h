@@ -69,6 +69,7 @@ void config_defaults(struct daemon_config *cfg);
 enum guest_state { GUEST_FREE, GUEST_RUNNING, GUEST_EXITED };
 
 struct guest_counters { uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes, rx_dropped; };
+struct vhost;
 
 struct guest {
 	enum guest_state state;
@@ -85,6 +86,8 @@ struct guest {
 	unsigned nretiring;
 	uint64_t retire_deadline;
 	int filter;                        /* NIC filter slot, -1: none */
+	struct vhost *vhost;               /* paravirt: its backend worker */
+	int kick_fd, call_fd;              /* paravirt: notifications both ways */
 	uint64_t started_ns;
 	struct guest_counters retired;     /* counted on queues it no longer has */
 	struct guest_counters last;        /* for rates: counters at last_ns */
@@ -129,6 +132,14 @@ unsigned guests_running(const struct daemon *d);
 struct host_port *host_port_start(struct nic *nic, unsigned queue, const char *tap, const char *ip,
                                   unsigned ring_size, char *err, size_t errlen);
 void host_port_stop(struct host_port *h);
+
+/* Paravirt backend (vhost.c): a worker thread driving the guest's first
+ * queue from its virtqueues; kick_fd and call_fd are the guest's eventfds. */
+struct vhost *vhost_start(struct nic *nic, struct guest *g, int kick_fd, int call_fd, unsigned ring_size,
+                          char *err, size_t errlen);
+void vhost_stop(struct vhost *v);
+/* CPU time the worker has used so far (host CPU of paravirt I/O). */
+uint64_t vhost_cpu_ns(const struct vhost *v);
 
 /* Control API (control.c): newline-delimited JSON requests. */
 int control_listen(const char *path, char *err, size_t errlen);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -132,6 +133,8 @@ static pid_t spawn(const struct guest_config *cfg, int link_child)
 /* Undoes what guest_start did, in reverse; safe on a partly started guest. */
 static void teardown(struct daemon *d, struct guest *g)
 {
+	vhost_stop(g->vhost);   /* before its queue and windows go */
+	g->vhost = NULL;
 	for (unsigned i = 0; i < g->nqueues; i++)
 		release_queue(d, g, g->queue[i]);
 	for (unsigned i = 0; i < g->nretiring; i++)
@@ -152,7 +155,7 @@ static void teardown(struct daemon *d, struct guest *g)
 		munmap(g->page, 4096);
 	g->mem_map = g->ring_map = NULL;
 	g->page = NULL;
-	int *fds[] = {&g->link_sock, &g->mem_fd, &g->ring_fd, &g->page_fd};
+	int *fds[] = {&g->link_sock, &g->mem_fd, &g->ring_fd, &g->page_fd, &g->kick_fd, &g->call_fd};
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
@@ -222,6 +225,19 @@ static int setup(struct daemon *d, struct guest *g, char *err, size_t errlen)
 	return 0;
 }
 
+/* Paravirt: the notification eventfds, then the backend worker. */
+static int start_backend(struct daemon *d, struct guest *g, char *err, size_t errlen)
+{
+	g->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	g->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct link_msg msg = {.type = LINK_VIRTIO};
+	int fds[2] = {g->kick_fd, g->call_fd};
+	if (g->kick_fd < 0 || g->call_fd < 0 || link_send(g->link_sock, &msg, fds, 2))
+		FAIL("guest '%s': cannot set up its paravirt notifications", g->cfg.name);
+	g->vhost = vhost_start(d->nic, g, g->kick_fd, g->call_fd, d->cfg.ring_size, err, errlen);
+	return g->vhost ? 0 : -1;
+}
+
 int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, size_t errlen)
 {
 	if (guest_find(d, cfg->name))
@@ -230,8 +246,6 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 		if (d->guest[i].state == GUEST_RUNNING && !memcmp(d->guest[i].cfg.mac, cfg->mac, 6))
 			FAIL("guest '%s' already has MAC %02x:%02x:%02x:%02x:%02x:%02x", d->guest[i].cfg.name,
 			     cfg->mac[0], cfg->mac[1], cfg->mac[2], cfg->mac[3], cfg->mac[4], cfg->mac[5]);
-	if (cfg->io > OPSUB_IO_PASSTHROUGH)
-		FAIL("guest '%s': I/O mode not available in this build", cfg->name);
 	struct guest *g = NULL;
 	for (unsigned i = 0; i < DAEMON_MAX_GUESTS && !g; i++)
 		if (d->guest[i].state == GUEST_FREE)
@@ -242,7 +256,7 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 	memset(g, 0, sizeof(*g));
 	g->slot = slot;
 	g->filter = -1;
-	g->link_sock = g->mem_fd = g->ring_fd = g->page_fd = -1;
+	g->link_sock = g->mem_fd = g->ring_fd = g->page_fd = g->kick_fd = g->call_fd = -1;
 	g->cfg = *cfg;
 	for (unsigned i = 0; cfg->argv[i]; i++)
 		g->cfg.argv[i] = strdup(cfg->argv[i]);
@@ -273,6 +287,14 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 	}
 	for (unsigned i = 0; i < g->nqueues; i++)
 		send_irq_fd(d, g, g->queue[i]);
+	if (cfg->io == OPSUB_IO_PARAVIRT && start_backend(d, g, err, errlen)) {
+		kill(g->pid, SIGKILL);
+		waitpid(g->pid, NULL, 0);
+		teardown(d, g);
+		config_guest_free(&g->cfg);
+		g->state = GUEST_FREE;
+		return -1;
+	}
 	g->state = GUEST_RUNNING;
 	g->started_ns = g->last_ns = now_ns();
 	return 0;

@@ -18,10 +18,16 @@
 #include <stdint.h>
 
 #define LINK_MAX_QUEUES   16
-/* Ring area: each queue slot holds a TX and an RX ring of NIC_RING_MAX
- * descriptors; slot i is at i * LINK_RING_SLOT. */
+/* Ring area (outside guest memory, a DMA window of its own): each queue
+ * slot holds a TX and an RX ring of NIC_RING_MAX descriptors, slot i at
+ * i * LINK_RING_SLOT; then the copy buffers of the modes that copy packet
+ * data (emulated, paravirt), buffer i at LINK_COPY_OFF + i * LINK_COPY_STRIDE
+ * (2176 bytes: buffers exactly 2 KiB apart crowd the same cache sets). */
 #define LINK_RING_SLOT    (2u * 4096u * 16u)
-#define LINK_RING_AREA    ((uint64_t)LINK_MAX_QUEUES * LINK_RING_SLOT)
+#define LINK_COPY_OFF     ((uint64_t)LINK_MAX_QUEUES * LINK_RING_SLOT)
+#define LINK_COPY_STRIDE  2176u
+#define LINK_COPY_BUFS    (2u * 4096u)
+#define LINK_RING_AREA    (LINK_COPY_OFF + (uint64_t)LINK_COPY_BUFS * LINK_COPY_STRIDE)
 
 struct link_page {
 	uint32_t generation;          /* daemon: bumped after each change */
@@ -34,12 +40,14 @@ struct link_page {
 	uint32_t ring_size;           /* descriptors per ring */
 	uint32_t mem_window;          /* device window of the guest's memory */
 	uint32_t ring_window;         /* device window of its ring area */
-	uint32_t host_queue;          /* paravirt/emulated: the daemon's queue for it */
+	uint32_t vring_ready;         /* paravirt: the guest's virtqueues are at vring_addr */
+	uint64_t vring_addr;
 };
 
 enum link_msg_type {
 	LINK_BOOT = 1,      /* fds: memory, NIC registers, ring area, link page */
 	LINK_IRQ = 2,       /* fd: the interrupt eventfd of NIC queue `queue` */
+	LINK_VIRTIO = 3,    /* paravirt: fds kick (guest -> backend), call (backend -> guest) */
 };
 
 struct link_msg {

@@ -9,54 +9,24 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "driver/link.h"
-#include "nic/nic_ring.h"
-#include "opsub_abi.h"
+#include "driver/drv.h"
+#include "opsub_vring.h"
 #include "sandbox/monitor.h"
 
-/* One NIC queue pair of the guest's port, as the driver drives it.  The
- * rings are in the ring area, which the guest cannot reach, so what they
- * hold (device addresses the driver wrote) can be trusted when read back. */
-struct dq {
-	unsigned nic_q;                  /* NIC queue pair number */
-	struct nic_queue_regs *regs;     /* its queue page */
-	struct nic_txq tx;
-	struct nic_rxq rx;
-	bool receives;                   /* the port's filter targets this queue */
-};
-
-static struct {
-	struct monitor *m;
-	int link_sock, regs_fd, ring_fd, page_fd;
-	struct link_page *page;
-	uint8_t *ring_area;
-	uint32_t generation;             /* of the link page, as applied */
-	uint32_t ring_size, mem_window, ring_window;
-	enum opsub_net_mode mode;
-	unsigned nq;
-	struct dq q[LINK_MAX_QUEUES];
-	int irq_fd[NIC_MAX_QUEUES];      /* eventfds received, by NIC queue */
-	unsigned tx_next;                /* round robin over the queues */
-	uint64_t *returned;              /* buffers to hand back (queues taken away) */
-	unsigned nreturned, returned_cap;
-	uint64_t tx_refused;
-	bool opened;
-} drv = {.link_sock = -1, .regs_fd = -1, .ring_fd = -1, .page_fd = -1};
-
-int netdrv_regs_fd(void) { return drv.regs_fd; }
-int netdrv_link_fd(void) { return drv.link_sock; }
+struct drv drv = {.link_sock = -1, .regs_fd = -1, .ring_fd = -1, .page_fd = -1, .kick_fd = -1, .call_fd = -1};
 
 /* ---- the checks on guest buffers: all of them, in one place ------------- */
 
-static bool tx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t len)
+bool tx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t len)
 {
 	return len >= OPSUB_NET_MIN_FRAME && len <= OPSUB_NET_MAX_FRAME && gm_access_ok(gm, addr, len, GP_R);
 }
 
-static bool rx_buffer_ok(const struct guest_mem *gm, uint64_t addr)
+bool rx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t capacity)
 {
-	return addr % 64 == 0 && gm_access_ok(gm, addr, OPSUB_NET_BUF_SIZE, GP_W) &&
-	       !gm_watched(gm, addr) && !gm_watched(gm, addr + OPSUB_NET_BUF_SIZE - 1);
+	return addr % 64 == 0 && capacity >= OPSUB_NET_MIN_FRAME && capacity <= OPSUB_NET_BUF_SIZE &&
+	       gm_access_ok(gm, addr, capacity, GP_W) && !gm_watched(gm, addr) &&
+	       !gm_watched(gm, addr + capacity - 1);
 }
 
 /* ---- boot and queue set-up ----------------------------------------------- */
@@ -104,7 +74,7 @@ static void give_back(uint64_t addr)
 
 static uint64_t guest_addr(uint64_t dev) { return dev & 0xffffffffu; }
 
-static void queue_down(struct dq *q)
+void queue_down(struct dq *q)
 {
 	nic_reg_write32(&q->regs->control, 0);
 	/* buffers the NIC will not finish any more go back to the guest */
@@ -116,7 +86,7 @@ static void queue_down(struct dq *q)
 	memset(q, 0, sizeof(*q));
 }
 
-static int queue_up(struct dq *q, unsigned slot, unsigned nic_q, bool receives)
+int queue_up(struct dq *q, unsigned slot, unsigned nic_q, bool receives)
 {
 	void *regs = mmap(NULL, NIC_QUEUE_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, drv.regs_fd,
 	                  (off_t)NIC_QUEUE_PAGE_OFFSET(nic_q));
@@ -136,18 +106,22 @@ static int queue_up(struct dq *q, unsigned slot, unsigned nic_q, bool receives)
 	return 0;
 }
 
-/* Takes interrupt descriptors the daemon has sent. */
-static void take_irq_fds(void)
+/* Takes the notification descriptors the daemon has sent. */
+static void take_fds(void)
 {
 	struct link_msg msg;
-	int fd, n;
-	while (link_recv(drv.link_sock, &msg, &fd, 1, &n) == 1) {
+	int fd[2], n;
+	while (link_recv(drv.link_sock, &msg, fd, 2, &n) == 1) {
 		if (msg.type == LINK_IRQ && n == 1 && msg.queue < NIC_MAX_QUEUES) {
 			if (drv.irq_fd[msg.queue] >= 0)
 				close(drv.irq_fd[msg.queue]);
-			drv.irq_fd[msg.queue] = fd;
-		} else if (n == 1) {
-			close(fd);
+			drv.irq_fd[msg.queue] = fd[0];
+		} else if (msg.type == LINK_VIRTIO && n == 2 && drv.kick_fd < 0) {
+			drv.kick_fd = fd[0];
+			drv.call_fd = fd[1];
+		} else {
+			for (int i = 0; i < n; i++)
+				close(fd[i]);
 		}
 	}
 }
@@ -158,7 +132,7 @@ static void apply_link(void)
 	uint32_t gen = __atomic_load_n(&drv.page->generation, __ATOMIC_ACQUIRE);
 	if (gen == drv.generation)
 		return;
-	take_irq_fds();
+	take_fds();
 	unsigned nq = drv.page->nqueues < LINK_MAX_QUEUES ? drv.page->nqueues : LINK_MAX_QUEUES;
 	if (drv.mode == OPSUB_IO_OPSUB && drv.opened) {
 		for (unsigned i = 0; i < LINK_MAX_QUEUES; i++) {
@@ -212,6 +186,24 @@ static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
 		gm_adopt(&m->gm, at, GUEST_PAGE, GP_R | GP_W);
 		info.regs = at;
 		info.dev_base = NIC_DEV_ADDR(drv.mem_window, 0);
+	} else if (drv.mode == OPSUB_IO_EMULATED) {
+		if (emulated_open(m))
+			return -ENOMEM;
+	} else if (drv.mode == OPSUB_IO_PARAVIRT) {
+		/* the virtqueues, in guest memory; the daemon's backend finds
+		 * them through the link page */
+		uint64_t size = 2 * OPSUB_VRING_SIZE(drv.ring_size), at = gm_find_free(&m->gm, size);
+		if (!at || gm_map(&m->gm, at, size, GP_R | GP_W) || drv.kick_fd < 0)
+			return -ENOMEM;
+		drv.q[0].regs = mmap(NULL, GUEST_PAGE, PROT_READ, MAP_SHARED, drv.regs_fd,
+		                     (off_t)NIC_QUEUE_PAGE_OFFSET(drv.page->queue[0]));   /* statistics */
+		if (drv.q[0].regs == MAP_FAILED)
+			return -ENOMEM;
+		drv.nq = 1;
+		drv.page->vring_addr = at;
+		__atomic_store_n(&drv.page->vring_ready, 1, __ATOMIC_RELEASE);
+		info.shared = at;
+		info.shared_size = size;
 	} else {
 		return -EOPNOTSUPP;
 	}
@@ -266,7 +258,7 @@ static unsigned post(struct monitor *m, const uint64_t *addrs, unsigned n, bool 
 	struct nic_rxq *r = &drv.q[0].rx;
 	unsigned taken = 0, room = nic_rxq_free(r);
 	while (taken < n && taken < room) {
-		if (!rx_buffer_ok(&m->gm, addrs[taken])) {
+		if (!rx_buffer_ok(&m->gm, addrs[taken], OPSUB_NET_BUF_SIZE)) {
 			*bad = true;
 			break;
 		}
@@ -354,10 +346,19 @@ static int64_t net_stats(struct monitor *m, uint64_t port, uint64_t out)
 	return gm_write(&m->gm, out, &s, sizeof(s));
 }
 
-/* Sleeps until the deadline or a receive interrupt of the port. */
+static int64_t net_kick(uint64_t port)
+{
+	uint64_t one = 1;
+	if (port != 0 || drv.mode != OPSUB_IO_PARAVIRT || drv.kick_fd < 0)
+		return -ENODEV;
+	return write(drv.kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN ? -errno : 0;
+}
+
+/* Sleeps until the deadline or a receive interrupt of the port (from the
+ * NIC, or in paravirt mode from the backend). */
 static int64_t net_wait(uint64_t deadline)
 {
-	int fd = drv.nq ? drv.irq_fd[drv.page->queue[0]] : -1;
+	int fd = drv.mode == OPSUB_IO_PARAVIRT ? drv.call_fd : drv.nq ? drv.irq_fd[drv.page->queue[0]] : -1;
 	if (fd >= 0 && drv.mode == OPSUB_IO_OPSUB && drv.opened) {
 		nic_reg_write32(&drv.q[0].regs->irq_arm, 1);
 		/* a frame that came before arming would not interrupt */
@@ -386,6 +387,10 @@ static int64_t net_hypercall(struct monitor *m, uint64_t nr, const uint64_t a[6]
 	case OPSUB_HC_NET_OPEN: return net_open(m, a[0], a[1]);
 	case OPSUB_HC_NET_BURST: return net_burst(m, a[0], a[1]);
 	case OPSUB_HC_NET_STATS: return net_stats(m, a[0], a[1]);
+	case OPSUB_HC_NET_KICK: return net_kick(a[0]);
+	case OPSUB_HC_NET_REG:
+		apply_link();
+		return a[0] == 0 && drv.opened && drv.mode == OPSUB_IO_EMULATED ? emulated_reg(m, a[1], a[2]) : -ENODEV;
 	case OPSUB_HC_WAIT: apply_link(); return net_wait(a[0]);
 	default: return -ENOSYS;
 	}

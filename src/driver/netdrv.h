@@ -34,8 +34,4 @@ int netdrv_boot(int link_sock, int *mem_fd, uint64_t *mem_size, char *err, size_
  * ring area, hooks the network hypercalls.  0, or -1 with a reason. */
 int netdrv_attach(struct monitor *m, char *err, size_t errlen);
 
-/* Descriptors the guest process keeps (for the seccomp filter). */
-int netdrv_regs_fd(void);
-int netdrv_link_fd(void);
-
 #endif

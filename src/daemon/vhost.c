@@ -1,0 +1,222 @@
+/*
+ * The paravirt backend: the analogue of vhost, one worker thread per
+ * paravirt guest, in the daemon.  The guest's driver (the SDK) keeps two
+ * virtio split virtqueues in its memory and kicks through a hypercall; this
+ * worker validates every descriptor (copied out of guest memory first),
+ * copies the frame into a host buffer and posts it on the guest's NIC queue,
+ * which the daemon drives; received frames are copied into the buffers the
+ * guest made available.  Used entries are returned with an interrupt unless
+ * the guest suppressed it; kicks are suppressed while the worker polls.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+#include "nic/nic_ring.h"
+#include "opsub_vring.h"
+#include "sandbox/guest_mem.h"
+
+#define IDLE_POLLS 2000      /* empty passes before sleeping on the kick */
+
+struct vhost {
+	struct nic *nic;
+	struct guest *g;
+	int kick_fd, call_fd;
+	pthread_t thread;
+	volatile bool stop;
+	uint8_t *mem;                 /* the daemon's view of guest memory */
+	uint64_t mem_size;
+	struct opsub_vring rxq, txq;  /* virtqueue 0 receives, 1 transmits */
+	uint16_t rx_avail, tx_avail;  /* next avail entries to take */
+	uint16_t rx_used, tx_used;
+	struct nic_txq nic_tx;
+	struct nic_rxq nic_rx;
+	unsigned n;
+};
+
+static uint64_t copy_off(unsigned i) { return LINK_COPY_OFF + (uint64_t)i * LINK_COPY_STRIDE; }
+
+/* A guest buffer the backend may touch: inside guest memory, no wrap. */
+static bool buffer_ok(const struct vhost *v, uint64_t addr, uint32_t len)
+{
+	return addr >= GUEST_LOWEST && len <= v->mem_size && addr <= v->mem_size - len;
+}
+
+static void interrupt(struct vhost *v)
+{
+	uint64_t one = 1;
+	if (!(opsub_vring_load(v->rxq.avail_flags) & OPSUB_VRING_AVAIL_F_NO_INTERRUPT) &&
+	    write(v->call_fd, &one, sizeof(one)) < 0) {
+		/* the counter is saturated: the guest has a wakeup pending anyway */
+	}
+}
+
+static unsigned tx_pass(struct vhost *v)
+{
+	struct opsub_vring *q = &v->txq;
+	unsigned done = 0, posted = 0, n = v->n;
+	nic_txq_reap(&v->nic_tx);
+	uint16_t avail = opsub_vring_load(q->avail_idx);
+	while (v->tx_avail != avail && nic_txq_free(&v->nic_tx)) {
+		uint16_t id = q->avail_ring[v->tx_avail % n] % n;
+		struct opsub_vring_desc d = q->desc[id];       /* copied before the checks */
+		uint32_t len = 0;
+		if (d.len >= OPSUB_NET_MIN_FRAME && d.len <= OPSUB_NET_MAX_FRAME && buffer_ok(v, d.addr, d.len)) {
+			uint64_t off = copy_off(v->nic_tx.tail);
+			memcpy((uint8_t *)v->g->ring_map + off, v->mem + d.addr, d.len);
+			nic_txq_post(&v->nic_tx, NIC_DEV_ADDR(2 + 2 * v->g->slot, off), (uint16_t)d.len, NIC_TXD_CMD_EOP, 0);
+			len = d.len;
+			posted++;
+		}
+		q->used_ring[v->tx_used % n] = (struct opsub_vring_used_elem){id, len};
+		v->tx_used++;
+		v->tx_avail++;
+		done++;
+	}
+	if (posted)
+		nic_txq_kick(&v->nic_tx);
+	if (done) {
+		opsub_vring_store(q->used_idx, v->tx_used);
+		interrupt(v);
+	}
+	return done;
+}
+
+static unsigned rx_pass(struct vhost *v)
+{
+	struct opsub_vring *q = &v->rxq;
+	unsigned done = 0, n = v->n, ready = nic_rxq_ready(&v->nic_rx);
+	uint16_t avail = opsub_vring_load(q->avail_idx);
+	struct nic_rx_desc f;
+	uint32_t index;
+	while (ready && v->rx_avail != avail && nic_rxq_poll(&v->nic_rx, &index, &f)) {
+		ready--;
+		uint16_t id = q->avail_ring[v->rx_avail % n] % n;
+		struct opsub_vring_desc d = q->desc[id];
+		uint32_t len = (uint16_t)f.writeback, put = 0;
+		if (!((f.writeback >> 32) & NIC_RXD_STA_ERR) && d.len >= len && buffer_ok(v, d.addr, len)) {
+			memcpy(v->mem + d.addr, (uint8_t *)v->g->ring_map + (f.addr & 0xffffffffu), len);
+			put = len;
+		}
+		q->used_ring[v->rx_used % n] = (struct opsub_vring_used_elem){id, put};
+		v->rx_used++;
+		v->rx_avail++;
+		nic_rxq_post(&v->nic_rx, f.addr, OPSUB_NET_BUF_SIZE);
+		done++;
+	}
+	if (done) {
+		nic_rxq_kick(&v->nic_rx);
+		opsub_vring_store(q->used_idx, v->rx_used);
+		interrupt(v);
+	}
+	return done;
+}
+
+static void suppress_kicks(struct vhost *v, bool on)
+{
+	uint16_t f = on ? OPSUB_VRING_USED_F_NO_NOTIFY : 0;
+	opsub_vring_store(v->rxq.used_flags, f);
+	opsub_vring_store(v->txq.used_flags, f);
+}
+
+/* Sleeps until a kick, a received frame or 10 ms. */
+static void sleep_for_work(struct vhost *v)
+{
+	uint64_t drain;
+	struct pollfd p[2] = {{.fd = v->kick_fd, .events = POLLIN},
+	                      {.fd = nic_queue_irq_fd(v->nic, v->g->queue[0]), .events = POLLIN}};
+	nic_reg_write32(&v->nic_rx.regs->irq_arm, 1);
+	if (poll(p, 2, 10) > 0) {
+		if (read(v->kick_fd, &drain, sizeof(drain)) < 0 && errno != EAGAIN) {
+			/* nothing to do: the kick counter is simply empty */
+		}
+		if (read(p[1].fd, &drain, sizeof(drain)) < 0 && errno != EAGAIN) {
+			/* likewise for the NIC's interrupt */
+		}
+	}
+}
+
+static bool attach_vrings(struct vhost *v)
+{
+	struct link_page *page = v->g->page;
+	if (!__atomic_load_n(&page->vring_ready, __ATOMIC_ACQUIRE))
+		return false;
+	uint64_t at = page->vring_addr, size = 2 * OPSUB_VRING_SIZE(v->n);
+	if (!buffer_ok(v, at, (uint32_t)size))
+		return false;   /* a broken guest driver: the port stays silent */
+	opsub_vring_view(&v->rxq, v->mem + at, v->n);
+	opsub_vring_view(&v->txq, v->mem + at + OPSUB_VRING_SIZE(v->n), v->n);
+	return true;
+}
+
+static void *worker(void *arg)
+{
+	struct vhost *v = arg;
+	while (!v->stop && !attach_vrings(v))
+		sleep_for_work(v);
+	unsigned idle = 0;
+	while (!v->stop) {
+		if (tx_pass(v) + rx_pass(v)) {
+			if (idle >= IDLE_POLLS)
+				suppress_kicks(v, true);
+			idle = 0;
+		} else if (++idle == IDLE_POLLS) {
+			suppress_kicks(v, false);   /* then look once more before sleeping */
+		} else if (idle > IDLE_POLLS) {
+			sleep_for_work(v);
+		}
+	}
+	return NULL;
+}
+
+struct vhost *vhost_start(struct nic *nic, struct guest *g, int kick_fd, int call_fd, unsigned ring_size,
+                          char *err, size_t errlen)
+{
+	struct vhost *v = calloc(1, sizeof(*v));
+	if (!v) {
+		snprintf(err, errlen, "out of memory for the paravirt backend");
+		return NULL;
+	}
+	*v = (struct vhost){.nic = nic, .g = g, .kick_fd = kick_fd, .call_fd = call_fd,
+	                    .mem = g->mem_map, .mem_size = g->cfg.mem, .n = ring_size};
+	struct nic_queue_regs *regs = nic_queue_regs(nic, g->queue[0]);
+	unsigned ring_window = 2 + 2 * g->slot;
+	uint8_t *rings = g->ring_map;
+	nic_reg_write32(&regs->control, 0);
+	nic_txq_start(&v->nic_tx, regs, (struct nic_tx_desc *)rings, NIC_DEV_ADDR(ring_window, 0), ring_size);
+	nic_rxq_start(&v->nic_rx, regs, (struct nic_rx_desc *)(rings + LINK_RING_SLOT / 2),
+	              NIC_DEV_ADDR(ring_window, LINK_RING_SLOT / 2), ring_size);
+	for (unsigned i = 0; i < ring_size - 1; i++)
+		nic_rxq_post(&v->nic_rx, NIC_DEV_ADDR(ring_window, copy_off(ring_size + i)), OPSUB_NET_BUF_SIZE);
+	nic_rxq_kick(&v->nic_rx);
+	if (pthread_create(&v->thread, NULL, worker, v)) {
+		snprintf(err, errlen, "cannot start the paravirt backend thread");
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void vhost_stop(struct vhost *v)
+{
+	if (!v)
+		return;
+	v->stop = true;
+	pthread_join(v->thread, NULL);
+	free(v);
+}
+
+uint64_t vhost_cpu_ns(const struct vhost *v)
+{
+	clockid_t c;
+	struct timespec ts;
+	if (!v || pthread_getcpuclockid(v->thread, &c) || clock_gettime(c, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

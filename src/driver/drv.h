@@ -1,0 +1,68 @@
+/*
+ * Internals shared by the trusted driver's files: the driver state of one
+ * guest process and the checks every mode applies to guest buffers.
+ */
+#ifndef OPSUB_DRIVER_DRV_H
+#define OPSUB_DRIVER_DRV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "driver/link.h"
+#include "nic/nic_ring.h"
+#include "opsub_abi.h"
+#include "sandbox/guest_mem.h"
+
+struct monitor;
+
+/* One NIC queue pair of the guest's port, as the driver drives it.  The
+ * rings are in the ring area, which the guest cannot reach, so what they
+ * hold (device addresses the driver wrote) can be trusted when read back. */
+struct dq {
+	unsigned nic_q;                  /* NIC queue pair number */
+	struct nic_queue_regs *regs;     /* its queue page */
+	struct nic_txq tx;
+	struct nic_rxq rx;
+	bool receives;                   /* the port's filter targets this queue */
+};
+
+struct drv {
+	struct monitor *m;
+	int link_sock, regs_fd, ring_fd, page_fd;
+	struct link_page *page;
+	uint8_t *ring_area;
+	uint32_t generation;             /* of the link page, as applied */
+	uint32_t ring_size, mem_window, ring_window;
+	enum opsub_net_mode mode;
+	unsigned nq;
+	struct dq q[LINK_MAX_QUEUES];
+	int irq_fd[NIC_MAX_QUEUES];      /* eventfds received, by NIC queue */
+	unsigned tx_next;                /* round robin over the queues */
+	uint64_t *returned;              /* buffers to hand back (queues taken away) */
+	unsigned nreturned, returned_cap;
+	uint64_t tx_refused;
+	int kick_fd, call_fd;            /* paravirt notifications */
+	bool opened;
+};
+
+extern struct drv drv;
+
+/* The checks on guest buffers, for every mode: inside guest memory, no
+ * wrap-around, a sane length, the right protection, and for receive
+ * buffers 64-byte alignment and no page holding translated code. */
+bool tx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t len);
+bool rx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t capacity);
+
+/* Maps and starts (stops and unmaps) queue pair nic_q in ring slot slot. */
+int queue_up(struct dq *q, unsigned slot, unsigned nic_q, bool receives);
+void queue_down(struct dq *q);
+
+/* Device address of copy buffer i of the ring area, and its host view. */
+static inline uint64_t copy_dev(unsigned i) { return NIC_DEV_ADDR(drv.ring_window, LINK_COPY_OFF + (uint64_t)i * LINK_COPY_STRIDE); }
+static inline uint8_t *copy_host(uint64_t dev) { return drv.ring_area + (dev & 0xffffffffu); }
+
+/* Emulated mode (emulated.c). */
+int emulated_open(struct monitor *m);
+int64_t emulated_reg(struct monitor *m, uint64_t reg, uint64_t value);
+
+#endif
