@@ -5,10 +5,11 @@ GUEST_NAMES  := pktgen sink l2fwd responder firewall
 GUESTS       := $(addprefix $(BUILD)/guests/,$(GUEST_NAMES))
 
 $(BUILD)/guests/libopsub.a: guest/sdk/opsub.c guest/sdk/opsub.h guest/sdk/opsub_abi.h guest/sdk/opsub_vring.h \
-                            src/nic/nic_regs.h src/nic/nic_ring.h
+                            src/nic/nic_regs.h src/nic/nic_ring.h src/nic/null_frame.c src/nic/null_frame.h
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/opsub.o guest/sdk/opsub.c
-	ar rcs $@ $(BUILD)/guests/opsub.o
+	$(MUSLCC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/null_frame.o src/nic/null_frame.c
+	ar rcs $@ $(BUILD)/guests/opsub.o $(BUILD)/guests/null_frame.o
 
 $(BUILD)/guests/%: guest/examples/%.c guest/examples/pkt.h guest/examples/ip.h $(BUILD)/guests/libopsub.a
 	$(MUSLCC) $(GUEST_CFLAGS) -o $@ $< $(BUILD)/guests/libopsub.a

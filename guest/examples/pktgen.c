@@ -1,5 +1,5 @@
 /*
- * pktgen: transmits test frames (pkt.h) at full rate.
+ * pktgen: transmits test frames (pkt.h) at full rate, writing every byte.
  *   pktgen [--size BYTES] [--count N] [--seconds S] [--dst MAC] [--burst N]
  * Defaults: 64-byte frames to ff:ff:ff:ff:ff:ff, until stopped.  Prints the
  * frames sent and the rate at the end (and every second with --verbose).
@@ -44,7 +44,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pktgen: cannot open port 0: %s (run it under opsub with a network port)\n", strerror(errno));
 		return 1;
 	}
-	const uint8_t *src = opsub_port_mac(p);
+	uint8_t header[ETH_HLEN];
+	eth_set(header, dst, opsub_port_mac(p), NULL_FRAME_ETHERTYPE);
 	uint64_t start = opsub_clock_ns(), end = seconds > 0 ? start + (uint64_t)(seconds * 1e9) : 0;
 	uint64_t sent = 0, seq = 0;
 	struct opsub_buf b[OPSUB_NET_BURST_MAX];
@@ -54,7 +55,7 @@ int main(int argc, char **argv)
 			want = (unsigned)(count - sent);
 		unsigned n = opsub_buf_alloc(p, b, want);
 		for (unsigned i = 0; i < n; i++) {
-			test_frame(b[i].data, size, (uint32_t)seq++, dst, src);
+			null_frame_write(b[i].data, header, size, seq++);
 			b[i].len = size;
 		}
 		unsigned s = opsub_tx_burst(p, b, n);

@@ -1,5 +1,7 @@
 /*
  * sink: receives frames and checks every byte of each test frame (pkt.h).
+ * Sequence gaps are counted per source MAC change-free stream: a jump in
+ * the sequence of consecutive test frames.
  *   sink [--count N] [--seconds S] [--quiet]
  * Prints frames received, intact, corrupt, other, and sequence gaps; exits
  * 1 if any test frame was corrupt.
@@ -33,19 +35,19 @@ int main(int argc, char **argv)
 	}
 	uint64_t start = opsub_clock_ns(), end = seconds > 0 ? start + (uint64_t)(seconds * 1e9) : 0;
 	uint64_t got = 0, good = 0, bad = 0, other = 0, gaps = 0, bytes = 0;
-	uint32_t next = 0;
+	uint64_t next = 0;
 	struct opsub_buf b[64];
 	while (!count || got < count) {
 		unsigned n = opsub_rx_burst(p, b, 64);
 		for (unsigned i = 0; i < n; i++) {
-			uint32_t seq;
-			int r = test_check(b[i].data, b[i].len, &seq);
+			uint64_t seq;
 			bytes += b[i].len;
-			if (r < 0) {
+			if (b[i].len < ETH_HLEN || eth_type(b[i].data) != NULL_FRAME_ETHERTYPE) {
 				other++;
+			} else if (!null_frame_verify(b[i].data, b[i].len, &seq)) {
+				bad++;
 			} else {
-				good += r == 1;
-				bad += r == 0;
+				good++;
 				gaps += got && seq != next;
 				next = seq + 1;
 			}
