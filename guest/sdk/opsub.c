@@ -229,10 +229,25 @@ static void pv_reclaim(struct opsub_port *p)
 		pool_put(p, q->desc[q->used_ring[p->tx_seen % q->n].id % q->n].addr);
 }
 
+/* The transmit queue is full: like a virtio driver that stops its queue,
+ * ask for an interrupt and sleep until the backend returns buffers (the
+ * backend may need this CPU to do so). */
+static void pv_wait_room(struct opsub_port *p)
+{
+	struct opsub_vring *q = &p->vtx;
+	opsub_vring_store(p->vrx.avail_flags, 0);
+	if (opsub_vring_load(q->used_idx) == p->tx_seen)
+		opsub_wait(opsub_clock_ns() + 1000000);
+	opsub_vring_store(p->vrx.avail_flags, OPSUB_VRING_AVAIL_F_NO_INTERRUPT);
+	pv_reclaim(p);
+}
+
 static unsigned pv_tx(struct opsub_port *p, struct opsub_buf *bufs, unsigned n)
 {
 	struct opsub_vring *q = &p->vtx;
 	pv_reclaim(p);
+	if ((uint16_t)(p->tx_avail - p->tx_seen) == q->n)
+		pv_wait_room(p);
 	unsigned i = 0;
 	for (; i < n && (uint16_t)(p->tx_avail - p->tx_seen) < q->n; i++) {
 		uint16_t id = p->tx_avail % q->n;

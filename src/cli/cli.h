@@ -6,6 +6,7 @@ int cmd_run(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_guest_proc(int argc, char **argv);
 
 /* Prints "opsub CMD: MESSAGE" and returns 2 (bad usage). */

@@ -14,6 +14,7 @@ static const struct {
 	{"daemon", cmd_daemon, "run the NIC and the guests of a config: opsub daemon --config FILE"},
 	{"ctl", cmd_ctl, "talk to a running daemon: opsub ctl list|stats|add|remove|set|stop"},
 	{"demo", cmd_demo, "several guests sharing the NIC, live figures: opsub demo [--seconds N] [--json]"},
+	{"bench", cmd_bench, "one I/O benchmark scenario: opsub bench --mode M --scenario tx|rx|fwd ..."},
 	{"guest-proc", cmd_guest_proc, NULL},
 };
 

@@ -22,7 +22,8 @@
 #include "opsub_vring.h"
 #include "sandbox/guest_mem.h"
 
-#define IDLE_POLLS 2000      /* empty passes before sleeping on the kick */
+#define IDLE_POLLS 64        /* empty passes before sleeping on the kick: the
+                                worker may share its CPU with the guest */
 
 struct vhost {
 	struct nic *nic;

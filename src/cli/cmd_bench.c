@@ -1,0 +1,217 @@
+/*
+ * opsub bench --mode M --scenario tx|rx|fwd --size BYTES --guests N
+ *             --seconds S [--json]
+ *
+ * One scenario, measured on the daemon with N guests in I/O mode M:
+ *   tx   each guest runs pktgen (writes every byte) into the null sink
+ *        (which reads every byte); counted: frames the guests sent;
+ *   rx   the null source sends SIZE-byte broadcast frames (every byte
+ *        written), each guest runs sink (reads and checks every byte);
+ *        counted: frames the guests received;
+ *   fwd  the null source feeds every guest, each runs l2fwd back out to
+ *        the null sink; counted: frames the guests forwarded.
+ * The NIC's DMA engine stands for hardware: it busy-polls pinned to CPU 1
+ * and its CPU time is reported as device CPU.  The guests, the paravirt
+ * backends and the daemon run on CPU 0; their CPU time is host CPU, of
+ * which the guests' own is also reported as guest CPU.
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "daemon/daemon.h"
+#include "util/parse.h"
+
+#define WARMUP_MS 700
+#define GUEST_CPU 0
+#define DEVICE_CPU 1
+
+static const char *const modes[] = {"opsub", "passthrough", "paravirt", "emulated"};
+enum scenario { TX, RX, FWD };
+static const char *const scenarios[] = {"tx", "rx", "fwd"};
+
+struct sample {
+	uint64_t ns, packets, bytes, guest_cpu, host_cpu, device_cpu;
+};
+
+struct bench {
+	enum scenario scenario;
+	double seconds;
+	unsigned ticks, end_tick;
+	struct sample a, b;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* utime + stime of a process, in ns. */
+static uint64_t process_cpu_ns(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	unsigned long ut = 0, st = 0;
+	if (p)
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+	return (uint64_t)(ut + st) * (1000000000u / (uint64_t)sysconf(_SC_CLK_TCK));
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void sample(struct daemon *d, enum scenario sc, struct sample *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->ns = now_ns();
+	s->device_cpu = nic_dma_cpu_ns(d->nic);
+	s->host_cpu = thread_cpu_ns();   /* the daemon's own thread */
+	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
+		struct guest *g = &d->guest[i];
+		if (g->state != GUEST_RUNNING)
+			continue;
+		struct guest_counters c;
+		guest_counters(d, g, &c);
+		s->packets += sc == RX ? c.rx_packets : c.tx_packets;
+		s->bytes += sc == RX ? c.rx_bytes : c.tx_bytes;
+		uint64_t cpu = process_cpu_ns(g->pid);
+		s->guest_cpu += cpu;
+		s->host_cpu += cpu + vhost_cpu_ns(g->vhost);
+	}
+}
+
+static void tick(struct daemon *d, void *arg)
+{
+	struct bench *b = arg;
+	b->ticks++;
+	if (b->ticks * 100 == WARMUP_MS)
+		sample(d, b->scenario, &b->a);
+	else if (b->ticks == b->end_tick) {
+		sample(d, b->scenario, &b->b);
+		d->stopping = true;
+	}
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	unsigned mode = 0, sc = 0, guests = 1;
+	uint64_t size = 64;
+	double seconds = 5;
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+		if (!strcmp(a, "--json")) {
+			json = true;
+			continue;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			printf("usage: opsub bench --mode opsub|passthrough|paravirt|emulated --scenario tx|rx|fwd\n"
+			       "                   --size BYTES --guests N --seconds S [--json]\n");
+			return 0;
+		}
+		if (!strcmp(a, "--mode")) {
+			for (mode = 0; mode < 4 && strcmp(v, modes[mode]); mode++)
+				;
+			if (mode == 4)
+				return usage_error("bench", "--mode must be opsub, passthrough, paravirt or emulated");
+		} else if (!strcmp(a, "--scenario")) {
+			for (sc = 0; sc < 3 && strcmp(v, scenarios[sc]); sc++)
+				;
+			if (sc == 3)
+				return usage_error("bench", "--scenario must be tx, rx or fwd");
+		} else if (!strcmp(a, "--size")) {
+			if (!parse_size(v, &size) || size < 60 || size > 1514)
+				return usage_error("bench", "--size must be 60..1514 bytes");
+		} else if (!strcmp(a, "--guests")) {
+			guests = (unsigned)atoi(v);
+			if (guests < 1 || guests > 32)
+				return usage_error("bench", "--guests must be 1..32");
+		} else if (!strcmp(a, "--seconds")) {
+			if (!parse_seconds(v, &seconds) || seconds < 0.5)
+				return usage_error("bench", "--seconds must be at least 0.5");
+		} else {
+			return usage_error("bench", "unknown argument %s", a);
+		}
+		i++;
+	}
+
+	char self[512], dir[600], sz[16], wire[64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = 0;
+	snprintf(dir, sizeof(dir), "%.*s/guests", (int)(strrchr(self, '/') ? strrchr(self, '/') - self : 1), self);
+	snprintf(sz, sizeof(sz), "%lu", size);
+	snprintf(wire, sizeof(wire), sc == TX ? "null" : "null:%lu,ff:ff:ff:ff:ff:ff,02:00:00:00:99:99", size);
+
+	static struct daemon d;
+	config_defaults(&d.cfg);
+	d.cfg.wire = strdup(wire);
+	d.cfg.nic.wire = d.cfg.wire;
+	d.cfg.nic.poll_mode = NIC_POLL_BUSY;
+	d.cfg.nic.dma_cpu = DEVICE_CPU;
+	d.cfg.nic.num_queues = guests + 1 < 4 ? 4 : guests + 1;
+	for (unsigned i = 0; i < guests; i++) {
+		struct guest_config *g = &d.cfg.guest[d.cfg.nguests++];
+		static const char *const prog[] = {"pktgen", "sink", "l2fwd"};
+		char path[700];
+		snprintf(g->name, sizeof(g->name), "g%u", i);
+		snprintf(path, sizeof(path), "%s/%s", dir, prog[sc]);
+		g->argv[0] = strdup(path);
+		if (sc == TX) {
+			g->argv[1] = strdup("--size");
+			g->argv[2] = strdup(sz);
+		}
+		g->mem = 256ull << 20;
+		uint8_t mac[6] = {0x02, 0, 0, 0, 0x10, (uint8_t)(i + 1)};
+		memcpy(g->mac, mac, 6);
+		g->queues = 1;
+		g->weight = 1;
+		g->io = (enum opsub_net_mode)mode;
+		g->output = strdup("/dev/null");
+	}
+	/* Guests (forked from here), paravirt backends and the daemon share
+	 * CPU 0; the NIC pins its engine to CPU 1 itself. */
+	cpu_set_t cpu0;
+	CPU_ZERO(&cpu0);
+	CPU_SET(GUEST_CPU, &cpu0);
+	sched_setaffinity(0, sizeof(cpu0), &cpu0);
+	struct bench b = {.scenario = (enum scenario)sc, .seconds = seconds,
+	                  .end_tick = WARMUP_MS / 100 + (unsigned)(seconds * 10 + 0.5)};
+	int rc = daemon_run(&d, tick, 100, &b);
+	config_free(&d.cfg);
+	if (rc || !b.b.ns) {
+		fprintf(stderr, "opsub bench: the run did not complete (are the guests built? make)\n");
+		return 1;
+	}
+	double dt = (double)(b.b.ns - b.a.ns) / 1e9, pkts = (double)(b.b.packets - b.a.packets);
+	double mpps = pkts / dt / 1e6, gbps = (double)(b.b.bytes - b.a.bytes) * 8 / dt / 1e9;
+	double per = pkts > 0 ? 1 / pkts : 0;
+	double guest_ns = (double)(b.b.guest_cpu - b.a.guest_cpu) * per, host_ns = (double)(b.b.host_cpu - b.a.host_cpu) * per;
+	double dev_ns = (double)(b.b.device_cpu - b.a.device_cpu) * per;
+	if (json)
+		printf("{\"mode\":\"%s\",\"scenario\":\"%s\",\"size\":%lu,\"guests\":%u,\"mpps\":%.4f,\"gbps\":%.4f,"
+		       "\"guest_cpu_ns_per_pkt\":%.1f,\"host_cpu_ns_per_pkt\":%.1f,\"device_cpu_ns_per_pkt\":%.1f,"
+		       "\"seconds\":%.3f}\n", modes[mode], scenarios[sc], size, guests, mpps, gbps, guest_ns, host_ns,
+		       dev_ns, dt);
+	else
+		printf("%s %s %lu bytes, %u guest%s: %.3f Mpps, %.3f Gbit/s; CPU per packet: guest %.1f ns, "
+		       "host %.1f ns, device %.1f ns (%.2f s)\n", modes[mode], scenarios[sc], size, guests,
+		       guests > 1 ? "s" : "", mpps, gbps, guest_ns, host_ns, dev_ns, dt);
+	return 0;
+}
