@@ -14,6 +14,7 @@ SRC     := $(shell find src -name '*.c' -o -name '*.S' | sort)
 OBJ     := $(patsubst src/%,$(BUILD)/obj/%.o,$(SRC))
 
 .PHONY: all deps check demo clean guests tests fuzz bench
+.SECONDARY:
 all: $(BUILD)/opsub guests
 
 $(BUILD)/opsub: $(OBJ)

@@ -1,0 +1,188 @@
+/*
+ * The verifier on hand-made blocks: every rule rejects the code it exists
+ * to reject, and accepts what the translator legitimately emits.  Each
+ * rejected block is something that would escape or unconfine if it ran.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "gates/ctx.h"
+#include "gates/gate.h"
+#include "translator/verifier.h"
+
+/* Where the block would run: near the gates, as the code cache is. */
+#define RX (((uint64_t)(uintptr_t)gate_exit & ~0xfffffull) - 0x1000000)
+
+struct block {
+	uint8_t b[256];
+	size_t n;
+};
+
+static void put(struct block *k, const void *bytes, size_t n)
+{
+	memcpy(k->b + k->n, bytes, n);
+	k->n += n;
+}
+
+#define PUT(k, ...) do { const uint8_t x_[] = {__VA_ARGS__}; put(k, x_, sizeof(x_)); } while (0)
+
+/* jmp rel32 to gate_exit, as the last instruction */
+static void end(struct block *k)
+{
+	int32_t rel = (int32_t)((uint64_t)(uintptr_t)gate_exit - (RX + k->n + 5));
+	PUT(k, 0xe9);
+	put(k, &rel, 4);
+}
+
+static bool verify(struct block *k, char *err, size_t errlen)
+{
+	return verify_block(k->b, k->n, RX, err, errlen);
+}
+
+static void accepts(struct block *k)
+{
+	char err[256] = "";
+	end(k);
+	if (!verify(k, err, sizeof(err)))
+		fail_msg("rejected a legitimate block: %s", err);
+}
+
+static void rejects(struct block *k, const char *why)
+{
+	char err[256] = "";
+	end(k);
+	if (verify(k, err, sizeof(err)))
+		fail_msg("accepted: %s", why);
+}
+
+static void test_confined_forms_pass(void **state)
+{
+	(void)state;
+	struct block k = {0};
+	PUT(&k, 0x67, 0x48, 0x8b, 0x04, 0xcb);           /* mov rax, [ebx+ecx*8] */
+	PUT(&k, 0x67, 0xf3, 0xa4);                       /* rep movsb (32-bit) */
+	PUT(&k, 0x67, 0xd7);                             /* xlat (32-bit) */
+	PUT(&k, 0x50, 0x5b);                             /* push rax; pop rbx */
+	PUT(&k, 0x48, 0x89, 0xc4, 0x89, 0xe4);           /* mov rsp, rax; mov esp, esp */
+	PUT(&k, 0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0);  /* mov gs:[slot], rcx */
+	PUT(&k, 0x0f, 0x31);                             /* rdtsc */
+	accepts(&k);
+}
+
+static void test_escapes_rejected(void **state)
+{
+	(void)state;
+	static const struct { const char *why; uint8_t b[8]; size_t n; } bad[] = {
+		{"syscall", {0x0f, 0x05}, 2},
+		{"int 0x80", {0xcd, 0x80}, 2},
+		{"sysenter", {0x0f, 0x34}, 2},
+		{"far jmp through memory", {0x67, 0xff, 0x28}, 3},
+		{"mov ds, ax", {0x8e, 0xd8}, 2},
+		{"pop fs", {0x0f, 0xa1}, 2},
+		{"wrgsbase rax", {0xf3, 0x48, 0x0f, 0xae, 0xd8}, 5},
+		{"cpuid", {0x0f, 0xa2}, 2},
+		{"sgdt", {0x67, 0x0f, 0x01, 0x00}, 4},
+		{"hlt", {0xf4}, 1},
+		{"in al, dx", {0xec}, 1},
+		{"ret", {0xc3}, 1},
+		{"call rax", {0xff, 0xd0}, 2},
+		{"jmp rax", {0xff, 0xe0}, 2},
+		{"xbegin", {0xc7, 0xf8, 0, 0, 0, 0}, 6},
+		{"AVX-512 vmovdqa64", {0x62, 0xf1, 0xfd, 0x48, 0x6f, 0xc0}, 6},
+		{"iretq", {0x48, 0xcf}, 2},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct block k = {0};
+		put(&k, bad[i].b, bad[i].n);
+		rejects(&k, bad[i].why);
+	}
+}
+
+static void test_unconfined_memory_rejected(void **state)
+{
+	(void)state;
+	static const struct { const char *why; uint8_t b[12]; size_t n; } bad[] = {
+		{"64-bit addressing", {0x48, 0x8b, 0x03}, 3},                          /* mov rax, [rbx] */
+		{"rip-relative", {0x48, 0x8b, 0x05, 0, 0, 0, 0}, 7},                     /* mov rax, [rip] */
+		{"eip-relative", {0x67, 0x48, 0x8b, 0x05, 0, 0, 0, 0}, 8},
+		{"rep movsb, 64-bit", {0xf3, 0xa4}, 2},
+		{"fs: access", {0x67, 0x64, 0x48, 0x8b, 0x03}, 5},
+		{"gs: with a base", {0x65, 0x48, 0x8b, 0x03}, 4},
+		{"gs: beyond the guest slots", {0x65, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x10, 0, 0}, 9},
+		{"lea of a code address", {0x48, 0x8d, 0x05, 0, 0, 0, 0}, 7},
+		{"64-bit moffs", {0x48, 0xa1, 1, 2, 3, 4, 5, 6, 7, 8}, 10},
+		{"rsp write not re-confined", {0x48, 0x89, 0xc4}, 3},
+		{"leave", {0xc9}, 1},
+		{"popf without its mask", {0x9d}, 1},
+		{"xsave", {0x67, 0x0f, 0xae, 0x20}, 4},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct block k = {0};
+		put(&k, bad[i].b, bad[i].n);
+		rejects(&k, bad[i].why);
+	}
+}
+
+static void test_control_flow_rules(void **state)
+{
+	(void)state;
+	struct block k = {0};
+	PUT(&k, 0xeb, 0x01, 0x90);          /* jmp +1: into the middle? no: onto the next start */
+	k.n = 0;
+	PUT(&k, 0x48, 0xb8, 1, 2, 3, 4, 5, 6, 7, 8);   /* movabs rax, imm64 */
+	PUT(&k, 0xeb, 0xf8);                /* jmp -8: into the immediate above */
+	rejects(&k, "a jump into the middle of an instruction");
+
+	struct block out = {0};
+	PUT(&out, 0xe9, 0x00, 0x10, 0x00, 0x00);   /* jmp +0x1000: outside the block */
+	rejects(&out, "a jump out of the block that is not a gate");
+
+	struct block fall = {0};
+	PUT(&fall, 0x90);
+	char err[256];
+	assert_false(verify(&fall, err, sizeof(err)));   /* no final jump: falls off */
+
+	struct block popf = {0};
+	PUT(&popf, 0x67, 0x48, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xfb, 0xff, 0x9d);   /* and [esp], ~(TF|AC); popf */
+	accepts(&popf);
+	struct block skip = {0};
+	PUT(&skip, 0xeb, 0x09);             /* jmp over the mask onto the popf */
+	PUT(&skip, 0x67, 0x48, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xfb, 0xff, 0x9d);
+	rejects(&skip, "a jump onto a popf, past its mask");
+}
+
+static void test_ibl_template(void **state)
+{
+	(void)state;
+	uint8_t t[IBL_TEMPLATE_LEN];
+	ibl_template(t);
+	struct block ok = {0};
+	put(&ok, t, sizeof(t));
+	char err[256] = "";
+	assert_true(verify(&ok, err, sizeof(err)));     /* ends in its own jump */
+
+	struct block unbounded = {0};
+	put(&unbounded, t + 4, sizeof(t) - 4);           /* the jump without its movzx */
+	assert_false(verify(&unbounded, err, sizeof(err)));
+
+	struct block into = {0};
+	PUT(&into, 0xeb, 0x04);                          /* jmp to the template's second instruction */
+	put(&into, t, sizeof(t));
+	assert_false(verify(&into, err, sizeof(err)));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_confined_forms_pass),
+		cmocka_unit_test(test_escapes_rejected),
+		cmocka_unit_test(test_unconfined_memory_rejected),
+		cmocka_unit_test(test_control_flow_rules),
+		cmocka_unit_test(test_ibl_template),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
