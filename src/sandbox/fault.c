@@ -34,8 +34,9 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 		if (sig == SIGSEGV && si->si_code == SEGV_ACCERR && gm_watched(&m->gm, addr) &&
 		    gm_access_ok(&m->gm, addr, 1, GP_W)) {
 			/* self-modifying code: drop the translations, retry the write */
-			gm_prepare_write(&m->gm, addr, 1);
-			return;
+			if (gm_prepare_write(&m->gm, addr, 1))
+				return;
+			monitor_guest_fault(sig, pc, addr, true, "no host mapping slot left to let the write through");
 		}
 		bool known = (sig == SIGSEGV || sig == SIGBUS) && si->si_code != SI_KERNEL;
 		monitor_guest_fault(sig, pc, addr, known, NULL);

@@ -103,11 +103,13 @@ static int host_prot(uint8_t p)
 }
 
 /* Brings the host protection of pages [first, first+n) in line with their
- * guest bits, one mprotect per run of equal protection. */
-static void apply(struct guest_mem *gm, uint64_t first, uint64_t n)
+ * guest bits, one mprotect per run of equal protection.  False when the
+ * kernel has no mapping slot left for the split (vm.max_map_count): a guest
+ * can exhaust them with many small protection changes. */
+static bool apply(struct guest_mem *gm, uint64_t first, uint64_t n)
 {
 	if (gm->fd < 0)
-		return;
+		return true;
 	uint64_t i = first, end = first + n;
 	while (i < end) {
 		int prot = host_prot(gm->page[i]);
@@ -115,14 +117,32 @@ static void apply(struct guest_mem *gm, uint64_t first, uint64_t n)
 		while (j < end && host_prot(gm->page[j]) == prot)
 			j++;
 		uint64_t a = i * GUEST_PAGE;
-		if (a >= GUEST_LOWEST && mprotect(guest_ptr(a), (j - i) * GUEST_PAGE, prot) != 0) {
-			/* Only possible when the kernel runs out of mapping slots. */
-			fprintf(stderr, "opsub: internal error: mprotect of guest memory failed: %s\n",
-			        strerror(errno));
-			abort();
-		}
+		if (a >= GUEST_LOWEST && mprotect(guest_ptr(a), (j - i) * GUEST_PAGE, prot) != 0)
+			return false;
 		i = j;
 	}
+	return true;
+}
+
+/* Sets pages [first, first+n) to new bits (one value, or old | set & ~clear
+ * when keep is true) and applies them; when the host refuses, the old bits
+ * come back and the guest gets -ENOMEM, as from Linux itself. */
+static int change(struct guest_mem *gm, uint64_t first, uint64_t n, uint8_t bits, uint8_t keep)
+{
+	uint8_t *old = malloc(n);
+	if (!old)
+		return -ENOMEM;
+	memcpy(old, gm->page + first, n);
+	for (uint64_t p = first; p < first + n; p++)
+		gm->page[p] = (gm->page[p] & keep) | bits;
+	int rc = 0;
+	if (!apply(gm, first, n)) {
+		memcpy(gm->page + first, old, n);
+		apply(gm, first, n);
+		rc = -ENOMEM;
+	}
+	free(old);
+	return rc;
 }
 
 static bool range_ok(const struct guest_mem *gm, uint64_t addr, uint64_t len)
@@ -190,10 +210,7 @@ int gm_map(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
 	uint64_t first = addr / GUEST_PAGE, n = len / GUEST_PAGE;
 	drop_watches(gm, first, n);
 	zero_pages(gm, addr, len);
-	for (uint64_t p = first; p < first + n; p++)
-		gm->page[p] = GP_MAPPED | normal_prot(prot);
-	apply(gm, first, n);
-	return 0;
+	return change(gm, first, n, (uint8_t)(GP_MAPPED | normal_prot(prot)), 0);
 }
 
 void gm_adopt(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
@@ -209,9 +226,7 @@ int gm_unmap(struct guest_mem *gm, uint64_t addr, uint64_t len)
 	uint64_t first = addr / GUEST_PAGE, n = len / GUEST_PAGE;
 	drop_watches(gm, first, n);
 	zero_pages(gm, addr, len);
-	memset(gm->page + first, 0, n);
-	apply(gm, first, n);
-	return 0;
+	return change(gm, first, n, 0, 0);
 }
 
 int gm_protect(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
@@ -225,10 +240,7 @@ int gm_protect(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
 	/* Code that stops being executable must stop running from the cache. */
 	if (!(prot & GP_X))
 		drop_watches(gm, first, n);
-	for (uint64_t p = first; p < first + n; p++)
-		gm->page[p] = (gm->page[p] & (GP_MAPPED | GP_WATCHED)) | normal_prot(prot);
-	apply(gm, first, n);
-	return 0;
+	return change(gm, first, n, (uint8_t)normal_prot(prot), GP_MAPPED | GP_WATCHED);
 }
 
 uint64_t gm_find_free(struct guest_mem *gm, uint64_t len)
@@ -254,14 +266,17 @@ uint64_t gm_find_free(struct guest_mem *gm, uint64_t len)
 	return 0;
 }
 
-void gm_watch(struct guest_mem *gm, uint64_t addr)
+bool gm_watch(struct guest_mem *gm, uint64_t addr)
 {
 	uint64_t p = addr / GUEST_PAGE;
-	if (gm->page[p] & GP_WATCHED)
-		return;
+	if (addr >= gm->size || (gm->page[p] & GP_WATCHED))
+		return true;
 	gm->page[p] |= GP_WATCHED;
-	if (gm->page[p] & GP_W)
-		apply(gm, p, 1);
+	if ((gm->page[p] & GP_W) && !apply(gm, p, 1)) {
+		gm->page[p] &= ~GP_WATCHED;
+		return false;
+	}
+	return true;
 }
 
 bool gm_watched(const struct guest_mem *gm, uint64_t addr)
@@ -269,17 +284,19 @@ bool gm_watched(const struct guest_mem *gm, uint64_t addr)
 	return addr < gm->size && (gm->page[addr / GUEST_PAGE] & GP_WATCHED);
 }
 
-void gm_prepare_write(struct guest_mem *gm, uint64_t addr, uint64_t len)
+bool gm_prepare_write(struct guest_mem *gm, uint64_t addr, uint64_t len)
 {
+	bool ok = true;
 	if (len == 0 || !range_ok(gm, addr, len))
-		return;
+		return true;
 	uint64_t first = addr / GUEST_PAGE, last = (addr + len - 1) / GUEST_PAGE;
 	for (uint64_t p = first; p <= last; p++) {
 		if (gm->page[p] & GP_WATCHED) {
 			drop_watches(gm, p, 1);
-			apply(gm, p, 1);
+			ok &= apply(gm, p, 1);
 		}
 	}
+	return ok;
 }
 
 void gm_unwatch_all(struct guest_mem *gm)
@@ -288,7 +305,7 @@ void gm_unwatch_all(struct guest_mem *gm)
 	for (uint64_t p = 0; p < n; p++) {
 		if (gm->page[p] & GP_WATCHED) {
 			gm->page[p] &= ~GP_WATCHED;
-			apply(gm, p, 1);
+			apply(gm, p, 1);   /* merges mappings back: it cannot run short */
 		}
 	}
 }
@@ -303,9 +320,8 @@ int gm_read(const struct guest_mem *gm, void *dst, uint64_t src, uint64_t len)
 
 int gm_write(struct guest_mem *gm, uint64_t dst, const void *src, uint64_t len)
 {
-	if (!gm_access_ok(gm, dst, len, GP_W))
+	if (!gm_access_ok(gm, dst, len, GP_W) || !gm_prepare_write(gm, dst, len))
 		return -EFAULT;
-	gm_prepare_write(gm, dst, len);
 	memcpy(guest_ptr(dst), src, len);
 	return 0;
 }

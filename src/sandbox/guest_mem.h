@@ -94,13 +94,16 @@ uint64_t gm_find_free(struct guest_mem *gm, uint64_t len);
 /* True when no page of [addr, addr+len) is mapped. */
 bool gm_range_free(const struct guest_mem *gm, uint64_t addr, uint64_t len);
 
-/* Translated-code watch of one page (see the file comment). */
-void gm_watch(struct guest_mem *gm, uint64_t addr);
+/* Translated-code watch of one page (see the file comment); false when the
+ * host has no mapping slot left to write-protect it (the page then stays
+ * writable and unwatched). */
+bool gm_watch(struct guest_mem *gm, uint64_t addr);
 bool gm_watched(const struct guest_mem *gm, uint64_t addr);
 /* Invalidates translations on the watched pages of [addr, addr+len) and
  * lets writes through: called before trusted code writes guest memory and
- * by the fault handler for a guest write. */
-void gm_prepare_write(struct guest_mem *gm, uint64_t addr, uint64_t len);
+ * by the fault handler for a guest write.  False if a page could not be
+ * made writable again (no mapping slot left). */
+bool gm_prepare_write(struct guest_mem *gm, uint64_t addr, uint64_t len);
 /* Drops every watch (after a code cache flush). */
 void gm_unwatch_all(struct guest_mem *gm);
 

@@ -50,7 +50,7 @@ void monitor_guest_fault(int sig, uint64_t pc, uint64_t addr, bool addr_known, c
 	char where[64] = "";
 	if (addr_known)
 		snprintf(where, sizeof(where), ", address 0x%lx", addr);
-	fprintf(stderr, "opsub: guest fault: %s (%s) at rip 0x%lx%s: %s%s%s%s\n", fault_kind(sig),
+	fprintf(stderr, "opsub: guest fault: %s (SIG%s) at rip 0x%lx%s: %s%s%s%s\n", fault_kind(sig),
 	        sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", pc, where, insn[0] ? insn : "(no instruction)",
 	        why ? " [" : "", why ? why : "", why ? "]" : "");
 	monitor_finish(128 + sig);

@@ -16,6 +16,8 @@ void stats_print(const struct monitor *m, FILE *f)
 	fprintf(f, "  indirect lookups      %lu (misses %lu)\n", lookups, s->ibl_misses);
 	fprintf(f, "  invalidations         %lu blocks\n", s->invalidations);
 	fprintf(f, "  cache flushes         %lu\n", s->flushes);
+	if (s->unwatched)
+		fprintf(f, "  unwatched code pages  %lu (no host mapping slot left)\n", s->unwatched);
 	fprintf(f, "  translation time      %.2f ms (%.0f ns per guest instruction)\n", tr_ms,
 	        s->guest_insns ? (double)s->translate_ns / (double)s->guest_insns : 0.0);
 	fprintf(f, "  verifier time         %.2f ms (%.1f%% of translation time)\n", v_ms,

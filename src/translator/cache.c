@@ -67,7 +67,8 @@ int tr_cache_init(struct translator *t, size_t size, char *err, size_t errlen)
 	if (map_cache(t, size, err, errlen))
 		return -1;
 	t->hash = calloc(HASH_BUCKETS, sizeof(uint32_t));
-	if (!t->hash) {
+	t->page_hash = calloc(HASH_BUCKETS, sizeof(uint32_t));
+	if (!t->hash || !t->page_hash) {
 		snprintf(err, errlen, "out of memory for the block hash");
 		return -1;
 	}
@@ -86,6 +87,8 @@ void tr_cache_destroy(struct translator *t)
 	free(t->exits);
 	free(t->map);
 	free(t->hash);
+	free(t->page_hash);
+	free(t->prefs);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -101,7 +104,9 @@ void tr_cache_reset(struct translator *t)
 	t->nblocks = 1;
 	t->nexits = EXIT_FIRST_STUB;
 	t->nmap = 0;
+	t->nprefs = 1;
 	memset(t->hash, 0, (size_t)(t->hash_mask + 1) * sizeof(uint32_t));
+	memset(t->page_hash, 0, (size_t)(t->hash_mask + 1) * sizeof(uint32_t));
 	if (t->ctx)
 		ibl_clear_all(t->ctx);
 }
@@ -142,6 +147,11 @@ uint32_t tr_find(struct translator *t, uint64_t pc)
 	return 0;
 }
 
+static uint32_t *page_bucket(struct translator *t, uint64_t page)
+{
+	return &t->page_hash[(page ^ (page >> 12)) & t->hash_mask];
+}
+
 void tr_publish(struct translator *t, uint32_t id)
 {
 	struct block *b = &t->blocks[id];
@@ -149,8 +159,14 @@ void tr_publish(struct translator *t, uint32_t id)
 	b->hash_next = *head;
 	*head = id;
 	b->live = true;
-	for (uint64_t p = page_down(b->pc); p < b->pc_end; p += GUEST_PAGE)
-		gm_watch(t->gm, p);
+	for (uint64_t p = page_down(b->pc); p < b->pc_end; p += GUEST_PAGE) {
+		if (t->nprefs >= t->prefs_cap)
+			t->prefs = grow(t->prefs, &t->prefs_cap, sizeof(struct page_ref));
+		uint32_t *ph = page_bucket(t, p / GUEST_PAGE);
+		t->prefs[t->nprefs] = (struct page_ref){(uint32_t)(p / GUEST_PAGE), id, *ph};
+		*ph = t->nprefs++;
+		t->stats.unwatched += !gm_watch(t->gm, p);
+	}
 }
 
 static void write_rel32(struct translator *t, uint32_t at, uint32_t target)
@@ -199,11 +215,17 @@ static void kill_block(struct translator *t, uint32_t id)
 
 void tr_invalidate_page(struct translator *t, uint64_t addr)
 {
-	uint64_t lo = page_down(addr), hi = lo + GUEST_PAGE;
-	for (uint32_t id = 1; id < t->nblocks; id++) {
-		struct block *b = &t->blocks[id];
-		if (b->live && b->pc < hi && b->pc_end > lo)
-			kill_block(t, id);
+	uint32_t page = (uint32_t)(addr / GUEST_PAGE);
+	/* Every block on the page dies and leaves the page's chain. */
+	for (uint32_t *r = page_bucket(t, page); *r;) {
+		struct page_ref *ref = &t->prefs[*r];
+		if (ref->page != page) {
+			r = &ref->next;
+			continue;
+		}
+		if (t->blocks[ref->block].live)
+			kill_block(t, ref->block);
+		*r = ref->next;
 	}
 	/* Links from dead blocks may still point at live ones: harmless, a dead
 	 * block only runs if it was already running when it died. */

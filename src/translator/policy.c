@@ -124,6 +124,8 @@ const struct policy_form policy_forms[FORM_COUNT] = {
 	[FORM_MOFFS]        = {"64-bit moffs", "ModRM form with a 32-bit absolute address"},
 	[FORM_SEGMENT]      = {"fs:/gs: operand", "scratch = guest base + base register, then a 32-bit access"},
 	[FORM_RSP_WRITE]    = {"rsp write", "followed by mov esp, esp: rsp stays a sandbox address"},
+	[FORM_FP_IP]        = {"x87 environment store", "fxsave/fnstenv/fnsave, then the saved instruction pointer "
+	                                                "(a code-cache address) overwritten with 0"},
 };
 
 const struct policy_class *policy_classify(const struct decoded *d)
@@ -147,9 +149,30 @@ static bool writes_rsp64(const struct decoded *d)
 	return false;
 }
 
+bool policy_fp_ip_field(const struct decoded *d, unsigned *offset, unsigned *bytes)
+{
+	switch (d->insn.mnemonic) {
+	case ZYDIS_MNEMONIC_FXSAVE:
+	case ZYDIS_MNEMONIC_FXSAVE64:
+		*offset = 8, *bytes = 8;       /* FIP (and FCS) of the FXSAVE image */
+		return true;
+	case ZYDIS_MNEMONIC_FNSTENV:
+	case ZYDIS_MNEMONIC_FNSAVE:
+		if (d->insn.operand_width == 16)
+			*offset = 6, *bytes = 4;   /* 16-bit environment: FIP, FCS */
+		else
+			*offset = 12, *bytes = 8;  /* 32-bit environment: FIP, FCS:FOP */
+		return true;
+	default:
+		return false;
+	}
+}
+
 unsigned policy_forms_of(const struct decoded *d)
 {
-	unsigned forms = writes_rsp64(d) ? 1u << FORM_RSP_WRITE : 0;
+	unsigned off, len;
+	unsigned forms = (writes_rsp64(d) ? 1u << FORM_RSP_WRITE : 0) |
+	                 (policy_fp_ip_field(d, &off, &len) ? 1u << FORM_FP_IP : 0);
 	const ZydisDecodedOperand *m = memory_operand(d);
 	if (!m)
 		return forms;

@@ -49,6 +49,7 @@ enum form {
 	FORM_MOFFS,          /* 64-bit absolute moffs: 32-bit absolute ModRM form */
 	FORM_SEGMENT,        /* fs:/gs: operand: emulated base added, then confined */
 	FORM_RSP_WRITE,      /* 64-bit write of rsp: followed by mov esp, esp */
+	FORM_FP_IP,          /* x87 environment store: its instruction pointer zeroed */
 	FORM_COUNT
 };
 
@@ -66,5 +67,10 @@ const struct policy_class *policy_classify(const struct decoded *d);
 
 /* The operand forms (bit 1 << FORM_x) that apply to a passing instruction. */
 unsigned policy_forms_of(const struct decoded *d);
+
+/* FORM_FP_IP: where in the stored image the x87 instruction pointer lies
+ * (offset, bytes); false for other instructions.  The field would hold the
+ * code-cache address of the last x87 instruction. */
+bool policy_fp_ip_field(const struct decoded *d, unsigned *offset, unsigned *bytes);
 
 #endif

@@ -155,6 +155,31 @@ static bool confine_bytes(struct tb *b, const struct decoded *d, uint64_t next, 
 
 static ZydisRegister gpr32(int n) { return ZydisRegisterEncode(ZYDIS_REGCLASS_GPR32, (ZyanU8)n); }
 
+/* Encodes req, whose memory operand has 32-bit registers or none, with a
+ * 32-bit address size.  Zydis ignores the size hint for an operand that is
+ * a bare displacement; its SIB [disp32] form then takes the 0x67 here. */
+static bool emit_addr32(struct tb *b, ZydisEncoderRequest *req)
+{
+	uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH + 1];
+	ZyanUSize len = sizeof(buf) - 1;
+	req->address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_32;
+	if (ZYAN_FAILED(ZydisEncoderEncodeInstruction(req, buf + 1, &len)))
+		return false;
+	struct decoded d;
+	if (decode_one(buf + 1, len, &d) != DECODE_OK)
+		return false;
+	if (d.insn.address_width == 32) {
+		emit_bytes(&b->e, buf + 1, len);
+		return true;
+	}
+	buf[0] = 0x67;
+	if (len + 1 > ZYDIS_MAX_INSTRUCTION_LENGTH || decode_one(buf, len + 1, &d) != DECODE_OK ||
+	    d.insn.address_width != 32)
+		return false;
+	emit_bytes(&b->e, buf, len + 1);
+	return true;
+}
+
 /* Scratch register for a rewrite: not used by the instruction, never rsp,
  * rbp or r13 (whose ModRM encodings mean "no base"), never the r11 of
  * an indirect-branch target load. */
@@ -190,13 +215,34 @@ static bool encode_with_base(struct tb *b, const struct decoded *d, int base, in
 		o->mem.displacement = (int32_t)disp;
 		found = true;
 	}
-	req.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_32;
-	uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
-	ZyanUSize len = sizeof(buf);
-	if (!found || ZYAN_FAILED(ZydisEncoderEncodeInstruction(&req, buf, &len)))
-		return false;
-	emit_bytes(&b->e, buf, len);
-	return true;
+	return found && emit_addr32(b, &req);
+}
+
+/* mov [base32 + index32*scale + disp], 0 of `bytes` bytes (4 or 8). */
+static bool store_zero(struct tb *b, int base, ZydisRegister index, uint8_t scale, int64_t disp, unsigned bytes)
+{
+	ZydisEncoderRequest req = {.machine_mode = ZYDIS_MACHINE_MODE_LONG_64, .mnemonic = ZYDIS_MNEMONIC_MOV,
+	                           .operand_count = 2};
+	req.operands[0].type = ZYDIS_OPERAND_TYPE_MEMORY;
+	req.operands[0].mem.base = base < 0 ? ZYDIS_REGISTER_NONE : gpr32(base);
+	req.operands[0].mem.index = index == ZYDIS_REGISTER_NONE ? ZYDIS_REGISTER_NONE : gpr32(gpr_number(index));
+	req.operands[0].mem.scale = index == ZYDIS_REGISTER_NONE ? 0 : scale;
+	req.operands[0].mem.displacement = (int32_t)disp;
+	req.operands[0].mem.size = (ZyanU16)bytes;
+	req.operands[1].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
+	return emit_addr32(b, &req);
+}
+
+/* FORM_FP_IP: after an x87 environment store, overwrite the instruction
+ * pointer it saved (a code-cache address) with 0.  base is the register the
+ * store was emitted with (-1: none), disp its displacement. */
+static bool scrub_fp_ip(struct tb *b, const struct decoded *d, int base, int64_t disp)
+{
+	unsigned off, bytes;
+	const ZydisDecodedOperand *m = memory_operand(d);
+	if (!policy_fp_ip_field(d, &off, &bytes))
+		return true;
+	return m && store_zero(b, base, m->mem.index, m->mem.scale, disp + off, bytes);
 }
 
 /* FORM_MOFFS: a 64-bit absolute address becomes a 32-bit one. */
@@ -238,6 +284,8 @@ static bool confine_segment(struct tb *b, const struct decoded *d, uint64_t next
 		return false;
 	if (rsp_write)
 		emit_confine_rsp(&b->e);
+	if (!scrub_fp_ip(b, d, s, disp))
+		return false;
 	emit_slot_load(&b->e, s, CTX_SEG_SCRATCH);
 	return true;
 }
@@ -271,6 +319,12 @@ static bool pass(struct tb *b, const struct decoded *d, uint64_t next, unsigned 
 		emit_bytes(&b->e, d->bytes, d->insn.length);
 	if (ok && rsp_write)
 		emit_confine_rsp(&b->e);
+	if (ok && (forms & 1u << FORM_FP_IP)) {
+		const ZydisDecodedOperand *m = memory_operand(d);
+		bool rip = m->mem.base == ZYDIS_REGISTER_RIP;
+		ok = scrub_fp_ip(b, d, rip ? -1 : gpr_number(m->mem.base),
+		                 rip ? (int64_t)(next + (uint64_t)m->mem.disp.value) : m->mem.disp.value);
+	}
 	return ok;
 }
 
@@ -492,6 +546,8 @@ static bool fsgs_base(struct tb *b, const struct decoded *d)
 	bool wide = d->insn.operand_width == 64;
 	if (d->insn.mnemonic == ZYDIS_MNEMONIC_RDFSBASE || d->insn.mnemonic == ZYDIS_MNEMONIC_RDGSBASE) {
 		emit_slot_load(&b->e, r, slot);
+		if (wide && r == RSP)
+			emit_confine_rsp(&b->e);   /* the base is any guest value */
 		if (!wide) {
 			/* mov r32, r32: keeps the low half, clears the high one */
 			uint8_t z[] = {(uint8_t)(0x40 | (r >= 8 ? 5 : 0)), 0x89, (uint8_t)(0xc0 | (r & 7) << 3 | (r & 7))};
@@ -606,7 +662,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 
 	uint64_t cur = pc, end = pc;
 	for (unsigned n = 0;; n++) {
-		if (n == TR_BLOCK_MAX_INSNS || b.e.pos > TR_BLOCK_MAX_BYTES - 512 || cur >= GUEST_SPACE) {
+		if (n == TR_BLOCK_MAX_INSNS || b.e.pos > TR_BLOCK_MAX_BYTES - 512) {
 			branch_exit(&b, emit_jmp32(&b.e), cur, cur);
 			break;
 		}

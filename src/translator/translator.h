@@ -69,9 +69,13 @@ struct block {
 
 struct insn_map { uint16_t host_off, guest_off; };
 
+/* A block on a guest page: the page's blocks are a chain in a hash bucket. */
+struct page_ref { uint32_t page, block, next; };
+
 struct tr_stats {
 	uint64_t blocks, guest_insns, cache_bytes;
 	uint64_t links, ibl_misses, invalidations, flushes;
+	uint64_t unwatched;            /* code pages the host could not write-protect */
 	uint64_t translate_ns, verify_ns;
 	uint64_t classes[32];          /* per policy class (index into policy_classes) */
 	uint64_t forms[FORM_COUNT];
@@ -91,6 +95,9 @@ struct translator {
 	uint32_t nmap, map_cap;
 	uint32_t *hash;                /* pc -> block id chains */
 	uint32_t hash_mask;
+	struct page_ref *prefs;        /* index 0 unused */
+	uint32_t nprefs, prefs_cap;
+	uint32_t *page_hash;           /* guest page -> page_ref chains */
 	bool verify;                   /* run the verifier on every block (default) */
 	bool count_ibl;                /* emit IBL counters (for --stats) */
 	struct tr_stats stats;

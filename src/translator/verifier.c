@@ -203,6 +203,40 @@ static bool popf_masked(const uint8_t *code, size_t off, const ZydisDecodedInstr
 	return !(imm & (1u << 8 | 1u << 18));
 }
 
+/* Where an x87 environment store puts the instruction pointer, which holds
+ * the code-cache address of the last x87 instruction: (offset, bytes). */
+static bool fp_ip_field(const ZydisDecodedInstruction *in, unsigned *off, unsigned *bytes)
+{
+	switch (in->mnemonic) {
+	case ZYDIS_MNEMONIC_FXSAVE: case ZYDIS_MNEMONIC_FXSAVE64:
+		*off = 8, *bytes = 8;
+		return true;
+	case ZYDIS_MNEMONIC_FNSTENV: case ZYDIS_MNEMONIC_FNSAVE:
+		*off = in->operand_width == 16 ? 6 : 12;
+		*bytes = in->operand_width == 16 ? 4 : 8;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The store right after an x87 environment store must zero that field:
+ * mov [same base, index, scale, disp + off], 0 of the field's size. */
+static bool fp_ip_scrubbed(struct vstate *v, size_t next, const ZydisDecodedOperand *m, unsigned off, unsigned bytes)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	if (next >= v->len || ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, v->code + next, v->len - next, &in, ops)))
+		return false;
+	const ZydisDecodedOperand *z = &ops[0];
+	return in.mnemonic == ZYDIS_MNEMONIC_MOV && z->type == ZYDIS_OPERAND_TYPE_MEMORY && z->size == bytes * 8 &&
+	       z->mem.base == m->mem.base && z->mem.index == m->mem.index && z->mem.scale == m->mem.scale &&
+	       z->mem.segment == m->mem.segment && z->mem.disp.value == m->mem.disp.value + off &&
+	       ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ops[1].imm.value.u == 0;
+}
+
 static bool writes_rsp64(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
 {
 	for (unsigned i = 0; i < in->operand_count; i++) {
@@ -257,6 +291,9 @@ static bool check_insn(struct vstate *v, size_t off, const ZydisDecodedInstructi
 	for (unsigned i = 0; i < in->operand_count; i++)
 		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && !check_memory(v, off, in, &ops[i]))
 			return false;
+	unsigned fp_off, fp_bytes;
+	if (fp_ip_field(in, &fp_off, &fp_bytes) && !fp_ip_scrubbed(v, off + in->length, &ops[0], fp_off, fp_bytes))
+		return fail(v, off, "x87 environment store without its instruction pointer cleared");
 	if (writes_rsp64(in, ops)) {
 		size_t next = off + in->length;
 		bool confined = next + 2 <= v->len && (v->code[next] == 0x89 || v->code[next] == 0x8b) &&

@@ -1,0 +1,44 @@
+// Attack: system calls that write a structure to a guest pointer, given a
+// host address (opsub's .data), a structure straddling 4 GiB, and one
+// straddling the top of guest memory: getrandom, clock_gettime, uname,
+// gettimeofday, time, clock_getres, getcwd, getrusage, prlimit64(old),
+// rt_sigprocmask(old), rt_sigaction(old), arch_prctl(ARCH_GET_FS).
+// Natively: the host cases succeed (ESCAPED).
+// Under opsub: -EFAULT (the time/clock ones may also return -EFAULT after
+// doing nothing).
+// variants: host edges
+// stdin: hostaddr
+#include "attack.h"
+#include <signal.h>
+#include <sys/resource.h>
+#include <time.h>
+
+int main(int argc, char **argv)
+{
+	const char *v = variant(argc, argv);
+	get_targets();
+	map_4g_edge();
+	uint64_t ps[2] = {T.rw, 0};
+	if (strcmp(v, "host")) {
+		ps[0] = FOUR_GIB - 1;       /* straddles 4 GiB */
+		ps[1] = stack_top() - 1;    /* runs off the top of guest memory */
+	}
+	for (int i = 0; i < 2 && ps[i]; i++) {
+	uint64_t p = ps[i];
+	sys_case("getrandom", p, 64, sc3(SYS_getrandom, p, 64, 0), 64);
+	sys_case("clock_gettime", p, 16, sc2(SYS_clock_gettime, CLOCK_MONOTONIC, p), 0);
+	sys_case("uname", p, 390, sc1(SYS_uname, p), 0);
+	sys_case("gettimeofday", p, 16, sc2(SYS_gettimeofday, p, 0), 0);
+	sys_case("clock_getres", p, 16, sc2(SYS_clock_getres, CLOCK_MONOTONIC, p), 0);
+	sys_case("getcwd", p, 64, sc2(SYS_getcwd, p, 64) > 0 ? 1 : 0, 1);
+	sys_case("getrusage", p, 144, sc2(SYS_getrusage, RUSAGE_SELF, p), 0);
+	sys_case("prlimit64", p, 16, sc4(SYS_prlimit64, 0, RLIMIT_STACK, 0, p), 0);
+	sys_case("rt_sigprocmask", p, 8, sc4(SYS_rt_sigprocmask, SIG_BLOCK, 0, p, 8), 0);
+	sys_case("rt_sigaction", p, 32, sc4(SYS_rt_sigaction, SIGUSR1, 0, p, 8), 0);
+	sys_case("arch_prctl(GET_FS)", p, 8, sc2(SYS_arch_prctl, 0x1003, p), 0);
+	/* time(p) returns the time on success, -EFAULT otherwise */
+	long t = sc1(SYS_time, p);
+	sys_case("time", p, 8, t > 0 ? 0 : t, 0);
+	}
+	return 0;
+}
