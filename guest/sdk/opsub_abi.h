@@ -16,7 +16,8 @@
 
 #include <stdint.h>
 
-/* write(buf, len) to opsub's standard output; returns len. */
+/* write(buf, len) to opsub's standard output; returns the bytes written
+ * (possibly fewer than len), -EFAULT for a bad buffer. */
 #define OPSUB_HC_CONSOLE      1
 /* Monotonic clock in nanoseconds. */
 #define OPSUB_HC_CLOCK        2
@@ -28,14 +29,20 @@
 /* ---- network ------------------------------------------------------------ */
 
 /* net_open(port, struct opsub_net_info *info): opens the guest's network
- * port `port` (0 .. ports-1) and fills info.  Returns 0. */
+ * port `port` (0 .. ports-1) and fills info; opening again fills the same.
+ * Returns 0, -ENODEV without such a port, -EFAULT for a bad info pointer,
+ * -ENOMEM when the port's memory cannot be set up. */
 #define OPSUB_HC_NET_OPEN     16
 /* net_burst(port, struct opsub_net_burst *b): one gate crossing for a whole
  * burst: sends b->tx, gives the empty buffers b->post to the receiver,
  * returns received frames in b->rx and finished transmit buffers in b->done.
- * Counts are updated in place.  Returns 0.  opsub mode only. */
+ * Counts are updated in place.  Returns 0; -EINVAL when a count is over
+ * OPSUB_NET_BURST_MAX or a buffer breaks the rules (the counts then say how
+ * far it got); -EFAULT for an unreadable request; -ENODEV unless the port
+ * is open in opsub mode. */
 #define OPSUB_HC_NET_BURST    17
-/* net_stats(port, struct opsub_net_stats *s). Returns 0. */
+/* net_stats(port, struct opsub_net_stats *s). Returns 0, -ENODEV before
+ * net_open, -EFAULT for a bad pointer. */
 #define OPSUB_HC_NET_STATS    18
 /* net_reg(port, reg, value): emulated mode's register access, a trap:
  * reg is a byte offset in the queue page (nic_regs.h), or'ed with
@@ -67,10 +74,10 @@ struct opsub_net_info {
 	uint16_t mode;             /* enum opsub_net_mode */
 	uint32_t ports;            /* ports this guest has */
 	uint32_t ring_size;        /* descriptors per ring */
-	/* passthrough: where the NIC's queue page and this port's rings are
-	 * mapped in guest memory, and the device address of guest address 0 */
+	/* passthrough: where the NIC's queue page is mapped in guest memory,
+	 * and the device address of guest address 0 (the guest's own rings
+	 * go in its own memory) */
 	uint64_t regs;
-	uint64_t tx_ring, rx_ring;
 	uint64_t dev_base;
 	/* paravirt and emulated: guest memory set aside for the device */
 	uint64_t shared;

@@ -29,6 +29,10 @@ int cmd_guest_proc(int argc, char **argv)
 	for (; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--stats"))
 			o.stats = true;
+		else if (!strcmp(argv[i], "--trace-syscalls"))
+			o.trace_syscalls = true;
+		else if (!strcmp(argv[i], "--no-verify"))
+			o.no_verify = true;
 		else
 			return usage_error("guest-proc", "unknown option %s", argv[i]);
 	}

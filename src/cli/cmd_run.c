@@ -15,7 +15,7 @@ static const char help_text[] =
 	"Runs a static x86-64 Linux program (musl-gcc -static, PIE or not) under the\n"
 	"translator.  Its stdin, stdout and stderr are yours; opsub exits with its status.\n\n"
 	"options:\n"
-	"  --mem SIZE          guest memory, 16M..4G (default 1G)\n"
+	"  --mem SIZE          guest memory, 64M..4G (default 1G)\n"
 	"  --stats             print translator statistics on stderr at the end\n"
 	"  --trace-syscalls    print every guest system call on stderr\n"
 	"  --seconds N         stop the guest after N seconds and exit 0\n"
@@ -51,6 +51,8 @@ static int run_net(const struct monitor_opts *o, const char *wire, enum opsub_ne
 	g->io = io;
 	g->promiscuous = true;
 	g->stats = o->stats;
+	g->trace_syscalls = o->trace_syscalls;
+	g->no_verify = o->no_verify;
 	int rc = daemon_run(&d, NULL, 0, NULL);
 	config_free(&d.cfg);
 	return rc;
@@ -77,13 +79,16 @@ int cmd_run(int argc, char **argv)
 		} else if (!strcmp(a, "--mem")) {
 			if (++i == argc || !parse_size(argv[i], &o.mem_size) || o.mem_size < GUEST_MEM_MIN ||
 			    o.mem_size > GUEST_SPACE || o.mem_size % GUEST_PAGE)
-				return usage_error("run", "--mem needs a size from 16M to 4G in whole pages, e.g. 512M");
+				return usage_error("run", "--mem needs a size from 64M to 4G in whole pages, e.g. 512M");
 		} else if (!strcmp(a, "--seconds")) {
 			if (++i == argc || !parse_seconds(argv[i], &o.seconds))
 				return usage_error("run", "--seconds needs a number of seconds, e.g. 5");
 		} else if (!strcmp(a, "--net")) {
+			char why[160];
 			if (++i == argc)
 				return usage_error("run", "--net needs a wire: null, loop, pcap:IN,OUT or tap:IFNAME");
+			if (!wire_spec_known(argv[i], why, sizeof(why)))
+				return usage_error("run", "--net: %s", why);
 			net = argv[i];
 		} else if (!strcmp(a, "--io")) {
 			unsigned m = 0;

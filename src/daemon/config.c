@@ -53,6 +53,14 @@ static int get_uint(json_t *v, unsigned lo, unsigned hi, unsigned *out, const ch
 	return 0;
 }
 
+static int get_bool(json_t *v, bool *out, const char *what, char *err, size_t errlen)
+{
+	if (!json_is_boolean(v))
+		FAIL("%s must be true or false", what);
+	*out = json_is_true(v);
+	return 0;
+}
+
 static int get_string(json_t *v, char **out, const char *what, char *err, size_t errlen)
 {
 	if (!json_is_string(v) || !json_string_length(v))
@@ -117,7 +125,7 @@ int config_guest(json_t *o, struct guest_config *g, char *err, size_t errlen)
 	if ((v = json_object_get(o, "mem"))) {
 		if (!json_is_string(v) || !parse_size(json_string_value(v), &g->mem) || g->mem < GUEST_MEM_MIN ||
 		    g->mem > GUEST_SPACE || g->mem % GUEST_PAGE)
-			FAIL("guest '%s': \"mem\" must be a size from \"16M\" to \"4G\"", g->name);
+			FAIL("guest '%s': \"mem\" must be a size from \"64M\" to \"4G\"", g->name);
 	}
 	if ((v = json_object_get(o, "mac")) && (!json_is_string(v) || !parse_mac(json_string_value(v), g->mac)))
 		FAIL("guest '%s': \"mac\" must look like \"02:00:00:00:00:01\"", g->name);
@@ -125,22 +133,25 @@ int config_guest(json_t *o, struct guest_config *g, char *err, size_t errlen)
 		FAIL("guest '%s' needs a \"mac\"", g->name);
 	if (g->mac[0] & 1)
 		FAIL("guest '%s': the MAC must be unicast (first byte even)", g->name);
-	if ((v = json_object_get(o, "queues")) && get_uint(v, 1, LINK_MAX_QUEUES, &g->queues, "\"queues\"", err, errlen))
+	char what[GUEST_NAME_MAX + 32];
+#define KEY(k) (snprintf(what, sizeof(what), "guest '%s': \"%s\"", g->name, k), what)
+	if ((v = json_object_get(o, "queues")) && get_uint(v, 1, LINK_MAX_QUEUES, &g->queues, KEY("queues"), err, errlen))
 		return -1;
-	if ((v = json_object_get(o, "rate")) && get_rate(v, &g->rate_bps, "\"rate\" (bit/s)", err, errlen))
+	if ((v = json_object_get(o, "rate")) && get_rate(v, &g->rate_bps, KEY("rate"), err, errlen))
 		return -1;
-	if ((v = json_object_get(o, "pps")) && get_rate(v, &g->rate_pps, "\"pps\" (packets/s)", err, errlen))
+	if ((v = json_object_get(o, "pps")) && get_rate(v, &g->rate_pps, KEY("pps"), err, errlen))
 		return -1;
-	if ((v = json_object_get(o, "weight")) && get_uint(v, 1, 1000, &g->weight, "\"weight\"", err, errlen))
+	if ((v = json_object_get(o, "weight")) && get_uint(v, 1, 1000, &g->weight, KEY("weight"), err, errlen))
 		return -1;
 	if ((v = json_object_get(o, "io")) && (!json_is_string(v) || io_mode(json_string_value(v), &g->io)))
 		FAIL("guest '%s': \"io\" must be opsub, passthrough, paravirt or emulated", g->name);
-	if ((v = json_object_get(o, "promiscuous")))
-		g->promiscuous = json_is_true(v);
-	if ((v = json_object_get(o, "stats")))
-		g->stats = json_is_true(v);
-	if ((v = json_object_get(o, "output")) && get_string(v, &g->output, "\"output\"", err, errlen))
+	if ((v = json_object_get(o, "promiscuous")) && get_bool(v, &g->promiscuous, KEY("promiscuous"), err, errlen))
 		return -1;
+	if ((v = json_object_get(o, "stats")) && get_bool(v, &g->stats, KEY("stats"), err, errlen))
+		return -1;
+	if ((v = json_object_get(o, "output")) && get_string(v, &g->output, KEY("output"), err, errlen))
+		return -1;
+#undef KEY
 	return 0;
 }
 
@@ -181,8 +192,13 @@ int config_parse(const char *text, struct daemon_config *cfg, char *err, size_t 
 		if ((v = json_object_get(nic, "wire"))) {
 			free(cfg->wire);
 			cfg->wire = NULL;
+			char why[160];
 			if (get_string(v, &cfg->wire, "nic \"wire\"", err, errlen))
 				goto out;
+			if (!wire_spec_known(cfg->wire, why, sizeof(why))) {
+				snprintf(err, errlen, "nic \"wire\": %s", why);
+				goto out;
+			}
 		}
 		if ((v = json_object_get(nic, "line_rate")) &&
 		    get_rate(v, &cfg->nic.line_rate_bps, "nic \"line_rate\"", err, errlen))

@@ -205,16 +205,20 @@ char *control_handle(struct daemon *d, const char *line)
 	return s;
 }
 
-/* Reads one line within a short time; a slow client cannot hold the daemon. */
+/* Reads one line within READ_LIMIT_MS in all; a slow client cannot hold
+ * the daemon longer. */
+#define READ_LIMIT_MS 200
 static char *read_line(int fd)
 {
 	char *buf = malloc(MAX_REQUEST + 1);
 	size_t len = 0;
-	struct timespec t0;
+	struct timespec t0, t;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (buf && len < MAX_REQUEST) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long spent = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
 		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, 200) <= 0)
+		if (spent >= READ_LIMIT_MS || poll(&p, 1, (int)(READ_LIMIT_MS - spent)) <= 0)
 			break;
 		ssize_t r = read(fd, buf + len, MAX_REQUEST - len);
 		if (r <= 0)

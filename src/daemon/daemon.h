@@ -40,6 +40,7 @@ struct guest_config {
 	bool promiscuous;                  /* also frames no other guest takes */
 	char *output;                      /* stdout/stderr file, NULL: inherit */
 	bool stats;                        /* opsub --stats for this guest */
+	bool trace_syscalls, no_verify;    /* opsub run's options, for run --net */
 };
 
 struct daemon_config {
@@ -84,7 +85,6 @@ struct guest {
 	uint16_t queue[LINK_MAX_QUEUES];
 	uint16_t retiring[LINK_MAX_QUEUES];   /* taken away, freed once acknowledged */
 	unsigned nretiring;
-	uint64_t retire_deadline;
 	int filter;                        /* NIC filter slot, -1: none */
 	struct vhost *vhost;               /* paravirt: its backend worker */
 	int kick_fd, call_fd;              /* paravirt: notifications both ways */

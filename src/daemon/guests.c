@@ -16,7 +16,6 @@
 #include "sandbox/guest_mem.h"
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
-#define RETIRE_WAIT_NS 100000000ull   /* a guest has 100 ms to let go of a queue */
 
 static uint64_t now_ns(void)
 {
@@ -70,11 +69,20 @@ static void release_queue(struct daemon *d, struct guest *g, unsigned q)
 	d->queue_used[q] = false;
 }
 
+/* Share i of n of a limit: the parts add up to it, and no part of a real
+ * limit is 0, which would mean no limit (so below n, each gets 1). */
+static uint64_t share(uint64_t limit, unsigned i, unsigned n)
+{
+	uint64_t part = limit / n + (i < limit % n);
+	return limit && !part ? 1 : part;
+}
+
 /* The guest's TX limit is shared evenly by its queues. */
 static void apply_sched(struct daemon *d, struct guest *g)
 {
 	for (unsigned i = 0; i < g->nqueues; i++) {
-		struct nic_rate r = {.bps = g->cfg.rate_bps / g->nqueues, .pps = g->cfg.rate_pps / g->nqueues};
+		struct nic_rate r = {.bps = share(g->cfg.rate_bps, i, g->nqueues),
+		                     .pps = share(g->cfg.rate_pps, i, g->nqueues)};
 		nic_queue_set_rate(d->nic, g->queue[i], &r, NULL, 0);
 		nic_queue_set_weight(d->nic, g->queue[i], g->cfg.weight, NULL, 0);
 	}
@@ -105,6 +113,10 @@ static pid_t spawn(const struct guest_config *cfg, int link_child)
 	argv[n++] = "guest-proc";
 	if (cfg->stats)
 		argv[n++] = "--stats";
+	if (cfg->trace_syscalls)
+		argv[n++] = "--trace-syscalls";
+	if (cfg->no_verify)
+		argv[n++] = "--no-verify";
 	argv[n++] = "--";
 	for (int i = 0; cfg->argv[i]; i++)
 		argv[n++] = cfg->argv[i];
@@ -203,8 +215,8 @@ static int setup(struct daemon *d, struct guest *g, char *err, size_t errlen)
 	for (unsigned i = 0; i < c->queues; i++) {
 		int q = take_queue(d);
 		if (q < 0)
-			FAIL("guest '%s': the NIC has no free queue pair left (%u in use)", c->name,
-			     nic_num_queues(d->nic));
+			FAIL("guest '%s': the NIC has no free queue pair left (all %u are in use); give the NIC "
+			     "more \"queues\" or this guest fewer", c->name, nic_num_queues(d->nic));
 		g->queue[g->nqueues++] = (uint16_t)q;
 		nic_queue_set_admin(d->nic, (unsigned)q, true, NULL, 0);
 	}
@@ -325,7 +337,8 @@ int guest_change(struct daemon *d, const char *name, const struct guest_change *
 	if (c->queues >= 0 && (c->queues < 1 || c->queues > LINK_MAX_QUEUES))
 		FAIL("queues must be from 1 to %d", LINK_MAX_QUEUES);
 	if (c->queues >= 0 && g->nretiring)
-		FAIL("guest '%s' is still letting go of queues; try again in a moment", name);
+		FAIL("guest '%s' has not let go of the queues it lost yet (its driver does at its next network "
+		     "call); try again then", name);
 	if (c->rate_bps >= 0)
 		g->cfg.rate_bps = (uint64_t)c->rate_bps;
 	if (c->rate_pps >= 0)
@@ -344,10 +357,15 @@ int guest_change(struct daemon *d, const char *name, const struct guest_change *
 			send_irq_fd(d, g, (unsigned)q);
 			g->queue[g->nqueues++] = (uint16_t)q;
 		}
-		/* Queues taken away are freed once the guest's driver has let go. */
-		while (g->nqueues > (unsigned)c->queues)
-			g->retiring[g->nretiring++] = g->queue[--g->nqueues];
-		g->retire_deadline = now_ns() + RETIRE_WAIT_NS;
+		/* A queue taken away stops at once; it goes back to the pool only
+		 * when the guest's driver has let go of it (acknowledged the new
+		 * queue set), never earlier: until then that driver may still
+		 * touch the queue's registers, which would disturb a new owner. */
+		while (g->nqueues > (unsigned)c->queues) {
+			unsigned q = g->queue[--g->nqueues];
+			nic_queue_set_admin(d->nic, q, false, NULL, 0);
+			g->retiring[g->nretiring++] = (uint16_t)q;
+		}
 		g->cfg.queues = g->nqueues;
 		publish(g);
 	}
@@ -384,13 +402,12 @@ void guests_poll(struct daemon *d)
 			d->exit_status = g->status;
 		}
 	}
-	uint64_t now = now_ns();
 	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
 		struct guest *g = &d->guest[i];
 		if (g->state != GUEST_RUNNING || !g->nretiring)
 			continue;
 		uint32_t gen = __atomic_load_n(&g->page->generation, __ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&g->page->ack, __ATOMIC_ACQUIRE) == gen || now >= g->retire_deadline) {
+		if (__atomic_load_n(&g->page->ack, __ATOMIC_ACQUIRE) == gen) {
 			for (unsigned j = 0; j < g->nretiring; j++)
 				release_queue(d, g, g->retiring[j]);
 			g->nretiring = 0;

@@ -43,6 +43,7 @@ struct drv {
 	uint64_t tx_refused;
 	int kick_fd, call_fd;            /* paravirt notifications */
 	bool opened;
+	struct opsub_net_info info;      /* what NET_OPEN answered */
 };
 
 extern struct drv drv;

@@ -65,15 +65,18 @@ static void tx_process(struct monitor *m)
 		struct nic_tx_desc d;
 		if (gm_read(&m->gm, &d, at, sizeof(d)))
 			break;
-		uint8_t status = NIC_TXD_STA_DD, errors = 0;
-		if (tx_buffer_ok(&m->gm, d.addr, d.length) && (d.cmd & NIC_TXD_CMD_EOP)) {
+		/* the errors a NIC would give for this descriptor (nic.md) */
+		uint8_t status = NIC_TXD_STA_DD, errors =
+			!(d.cmd & NIC_TXD_CMD_EOP) ? NIC_DESC_ERR_FORMAT
+			: d.length < NIC_MIN_FRAME || d.length > NIC_MAX_FRAME ? NIC_DESC_ERR_LENGTH
+			: !tx_buffer_ok(&m->gm, d.addr, d.length) ? NIC_DESC_ERR_DMA : 0;
+		if (!errors) {
 			uint64_t dev = copy_dev(t->tail);
 			gm_read(&m->gm, copy_host(dev), d.addr, d.length);
 			nic_txq_post(t, dev, d.length, NIC_TXD_CMD_EOP, 0);
 			posted++;
 		} else {
 			status |= NIC_TXD_STA_ERR;
-			errors = NIC_DESC_ERR_DMA;
 			drv.tx_refused++;
 		}
 		uint8_t wb[2] = {status, errors};
@@ -91,16 +94,20 @@ static void rx_process(struct monitor *m)
 	unsigned ready = nic_rxq_ready(r), reposted = 0;
 	struct nic_rx_desc real;
 	uint32_t index;
-	while (emu.rx.on && emu.rx.head != emu.rx.tail && ready-- && nic_rxq_poll(r, &index, &real)) {
+	while (emu.rx.on && emu.rx.head != emu.rx.tail && ready--) {
 		uint64_t at = emu.rx.base + (uint64_t)emu.rx.head * 16;
 		struct nic_rx_desc d;
+		/* the guest's descriptor first: a frame is taken only when it
+		 * has somewhere to go */
+		if (gm_read(&m->gm, &d, at, sizeof(d)) || !nic_rxq_poll(r, &index, &real))
+			break;
 		uint16_t len = (uint16_t)real.writeback;
 		uint64_t wb;
-		if (gm_read(&m->gm, &d, at, sizeof(d)))
-			break;
 		if ((real.writeback >> 32) & NIC_RXD_STA_ERR)
 			wb = nic_rx_writeback(0, NIC_RXD_STA_DD | NIC_RXD_STA_ERR, (uint8_t)(real.writeback >> 40), 0);
-		else if (!rx_buffer_ok(&m->gm, d.addr, d.length) || len > d.length)
+		else if (len > d.length)
+			wb = nic_rx_writeback(0, NIC_RXD_STA_DD | NIC_RXD_STA_ERR, NIC_DESC_ERR_LENGTH, 0);
+		else if (!rx_buffer_ok(&m->gm, d.addr, d.length))
 			wb = nic_rx_writeback(0, NIC_RXD_STA_DD | NIC_RXD_STA_ERR, NIC_DESC_ERR_DMA, 0);
 		else {
 			gm_write(&m->gm, d.addr, copy_host(real.addr), len);
@@ -151,7 +158,9 @@ int64_t emulated_reg(struct monitor *m, uint64_t reg, uint64_t value)
 		rx_process(m);
 		return write ? -EINVAL : (int64_t)emu.rx.head;
 	case offsetof(struct nic_queue_regs, irq_arm):
-		nic_reg_write32(&drv.q[0].regs->irq_arm, write && value);
+		if (!write)
+			return nic_reg_read32(&drv.q[0].regs->irq_arm);
+		nic_reg_write32(&drv.q[0].regs->irq_arm, value != 0);
 		return 0;
 	case offsetof(struct nic_queue_regs, tx_ring_base):
 		return config(write, &emu.tx_base, value);

@@ -156,15 +156,15 @@ static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
 	apply_link();
 	if (port != 0 || drv.nq == 0)
 		return -ENODEV;
+	if (!gm_access_ok(&m->gm, info_addr, sizeof(info), GP_W))
+		return -EFAULT;
+	if (drv.opened)   /* opening again answers the same */
+		return gm_write(&m->gm, info_addr, &drv.info, sizeof(drv.info));
 	memset(&info, 0, sizeof(info));
 	memcpy(info.mac, drv.page->mac, 6);
 	info.mode = (uint16_t)drv.mode;
 	info.ports = 1;
 	info.ring_size = drv.ring_size;
-	if (!gm_access_ok(&m->gm, info_addr, sizeof(info), GP_W))
-		return -EFAULT;
-	if (drv.opened)
-		return gm_write(&m->gm, info_addr, &info, sizeof(info));
 	if (drv.mode == OPSUB_IO_OPSUB) {
 		for (unsigned i = 0; i < drv.nq; i++) {
 			if (queue_up(&drv.q[i], i, drv.page->queue[i], i == 0) != 0) {
@@ -208,6 +208,7 @@ static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
 		return -EOPNOTSUPP;
 	}
 	drv.opened = true;
+	drv.info = info;
 	return gm_write(&m->gm, info_addr, &info, sizeof(info));
 }
 
@@ -304,29 +305,28 @@ static int64_t net_burst(struct monitor *m, uint64_t port, uint64_t req_addr)
 	if (b.tx_n > OPSUB_NET_BURST_MAX || b.post_n > OPSUB_NET_BURST_MAX || b.rx_n > OPSUB_NET_BURST_MAX ||
 	    b.done_n > OPSUB_NET_BURST_MAX)
 		return -EINVAL;
+	/* Every array is checked before anything moves, so a bad pointer
+	 * cannot strand buffers taken half way. */
+	struct guest_mem *gm = &m->gm;
+	if (!gm_access_ok(gm, req_addr, sizeof(b), GP_W) ||
+	    !gm_access_ok(gm, b.tx, b.tx_n * sizeof(pkts[0]), GP_R) ||
+	    !gm_access_ok(gm, b.post, b.post_n * sizeof(uint64_t), GP_R) ||
+	    !gm_access_ok(gm, b.rx, b.rx_n * sizeof(pkts[0]), GP_W) ||
+	    !gm_access_ok(gm, b.done, b.done_n * sizeof(uint64_t), GP_W))
+		return -EFAULT;
 	bool bad = false;
-	unsigned done = reclaim(addrs, b.done_n);
-	if (done && gm_write(&m->gm, b.done, addrs, done * sizeof(uint64_t)))
-		return -EFAULT;
-	b.done_n = done;
-	if (b.tx_n) {
-		if (gm_read(&m->gm, pkts, b.tx, b.tx_n * sizeof(pkts[0])))
-			return -EFAULT;
-		b.tx_n = transmit(m, pkts, b.tx_n, &bad);
-	}
-	if (b.post_n) {
-		if (gm_read(&m->gm, addrs, b.post, b.post_n * sizeof(uint64_t)))
-			return -EFAULT;
-		b.post_n = post(m, addrs, b.post_n, &bad);
-	}
-	unsigned got = receive(m, pkts, b.rx_n);
-	if (got && gm_write(&m->gm, b.rx, pkts, got * sizeof(pkts[0])))
-		return -EFAULT;
-	b.rx_n = got;
+	int fault = 0;   /* only when unwatching a code page runs out of mappings */
+	b.done_n = reclaim(addrs, b.done_n);
+	fault |= gm_write(gm, b.done, addrs, b.done_n * sizeof(uint64_t));
+	fault |= gm_read(gm, pkts, b.tx, b.tx_n * sizeof(pkts[0]));
+	b.tx_n = transmit(m, pkts, b.tx_n, &bad);
+	fault |= gm_read(gm, addrs, b.post, b.post_n * sizeof(uint64_t));
+	b.post_n = post(m, addrs, b.post_n, &bad);
+	b.rx_n = receive(m, pkts, b.rx_n);
+	fault |= gm_write(gm, b.rx, pkts, b.rx_n * sizeof(pkts[0]));
 	b.rx_posted = (drv.q[0].rx.tail - drv.q[0].rx.next) & (drv.ring_size - 1);
-	if (gm_write(&m->gm, req_addr, &b, sizeof(b)))
-		return -EFAULT;
-	return bad ? -EINVAL : 0;
+	fault |= gm_write(gm, req_addr, &b, sizeof(b));
+	return fault ? -EFAULT : bad ? -EINVAL : 0;
 }
 
 static int64_t net_stats(struct monitor *m, uint64_t port, uint64_t out)
@@ -366,6 +366,7 @@ static int64_t net_wait(uint64_t deadline)
 			return 1;
 	}
 	for (;;) {
+		apply_link();   /* a sleeping guest still lets go of queues it lost */
 		uint64_t now = monitor_now_ns();
 		if (now >= deadline)
 			return 0;

@@ -188,11 +188,11 @@ static int64_t sys_brk(struct monitor *m, ARGS)
 		return (int64_t)gm->brk;
 	uint64_t old_end = page_up(gm->brk), new_end = page_up(want);
 	if (new_end > old_end) {
-		if (!gm_range_free(gm, old_end, new_end - old_end))
+		if (!gm_range_free(gm, old_end, new_end - old_end) ||
+		    gm_map(gm, old_end, new_end - old_end, GP_R | GP_W))
 			return (int64_t)gm->brk;
-		gm_map(gm, old_end, new_end - old_end, GP_R | GP_W);
-	} else if (new_end < old_end) {
-		gm_unmap(gm, new_end, old_end - new_end);
+	} else if (new_end < old_end && gm_unmap(gm, new_end, old_end - new_end)) {
+		return (int64_t)gm->brk;
 	}
 	gm->brk = want;
 	return (int64_t)want;
@@ -216,7 +216,8 @@ static int64_t sys_mmap(struct monitor *m, ARGS)
 		if (!addr)
 			return -ENOMEM;
 	}
-	gm_map(&m->gm, addr, len, guest_prot(a[2]));
+	if (gm_map(&m->gm, addr, len, guest_prot(a[2])))
+		return -ENOMEM;
 	return (int64_t)addr;
 }
 
@@ -250,28 +251,28 @@ static int64_t sys_mremap(struct monitor *m, ARGS)
 	unsigned prot = gm->page[old / GUEST_PAGE] & (GP_R | GP_W | GP_X);
 	if (!(flags & MREMAP_FIXED)) {
 		if (nlen <= olen) {
-			if (nlen < olen)
-				gm_unmap(gm, old + nlen, olen - nlen);
+			if (nlen < olen && gm_unmap(gm, old + nlen, olen - nlen))
+				return -ENOMEM;
 			return (int64_t)old;
 		}
-		if (old + nlen <= gm->size && gm_range_free(gm, old + olen, nlen - olen)) {
-			gm_map(gm, old + olen, nlen - olen, prot);
-			return (int64_t)old;
-		}
+		if (old + nlen <= gm->size && gm_range_free(gm, old + olen, nlen - olen))
+			return gm_map(gm, old + olen, nlen - olen, prot) ? -ENOMEM : (int64_t)old;
 		if (!(flags & MREMAP_MAYMOVE))
 			return -ENOMEM;
 	}
 	uint64_t dst = flags & MREMAP_FIXED ? a[4] : gm_find_free(gm, nlen);
 	if (!dst || check_range(m, dst, nlen, -1) || (dst < old + olen && old < dst + nlen))
 		return flags & MREMAP_FIXED ? -EINVAL : -ENOMEM;
-	gm_map(gm, dst, nlen, GP_R | GP_W);
+	if (gm_map(gm, dst, nlen, GP_R | GP_W))
+		return -ENOMEM;
 	/* The memory file holds the bytes at their guest addresses, whatever
 	 * the protections of the old range. */
 	uint64_t copy = olen < nlen ? olen : nlen;
-	if (pread(gm->fd, guest_ptr(dst), copy, (off_t)old) != (ssize_t)copy)
+	if (pread(gm->fd, guest_ptr(dst), copy, (off_t)old) != (ssize_t)copy ||
+	    gm_protect(gm, dst, nlen, prot) || gm_unmap(gm, old, olen)) {
+		gm_unmap(gm, dst, nlen);
 		return -ENOMEM;
-	gm_protect(gm, dst, nlen, prot);
-	gm_unmap(gm, old, olen);
+	}
 	return (int64_t)dst;
 }
 
@@ -290,7 +291,8 @@ static int64_t sys_madvise(struct monitor *m, ARGS)
 		for (uint64_t p = a[0]; p < a[0] + len; p += GUEST_PAGE)
 			if ((m->gm.page[p / GUEST_PAGE] & (GP_R | GP_W | GP_X)) != prot)
 				return -EINVAL;   /* mixed protections: not emulated */
-		gm_map(&m->gm, a[0], len, prot);
+		if (gm_map(&m->gm, a[0], len, prot))
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -386,8 +388,9 @@ static int64_t sys_getrlimit(struct monitor *m, ARGS) { return limits(m, a[0], a
 static int64_t sys_getrusage(struct monitor *m, ARGS)
 {
 	struct rusage ru;
-	if (a[0] != (uint64_t)RUSAGE_SELF && a[0] != (uint64_t)RUSAGE_THREAD)
-		return a[0] == (uint64_t)RUSAGE_CHILDREN ? gm_write(&m->gm, a[1], memset(&ru, 0, sizeof(ru)), sizeof(ru)) : -EINVAL;
+	int who = (int)a[0];   /* the kernel takes an int */
+	if (who != RUSAGE_SELF && who != RUSAGE_THREAD)
+		return who == RUSAGE_CHILDREN ? gm_write(&m->gm, a[1], memset(&ru, 0, sizeof(ru)), sizeof(ru)) : -EINVAL;
 	getrusage(RUSAGE_SELF, &ru);
 	return gm_write(&m->gm, a[1], &ru, sizeof(ru));
 }

@@ -16,23 +16,37 @@ static const struct {
 	{ "tap", wire_tap_open },
 };
 
-struct wire *wire_open(const char *spec, char *err, size_t errlen)
+/* The backend spec names, or -1 with a message. */
+static int backend_of(const char *spec, char *err, size_t errlen)
 {
 	if (!spec || !*spec) {
 		snprintf(err, errlen, "empty wire spec: use " WIRE_SPECS);
-		return NULL;
+		return -1;
 	}
 	const char *colon = strchr(spec, ':');
 	size_t kind_len = colon ? (size_t)(colon - spec) : strlen(spec);
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
 		if (strlen(backends[i].kind) == kind_len &&
 		    memcmp(backends[i].kind, spec, kind_len) == 0)
-			return backends[i].open(colon ? colon + 1 : NULL, err,
-			                        errlen);
+			return (int)i;
 	}
 	snprintf(err, errlen, "unknown wire '%.*s': use " WIRE_SPECS,
 	         (int)kind_len, spec);
-	return NULL;
+	return -1;
+}
+
+bool wire_spec_known(const char *spec, char *err, size_t errlen)
+{
+	return backend_of(spec, err, errlen) >= 0;
+}
+
+struct wire *wire_open(const char *spec, char *err, size_t errlen)
+{
+	int i = backend_of(spec, err, errlen);
+	if (i < 0)
+		return NULL;
+	const char *colon = strchr(spec, ':');
+	return backends[i].open(colon ? colon + 1 : NULL, err, errlen);
 }
 
 void wire_close(struct wire *w)

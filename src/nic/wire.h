@@ -82,6 +82,10 @@ struct wire {
  * one-line message saying what is wrong and what is accepted. */
 struct wire *wire_open(const char *spec, char *err, size_t errlen);
 
+/* Whether spec names a known backend (its arguments are checked by
+ * wire_open); for checking a configuration before anything starts. */
+bool wire_spec_known(const char *spec, char *err, size_t errlen);
+
 /* Flushes (a pcap OUT file is complete after this) and frees; NULL is ok. */
 void wire_close(struct wire *w);
 

@@ -35,7 +35,7 @@ int gm_init(struct guest_mem *gm, uint64_t size, int fd, char *err, size_t errle
 	memset(gm, 0, sizeof(*gm));
 	gm->fd = -1;
 	if (size < GUEST_MEM_MIN || size > GUEST_SPACE || size % GUEST_PAGE) {
-		snprintf(err, errlen, "guest memory size %lu is out of range: give 16M to 4G", size);
+		snprintf(err, errlen, "guest memory size %lu is out of range: give 64M to 4G", size);
 		return -1;
 	}
 	uint64_t low = mmap_min_addr();

@@ -31,7 +31,7 @@
 #define GUEST_LOWEST      0x10000ull
 #define GUEST_PAGE        4096ull
 #define GUEST_MEM_DEFAULT (1ull << 30)
-#define GUEST_MEM_MIN     (16ull << 20)
+#define GUEST_MEM_MIN     (64ull << 20)   /* program + 8 MiB stack + 32 MiB headroom */
 #define GUEST_STACK_SIZE  (8ull << 20)
 
 /* Guest page protection bits (what the guest asked for). */

@@ -160,7 +160,7 @@ static uint64_t build_stack(struct guest_mem *gm, const struct load_plan *plan, 
 	uint64_t auxv[][2] = {
 		{AT_PHDR, plan->phdr}, {AT_PHENT, sizeof(Elf64_Phdr)}, {AT_PHNUM, plan->phnum},
 		{AT_PAGESZ, GUEST_PAGE}, {AT_BASE, 0}, {AT_FLAGS, 0}, {AT_ENTRY, plan->entry},
-		{AT_UID, getuid()}, {AT_EUID, geteuid()}, {AT_GID, getgid()}, {AT_EGID, getegid()},
+		{AT_UID, getuid()}, {AT_EUID, getuid()}, {AT_GID, getgid()}, {AT_EGID, getgid()},
 		{AT_SECURE, 0}, {AT_CLKTCK, 100}, {AT_HWCAP, cpuid_hwcap()}, {AT_HWCAP2, 0},
 		{AT_RANDOM, random}, {AT_PLATFORM, platform}, {AT_EXECFN, fn}, {AT_NULL, 0},
 	};

@@ -66,9 +66,13 @@ bool parse_mac(const char *s, uint8_t mac[6])
 bool parse_ipv4_prefix(const char *s, uint32_t *addr, uint32_t *mask)
 {
 	unsigned a, b, c, d, n = 32;
-	char tail;
-	int k = sscanf(s, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &n, &tail);
-	if ((k != 4 && k != 5) || a > 255 || b > 255 || c > 255 || d > 255 || n > 32)
+	int used = 0, used_n = 0;
+	if (sscanf(s, "%u.%u.%u.%u%n", &a, &b, &c, &d, &used) != 4)
+		return false;
+	const char *rest = s + used;
+	if (*rest == '/' && sscanf(rest + 1, "%u%n", &n, &used_n) == 1)
+		rest += 1 + used_n;
+	if (*rest || a > 255 || b > 255 || c > 255 || d > 255 || n > 32)
 		return false;
 	*addr = a << 24 | b << 16 | c << 8 | d;
 	*mask = n ? ~0u << (32 - n) : 0;
