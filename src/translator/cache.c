@@ -159,7 +159,10 @@ void tr_publish(struct translator *t, uint32_t id)
 	b->hash_next = *head;
 	*head = id;
 	b->live = true;
-	for (uint64_t p = page_down(b->pc); p < b->pc_end; p += GUEST_PAGE) {
+	/* Pages the block's bytes lie on; none for a block outside guest
+	 * memory (a fault block), and p cannot wrap below gm->size <= 4 GiB. */
+	uint64_t end = b->pc_end < t->gm->size ? b->pc_end : t->gm->size;
+	for (uint64_t p = page_down(b->pc); p < end; p += GUEST_PAGE) {
 		if (t->nprefs >= t->prefs_cap)
 			t->prefs = grow(t->prefs, &t->prefs_cap, sizeof(struct page_ref));
 		uint32_t *ph = page_bucket(t, p / GUEST_PAGE);

@@ -35,6 +35,18 @@ bool uses_gpr(const struct decoded *d, int n);
  * or NULL.  Address-generation forms (lea, nop) are included. */
 const ZydisDecodedOperand *memory_operand(const struct decoded *d);
 
+/* Instruction-pointer-relative memory operands: rip, or eip (with a 0x67
+ * prefix), whose address is next + disp modulo 2^32. */
+static inline bool ip_relative(const ZydisDecodedOperand *m)
+{
+	return m->mem.base == ZYDIS_REGISTER_RIP || m->mem.base == ZYDIS_REGISTER_EIP;
+}
+static inline uint64_t ip_target(const ZydisDecodedOperand *m, uint64_t next)
+{
+	uint64_t t = next + (uint64_t)m->mem.disp.value;
+	return m->mem.base == ZYDIS_REGISTER_EIP ? (uint32_t)t : t;
+}
+
 /* Formats the instruction in Intel syntax into buf (for fault reports). */
 void decode_format(const struct decoded *d, uint64_t pc, char *buf, size_t len);
 

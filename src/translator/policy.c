@@ -177,10 +177,10 @@ unsigned policy_forms_of(const struct decoded *d)
 	if (!m)
 		return forms;
 	if (m->mem.type == ZYDIS_MEMOP_TYPE_AGEN)
-		return forms | (m->mem.base == ZYDIS_REGISTER_RIP ? 1u << FORM_RIP_RELATIVE : 0);
+		return forms | (ip_relative(m) ? 1u << FORM_RIP_RELATIVE : 0);
 	if (m->mem.segment == ZYDIS_REGISTER_FS || m->mem.segment == ZYDIS_REGISTER_GS)
 		return forms | 1u << FORM_SEGMENT;
-	if (m->mem.base == ZYDIS_REGISTER_RIP)
+	if (ip_relative(m))
 		return forms | 1u << FORM_RIP_RELATIVE | 1u << FORM_MEMORY;
 	if (d->insn.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && d->insn.opcode >= 0xa0 &&
 	    d->insn.opcode <= 0xa3)

@@ -131,7 +131,7 @@ static bool confine_bytes(struct tb *b, const struct decoded *d, uint64_t next, 
 		emit_bytes(&b->e, out, n + in->length - p);
 		return true;
 	}
-	uint64_t target = next + (uint64_t)in->raw.disp.value;
+	uint64_t target = ip_target(memory_operand(d), next);
 	if (target >= GUEST_SPACE)
 		return false;
 	size_t modrm = in->raw.modrm.offset, tail = in->raw.disp.offset + 4u;
@@ -266,8 +266,8 @@ static bool confine_segment(struct tb *b, const struct decoded *d, uint64_t next
 		return false;
 	int64_t disp = m->mem.disp.value;
 	int base = gpr_number(m->mem.base);
-	if (m->mem.base == ZYDIS_REGISTER_RIP) {
-		disp = (int64_t)(next + (uint64_t)disp);
+	if (ip_relative(m)) {
+		disp = (int64_t)ip_target(m, next);
 		base = -1;
 	}
 	emit_slot_store(&b->e, s, CTX_SEG_SCRATCH);
@@ -294,7 +294,7 @@ static bool confine_segment(struct tb *b, const struct decoded *d, uint64_t next
 static void lea_rip(struct tb *b, const struct decoded *d, uint64_t next)
 {
 	const ZydisDecodedOperand *m = memory_operand(d);
-	uint64_t value = next + (uint64_t)m->mem.disp.value;
+	uint64_t value = ip_target(m, next);
 	emit_mov_imm(&b->e, gpr_number(d->op[0].reg.value), d->insn.operand_width, value);
 }
 
@@ -321,9 +321,9 @@ static bool pass(struct tb *b, const struct decoded *d, uint64_t next, unsigned 
 		emit_confine_rsp(&b->e);
 	if (ok && (forms & 1u << FORM_FP_IP)) {
 		const ZydisDecodedOperand *m = memory_operand(d);
-		bool rip = m->mem.base == ZYDIS_REGISTER_RIP;
+		bool rip = ip_relative(m);
 		ok = scrub_fp_ip(b, d, rip ? -1 : gpr_number(m->mem.base),
-		                 rip ? (int64_t)(next + (uint64_t)m->mem.disp.value) : m->mem.disp.value);
+		                 rip ? (int64_t)ip_target(m, next) : m->mem.disp.value);
 	}
 	return ok;
 }
@@ -546,11 +546,13 @@ static bool fsgs_base(struct tb *b, const struct decoded *d)
 	bool wide = d->insn.operand_width == 64;
 	if (d->insn.mnemonic == ZYDIS_MNEMONIC_RDFSBASE || d->insn.mnemonic == ZYDIS_MNEMONIC_RDGSBASE) {
 		emit_slot_load(&b->e, r, slot);
-		if (wide && r == RSP)
+		if (r == RSP) {
 			emit_confine_rsp(&b->e);   /* the base is any guest value */
-		if (!wide) {
+		} else if (!wide) {
 			/* mov r32, r32: keeps the low half, clears the high one */
-			uint8_t z[] = {(uint8_t)(0x40 | (r >= 8 ? 5 : 0)), 0x89, (uint8_t)(0xc0 | (r & 7) << 3 | (r & 7))};
+			if (r >= 8)
+				emit_u8(&b->e, 0x45);
+			uint8_t z[] = {0x89, (uint8_t)(0xc0 | (r & 7) << 3 | (r & 7))};
 			emit_bytes(&b->e, z, sizeof(z));
 		}
 		return true;

@@ -1,0 +1,1 @@
+’.>&6‹@A‹Hf‹ðòó‹fffffffffffff‹Ã_
