@@ -212,19 +212,20 @@ static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
 	return gm_write(&m->gm, info_addr, &info, sizeof(info));
 }
 
-/* Hands back finished transmit buffers (and buffers of queues taken away)
- * into done[], at most room of them; the rest wait for the next call. */
+/* Hands back buffers of queues taken away, then finished transmit buffers
+ * straight from the rings, into done[], at most room of them; the rest
+ * wait in their rings for the next call. */
 static unsigned reclaim(uint64_t *done, unsigned room)
 {
-	for (unsigned i = 0; i < drv.nq; i++) {
-		struct nic_txq *t = &drv.q[i].tx;
-		uint32_t first = t->clean, n = nic_txq_reap(t);
-		for (uint32_t k = 0; k < n; k++)
-			give_back(guest_addr(t->ring[(first + k) & (t->size - 1)].addr));
-	}
 	unsigned n = 0;
 	while (n < room && drv.nreturned)
 		done[n++] = drv.returned[--drv.nreturned];
+	for (unsigned i = 0; i < drv.nq && n < room; i++) {
+		struct nic_txq *t = &drv.q[i].tx;
+		uint32_t head = nic_reg_read32(&t->regs->tx_head), mask = t->size - 1;
+		for (; t->clean != head && n < room; t->clean = (t->clean + 1) & mask)
+			done[n++] = guest_addr(t->ring[t->clean].addr);
+	}
 	return n;
 }
 

@@ -86,14 +86,9 @@ static inline uint32_t nic_txq_free(const struct nic_txq *txq)
 static inline void nic_txq_post(struct nic_txq *txq, uint64_t addr,
                                 uint16_t len, uint8_t cmd, uint16_t vlan)
 {
-	struct nic_tx_desc *d = &txq->ring[txq->tail];
-	d->addr = addr;
-	d->length = len;
-	d->reserved0 = 0;
-	d->cmd = cmd;
-	d->status = 0;
-	d->errors = 0;
-	d->vlan = vlan;
+	/* one whole-descriptor store, not eight field stores */
+	txq->ring[txq->tail] = (struct nic_tx_desc){ .addr = addr, .length = len,
+	                                             .cmd = cmd, .vlan = vlan };
 	txq->tail = (txq->tail + 1) & (txq->size - 1);
 }
 

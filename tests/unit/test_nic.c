@@ -925,6 +925,39 @@ static void test_null_source_is_lossless(void **state)
 	}
 }
 
+/* The generator against the format's definition (null_frame.h), byte by
+ * byte, for every tail length and sequence numbers whose pattern wraps;
+ * and not a byte written past the frame. */
+static void test_null_frame_write_matches_definition(void **state)
+{
+	(void)state;
+	const uint8_t header[14] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+	                             0x88, 0xb5 };
+	const uint64_t seqs[] = { 0, 1, 120, 127, 128, 249, 255, 256, 0x123456789abcdefull };
+	uint8_t frame[2048 + 8];
+	for (unsigned k = 0; k < sizeof(seqs) / sizeof(seqs[0]); k++) {
+		for (uint32_t len = NULL_FRAME_MIN; len <= 2048; len += len < 100 ? 1 : 97) {
+			memset(frame, 0xee, sizeof(frame));
+			null_frame_write(frame, header, len, seqs[k]);
+			assert_memory_equal(frame, header, 14);
+			uint64_t seq;
+			uint32_t csum;
+			memcpy(&seq, frame + NULL_FRAME_SEQ_OFF, 8);
+			memcpy(&csum, frame + NULL_FRAME_CSUM_OFF, 4);
+			assert_int_equal(seq, seqs[k]);
+			for (uint32_t i = NULL_FRAME_PATTERN_OFF; i < len; i++)
+				assert_int_equal(frame[i], (uint8_t)(seqs[k] + i - NULL_FRAME_PATTERN_OFF));
+			uint64_t sum = seqs[k];
+			for (uint32_t i = NULL_FRAME_PATTERN_OFF; i < len; i++)
+				sum += (uint64_t)frame[i] << (8 * ((i - NULL_FRAME_PATTERN_OFF) % 8));
+			assert_int_equal(csum, null_frame_fold(sum));
+			for (uint32_t i = len; i < sizeof(frame); i++)
+				assert_int_equal(frame[i], 0xee);
+			assert_true(null_frame_verify(frame, len, &seq));
+		}
+	}
+}
+
 /* The verifier rejects a frame with any single byte changed. */
 static void test_null_frame_verify_catches_corruption(void **state)
 {
@@ -961,6 +994,7 @@ int main(void)
 		cmocka_unit_test(test_queue_reset_reclaims),
 		cmocka_unit_test(test_admin_and_link_hold_traffic),
 		cmocka_unit_test(test_null_source_is_lossless),
+		cmocka_unit_test(test_null_frame_write_matches_definition),
 		cmocka_unit_test(test_null_frame_verify_catches_corruption),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
