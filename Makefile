@@ -24,6 +24,18 @@ $(BUILD)/obj/%.c.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# General-register-only code (*.gpr.c) runs inside the fast gate with the
+# guest's x87 and vector state live in the registers (gates/gate.h): the
+# compiler may not use those registers, and the object may refer to nothing
+# outside GPR_ALLOWED (the driver's two helpers there are called only on
+# the full gate, see driver/burst.gpr.c).
+GPR_ALLOWED := the_monitor drv give_back gm_prepare_write
+$(BUILD)/obj/%.gpr.c.o: src/%.gpr.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -mgeneral-regs-only -c -o $@ $<
+	@bad=$$(nm -u $@ | awk '{print $$2}' | grep -vxF $(addprefix -e ,$(GPR_ALLOWED))); \
+	if [ -n "$$bad" ]; then echo "$@: general-register-only code refers to: $$bad"; rm -f $@; exit 1; fi
+
 $(BUILD)/obj/%.S.o: src/%.S
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<

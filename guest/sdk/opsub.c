@@ -53,14 +53,14 @@ struct opsub_port {
 	struct nic_queue_regs *regs;
 	struct nic_txq tx;
 	struct nic_rxq rx;
+	unsigned tx_since_reclaim;
+	uint64_t *tx_frame;         /* buffer in each TX slot (like the trusted driver's) */
 	/* paravirt: the driver side of the two virtqueues */
 	struct opsub_vring vrx, vtx;
 	uint16_t rx_avail, rx_seen, tx_avail, tx_seen;
 	/* opsub mode: the burst request and its arrays, in guest memory */
 	struct opsub_net_burst burst;
-	struct opsub_net_pkt pkts[OPSUB_NET_BURST_MAX];
 	uint64_t post[OPSUB_NET_BURST_MAX];
-	uint64_t done[OPSUB_NET_BURST_MAX];
 };
 
 static void pool_put(struct opsub_port *p, uint64_t addr)
@@ -131,7 +131,8 @@ static int pt_open(struct opsub_port *p)
 {
 	uint32_t size = p->info.ring_size;
 	uint8_t *rings = mmap(NULL, 2 * (size_t)size * 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (rings == MAP_FAILED)
+	p->tx_frame = calloc(size, sizeof(uint64_t));
+	if (rings == MAP_FAILED || !p->tx_frame)
 		return -ENOMEM;
 	p->regs = (struct nic_queue_regs *)(uintptr_t)p->info.regs;
 	p->tx = (struct nic_txq){.ring = (struct nic_tx_desc *)rings, .size = size};
@@ -152,18 +153,29 @@ static void pt_reclaim(struct opsub_port *p)
 {
 	uint32_t head = reg_read(p, REG(tx_head));
 	for (; p->tx.clean != head; p->tx.clean = (p->tx.clean + 1) & (p->tx.size - 1))
-		pool_put(p, host(p, p->tx.ring[p->tx.clean].addr));
+		pool_put(p, p->tx_frame[p->tx.clean]);
 }
+
+/* Like the trusted driver (opsub mode), finished buffers are reaped every
+ * RECLAIM_EVERY frames, when the ring is short of room, or when nothing is
+ * sent (the program may be out of buffers): each look costs a cache miss. */
+#define RECLAIM_EVERY 128u
 
 static unsigned pt_tx(struct opsub_port *p, struct opsub_buf *bufs, unsigned n)
 {
-	pt_reclaim(p);
+	if (!n || p->tx_since_reclaim >= RECLAIM_EVERY || nic_txq_free(&p->tx) < n) {
+		pt_reclaim(p);
+		p->tx_since_reclaim = 0;
+	}
 	unsigned room = nic_txq_free(&p->tx), i = 0;
-	for (; i < n && i < room; i++)
+	for (; i < n && i < room; i++) {
+		p->tx_frame[p->tx.tail] = (uint64_t)(uintptr_t)bufs[i].data;
 		nic_txq_post(&p->tx, dev(p, (uint64_t)(uintptr_t)bufs[i].data), (uint16_t)bufs[i].len,
 		             NIC_TXD_CMD_EOP, 0);
+	}
 	if (i)
 		reg_write(p, REG(tx_tail), p->tx.tail, 32);
+	p->tx_since_reclaim += i;
 	return i;
 }
 
@@ -281,27 +293,34 @@ static unsigned pv_rx(struct opsub_port *p, struct opsub_buf *bufs, unsigned max
 
 /* ---- opsub mode: one hypercall per burst ----------------------------------- */
 
-/* Runs a burst with tx_n frames already in p->pkts; fills the receive ring
- * back up and takes back what the port is done with.  Returns frames sent. */
-static unsigned op_burst(struct opsub_port *p, unsigned tx_n, unsigned rx_room)
+/* opsub_buf has the ABI's packet layout, so bursts use the caller's arrays. */
+_Static_assert(sizeof(struct opsub_buf) == sizeof(struct opsub_net_pkt) &&
+               offsetof(struct opsub_buf, data) == offsetof(struct opsub_net_pkt, addr) &&
+               offsetof(struct opsub_buf, len) == offsetof(struct opsub_net_pkt, len), "opsub_buf layout");
+
+/* One hypercall: sends tx[0..tx_n), fills the receive ring back up from the
+ * pool, takes finished buffers back straight onto the pool's free stack and
+ * receives up to rx_room frames into rx.  Returns the frames sent. */
+static unsigned op_burst(struct opsub_port *p, struct opsub_buf *tx, unsigned tx_n, struct opsub_buf *rx,
+                         unsigned rx_room)
 {
 	struct opsub_net_burst *b = &p->burst;
 	unsigned want = p->info.ring_size - 1 > p->rx_posted ? p->info.ring_size - 1 - p->rx_posted : 0;
 	unsigned post = 0;
 	while (post < want && post < OPSUB_NET_BURST_MAX && p->nfree)
 		p->post[post++] = p->free[--p->nfree];
+	unsigned room = p->nbufs - p->nfree < OPSUB_NET_BURST_MAX ? p->nbufs - p->nfree : OPSUB_NET_BURST_MAX;
 	*b = (struct opsub_net_burst){
-		.tx = (uint64_t)(uintptr_t)p->pkts, .post = (uint64_t)(uintptr_t)p->post,
-		.rx = (uint64_t)(uintptr_t)p->pkts, .done = (uint64_t)(uintptr_t)p->done,
-		.tx_n = tx_n, .post_n = post, .rx_n = rx_room, .done_n = OPSUB_NET_BURST_MAX,
+		.tx = (uint64_t)(uintptr_t)tx, .post = (uint64_t)(uintptr_t)p->post,
+		.rx = (uint64_t)(uintptr_t)rx, .done = (uint64_t)(uintptr_t)&p->free[p->nfree],
+		.tx_n = tx_n, .post_n = post, .rx_n = rx_room, .done_n = room,
 	};
 	long rc = hypercall(OPSUB_HC_NET_BURST, (long)p->index, (long)b);
 	if (rc < 0 && rc != -EINVAL)
 		b->tx_n = b->post_n = b->rx_n = b->done_n = 0;
+	p->nfree += b->done_n;
 	for (unsigned i = b->post_n; i < post; i++)
 		pool_put(p, p->post[i]);
-	for (unsigned i = 0; i < b->done_n; i++)
-		pool_put(p, p->done[i]);
 	p->rx_posted = b->rx_posted;
 	return b->tx_n;
 }
@@ -317,11 +336,7 @@ unsigned opsub_tx_burst(struct opsub_port *p, struct opsub_buf *bufs, unsigned n
 		return pt_tx(p, bufs, n);
 	if (p->info.mode == OPSUB_IO_PARAVIRT)
 		return pv_tx(p, bufs, n);
-	if (n > OPSUB_NET_BURST_MAX)
-		n = OPSUB_NET_BURST_MAX;
-	for (unsigned i = 0; i < n; i++)
-		p->pkts[i] = (struct opsub_net_pkt){(uint64_t)(uintptr_t)bufs[i].data, bufs[i].len, 0};
-	return op_burst(p, n, 0);
+	return op_burst(p, bufs, n < OPSUB_NET_BURST_MAX ? n : OPSUB_NET_BURST_MAX, bufs, 0);
 }
 
 unsigned opsub_rx_burst(struct opsub_port *p, struct opsub_buf *bufs, unsigned max)
@@ -330,9 +345,7 @@ unsigned opsub_rx_burst(struct opsub_port *p, struct opsub_buf *bufs, unsigned m
 		return pt_rx(p, bufs, max);
 	if (p->info.mode == OPSUB_IO_PARAVIRT)
 		return pv_rx(p, bufs, max);
-	op_burst(p, 0, max < OPSUB_NET_BURST_MAX ? max : OPSUB_NET_BURST_MAX);
-	for (unsigned i = 0; i < p->burst.rx_n; i++)
-		bufs[i] = (struct opsub_buf){(uint8_t *)(uintptr_t)p->pkts[i].addr, p->pkts[i].len};
+	op_burst(p, bufs, 0, bufs, max < OPSUB_NET_BURST_MAX ? max : OPSUB_NET_BURST_MAX);
 	return p->burst.rx_n;
 }
 

@@ -35,8 +35,9 @@
 #define OPSUB_HC_NET_OPEN     16
 /* net_burst(port, struct opsub_net_burst *b): one gate crossing for a whole
  * burst: sends b->tx, gives the empty buffers b->post to the receiver,
- * returns received frames in b->rx and finished transmit buffers in b->done.
- * Counts are updated in place.  Returns 0; -EINVAL when a count is over
+ * returns received frames in b->rx and finished transmit buffers in b->done
+ * (in batches: every 128 frames sent, and all of them on a call that sends
+ * nothing).  Counts are updated in place.  Returns 0; -EINVAL when a count is over
  * OPSUB_NET_BURST_MAX or a buffer breaks the rules (the counts then say how
  * far it got); -EFAULT for an unreadable request; -ENODEV unless the port
  * is open in opsub mode. */
@@ -87,7 +88,7 @@ struct opsub_net_info {
 struct opsub_net_pkt {
 	uint64_t addr;             /* guest address of the frame */
 	uint32_t len;              /* frame length */
-	uint32_t reserved;
+	uint32_t reserved;         /* ignored on transmit, 0 on receive */
 };
 
 struct opsub_net_burst {

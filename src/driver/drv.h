@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "driver/link.h"
+#include "gates/ctx.h"
 #include "nic/nic_ring.h"
 #include "opsub_abi.h"
 #include "sandbox/guest_mem.h"
@@ -24,6 +25,9 @@ struct dq {
 	struct nic_txq tx;
 	struct nic_rxq rx;
 	bool receives;                   /* the port's filter targets this queue */
+	/* guest address of the frame in each TX slot: reclaim reads these,
+	 * not the descriptors (lines the NIC reads too) */
+	uint32_t tx_frame[NIC_RING_MAX];
 };
 
 struct drv {
@@ -38,11 +42,13 @@ struct drv {
 	struct dq q[LINK_MAX_QUEUES];
 	int irq_fd[NIC_MAX_QUEUES];      /* eventfds received, by NIC queue */
 	unsigned tx_next;                /* round robin over the queues */
+	unsigned tx_since_reclaim;       /* frames queued since the rings were reaped */
 	uint64_t *returned;              /* buffers to hand back (queues taken away) */
 	unsigned nreturned, returned_cap;
 	uint64_t tx_refused;
 	int kick_fd, call_fd;            /* paravirt notifications */
 	bool opened;
+	bool force_slow;                 /* a received frame needs the full gate */
 	struct opsub_net_info info;      /* what NET_OPEN answered */
 };
 
@@ -53,6 +59,15 @@ extern struct drv drv;
  * buffers 64-byte alignment and no page holding translated code. */
 bool tx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t len);
 bool rx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t capacity);
+
+/* NET_BURST's data path (burst.gpr.c, general registers only).  fast: on
+ * the fast gate, where it returns BURST_SLOW, before changing anything,
+ * whenever the full gate's helpers are needed. */
+#define BURST_SLOW ((int64_t)GATE_SLOW)
+int64_t burst_run(struct guest_mem *gm, uint64_t port, uint64_t req_addr, bool fast);
+
+/* Queues a buffer to be handed back to the guest through `done`. */
+void give_back(uint64_t addr);
 
 /* Maps and starts (stops and unmaps) queue pair nic_q in ring slot slot. */
 int queue_up(struct dq *q, unsigned slot, unsigned nic_q, bool receives);

@@ -15,20 +15,6 @@
 
 struct drv drv = {.link_sock = -1, .regs_fd = -1, .ring_fd = -1, .page_fd = -1, .kick_fd = -1, .call_fd = -1};
 
-/* ---- the checks on guest buffers: all of them, in one place ------------- */
-
-bool tx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t len)
-{
-	return len >= OPSUB_NET_MIN_FRAME && len <= OPSUB_NET_MAX_FRAME && gm_access_ok(gm, addr, len, GP_R);
-}
-
-bool rx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t capacity)
-{
-	return addr % 64 == 0 && capacity >= OPSUB_NET_MIN_FRAME && capacity <= OPSUB_NET_BUF_SIZE &&
-	       gm_access_ok(gm, addr, capacity, GP_W) && !gm_watched(gm, addr) &&
-	       !gm_watched(gm, addr + capacity - 1);
-}
-
 /* ---- boot and queue set-up ----------------------------------------------- */
 
 int netdrv_boot(int link_sock, int *mem_fd, uint64_t *mem_size, char *err, size_t errlen)
@@ -59,7 +45,7 @@ int netdrv_boot(int link_sock, int *mem_fd, uint64_t *mem_size, char *err, size_
 	return 0;
 }
 
-static void give_back(uint64_t addr)
+void give_back(uint64_t addr)
 {
 	if (drv.nreturned == drv.returned_cap) {
 		unsigned cap = drv.returned_cap ? drv.returned_cap * 2 : 1024;
@@ -212,122 +198,21 @@ static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
 	return gm_write(&m->gm, info_addr, &info, sizeof(info));
 }
 
-/* Hands back buffers of queues taken away, then finished transmit buffers
- * straight from the rings, into done[], at most room of them; the rest
- * wait in their rings for the next call. */
-static unsigned reclaim(uint64_t *done, unsigned room)
-{
-	unsigned n = 0;
-	while (n < room && drv.nreturned)
-		done[n++] = drv.returned[--drv.nreturned];
-	for (unsigned i = 0; i < drv.nq && n < room; i++) {
-		struct nic_txq *t = &drv.q[i].tx;
-		uint32_t head = nic_reg_read32(&t->regs->tx_head), mask = t->size - 1;
-		for (; t->clean != head && n < room; t->clean = (t->clean + 1) & mask)
-			done[n++] = guest_addr(t->ring[t->clean].addr);
-	}
-	return n;
-}
-
-/* Queues frames; returns how many.  Stops at the first bad buffer (*bad). */
-static unsigned transmit(struct monitor *m, const struct opsub_net_pkt *pkts, unsigned n, bool *bad)
-{
-	unsigned sent = 0;
-	for (unsigned tries = 0; tries < drv.nq && sent < n; tries++) {
-		struct nic_txq *t = &drv.q[drv.tx_next++ % drv.nq].tx;
-		unsigned room = nic_txq_free(t), start = sent;
-		while (sent < n && sent - start < room) {
-			const struct opsub_net_pkt *p = &pkts[sent];
-			if (!tx_buffer_ok(&m->gm, p->addr, p->len)) {
-				drv.tx_refused++;
-				*bad = true;
-				n = sent;
-				break;
-			}
-			nic_txq_post(t, NIC_DEV_ADDR(drv.mem_window, p->addr), (uint16_t)p->len, NIC_TXD_CMD_EOP, 0);
-			sent++;
-		}
-		if (sent != start)
-			nic_txq_kick(t);
-	}
-	return sent;
-}
-
-/* Posts empty receive buffers; returns how many.  Stops at the first bad
- * buffer (*bad). */
-static unsigned post(struct monitor *m, const uint64_t *addrs, unsigned n, bool *bad)
-{
-	struct nic_rxq *r = &drv.q[0].rx;
-	unsigned taken = 0, room = nic_rxq_free(r);
-	while (taken < n && taken < room) {
-		if (!rx_buffer_ok(&m->gm, addrs[taken], OPSUB_NET_BUF_SIZE)) {
-			*bad = true;
-			break;
-		}
-		nic_rxq_post(r, NIC_DEV_ADDR(drv.mem_window, addrs[taken]), OPSUB_NET_BUF_SIZE);
-		taken++;
-	}
-	if (taken)
-		nic_rxq_kick(r);
-	return taken;
-}
-
-/* Collects received frames into out[]. */
-static unsigned receive(struct monitor *m, struct opsub_net_pkt *out, unsigned room)
-{
-	struct nic_rxq *r = &drv.q[0].rx;
-	unsigned ready = nic_rxq_ready(r), n = 0;
-	struct nic_rx_desc d;
-	uint32_t index;
-	while (n < room && ready-- && nic_rxq_poll(r, &index, &d)) {
-		uint64_t addr = guest_addr(d.addr);
-		if ((d.writeback >> 32) & NIC_RXD_STA_ERR) {
-			give_back(addr);
-			continue;
-		}
-		/* If the guest has since run code from this buffer, drop those
-		 * translations: the NIC wrote here. */
-		gm_prepare_write(&m->gm, addr, OPSUB_NET_BUF_SIZE);
-		out[n++] = (struct opsub_net_pkt){.addr = addr, .len = (uint16_t)d.writeback};
-	}
-	return n;
-}
-
+/* NET_BURST through the full gate: whatever the fast path leaves aside
+ * (a queue change to apply, watched pages to make writable, receive errors)
+ * is done here, around the same data path. */
 static int64_t net_burst(struct monitor *m, uint64_t port, uint64_t req_addr)
 {
-	static struct opsub_net_pkt pkts[OPSUB_NET_BURST_MAX];
-	static uint64_t addrs[OPSUB_NET_BURST_MAX];
-	struct opsub_net_burst b;
 	apply_link();
-	if (port != 0 || !drv.opened || drv.mode != OPSUB_IO_OPSUB || drv.nq == 0)
-		return -ENODEV;
-	if (gm_read(&m->gm, &b, req_addr, sizeof(b)))
-		return -EFAULT;
-	if (b.tx_n > OPSUB_NET_BURST_MAX || b.post_n > OPSUB_NET_BURST_MAX || b.rx_n > OPSUB_NET_BURST_MAX ||
-	    b.done_n > OPSUB_NET_BURST_MAX)
-		return -EINVAL;
-	/* Every array is checked before anything moves, so a bad pointer
-	 * cannot strand buffers taken half way. */
-	struct guest_mem *gm = &m->gm;
-	if (!gm_access_ok(gm, req_addr, sizeof(b), GP_W) ||
-	    !gm_access_ok(gm, b.tx, b.tx_n * sizeof(pkts[0]), GP_R) ||
-	    !gm_access_ok(gm, b.post, b.post_n * sizeof(uint64_t), GP_R) ||
-	    !gm_access_ok(gm, b.rx, b.rx_n * sizeof(pkts[0]), GP_W) ||
-	    !gm_access_ok(gm, b.done, b.done_n * sizeof(uint64_t), GP_W))
-		return -EFAULT;
-	bool bad = false;
-	int fault = 0;   /* only when unwatching a code page runs out of mappings */
-	b.done_n = reclaim(addrs, b.done_n);
-	fault |= gm_write(gm, b.done, addrs, b.done_n * sizeof(uint64_t));
-	fault |= gm_read(gm, pkts, b.tx, b.tx_n * sizeof(pkts[0]));
-	b.tx_n = transmit(m, pkts, b.tx_n, &bad);
-	fault |= gm_read(gm, addrs, b.post, b.post_n * sizeof(uint64_t));
-	b.post_n = post(m, addrs, b.post_n, &bad);
-	b.rx_n = receive(m, pkts, b.rx_n);
-	fault |= gm_write(gm, b.rx, pkts, b.rx_n * sizeof(pkts[0]));
-	b.rx_posted = (drv.q[0].rx.tail - drv.q[0].rx.next) & (drv.ring_size - 1);
-	fault |= gm_write(gm, req_addr, &b, sizeof(b));
-	return fault ? -EFAULT : bad ? -EINVAL : 0;
+	drv.force_slow = false;
+	return burst_run(&m->gm, port, req_addr, false);
+}
+
+/* NET_BURST through the fast gate (gates/fast.h): vector registers are the
+ * guest's, so only the general-registers-only data path may run. */
+static int64_t net_burst_fast(struct monitor *m, uint64_t port, uint64_t req_addr)
+{
+	return burst_run(&m->gm, port, req_addr, true);
 }
 
 static int64_t net_stats(struct monitor *m, uint64_t port, uint64_t out)
@@ -410,6 +295,7 @@ int netdrv_attach(struct monitor *m, char *err, size_t errlen)
 		return -1;
 	}
 	m->hypercall_ext = net_hypercall;
+	m->hypercall_fast = net_burst_fast;
 	apply_link();
 	return 0;
 }

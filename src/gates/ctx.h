@@ -44,6 +44,8 @@
 #define CTX_RESUME          0x1008 /* host address the gate jumps to on exit */
 #define CTX_SELF            0x1010 /* host address of this block, for C */
 #define CTX_MXCSR_HOST      0x1018 /* MXCSR the trusted C code runs with */
+#define CTX_FAST_RESUME     0x1020 /* host address of uint64_t[exit id]: see gate.h */
+#define CTX_FAST_COUNT      0x1028 /* entries in that table */
 #define CTX_TRUSTED_END     0x2000
 
 /* FPU/vector state of the guest, saved by gates (XSAVE area, 64-aligned). */
@@ -59,6 +61,11 @@
 /* Exit ids below EXIT_FIRST_STUB are reserved for the gates themselves. */
 #define EXIT_IBL_MISS       0
 #define EXIT_FIRST_STUB     1
+
+/* The hypercall the fast gate serves (OPSUB_HC_NET_BURST), and what its
+ * handler returns to send it through the full gate instead. */
+#define GATE_FAST_HC        17
+#define GATE_SLOW           0x8000000000000000
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -88,7 +95,9 @@ struct rt_ctx {
 	uint64_t resume;
 	uint64_t self;
 	uint32_t mxcsr_host, pad1;
-	uint8_t  pad2[CTX_XSAVE - CTX_MXCSR_HOST - 8];
+	uint64_t *fast_resume;
+	uint64_t fast_count;
+	uint8_t  pad2[CTX_XSAVE - CTX_FAST_COUNT - 8];
 	uint8_t  xsave[CTX_XSAVE_MAX] __attribute__((aligned(64)));
 	uint8_t  pad3[CTX_IBL_CODE - CTX_XSAVE - CTX_XSAVE_MAX];
 	uint64_t ibl_code[IBL_ENTRIES];
@@ -101,6 +110,8 @@ static_assert(offsetof(struct rt_ctx, ibl_count) == CTX_IBL_COUNT, "ctx layout")
 static_assert(offsetof(struct rt_ctx, fs_base) == CTX_FS_BASE, "ctx layout");
 static_assert(offsetof(struct rt_ctx, host_rsp) == CTX_HOST_RSP, "ctx layout");
 static_assert(offsetof(struct rt_ctx, mxcsr_host) == CTX_MXCSR_HOST, "ctx layout");
+static_assert(offsetof(struct rt_ctx, fast_resume) == CTX_FAST_RESUME, "ctx layout");
+static_assert(offsetof(struct rt_ctx, fast_count) == CTX_FAST_COUNT, "ctx layout");
 static_assert(offsetof(struct rt_ctx, xsave) == CTX_XSAVE, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_code) == CTX_IBL_CODE, "ctx layout");
 static_assert(sizeof(struct rt_ctx) == CTX_SIZE, "ctx layout");

@@ -38,6 +38,58 @@ gate_enter_guest:
 	.globl gate_exit
 	.type gate_exit, @function
 gate_exit:
+	/* The fast gate (gate.h): GATE_FAST_HC at an exit with a known
+	 * continuation.  Until pushfq on the host stack nothing here may
+	 * change the flags (lea, mov and jrcxz only): the full gate saves
+	 * them as the guest left them. */
+	mov gs:[CTX_GPR(1)], rcx
+	lea rcx, [rax - GATE_FAST_HC]
+	jrcxz gate_fast_candidate
+gate_not_fast:
+	mov rcx, gs:[CTX_GPR(1)]
+	jmp gate_full
+gate_fast_candidate:
+	mov gs:[CTX_GPR(2)], rdx
+	mov ecx, gs:[CTX_EXIT_ID]        /* < the table's size: ids come from stubs */
+	mov rdx, gs:[CTX_FAST_RESUME]
+	mov rcx, [rdx + rcx * 8]
+	mov rdx, gs:[CTX_GPR(2)]
+	jrcxz gate_not_fast
+	mov gs:[CTX_RESUME], rcx
+	mov gs:[CTX_GPR(0)], rax
+	mov gs:[CTX_GPR(4)], rsp
+	mov gs:[CTX_GPR(6)], rsi
+	mov gs:[CTX_GPR(7)], rdi
+	mov gs:[CTX_GPR(8)], r8
+	mov gs:[CTX_GPR(9)], r9
+	mov gs:[CTX_GPR(10)], r10
+	mov gs:[CTX_GPR(11)], r11
+	mov rsp, gs:[CTX_HOST_RSP]
+	pushfq
+	pop qword ptr gs:[CTX_RFLAGS]
+	cld
+	mov rdi, gs:[CTX_SELF]
+	call gate_fast_hypercall
+	mov rcx, GATE_SLOW
+	cmp rax, rcx
+	jne 1f
+	lea rcx, [rip + gate_full]       /* refused: the full gate, as if never here */
+	mov gs:[CTX_RESUME], rcx
+	mov rax, gs:[CTX_GPR(0)]
+1:	push qword ptr gs:[CTX_RFLAGS]
+	popfq
+	mov rcx, gs:[CTX_GPR(1)]
+	mov rdx, gs:[CTX_GPR(2)]
+	mov rsi, gs:[CTX_GPR(6)]
+	mov rdi, gs:[CTX_GPR(7)]
+	mov r8, gs:[CTX_GPR(8)]
+	mov r9, gs:[CTX_GPR(9)]
+	mov r10, gs:[CTX_GPR(10)]
+	mov r11, gs:[CTX_GPR(11)]
+	mov rsp, gs:[CTX_GPR(4)]
+	mov esp, esp                     /* a guest rsp is always below 4 GiB */
+	jmp qword ptr gs:[CTX_RESUME]
+gate_full:
 	mov gs:[CTX_GPR(0)], rax
 	mov gs:[CTX_GPR(1)], rcx
 	mov gs:[CTX_GPR(2)], rdx

@@ -23,4 +23,17 @@ void gate_enter_guest(uint64_t host_pc);
  * host address to resume at, or 0 to leave the guest. */
 uint64_t gate_dispatch(struct rt_ctx *ctx);
 
+/*
+ * The fast gate.  A hypercall exit whose continuation block is known (its
+ * host address in ctx->fast_resume[exit id], kept by the translator and
+ * cleared when that block dies) and whose call is GATE_FAST_HC does not
+ * take the full gate: gate_exit saves only what a C call clobbers (the
+ * guest's caller-saved registers, rsp and the flags; no x87 or vector
+ * state, no MXCSR switch) and calls gate_fast_hypercall, which must run
+ * general-register-only code (*.gpr.c).  It returns the call's result, or
+ * GATE_SLOW before changing anything, and the exit then takes the full gate
+ * as usual.  Defined by the monitor.
+ */
+int64_t gate_fast_hypercall(struct rt_ctx *ctx);
+
 #endif

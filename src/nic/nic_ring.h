@@ -162,19 +162,30 @@ static inline uint32_t nic_rxq_ready(const struct nic_rxq *rxq)
 	       (rxq->size - 1);
 }
 
-/* Takes the next completed descriptor: true with its index and write-back
- * (length, status, errors, vlan), false if the NIC has not filled it. */
-static inline bool nic_rxq_poll(struct nic_rxq *rxq, uint32_t *index,
+/* Looks at the next completed descriptor without taking it: true with its
+ * write-back (length, status, errors, vlan), false if the NIC has not
+ * filled it. */
+static inline bool nic_rxq_peek(const struct nic_rxq *rxq,
                                 struct nic_rx_desc *done)
 {
 	if (rxq->next == rxq->tail)
 		return false;
-	struct nic_rx_desc *d = &rxq->ring[rxq->next];
+	const struct nic_rx_desc *d = &rxq->ring[rxq->next];
 	uint64_t wb = __atomic_load_n(&d->writeback, __ATOMIC_ACQUIRE);
 	if (!(wb >> 32 & NIC_RXD_STA_DD))
 		return false;
 	done->addr = d->addr;
 	done->writeback = wb;
+	return true;
+}
+
+/* Takes the next completed descriptor: true with its index and write-back,
+ * false if the NIC has not filled it. */
+static inline bool nic_rxq_poll(struct nic_rxq *rxq, uint32_t *index,
+                                struct nic_rx_desc *done)
+{
+	if (!nic_rxq_peek(rxq, done))
+		return false;
 	*index = rxq->next;
 	rxq->next = (rxq->next + 1) & (rxq->size - 1);
 	return true;

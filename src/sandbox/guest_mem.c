@@ -147,21 +147,7 @@ static int change(struct guest_mem *gm, uint64_t first, uint64_t n, uint8_t bits
 
 static bool range_ok(const struct guest_mem *gm, uint64_t addr, uint64_t len)
 {
-	return addr >= GUEST_LOWEST && addr <= gm->size && len <= gm->size - addr;
-}
-
-bool gm_access_ok(const struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned need)
-{
-	if (len == 0)
-		return addr <= gm->size;
-	if (!range_ok(gm, addr, len))
-		return false;
-	for (uint64_t p = addr / GUEST_PAGE; p <= (addr + len - 1) / GUEST_PAGE; p++) {
-		uint8_t bits = gm->page[p];
-		if (!(bits & GP_MAPPED) || (bits & need) != need)
-			return false;
-	}
-	return true;
+	return gm_range_inside(gm, addr, len);
 }
 
 bool gm_range_free(const struct guest_mem *gm, uint64_t addr, uint64_t len)
@@ -277,11 +263,6 @@ bool gm_watch(struct guest_mem *gm, uint64_t addr)
 		return false;
 	}
 	return true;
-}
-
-bool gm_watched(const struct guest_mem *gm, uint64_t addr)
-{
-	return addr < gm->size && (gm->page[addr / GUEST_PAGE] & GP_WATCHED);
 }
 
 bool gm_prepare_write(struct guest_mem *gm, uint64_t addr, uint64_t len)

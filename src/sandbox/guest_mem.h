@@ -73,9 +73,29 @@ int gm_init(struct guest_mem *gm, uint64_t size, int fd, char *err, size_t errle
 int gm_create_fd(uint64_t size);
 void gm_destroy(struct guest_mem *gm);
 
+/* True when [addr, addr+len) lies inside guest memory (from GUEST_LOWEST)
+ * without wrapping. */
+static inline bool gm_range_inside(const struct guest_mem *gm, uint64_t addr, uint64_t len)
+{
+	return addr >= GUEST_LOWEST && addr <= gm->size && len <= gm->size - addr;
+}
+
 /* True when every byte of [addr, addr+len) is mapped with all of `need`
- * (GP_R/GP_W/GP_X) and the range does not wrap or leave the guest. */
-bool gm_access_ok(const struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned need);
+ * (GP_R/GP_W/GP_X) and the range does not wrap or leave the guest.  Inline:
+ * the driver checks every packet buffer with it. */
+static inline bool gm_access_ok(const struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned need)
+{
+	if (len == 0)
+		return addr <= gm->size;
+	if (!gm_range_inside(gm, addr, len))
+		return false;
+	for (uint64_t p = addr / GUEST_PAGE; p <= (addr + len - 1) / GUEST_PAGE; p++) {
+		uint8_t bits = gm->page[p];
+		if (!(bits & GP_MAPPED) || (bits & need) != need)
+			return false;
+	}
+	return true;
+}
 
 /* The mapping calls behind mmap/munmap/mprotect.  Addresses and lengths are
  * page-aligned and inside the guest; they return 0 or -errno.  gm_map gives
@@ -98,7 +118,18 @@ bool gm_range_free(const struct guest_mem *gm, uint64_t addr, uint64_t len);
  * host has no mapping slot left to write-protect it (the page then stays
  * writable and unwatched). */
 bool gm_watch(struct guest_mem *gm, uint64_t addr);
-bool gm_watched(const struct guest_mem *gm, uint64_t addr);
+static inline bool gm_watched(const struct guest_mem *gm, uint64_t addr)
+{
+	return addr < gm->size && (gm->page[addr / GUEST_PAGE] & GP_WATCHED);
+}
+/* True when a page of [addr, addr+len) is watched (len > 0, inside). */
+static inline bool gm_range_watched(const struct guest_mem *gm, uint64_t addr, uint64_t len)
+{
+	for (uint64_t p = addr / GUEST_PAGE; len && p <= (addr + len - 1) / GUEST_PAGE; p++)
+		if (gm->page[p] & GP_WATCHED)
+			return true;
+	return false;
+}
 /* Invalidates translations on the watched pages of [addr, addr+len) and
  * lets writes through: called before trusted code writes guest memory and
  * by the fault handler for a guest write.  False if a page could not be

@@ -94,7 +94,7 @@ uint64_t gate_dispatch(struct rt_ctx *c)
 		c->rip = pc;
 		if (personality_hypercall(m, c))
 			return 0;
-		return tr_entry(t, next);
+		return tr_take_branch(t, id);
 	case EXITK_CPUID:
 		cpuid_exit(c);
 		return tr_entry(t, next);

@@ -48,6 +48,9 @@ struct monitor {
 	uint64_t sigactions[65][4];
 	/* Extra gate users (the network driver) hook in here. */
 	int64_t (*hypercall_ext)(struct monitor *m, uint64_t nr, const uint64_t a[6]);
+	/* GATE_FAST_HC through the fast gate (gates/gate.h): general-register-
+	 * only code, returns the result or GATE_SLOW before changing anything. */
+	int64_t (*hypercall_fast)(struct monitor *m, uint64_t a0, uint64_t a1);
 	void *ext;
 };
 

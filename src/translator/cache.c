@@ -85,6 +85,7 @@ void tr_cache_destroy(struct translator *t)
 		munmap(t->rw, t->cache_size);
 	free(t->blocks);
 	free(t->exits);
+	free(t->fast_resume);
 	free(t->map);
 	free(t->hash);
 	free(t->page_hash);
@@ -121,9 +122,19 @@ uint32_t tr_new_block(struct translator *t)
 
 uint32_t tr_new_exit(struct translator *t)
 {
-	if (t->nexits >= t->exits_cap)
+	if (t->nexits >= t->exits_cap) {
+		uint32_t old = t->exits_cap, cap = old;
 		t->exits = grow(t->exits, &t->exits_cap, sizeof(struct exit));
+		/* the fast gate's table: as many entries as exits can have ids */
+		t->fast_resume = grow(t->fast_resume, &cap, sizeof(uint64_t));
+		memset(t->fast_resume + old, 0, (size_t)(cap - old) * sizeof(uint64_t));
+		if (t->ctx) {
+			t->ctx->fast_resume = t->fast_resume;
+			t->ctx->fast_count = cap;
+		}
+	}
 	memset(&t->exits[t->nexits], 0, sizeof(struct exit));
+	t->fast_resume[t->nexits] = 0;
 	return t->nexits++;
 }
 
@@ -188,6 +199,16 @@ void tr_link(struct translator *t, uint32_t exit_id, uint32_t target)
 	t->stats.links++;
 }
 
+void tr_link_resume(struct translator *t, uint32_t exit_id, uint32_t target)
+{
+	if (t->fast_resume[exit_id])
+		return;   /* linked already (an entry is cleared when its block dies) */
+	struct block *b = &t->blocks[target];
+	t->fast_resume[exit_id] = (uint64_t)(uintptr_t)(t->rx + b->entry);
+	t->exits[exit_id].next_link = b->links;
+	b->links = exit_id;
+}
+
 void tr_ibl_insert(struct translator *t, uint32_t id)
 {
 	const struct block *b = &t->blocks[id];
@@ -208,9 +229,14 @@ static void kill_block(struct translator *t, uint32_t id)
 	unsigned i = b->pc & (IBL_ENTRIES - 1);
 	if (t->ctx->ibl_code[i] == (uint64_t)(uintptr_t)(t->rx + b->ibl_entry))
 		t->ctx->ibl_code[i] = (uint64_t)(uintptr_t)gate_ibl_miss;
-	/* every link into it goes back to its stub */
-	for (uint32_t x = b->links; x; x = t->exits[x].next_link)
-		write_rel32(t, t->exits[x].patch, t->exits[x].stub);
+	/* every link into it goes back to its stub, every fast gate resume
+	 * into it is forgotten */
+	for (uint32_t x = b->links; x; x = t->exits[x].next_link) {
+		if (t->exits[x].kind == EXITK_HYPERCALL)
+			t->fast_resume[x] = 0;
+		else
+			write_rel32(t, t->exits[x].patch, t->exits[x].stub);
+	}
 	b->links = 0;
 	b->live = false;
 	t->stats.invalidations++;

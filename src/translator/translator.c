@@ -64,7 +64,9 @@ uint64_t tr_take_branch(struct translator *t, uint32_t exit_id)
 	uint64_t flushes = t->stats.flushes;
 	uint32_t id = block_at(t, target);
 	/* A flush while translating forgot the exit: nothing to link then. */
-	if (t->stats.flushes == flushes)
+	if (t->stats.flushes == flushes && t->exits[exit_id].kind == EXITK_HYPERCALL)
+		tr_link_resume(t, exit_id, id);
+	else if (t->stats.flushes == flushes)
 		tr_link(t, exit_id, id);
 	return (uint64_t)(uintptr_t)(t->rx + t->blocks[id].entry);
 }

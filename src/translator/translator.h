@@ -90,6 +90,7 @@ struct translator {
 	struct block *blocks;          /* id 0 unused */
 	uint32_t nblocks, blocks_cap;
 	struct exit *exits;            /* ids below EXIT_FIRST_STUB unused */
+	uint64_t *fast_resume;         /* by exit id: see gates/gate.h (0: none) */
 	uint32_t nexits, exits_cap;
 	struct insn_map *map;
 	uint32_t nmap, map_cap;
@@ -120,7 +121,9 @@ void tr_destroy(struct translator *t);
  * raises the matching guest fault. */
 uint64_t tr_entry(struct translator *t, uint64_t pc);
 
-/* Handles a taken exit stub of kind EXITK_BRANCH: links it and returns the
+/* Handles a taken exit stub of kind EXITK_BRANCH or EXITK_HYPERCALL: links
+ * it (a branch jumps straight to the target block from then on; a
+ * hypercall may resume there through the fast gate) and returns the
  * target's entry. */
 uint64_t tr_take_branch(struct translator *t, uint32_t exit_id);
 

@@ -18,7 +18,7 @@ fail() { echo "FAIL net/$1: $2"; }
 
 build() {
 	gcc -O2 -Wall -Wextra -Werror -o "$B/pcaptool" tests/net/pcaptool.c -lpcap || return 1
-	for g in secret_holder forger sleeper; do
+	for g in secret_holder forger sleeper fastgate; do
 		musl-gcc -std=gnu11 -O2 -static -Wall -Wextra -Werror -Iguest/sdk -Isrc -o "$B/$g" \
 			"tests/net/guests/$g.c" "$G/libopsub.a" || return 1
 	done
@@ -141,6 +141,14 @@ if daemon_start wrr "{\"nic\":{\"wire\":\"null\",\"queues\":16,\"line_rate\":\"4
 	else fail wrr_shares "weight 1 of 1:3 got $share (0.25), after the swap $share2 (0.75)"; fi
 	daemon_stop
 else fail wrr_shares "daemon did not start: $(tail -1 "$T/wrr.log")"; fi
+
+# ---- the fast gate is as transparent as the full one (tests/net/guests/fastgate.c) ----
+
+out=$($OPSUB run --net null "$B/fastgate" 2>&1)
+for check in flags registers vector smc not_fast; do
+	if grep -qx "ok $check" <<< "$out"; then pass "fastgate_$check"
+	else fail "fastgate_$check" "$(grep -m1 "$check" <<< "$out" || echo "${out:-no output}")"; fi
+done
 
 # ---- a queue taken from a sleeping guest is not given away before it lets go ----
 # (before the fix the daemon gave it away after 100 ms, and the sleeper's

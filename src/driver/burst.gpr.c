@@ -1,0 +1,188 @@
+/*
+ * burst.gpr.c: the opsub-mode data path of the trusted driver (NET_BURST),
+ * and the checks on guest buffers that every mode applies.
+ *
+ * Compiled with -mgeneral-regs-only (the .gpr.c suffix, see the Makefile):
+ * the fast gate runs NET_BURST without saving the guest's x87 and vector
+ * state, so no instruction here may touch those registers and, on the fast
+ * path, nothing here calls code that might.  The two slow-only helpers,
+ * gm_prepare_write and give_back, are called only when fast is false; the
+ * build lists every outside symbol this file uses and refuses any other.
+ */
+#include "driver/drv.h"
+
+#include <errno.h>
+
+/* ---- the checks on guest buffers: all of them, in one place ------------- */
+
+bool tx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t len)
+{
+	return len >= OPSUB_NET_MIN_FRAME && len <= OPSUB_NET_MAX_FRAME && gm_access_ok(gm, addr, len, GP_R);
+}
+
+bool rx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t capacity)
+{
+	return addr % 64 == 0 && capacity >= OPSUB_NET_MIN_FRAME && capacity <= OPSUB_NET_BUF_SIZE &&
+	       gm_access_ok(gm, addr, capacity, GP_W) && !gm_watched(gm, addr) &&
+	       !gm_watched(gm, addr + capacity - 1);
+}
+
+/* ---- NET_BURST --------------------------------------------------------------- */
+
+/* The guest's arrays are used in place: the guest is stopped during the
+ * call, and each entry is read exactly once (load_once), so what was checked
+ * is what is used even if the NIC were writing there. */
+#define load_once(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static uint64_t guest_addr(uint64_t dev) { return dev & 0xffffffffu; }
+
+/* Hands back buffers of queues taken away, then finished transmit buffers
+ * straight from the rings, into done[], at most room of them; the rest
+ * wait in their rings for the next call.  The rings are looked at only
+ * every RECLAIM_EVERY frames sent, when they are short of room for the
+ * `sending` frames, or when the guest sends nothing (it may be out of
+ * buffers): reading the NIC's head register costs a cache miss. */
+#define RECLAIM_EVERY 128u
+static unsigned reclaim(uint64_t *done, unsigned room, unsigned sending)
+{
+	unsigned n = 0, free = 0;
+	while (n < room && drv.nreturned)
+		done[n++] = drv.returned[--drv.nreturned];
+	for (unsigned i = 0; i < drv.nq; i++)
+		free += nic_txq_free(&drv.q[i].tx);
+	if (sending && free >= sending && drv.tx_since_reclaim < RECLAIM_EVERY)
+		return n;
+	drv.tx_since_reclaim = 0;
+	for (unsigned i = 0; i < drv.nq && n < room; i++) {
+		struct nic_txq *t = &drv.q[i].tx;
+		uint32_t head = nic_reg_read32(&t->regs->tx_head), mask = t->size - 1;
+		const uint32_t *frame = drv.q[i].tx_frame;
+		for (; t->clean != head && n < room; t->clean = (t->clean + 1) & mask)
+			done[n++] = frame[t->clean];
+	}
+	return n;
+}
+
+/* Queues frames; returns how many.  Stops at the first bad buffer (*bad). */
+static unsigned transmit(const struct guest_mem *gm, const struct opsub_net_pkt *pkts, unsigned n, bool *bad)
+{
+	unsigned sent = 0;
+	for (unsigned tries = 0; tries < drv.nq && sent < n; tries++) {
+		struct dq *q = &drv.q[drv.tx_next++ % drv.nq];
+		struct nic_txq *t = &q->tx;
+		unsigned room = nic_txq_free(t), start = sent;
+		while (sent < n && sent - start < room) {
+			uint64_t addr = load_once(pkts[sent].addr);
+			uint32_t len = load_once(pkts[sent].len);
+			if (!tx_buffer_ok(gm, addr, len)) {
+				drv.tx_refused++;
+				*bad = true;
+				n = sent;
+				break;
+			}
+			q->tx_frame[t->tail] = (uint32_t)addr;   /* tx_buffer_ok: below 4 GiB */
+			nic_txq_post(t, NIC_DEV_ADDR(drv.mem_window, addr), (uint16_t)len, NIC_TXD_CMD_EOP, 0);
+			sent++;
+		}
+		if (sent != start)
+			nic_txq_kick(t);
+	}
+	drv.tx_since_reclaim += sent;
+	return sent;
+}
+
+/* Posts empty receive buffers; returns how many.  Stops at the first bad
+ * buffer (*bad). */
+static unsigned post(const struct guest_mem *gm, const uint64_t *addrs, unsigned n, bool *bad)
+{
+	struct nic_rxq *r = &drv.q[0].rx;
+	unsigned taken = 0, room = nic_rxq_free(r);
+	while (taken < n && taken < room) {
+		uint64_t addr = load_once(addrs[taken]);
+		if (!rx_buffer_ok(gm, addr, OPSUB_NET_BUF_SIZE)) {
+			*bad = true;
+			break;
+		}
+		nic_rxq_post(r, NIC_DEV_ADDR(drv.mem_window, addr), OPSUB_NET_BUF_SIZE);
+		taken++;
+	}
+	if (taken)
+		nic_rxq_kick(r);
+	return taken;
+}
+
+/* Collects received frames into out[].  A frame the NIC failed, or one in
+ * a buffer the guest has since run code from (its translations must go:
+ * the NIC wrote there), needs the slow helpers: the fast path stops before
+ * it and leaves it to the next call, which then takes the full gate. */
+static unsigned receive(struct guest_mem *gm, struct opsub_net_pkt *out, unsigned room, bool fast, int *fault)
+{
+	struct nic_rxq *r = &drv.q[0].rx;
+	unsigned ready = nic_rxq_ready(r), n = 0;
+	struct nic_rx_desc d;
+	uint32_t index;
+	while (n < room && ready-- && nic_rxq_peek(r, &d)) {
+		uint64_t addr = guest_addr(d.addr);
+		bool failed = (d.writeback >> 32) & NIC_RXD_STA_ERR;
+		if (fast && (failed || gm_range_watched(gm, addr, OPSUB_NET_BUF_SIZE))) {
+			drv.force_slow = true;
+			break;
+		}
+		nic_rxq_poll(r, &index, &d);
+		if (failed) {
+			give_back(addr);
+			continue;
+		}
+		if (!fast)
+			*fault |= !gm_prepare_write(gm, addr, OPSUB_NET_BUF_SIZE);
+		out[n].addr = addr;
+		out[n].len = (uint16_t)d.writeback;
+		out[n].reserved = 0;
+		n++;
+	}
+	return n;
+}
+
+int64_t burst_run(struct guest_mem *gm, uint64_t port, uint64_t req_addr, bool fast)
+{
+	if (fast && (drv.force_slow || __atomic_load_n(&drv.page->generation, __ATOMIC_ACQUIRE) != drv.generation))
+		return BURST_SLOW;   /* a queue change to apply, or a frame to clean up */
+	if (port != 0 || !drv.opened || drv.mode != OPSUB_IO_OPSUB || drv.nq == 0)
+		return -ENODEV;
+	if (!gm_access_ok(gm, req_addr, sizeof(struct opsub_net_burst), GP_R | GP_W))
+		return -EFAULT;
+	struct opsub_net_burst *req = guest_ptr(req_addr);
+	uint64_t tx = load_once(req->tx), post_at = load_once(req->post), rx = load_once(req->rx),
+	         done = load_once(req->done);
+	uint32_t tx_n = load_once(req->tx_n), post_n = load_once(req->post_n), rx_n = load_once(req->rx_n),
+	         done_n = load_once(req->done_n);
+	if (tx_n > OPSUB_NET_BURST_MAX || post_n > OPSUB_NET_BURST_MAX || rx_n > OPSUB_NET_BURST_MAX ||
+	    done_n > OPSUB_NET_BURST_MAX)
+		return -EINVAL;
+	/* Every array is checked, and the ones written made writable, before
+	 * anything moves: a bad pointer cannot strand buffers taken half way. */
+	const uint64_t pkt = sizeof(struct opsub_net_pkt);
+	if (!gm_access_ok(gm, tx, tx_n * pkt, GP_R) || !gm_access_ok(gm, post_at, post_n * 8, GP_R) ||
+	    !gm_access_ok(gm, rx, rx_n * pkt, GP_W) || !gm_access_ok(gm, done, done_n * 8, GP_W))
+		return -EFAULT;
+	if (gm_range_watched(gm, req_addr, sizeof(*req)) || gm_range_watched(gm, rx, rx_n * pkt) ||
+	    gm_range_watched(gm, done, done_n * 8)) {
+		if (fast)
+			return BURST_SLOW;
+		if (!gm_prepare_write(gm, req_addr, sizeof(*req)) || !gm_prepare_write(gm, rx, rx_n * pkt) ||
+		    !gm_prepare_write(gm, done, done_n * 8))
+			return -EFAULT;
+	}
+	bool bad = false;
+	int fault = 0;
+	done_n = reclaim(guest_ptr(done), done_n, tx_n);
+	tx_n = transmit(gm, guest_ptr(tx), tx_n, &bad);
+	post_n = post(gm, guest_ptr(post_at), post_n, &bad);
+	rx_n = receive(gm, guest_ptr(rx), rx_n, fast, &fault);
+	req->tx_n = tx_n;
+	req->post_n = post_n;
+	req->rx_n = rx_n;
+	req->done_n = done_n;
+	req->rx_posted = (drv.q[0].rx.tail - drv.q[0].rx.next) & (drv.ring_size - 1);
+	return fault ? -EFAULT : bad ? -EINVAL : 0;
+}
