@@ -958,22 +958,45 @@ static void test_null_frame_write_matches_definition(void **state)
 	}
 }
 
-/* The verifier rejects a frame with any single byte changed. */
+/* The verifier rejects a frame with any single byte changed, for every
+ * length of the pattern's last partial word. */
 static void test_null_frame_verify_catches_corruption(void **state)
 {
 	(void)state;
 	uint8_t header[14] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
 	                       0x88, 0xb5 };
+	const uint32_t lens[] = { 60, 61, 62, 63, 64, 65, 66, 67, 300 };
 	uint8_t frame[300];
 	uint64_t seq;
-	null_frame_write(frame, header, sizeof(frame), 12345);
-	assert_true(null_frame_verify(frame, sizeof(frame), &seq));
-	assert_int_equal(seq, 12345);
-	for (unsigned i = 12; i < sizeof(frame); i++) {
-		frame[i] ^= 0x10;
-		assert_false(null_frame_verify(frame, sizeof(frame), &seq));
-		frame[i] ^= 0x10;
+	for (unsigned k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		uint32_t len = lens[k];
+		null_frame_write(frame, header, len, 12345);
+		assert_true(null_frame_verify(frame, len, &seq));
+		assert_int_equal(seq, 12345);
+		for (unsigned i = 12; i < len; i++) {
+			frame[i] ^= 0x10;
+			assert_false(null_frame_verify(frame, len, &seq));
+			frame[i] ^= 0x10;
+		}
 	}
+}
+
+/* The sink's byte sum against its definition (little-endian words, the
+ * last one zero-padded) for every length up to three words, at every
+ * alignment. */
+static void test_null_frame_sum64_matches_definition(void **state)
+{
+	(void)state;
+	uint8_t bytes[40];
+	for (unsigned i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (uint8_t)(0x9d * i + 7);
+	for (size_t start = 0; start < 8; start++)
+		for (size_t len = 0; start + len <= 32; len++) {
+			uint64_t want = 0;
+			for (size_t i = 0; i < len; i++)
+				want += (uint64_t)bytes[start + i] << (8 * (i % 8));
+			assert_int_equal(null_frame_sum64(bytes + start, len), want);
+		}
 }
 
 int main(void)
@@ -996,6 +1019,7 @@ int main(void)
 		cmocka_unit_test(test_null_source_is_lossless),
 		cmocka_unit_test(test_null_frame_write_matches_definition),
 		cmocka_unit_test(test_null_frame_verify_catches_corruption),
+		cmocka_unit_test(test_null_frame_sum64_matches_definition),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
