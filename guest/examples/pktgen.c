@@ -1,7 +1,9 @@
 /*
  * pktgen: transmits test frames (pkt.h) at full rate, writing every byte.
  *   pktgen [--size BYTES] [--count N] [--seconds S] [--dst MAC] [--burst N]
- * Defaults: 64-byte frames to ff:ff:ff:ff:ff:ff, until stopped.  Prints the
+ *          [--bufs N]
+ * Defaults: 64-byte frames to ff:ff:ff:ff:ff:ff in bursts of 32, the SDK's
+ * pool of 4096 buffers, until stopped.  Prints the
  * frames sent and the rate at the end (and every second with --verbose).
  */
 #include <errno.h>
@@ -17,7 +19,7 @@ int main(int argc, char **argv)
 	uint32_t size = 64;
 	uint64_t count = 0;
 	double seconds = 0;
-	unsigned burst = 32;
+	unsigned burst = 32, bufs = 0;
 	uint8_t dst[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--size") && i + 1 < argc)
@@ -28,18 +30,21 @@ int main(int argc, char **argv)
 			seconds = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--burst") && i + 1 < argc)
 			burst = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--bufs") && i + 1 < argc)
+			bufs = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--dst") && i + 1 < argc && !mac_parse(argv[i + 1], dst))
 			i++;
 		else {
-			fprintf(stderr, "usage: pktgen [--size 60..2048] [--count N] [--seconds S] [--dst MAC] [--burst 1..256]\n");
+			fprintf(stderr, "usage: pktgen [--size 60..2048] [--count N] [--seconds S] [--dst MAC] [--burst 1..256] [--bufs 2..65536]\n");
 			return 2;
 		}
 	}
-	if (size < 60 || size > OPSUB_NET_MAX_FRAME || burst < 1 || burst > OPSUB_NET_BURST_MAX) {
-		fprintf(stderr, "pktgen: size must be 60..2048 and burst 1..256\n");
+	if (size < 60 || size > OPSUB_NET_MAX_FRAME || burst < 1 || burst > OPSUB_NET_BURST_MAX ||
+	    (bufs && (bufs < 2 || bufs > 65536))) {
+		fprintf(stderr, "pktgen: size must be 60..2048, burst 1..256 and bufs 2..65536\n");
 		return 2;
 	}
-	struct opsub_port *p = opsub_port_open(0, 0);
+	struct opsub_port *p = opsub_port_open(0, bufs);
 	if (!p) {
 		fprintf(stderr, "pktgen: cannot open port 0: %s (run it under opsub with a network port)\n", strerror(errno));
 		return 1;

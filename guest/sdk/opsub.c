@@ -69,6 +69,18 @@ static void pool_put(struct opsub_port *p, uint64_t addr)
 		p->free[p->nfree++] = addr;
 }
 
+/* How many more receive buffers to post when `posted` are out and the ring
+ * takes `capacity`: at most half the pool, so a small pool still leaves
+ * buffers to transmit with (every mode keeps the ring topped up on each
+ * call, and a transmit-only program would otherwise lose its whole pool to
+ * the receive ring). */
+static unsigned rx_topup(const struct opsub_port *p, unsigned posted, unsigned capacity)
+{
+	unsigned target = capacity < p->nbufs / 2 ? capacity : p->nbufs / 2;
+	unsigned want = target > posted ? target - posted : 0;
+	return want < p->nfree ? want : p->nfree;
+}
+
 unsigned opsub_buf_alloc(struct opsub_port *p, struct opsub_buf *bufs, unsigned n)
 {
 	unsigned i = 0;
@@ -120,8 +132,9 @@ static uint64_t host(const struct opsub_port *p, uint64_t dev_addr) { return dev
 
 static void pt_refill(struct opsub_port *p)
 {
-	unsigned n = 0, room = nic_rxq_free(&p->rx);
-	for (; n < room && p->nfree; n++)
+	unsigned capacity = p->rx.size - 1, free = nic_rxq_free(&p->rx);
+	unsigned n = rx_topup(p, capacity - free, capacity);
+	for (unsigned i = 0; i < n; i++)
 		nic_rxq_post(&p->rx, dev(p, p->free[--p->nfree]), OPSUB_NET_BUF_SIZE);
 	if (n)
 		reg_write(p, REG(rx_tail), p->rx.tail, 32);
@@ -209,13 +222,12 @@ static void pv_kick(struct opsub_port *p, const struct opsub_vring *q)
 static void pv_refill(struct opsub_port *p)
 {
 	struct opsub_vring *q = &p->vrx;
-	unsigned added = 0;
-	while ((uint16_t)(p->rx_avail - p->rx_seen) < q->n && p->nfree) {
+	unsigned added = 0, n = rx_topup(p, (uint16_t)(p->rx_avail - p->rx_seen), q->n);
+	for (; added < n; added++) {
 		uint16_t id = p->rx_avail % q->n;
 		q->desc[id] = (struct opsub_vring_desc){p->free[--p->nfree], OPSUB_NET_BUF_SIZE, OPSUB_VRING_DESC_F_WRITE, 0};
 		q->avail_ring[id] = id;
 		p->rx_avail++;
-		added++;
 	}
 	if (added) {
 		opsub_vring_store(q->avail_idx, p->rx_avail);
@@ -305,9 +317,8 @@ static unsigned op_burst(struct opsub_port *p, struct opsub_buf *tx, unsigned tx
                          unsigned rx_room)
 {
 	struct opsub_net_burst *b = &p->burst;
-	unsigned want = p->info.ring_size - 1 > p->rx_posted ? p->info.ring_size - 1 - p->rx_posted : 0;
-	unsigned post = 0;
-	while (post < want && post < OPSUB_NET_BURST_MAX && p->nfree)
+	unsigned post = 0, want = rx_topup(p, p->rx_posted, p->info.ring_size - 1);
+	while (post < want && post < OPSUB_NET_BURST_MAX)
 		p->post[post++] = p->free[--p->nfree];
 	unsigned room = p->nbufs - p->nfree < OPSUB_NET_BURST_MAX ? p->nbufs - p->nfree : OPSUB_NET_BURST_MAX;
 	*b = (struct opsub_net_burst){

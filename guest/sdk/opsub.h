@@ -48,8 +48,10 @@ struct opsub_buf {
 };
 
 /* Opens port `index` (0 for the first) with a pool of `nbufs` buffers
- * (0: a default of 4096).  Returns NULL and sets errno on failure (ENODEV:
- * the guest has no such port; ENOMEM: no memory for the pool). */
+ * (0: a default of 4096).  Up to half the pool (at most a ring's worth) is
+ * kept posted for receiving; the rest is for opsub_buf_alloc.  Returns
+ * NULL and sets errno on failure (ENODEV: the guest has no such port;
+ * ENOMEM: no memory for the pool). */
 struct opsub_port *opsub_port_open(unsigned index, unsigned nbufs);
 
 /* The port's MAC address (6 bytes) and the I/O mode the host chose. */

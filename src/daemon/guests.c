@@ -245,7 +245,7 @@ static int start_backend(struct daemon *d, struct guest *g, char *err, size_t er
 	struct link_msg msg = {.type = LINK_VIRTIO};
 	int fds[2] = {g->kick_fd, g->call_fd};
 	if (g->kick_fd < 0 || g->call_fd < 0 || link_send(g->link_sock, &msg, fds, 2))
-		FAIL("guest '%s': cannot set up its paravirt notifications", g->cfg.name);
+		FAIL("guest '%s': cannot set up its paravirt notifications: %s", g->cfg.name, strerror(errno));
 	g->vhost = vhost_start(d->nic, g, g->kick_fd, g->call_fd, d->cfg.ring_size, err, errlen);
 	return g->vhost ? 0 : -1;
 }

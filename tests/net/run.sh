@@ -142,6 +142,16 @@ if daemon_start wrr "{\"nic\":{\"wire\":\"null\",\"queues\":16,\"line_rate\":\"4
 	daemon_stop
 else fail wrr_shares "daemon did not start: $(tail -1 "$T/wrr.log")"; fi
 
+# ---- a transmitter with a small pool still transmits, in every mode ---------------
+# (the SDK used to post the whole pool to the receive ring: a passthrough
+# pktgen with 64 buffers sent nothing)
+
+for io in opsub passthrough paravirt emulated; do
+	out=$(timeout 30 $OPSUB run --net null --io $io --seconds 10 $G/pktgen --bufs 64 --count 20000 2>&1)
+	if grep -q "sent 20000 frames.*the NIC has sent 20000" <<< "$out"; then pass "small_pool_$io"
+	else fail "small_pool_$io" "pktgen --bufs 64 --count 20000: ${out:-no output in 10 s}"; fi
+done
+
 # ---- the fast gate is as transparent as the full one (tests/net/guests/fastgate.c) ----
 
 out=$($OPSUB run --net null "$B/fastgate" 2>&1)
