@@ -8,6 +8,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "gates/gate.h"
 #include "sandbox/monitor.h"
 
 #define ALT_STACK_SIZE (256u << 10)
@@ -24,18 +25,55 @@ const char *fault_kind(int sig)
 	}
 }
 
+#define EFLAGS_TF 0x100ull
+
+/*
+ * Self-modifying code.  A guest write to a page holding translated code
+ * faults; the translations of the page are dropped and the write retried.
+ * The block doing the write is still running its old translation, and the
+ * write may have changed its own next instructions (x86 runs the new ones),
+ * so the write is retried alone under the trap flag, and smc_step() then
+ * steps to the end of the current guest instruction and leaves the block
+ * there: the guest continues from a fresh translation of the next one.
+ */
+static void smc_step(struct monitor *m, ucontext_t *uc)
+{
+	greg_t *r = uc->uc_mcontext.gregs;
+	uint64_t host_pc = (uint64_t)r[REG_RIP], pc;
+	if (tr_insn_start(&m->tr, host_pc, &pc)) {
+		/* resume at pc as after an indirect jump that missed (gate.S:
+		 * gate_ibl_miss takes the target in r11, the guest's rcx and
+		 * r11 from the context) */
+		m->ctx->ibl_rcx = (uint64_t)r[REG_RCX];
+		m->ctx->ibl_r11 = (uint64_t)r[REG_R11];
+		r[REG_R11] = (greg_t)pc;
+		r[REG_RIP] = (greg_t)(uintptr_t)gate_ibl_miss;
+	} else if (tr_guest_pc(&m->tr, host_pc, &pc)) {
+		return;   /* inside the instruction's translation: step on */
+	}
+	/* at an instruction boundary, or out of translated code (a gate) */
+	r[REG_EFL] &= (greg_t)~EFLAGS_TF;
+	m->smc_stepping = false;
+}
+
 static void on_fault(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
 	uint64_t host_pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
 	uint64_t addr = (uint64_t)(uintptr_t)si->si_addr, pc;
 	struct monitor *m = the_monitor;
+	if (m && sig == SIGTRAP && m->smc_stepping) {
+		smc_step(m, uc);
+		return;
+	}
 	if (m && tr_guest_pc(&m->tr, host_pc, &pc)) {
 		if (sig == SIGSEGV && si->si_code == SEGV_ACCERR && gm_watched(&m->gm, addr) &&
 		    gm_access_ok(&m->gm, addr, 1, GP_W)) {
-			/* self-modifying code: drop the translations, retry the write */
-			if (gm_prepare_write(&m->gm, addr, 1))
+			if (gm_prepare_write(&m->gm, addr, 1)) {
+				uc->uc_mcontext.gregs[REG_EFL] |= (greg_t)EFLAGS_TF;
+				m->smc_stepping = true;
 				return;
+			}
 			monitor_guest_fault(sig, pc, addr, true, "no host mapping slot left to let the write through");
 		}
 		bool known = (sig == SIGSEGV || sig == SIGBUS) && si->si_code != SI_KERNEL;

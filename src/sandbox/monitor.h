@@ -41,6 +41,9 @@ struct monitor {
 	uint64_t first_insn_ns;    /* when the guest's first instruction ran */
 	int exit_status;
 	uint64_t syscalls, hypercalls;
+	/* After a write to a watched page: single-stepping the rest of the
+	 * current guest instruction before leaving the block (sandbox/fault.c). */
+	bool smc_stepping;
 	/* Linux personality state */
 	uint64_t tid_address;
 	uint8_t closed_fds;                /* bit per fd 0..2 */

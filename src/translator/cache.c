@@ -260,11 +260,13 @@ void tr_invalidate_page(struct translator *t, uint64_t addr)
 	 * block only runs if it was already running when it died. */
 }
 
-bool tr_guest_pc(const struct translator *t, uint64_t host_pc, uint64_t *guest_pc)
+/* The block whose translated instructions hold host_pc, and host_pc's
+ * offset from the block's entry; NULL for any other address. */
+static const struct block *block_at(const struct translator *t, uint64_t host_pc, uint32_t *rel)
 {
 	uint64_t rx = (uint64_t)(uintptr_t)t->rx;
 	if (host_pc < rx + t->reserved || host_pc >= rx + t->cache_used)
-		return false;
+		return NULL;
 	uint32_t off = (uint32_t)(host_pc - rx);
 	/* blocks are laid out in id order until the next flush */
 	uint32_t lo = 1, hi = t->nblocks;
@@ -277,8 +279,17 @@ bool tr_guest_pc(const struct translator *t, uint64_t host_pc, uint64_t *guest_p
 	}
 	const struct block *b = &t->blocks[lo];
 	if (lo >= t->nblocks || off < b->entry || off >= b->end)
+		return NULL;
+	*rel = off - b->entry;
+	return b;
+}
+
+bool tr_guest_pc(const struct translator *t, uint64_t host_pc, uint64_t *guest_pc)
+{
+	uint32_t rel;
+	const struct block *b = block_at(t, host_pc, &rel);
+	if (!b)
 		return false;
-	uint32_t rel = off - b->entry;
 	uint64_t pc = b->pc;
 	for (uint32_t i = 0; i < b->map_count; i++) {
 		const struct insn_map *m = &t->map[b->map_first + i];
@@ -288,6 +299,22 @@ bool tr_guest_pc(const struct translator *t, uint64_t host_pc, uint64_t *guest_p
 	}
 	*guest_pc = pc;
 	return true;
+}
+
+bool tr_insn_start(const struct translator *t, uint64_t host_pc, uint64_t *guest_pc)
+{
+	uint32_t rel;
+	const struct block *b = block_at(t, host_pc, &rel);
+	for (uint32_t i = 0; b && i < b->map_count; i++) {
+		const struct insn_map *m = &t->map[b->map_first + i];
+		if (m->host_off == rel) {
+			*guest_pc = b->pc + m->guest_off;
+			return true;
+		}
+		if (m->host_off > rel)
+			break;
+	}
+	return false;
 }
 
 const struct exit *tr_exit(const struct translator *t, uint32_t exit_id)

@@ -139,6 +139,12 @@ void tr_invalidate_page(struct translator *t, uint64_t addr);
  * it belongs to; false when host_pc is not translated code. */
 bool tr_guest_pc(const struct translator *t, uint64_t host_pc, uint64_t *guest_pc);
 
+/* True when host_pc is the first host instruction of a guest instruction's
+ * translation (*guest_pc gets that instruction's pc): there the guest's
+ * state is exactly its architectural state before the instruction, so the
+ * guest may be resumed at *guest_pc from any translation. */
+bool tr_insn_start(const struct translator *t, uint64_t host_pc, uint64_t *guest_pc);
+
 /* Translates the block at pc without running it, for the fuzzer and tests:
  * returns the block id, or 0 with the verifier's reason in err. */
 uint32_t tr_translate_only(struct translator *t, uint64_t pc, char *err, size_t errlen);
