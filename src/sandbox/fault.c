@@ -49,7 +49,10 @@ static void smc_step(struct monitor *m, ucontext_t *uc)
 		r[REG_R11] = (greg_t)pc;
 		r[REG_RIP] = (greg_t)(uintptr_t)gate_ibl_miss;
 	} else if (tr_guest_pc(&m->tr, host_pc, &pc)) {
-		return;   /* inside the instruction's translation: step on */
+		/* inside the instruction's translation: step on (a popf in it
+		 * may have cleared the flag) */
+		r[REG_EFL] |= (greg_t)EFLAGS_TF;
+		return;
 	}
 	/* at an instruction boundary, or out of translated code (a gate) */
 	r[REG_EFL] &= (greg_t)~EFLAGS_TF;
