@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "nic/wire.h"
 
 static uint64_t now_ns(void)
 {
@@ -63,6 +64,11 @@ static void stop(struct daemon *d)
 		close(d->control_fd);
 		unlink(d->cfg.control);
 	}
+	uint64_t wire_errors = __atomic_load_n(&nic_wire(d->nic)->stats.errors, __ATOMIC_RELAXED);
+	if (wire_errors)
+		fprintf(stderr, "opsub: the wire '%s' skipped %llu frames it could not carry (a capture's frame "
+		        "truncated or outside %u..%u bytes, or a host interface error)\n", d->cfg.wire,
+		        (unsigned long long)wire_errors, WIRE_MIN_FRAME, WIRE_MAX_FRAME);
 	nic_destroy(d->nic);   /* closes the wire: capture files are complete */
 	d->nic = NULL;
 }
