@@ -119,7 +119,12 @@ static enum visit_end tx_visit(struct nic *nic, unsigned q, uint64_t now,
 
 		for (unsigned n = 0; head != tail && n < NIC_TX_BATCH; n++) {
 			const struct nic_tx_desc *d = &descs[head];
-			__builtin_prefetch(&descs[(head + 8) & mask]);
+			/* Prefetch only descriptors the driver has handed over:
+			 * one beyond the tail shares a line with those it is
+			 * writing now, and pulling that line here makes each of
+			 * its stores a cache miss (tx 64 B: +3.6%). */
+			if (((tail - head) & mask) > 8)
+				__builtin_prefetch(&descs[(head + 8) & mask]);
 			uint64_t addr = d->addr;
 			uint32_t len = d->length;
 			uint8_t cmd = d->cmd;
