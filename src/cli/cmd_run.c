@@ -15,7 +15,7 @@ static const char help_text[] =
 	"Runs a static x86-64 Linux program (musl-gcc -static, PIE or not) under the\n"
 	"translator.  Its stdin, stdout and stderr are yours; opsub exits with its status.\n\n"
 	"options:\n"
-	"  --mem SIZE          guest memory, 64M..4G (default 1G)\n"
+	"  --mem SIZE          guest memory, 64M..4G (default 4G)\n"
 	"  --stats             print translator statistics on stderr at the end\n"
 	"  --trace-syscalls    print every guest system call on stderr\n"
 	"  --seconds N         stop the guest after N seconds and exit 0\n"

@@ -30,7 +30,7 @@
 #define GUEST_GUARD       (1ull << 20)
 #define GUEST_LOWEST      0x10000ull
 #define GUEST_PAGE        4096ull
-#define GUEST_MEM_DEFAULT (1ull << 30)
+#define GUEST_MEM_DEFAULT (4ull << 30)   /* opsub run: the whole sandbox, as a native process can use it */
 #define GUEST_MEM_MIN     (64ull << 20)   /* program + 8 MiB stack + 32 MiB headroom */
 #define GUEST_STACK_SIZE  (8ull << 20)
 

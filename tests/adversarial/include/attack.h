@@ -83,11 +83,12 @@ __attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A value that looks like a pointer into a host process: at or above 4 GiB
- * and in the canonical user half. */
+/* A value that looks like a pointer into a host process: above 4 GiB and
+ * in the canonical user half.  4 GiB itself is the end of the sandbox (a
+ * guest's memory size, e.g. its RLIMIT_AS), not a host address. */
 static inline int host_pointer(uint64_t v)
 {
-	return v >= FOUR_GIB && v < 0x800000000000ull;
+	return v > FOUR_GIB && v < 0x800000000000ull;
 }
 
 /* True when the 8 bytes of v are all text or NUL (a string, not a pointer). */
