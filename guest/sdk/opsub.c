@@ -253,9 +253,10 @@ static void pv_reclaim(struct opsub_port *p)
 		pool_put(p, q->desc[q->used_ring[p->tx_seen % q->n].id % q->n].addr);
 }
 
-/* The transmit queue is full: like a virtio driver that stops its queue,
- * ask for an interrupt and sleep until the backend returns buffers (the
- * backend may need this CPU to do so). */
+/* The transmit queue is full, or the caller is out of buffers while some
+ * are in flight: like a virtio driver that stops its queue, ask for an
+ * interrupt and sleep until the backend returns buffers (the backend may
+ * need this CPU to do so). */
 static void pv_wait_room(struct opsub_port *p)
 {
 	struct opsub_vring *q = &p->vtx;
@@ -270,7 +271,8 @@ static unsigned pv_tx(struct opsub_port *p, struct opsub_buf *bufs, unsigned n)
 {
 	struct opsub_vring *q = &p->vtx;
 	pv_reclaim(p);
-	if ((uint16_t)(p->tx_avail - p->tx_seen) == q->n)
+	uint16_t in_flight = (uint16_t)(p->tx_avail - p->tx_seen);
+	if (in_flight == q->n || (!n && !p->nfree && in_flight))
 		pv_wait_room(p);
 	unsigned i = 0;
 	for (; i < n && (uint16_t)(p->tx_avail - p->tx_seen) < q->n; i++) {
