@@ -4,10 +4,9 @@
  *
  * Compiled with -mgeneral-regs-only (the .gpr.c suffix, see the Makefile):
  * the fast gate runs NET_BURST without saving the guest's x87 and vector
- * state, so no instruction here may touch those registers and, on the fast
- * path, nothing here calls code that might.  The two slow-only helpers,
- * gm_prepare_write and give_back, are called only when fast is false; the
- * build lists every outside symbol this file uses and refuses any other.
+ * state, so no instruction here may touch those registers, and this file
+ * calls no outside function (the build refuses any): what needs normal
+ * code comes through `slow`, which is NULL on the fast gate.
  */
 #include "driver/drv.h"
 
@@ -115,7 +114,8 @@ static unsigned post(const struct guest_mem *gm, const uint64_t *addrs, unsigned
  * a buffer the guest has since run code from (its translations must go:
  * the NIC wrote there), needs the slow helpers: the fast path stops before
  * it and leaves it to the next call, which then takes the full gate. */
-static unsigned receive(struct guest_mem *gm, struct opsub_net_pkt *out, unsigned room, bool fast, int *fault)
+static unsigned receive(struct guest_mem *gm, struct opsub_net_pkt *out, unsigned room,
+                        const struct burst_slow *slow, int *fault)
 {
 	struct nic_rxq *r = &drv.q[0].rx;
 	unsigned ready = nic_rxq_ready(r), n = 0;
@@ -124,17 +124,17 @@ static unsigned receive(struct guest_mem *gm, struct opsub_net_pkt *out, unsigne
 	while (n < room && ready-- && nic_rxq_peek(r, &d)) {
 		uint64_t addr = guest_addr(d.addr);
 		bool failed = (d.writeback >> 32) & NIC_RXD_STA_ERR;
-		if (fast && (failed || gm_range_watched(gm, addr, OPSUB_NET_BUF_SIZE))) {
+		if (!slow && (failed || gm_range_watched(gm, addr, OPSUB_NET_BUF_SIZE))) {
 			drv.force_slow = true;
 			break;
 		}
 		nic_rxq_poll(r, &index, &d);
 		if (failed) {
-			give_back(addr);
+			slow->give_back(addr);
 			continue;
 		}
-		if (!fast)
-			*fault |= !gm_prepare_write(gm, addr, OPSUB_NET_BUF_SIZE);
+		if (slow)
+			*fault |= !slow->prepare_write(gm, addr, OPSUB_NET_BUF_SIZE);
 		out[n].addr = addr;
 		out[n].len = (uint16_t)d.writeback;
 		out[n].reserved = 0;
@@ -143,9 +143,9 @@ static unsigned receive(struct guest_mem *gm, struct opsub_net_pkt *out, unsigne
 	return n;
 }
 
-int64_t burst_run(struct guest_mem *gm, uint64_t port, uint64_t req_addr, bool fast)
+int64_t burst_run(struct guest_mem *gm, uint64_t port, uint64_t req_addr, const struct burst_slow *slow)
 {
-	if (fast && (drv.force_slow || __atomic_load_n(&drv.page->generation, __ATOMIC_ACQUIRE) != drv.generation))
+	if (!slow && (drv.force_slow || __atomic_load_n(&drv.page->generation, __ATOMIC_ACQUIRE) != drv.generation))
 		return BURST_SLOW;   /* a queue change to apply, or a frame to clean up */
 	if (port != 0 || !drv.opened || drv.mode != OPSUB_IO_OPSUB || drv.nq == 0)
 		return -ENODEV;
@@ -167,10 +167,10 @@ int64_t burst_run(struct guest_mem *gm, uint64_t port, uint64_t req_addr, bool f
 		return -EFAULT;
 	if (gm_range_watched(gm, req_addr, sizeof(*req)) || gm_range_watched(gm, rx, rx_n * pkt) ||
 	    gm_range_watched(gm, done, done_n * 8)) {
-		if (fast)
+		if (!slow)
 			return BURST_SLOW;
-		if (!gm_prepare_write(gm, req_addr, sizeof(*req)) || !gm_prepare_write(gm, rx, rx_n * pkt) ||
-		    !gm_prepare_write(gm, done, done_n * 8))
+		if (!slow->prepare_write(gm, req_addr, sizeof(*req)) || !slow->prepare_write(gm, rx, rx_n * pkt) ||
+		    !slow->prepare_write(gm, done, done_n * 8))
 			return -EFAULT;
 	}
 	bool bad = false;
@@ -178,7 +178,7 @@ int64_t burst_run(struct guest_mem *gm, uint64_t port, uint64_t req_addr, bool f
 	done_n = reclaim(guest_ptr(done), done_n, tx_n);
 	tx_n = transmit(gm, guest_ptr(tx), tx_n, &bad);
 	post_n = post(gm, guest_ptr(post_at), post_n, &bad);
-	rx_n = receive(gm, guest_ptr(rx), rx_n, fast, &fault);
+	rx_n = receive(gm, guest_ptr(rx), rx_n, slow, &fault);
 	req->tx_n = tx_n;
 	req->post_n = post_n;
 	req->rx_n = rx_n;

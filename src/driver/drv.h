@@ -60,11 +60,20 @@ extern struct drv drv;
 bool tx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t len);
 bool rx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t capacity);
 
-/* NET_BURST's data path (burst.gpr.c, general registers only).  fast: on
- * the fast gate, where it returns BURST_SLOW, before changing anything,
- * whenever the full gate's helpers are needed. */
+/* What only the full gate may do for NET_BURST: code compiled normally,
+ * which may touch vector registers. */
+struct burst_slow {
+	bool (*prepare_write)(struct guest_mem *gm, uint64_t addr, uint64_t len);
+	void (*give_back)(uint64_t addr);
+};
+
+/* NET_BURST's data path (burst.gpr.c, general registers only).  slow is
+ * NULL on the fast gate, where burst_run returns BURST_SLOW, before
+ * changing anything, whenever it would need slow's helpers; burst.gpr.c
+ * refers to no outside function (the build checks), so on the fast gate a
+ * mistaken call would crash on the NULL rather than run vector code. */
 #define BURST_SLOW ((int64_t)GATE_SLOW)
-int64_t burst_run(struct guest_mem *gm, uint64_t port, uint64_t req_addr, bool fast);
+int64_t burst_run(struct guest_mem *gm, uint64_t port, uint64_t req_addr, const struct burst_slow *slow);
 
 /* Queues a buffer to be handed back to the guest through `done`. */
 void give_back(uint64_t addr);

@@ -203,16 +203,17 @@ static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
  * is done here, around the same data path. */
 static int64_t net_burst(struct monitor *m, uint64_t port, uint64_t req_addr)
 {
+	static const struct burst_slow slow = {gm_prepare_write, give_back};
 	apply_link();
 	drv.force_slow = false;
-	return burst_run(&m->gm, port, req_addr, false);
+	return burst_run(&m->gm, port, req_addr, &slow);
 }
 
 /* NET_BURST through the fast gate (gates/fast.h): vector registers are the
  * guest's, so only the general-registers-only data path may run. */
 static int64_t net_burst_fast(struct monitor *m, uint64_t port, uint64_t req_addr)
 {
-	return burst_run(&m->gm, port, req_addr, true);
+	return burst_run(&m->gm, port, req_addr, NULL);
 }
 
 static int64_t net_stats(struct monitor *m, uint64_t port, uint64_t out)
