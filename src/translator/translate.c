@@ -13,8 +13,7 @@
 #include "translator/emit.h"
 #include "translator/verifier.h"
 
-#define MAX_EXITS 16
-#define EXITS_TO_END 4   /* the most exits one instruction adds (loope/loopne: 3) + 1 */
+#define MAX_EXITS 8
 
 /* A block under construction. */
 struct tb {
@@ -455,13 +454,8 @@ static unsigned jcc_condition(const ZydisDecodedInstruction *in)
 	return in->opcode & 15;      /* 70+cc (one byte) or 0F 80+cc */
 }
 
-enum branch_result { BRANCH_FAILED, BRANCH_ENDS, BRANCH_CONTINUES };
-
-/* Emits the translation of a near branch.  Every branch ends the block but
- * a conditional one while exits are left: its fall-through path goes on in
- * the same block (a superblock: no jump and no second block on the path
- * the code falls through, the common one). */
-static enum branch_result branch(struct tb *b, const struct decoded *d, uint64_t pc, uint64_t next)
+/* Emits the translation of a near branch; always ends the block. */
+static bool branch(struct tb *b, const struct decoded *d, uint64_t pc, uint64_t next)
 {
 	const ZydisDecodedInstruction *in = &d->insn;
 	bool direct = d->op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE;
@@ -469,25 +463,25 @@ static enum branch_result branch(struct tb *b, const struct decoded *d, uint64_t
 	case ZYDIS_MNEMONIC_JMP:
 		if (direct) {
 			branch_exit(b, emit_jmp32(&b->e), pc, rel_target(d, pc));
-			return BRANCH_ENDS;
+			return true;
 		}
 		ibl_save(b);
 		if (!load_target(b, d, next))
-			return BRANCH_FAILED;
+			return false;
 		ibl_lookup(b);
-		return BRANCH_ENDS;
+		return true;
 	case ZYDIS_MNEMONIC_CALL:
 		if (direct) {
 			push_return(b, next);
 			branch_exit(b, emit_jmp32(&b->e), pc, rel_target(d, pc));
-			return BRANCH_ENDS;
+			return true;
 		}
 		ibl_save(b);
 		if (!load_target(b, d, next))
-			return BRANCH_FAILED;
+			return false;
 		push_return(b, next);
 		ibl_lookup(b);
-		return BRANCH_ENDS;
+		return true;
 	case ZYDIS_MNEMONIC_RET: {
 		ibl_save(b);
 		static const uint8_t pop_r11[] = {0x41, 0x5b};
@@ -497,7 +491,7 @@ static enum branch_result branch(struct tb *b, const struct decoded *d, uint64_t
 			emit_confine_rsp(&b->e);
 		}
 		ibl_lookup(b);
-		return BRANCH_ENDS;
+		return true;
 	}
 	case ZYDIS_MNEMONIC_JRCXZ:
 	case ZYDIS_MNEMONIC_JECXZ:
@@ -525,22 +519,20 @@ static enum branch_result branch(struct tb *b, const struct decoded *d, uint64_t
 		if (!loop) {
 			branch_exit(b, emit_jmp32(&b->e), pc, next);   /* rcx != 0 */
 			branch_exit(b, emit_jmp32(&b->e), pc, taken);  /* rcx == 0 */
-			return BRANCH_ENDS;
+			return true;
 		}
 		if (zf)  /* loope continues only while ZF=1, loopne while ZF=0 */
 			branch_exit(b, emit_jcc32(&b->e, in->mnemonic == ZYDIS_MNEMONIC_LOOPE ? 5 : 4), pc, next);
 		branch_exit(b, emit_jmp32(&b->e), pc, taken);
 		branch_exit(b, emit_jmp32(&b->e), pc, next);           /* rcx == 0 */
-		return BRANCH_ENDS;
+		return true;
 	}
 	default:
 		if (in->meta.category != ZYDIS_CATEGORY_COND_BR || !direct)
-			return BRANCH_FAILED;
+			return false;
 		branch_exit(b, emit_jcc32(&b->e, jcc_condition(in)), pc, rel_target(d, pc));
-		if (b->nlinkable + EXITS_TO_END <= MAX_EXITS)
-			return BRANCH_CONTINUES;
 		branch_exit(b, emit_jmp32(&b->e), pc, next);
-		return BRANCH_ENDS;
+		return true;
 	}
 }
 
@@ -614,11 +606,8 @@ static bool instruction(struct tb *b, const struct decoded *d, const struct poli
 	case SUB_DROP:
 		return false;
 	case SUB_BRANCH:
-		switch (branch(b, d, pc, next)) {
-		case BRANCH_ENDS: return true;
-		case BRANCH_CONTINUES: return false;
-		case BRANCH_FAILED: break;
-		}
+		if (branch(b, d, pc, next))
+			return true;
 		break;
 	case SUB_SYSCALL:
 		gate_exit_to(b, EXITK_SYSCALL, pc, next);
