@@ -22,8 +22,7 @@ bool tx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t len)
 bool rx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t capacity)
 {
 	return addr % 64 == 0 && capacity >= OPSUB_NET_MIN_FRAME && capacity <= OPSUB_NET_BUF_SIZE &&
-	       gm_access_ok(gm, addr, capacity, GP_W) && !gm_watched(gm, addr) &&
-	       !gm_watched(gm, addr + capacity - 1);
+	       gm_dma_writable(gm, addr, capacity);
 }
 
 /* ---- NET_BURST --------------------------------------------------------------- */

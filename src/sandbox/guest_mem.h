@@ -122,6 +122,18 @@ static inline bool gm_watched(const struct guest_mem *gm, uint64_t addr)
 {
 	return addr < gm->size && (gm->page[addr / GUEST_PAGE] & GP_WATCHED);
 }
+/* True when [addr, addr+len) (len > 0) is inside guest memory, mapped
+ * writable, and on no watched page: where a DMA may write without changing
+ * translated code.  One pass over the page bits. */
+static inline bool gm_dma_writable(const struct guest_mem *gm, uint64_t addr, uint64_t len)
+{
+	if (len == 0 || !gm_range_inside(gm, addr, len))
+		return false;
+	for (uint64_t p = addr / GUEST_PAGE; p <= (addr + len - 1) / GUEST_PAGE; p++)
+		if ((gm->page[p] & (GP_MAPPED | GP_W | GP_WATCHED)) != (GP_MAPPED | GP_W))
+			return false;
+	return true;
+}
 /* True when a page of [addr, addr+len) is watched (len > 0, inside). */
 static inline bool gm_range_watched(const struct guest_mem *gm, uint64_t addr, uint64_t len)
 {

@@ -5,13 +5,17 @@
  * passthrough mode: it writes a TX descriptor pointing there itself; the NIC,
  * trusting descriptors like real hardware without an IOMMU, reads the
  * victim's memory and sends it; the frame comes back to this promiscuous
- * port and the forger prints "STOLEN: <secret>".
+ * port and the forger prints "STOLEN: <secret>".  Before that it has the
+ * NIC write a frame over code it has run (a receive buffer on that page):
+ * the translator is not told, and the forger prints "STALE: ..." when the
+ * old translation still runs.
  *
  * opsub mode: the trusted driver takes only guest addresses; the forger
  * tries every way to name memory that is not its own (addresses beyond its
  * memory, the victim's device address, ranges that run off the end or wrap,
- * overflowing lengths, read-only or unaligned receive buffers) and prints how
- * many were refused.  It exits 0 when it stole nothing.
+ * overflowing lengths, read-only or unaligned receive buffers, a receive
+ * buffer on a page of code it has run) and prints how many were refused.
+ * It exits 0 when it stole nothing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,11 +44,53 @@ static int look_for_secret(const uint8_t *f, uint32_t len)
 	return 0;
 }
 
+/* A page holding `mov eax, 1; ret`, run once, so its code is translated
+ * and the page watched. */
+static int (*run_once_code(void))(void)
+{
+	uint8_t *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	static const uint8_t ret1[] = {0xb8, 1, 0, 0, 0, 0xc3};
+	memcpy(p, ret1, sizeof(ret1));
+	int (*f)(void) = (int (*)(void))(uintptr_t)p;
+	return f() == 1 ? f : NULL;
+}
+
+/* The NIC receives a frame into code the forger has run: its destination
+ * MAC is `mov eax, 2; ret`.  Prints STALE when the old code still runs. */
+static void dma_over_code(struct nic_txq *tx, struct nic_rxq *rx, uint64_t base, uint8_t *frame,
+                          int (*code)(void))
+{
+	static const uint8_t mac_code[6] = {0xb8, 2, 0, 0, 0, 0xc3};
+	memset(frame, 0, 60);
+	memcpy(frame, mac_code, 6);
+	frame[12] = 0x88, frame[13] = 0xb5;
+	nic_txq_post(tx, base + (uint64_t)(uintptr_t)frame, 60, NIC_TXD_CMD_EOP, 0);
+	nic_txq_kick(tx);
+	uint64_t end = opsub_clock_ns() + 1000000000ull;
+	struct nic_rx_desc d;
+	uint32_t index;
+	while (!nic_rxq_poll(rx, &index, &d))
+		if (opsub_clock_ns() > end) {
+			printf("dma_over_code: no frame came back\n");
+			return;
+		}
+	const volatile uint8_t *bytes = (const uint8_t *)(uintptr_t)code;
+	int r = code();
+	if (r == 1 && bytes[1] == 2)
+		printf("STALE: the NIC rewrote code the forger had run and the old translation still runs "
+		       "(returned %d, memory says mov eax, %d)\n", r, bytes[1]);
+	else
+		printf("code follows memory (returned %d)\n", r);
+}
+
 static int passthrough(const struct opsub_net_info *info, uint64_t target)
 {
 	uint32_t size = info->ring_size;
-	uint8_t *mem = mmap(NULL, 2 * (size_t)size * 16 + 64 * 2048, PROT_READ | PROT_WRITE,
+	uint8_t *mem = mmap(NULL, 2 * (size_t)size * 16 + 65 * 2048, PROT_READ | PROT_WRITE,
 	                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int (*code)(void) = run_once_code();
 	struct nic_queue_regs *regs = (struct nic_queue_regs *)(uintptr_t)info->regs;
 	struct nic_txq tx;
 	struct nic_rxq rx;
@@ -54,9 +100,13 @@ static int passthrough(const struct opsub_net_info *info, uint64_t target)
 	nic_txq_start(&tx, regs, (struct nic_tx_desc *)mem, base + (uint64_t)(uintptr_t)mem, size);
 	nic_rxq_start(&rx, regs, (struct nic_rx_desc *)(mem + (size_t)size * 16),
 	              base + (uint64_t)(uintptr_t)mem + (uint64_t)size * 16, size);
+	if (code)   /* first, so the first frame lands on the code */
+		nic_rxq_post(&rx, base + (uint64_t)(uintptr_t)code, 2048);
 	for (unsigned i = 0; i < 64; i++)
 		nic_rxq_post(&rx, base + (uint64_t)(uintptr_t)(bufs + i * 2048), 2048);
 	nic_rxq_kick(&rx);
+	if (code)
+		dma_over_code(&tx, &rx, base, bufs + 64 * 2048, code);
 	/* the forged descriptor: someone else's memory, read again every
 	 * 50 ms (the victim may not have written its secret yet) */
 	uint64_t end = opsub_clock_ns() + 5000000000ull, next = 0;
@@ -87,6 +137,11 @@ static int opsub_mode(uint64_t target)
 	static struct opsub_net_burst b;
 	static uint8_t own[4096] __attribute__((aligned(64)));
 	extern char __executable_start[];
+	int (*code)(void) = run_once_code();
+	if (!code) {
+		printf("forger: cannot run code on a page of its own\n");
+		return 1;
+	}
 	const struct { const char *what; uint64_t addr; uint32_t len; int rx; } tries[] = {
 		{"the victim's device address", target, 64, 0},
 		{"an address above 4 GiB", (1ull << 32) + 0x1000, 64, 0},
@@ -98,6 +153,7 @@ static int opsub_mode(uint64_t target)
 		{"a receive buffer in its read-only code", (uint64_t)(uintptr_t)__executable_start, 0, 1},
 		{"an unaligned receive buffer", (uint64_t)(uintptr_t)own + 3, 0, 1},
 		{"a receive buffer at the victim's device address", target & ~63ull, 0, 1},
+		{"a receive buffer on a page of code it has run", (uint64_t)(uintptr_t)code + 64, 0, 1},
 	};
 	unsigned refused = 0, n = sizeof(tries) / sizeof(tries[0]);
 	for (unsigned i = 0; i < n; i++) {
