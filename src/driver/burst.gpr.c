@@ -101,7 +101,8 @@ static unsigned post(const struct guest_mem *gm, const uint64_t *addrs, unsigned
 			*bad = true;
 			break;
 		}
-		nic_rxq_post(r, NIC_DEV_ADDR(drv.mem_window, addr), OPSUB_NET_BUF_SIZE);
+		drv.q[0].rx_epoch[nic_rxq_post(r, NIC_DEV_ADDR(drv.mem_window, addr), OPSUB_NET_BUF_SIZE)] =
+			gm->watch_epoch;
 		taken++;
 	}
 	if (taken)
@@ -123,7 +124,9 @@ static unsigned receive(struct guest_mem *gm, struct opsub_net_pkt *out, unsigne
 	while (n < room && ready-- && nic_rxq_peek(r, &d)) {
 		uint64_t addr = guest_addr(d.addr);
 		bool failed = (d.writeback >> 32) & NIC_RXD_STA_ERR;
-		if (!slow && (failed || gm_range_watched(gm, addr, OPSUB_NET_BUF_SIZE))) {
+		bool code_since = drv.q[0].rx_epoch[r->next] != gm->watch_epoch &&
+		                  gm_range_watched(gm, addr, OPSUB_NET_BUF_SIZE);
+		if (!slow && (failed || code_since)) {
 			drv.force_slow = true;
 			break;
 		}

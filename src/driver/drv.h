@@ -28,6 +28,9 @@ struct dq {
 	/* guest address of the frame in each TX slot: reclaim reads these,
 	 * not the descriptors (lines the NIC reads too) */
 	uint32_t tx_frame[NIC_RING_MAX];
+	/* gm watch_epoch when each RX slot's buffer was posted (and checked
+	 * unwatched): receive looks at page bits only if the epoch moved */
+	uint64_t rx_epoch[NIC_RING_MAX];
 };
 
 struct drv {

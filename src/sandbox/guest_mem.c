@@ -258,6 +258,7 @@ bool gm_watch(struct guest_mem *gm, uint64_t addr)
 	if (addr >= gm->size || (gm->page[p] & GP_WATCHED))
 		return true;
 	gm->page[p] |= GP_WATCHED;
+	gm->watch_epoch++;
 	if ((gm->page[p] & GP_W) && !apply(gm, p, 1)) {
 		gm->page[p] &= ~GP_WATCHED;
 		return false;

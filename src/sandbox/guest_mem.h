@@ -53,6 +53,9 @@ struct guest_mem {
 	 * sandbox; the fuzzer translates from a buffer without a sandbox
 	 * (then fd is -1 and protections are bookkeeping only). */
 	uintptr_t code_view;
+	/* Counts pages that became watched: a range checked unwatched at
+	 * epoch E is still unwatched while the epoch is E. */
+	uint64_t watch_epoch;
 	/* Called before a watched page becomes writable. */
 	void (*on_code_write)(uint64_t page_addr, void *arg);
 	void *on_code_write_arg;
