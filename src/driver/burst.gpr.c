@@ -124,9 +124,9 @@ static unsigned receive(struct guest_mem *gm, struct opsub_net_pkt *out, unsigne
 	while (n < room && ready-- && nic_rxq_peek(r, &d)) {
 		uint64_t addr = guest_addr(d.addr);
 		bool failed = (d.writeback >> 32) & NIC_RXD_STA_ERR;
-		bool code_since = drv.q[0].rx_epoch[r->next] != gm->watch_epoch &&
-		                  gm_range_watched(gm, addr, OPSUB_NET_BUF_SIZE);
-		if (!slow && (failed || code_since)) {
+		/* page bits only if some page became code since the post */
+		if (!slow && (failed || (drv.q[0].rx_epoch[r->next] != gm->watch_epoch &&
+		                         gm_range_watched(gm, addr, OPSUB_NET_BUF_SIZE)))) {
 			drv.force_slow = true;
 			break;
 		}

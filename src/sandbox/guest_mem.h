@@ -83,21 +83,27 @@ static inline bool gm_range_inside(const struct guest_mem *gm, uint64_t addr, ui
 	return addr >= GUEST_LOWEST && addr <= gm->size && len <= gm->size - addr;
 }
 
+/* True when [addr, addr+len) (len > 0) is inside guest memory and every
+ * page of it has (bits & mask) == want.  Inline: the driver checks every
+ * packet buffer with it. */
+static inline bool gm_pages_are(const struct guest_mem *gm, uint64_t addr, uint64_t len, uint8_t mask,
+                                uint8_t want)
+{
+	if (len == 0 || !gm_range_inside(gm, addr, len))
+		return false;
+	for (uint64_t p = addr / GUEST_PAGE; p <= (addr + len - 1) / GUEST_PAGE; p++)
+		if ((gm->page[p] & mask) != want)
+			return false;
+	return true;
+}
+
 /* True when every byte of [addr, addr+len) is mapped with all of `need`
- * (GP_R/GP_W/GP_X) and the range does not wrap or leave the guest.  Inline:
- * the driver checks every packet buffer with it. */
+ * (GP_R/GP_W/GP_X) and the range does not wrap or leave the guest. */
 static inline bool gm_access_ok(const struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned need)
 {
 	if (len == 0)
 		return addr <= gm->size;
-	if (!gm_range_inside(gm, addr, len))
-		return false;
-	for (uint64_t p = addr / GUEST_PAGE; p <= (addr + len - 1) / GUEST_PAGE; p++) {
-		uint8_t bits = gm->page[p];
-		if (!(bits & GP_MAPPED) || (bits & need) != need)
-			return false;
-	}
-	return true;
+	return gm_pages_are(gm, addr, len, (uint8_t)(GP_MAPPED | need), (uint8_t)(GP_MAPPED | need));
 }
 
 /* The mapping calls behind mmap/munmap/mprotect.  Addresses and lengths are
@@ -130,12 +136,7 @@ static inline bool gm_watched(const struct guest_mem *gm, uint64_t addr)
  * translated code.  One pass over the page bits. */
 static inline bool gm_dma_writable(const struct guest_mem *gm, uint64_t addr, uint64_t len)
 {
-	if (len == 0 || !gm_range_inside(gm, addr, len))
-		return false;
-	for (uint64_t p = addr / GUEST_PAGE; p <= (addr + len - 1) / GUEST_PAGE; p++)
-		if ((gm->page[p] & (GP_MAPPED | GP_W | GP_WATCHED)) != (GP_MAPPED | GP_W))
-			return false;
-	return true;
+	return gm_pages_are(gm, addr, len, GP_MAPPED | GP_W | GP_WATCHED, GP_MAPPED | GP_W);
 }
 /* True when a page of [addr, addr+len) is watched (len > 0, inside). */
 static inline bool gm_range_watched(const struct guest_mem *gm, uint64_t addr, uint64_t len)
