@@ -122,12 +122,18 @@ static bool confine_bytes(struct tb *b, const struct decoded *d, uint64_t next, 
 	}
 	bool rex = p > 0 && (d->bytes[p - 1] & 0xf0) == 0x40 &&
 	           in->raw.prefixes[p - 1].type != ZYDIS_PREFIX_TYPE_IGNORED;
-	if (rex)
-		out[n++] = rip ? (d->bytes[p - 1] & ~0x02) : d->bytes[p - 1]; /* no REX.X: index none */
+	/* A SIB without base (mod 00, base 101) ignores REX.B/VEX.B, but Zydis
+	 * decodes its 32-bit-address form as [r13d+...] without the disp32, and
+	 * the verifier refuses it: the unused bit is cleared. */
+	bool no_base = (in->attributes & ZYDIS_ATTRIB_HAS_SIB) && in->raw.modrm.mod == 0 && in->raw.sib.base == 5;
+	if (rex)   /* rip: the operand becomes [disp32], no index (X) nor base (B) */
+		out[n++] = rip ? (d->bytes[p - 1] & ~0x03) : no_base ? (d->bytes[p - 1] & ~0x01) : d->bytes[p - 1];
 	if (!rip) {
 		if (n + in->length - p > 15)
 			return false;
 		memcpy(out + n, d->bytes + p, in->length - p);
+		if (no_base && in->encoding == ZYDIS_INSTRUCTION_ENCODING_VEX && d->bytes[p] == 0xc4)
+			out[n + 1] |= 0x20;                     /* VEX.B is inverted: 1 = clear */
 		emit_bytes(&b->e, out, n + in->length - p);
 		return true;
 	}
@@ -141,7 +147,7 @@ static bool confine_bytes(struct tb *b, const struct decoded *d, uint64_t next, 
 	memcpy(out + n, d->bytes + p, modrm - p);
 	n += modrm - p;
 	if (in->encoding == ZYDIS_INSTRUCTION_ENCODING_VEX && d->bytes[p] == 0xc4)
-		out[vex + 1] |= 0x40;                   /* VEX.X is inverted: 1 = no index */
+		out[vex + 1] |= 0x60;                   /* VEX.X, VEX.B are inverted: 1 = clear */
 	out[n++] = (uint8_t)((d->bytes[modrm] & 0x38) | 0x04);
 	out[n++] = 0x25;                            /* SIB: no base, no index: [disp32] */
 	uint32_t abs = (uint32_t)target;

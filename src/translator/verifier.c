@@ -173,6 +173,13 @@ static bool check_memory(struct vstate *v, size_t off, const ZydisDecodedInstruc
 	}
 	if (in->address_width != 32)
 		return fail(v, off, "memory access with 64-bit addressing");
+	/* A SIB without base (mod 00, base 101) has none whatever REX.B/VEX.B
+	 * say, but Zydis reads the 32-bit-address form with the B bit set as
+	 * [r13d+...] without the disp32: then the operand checked here would
+	 * not be the one accessed. */
+	if ((in->attributes & ZYDIS_ATTRIB_HAS_SIB) && in->raw.modrm.mod == 0 && in->raw.sib.base == 5 &&
+	    o->mem.base != ZYDIS_REGISTER_NONE)
+		return fail(v, off, "SIB without base decoded with a base (REX.B/VEX.B set)");
 	if (o->mem.base == ZYDIS_REGISTER_EIP || o->mem.base == ZYDIS_REGISTER_RIP)
 		return fail(v, off, "instruction-pointer-relative access");
 	return true;

@@ -64,6 +64,7 @@ static void test_confined_forms_pass(void **state)
 	(void)state;
 	struct block k = {0};
 	PUT(&k, 0x67, 0x48, 0x8b, 0x04, 0xcb);           /* mov rax, [ebx+ecx*8] */
+	PUT(&k, 0x67, 0x40, 0x8b, 0x04, 0xdd, 0x23, 0xda, 0x33, 0x60);  /* mov eax, [ebx*8+disp32] */
 	PUT(&k, 0x67, 0xf3, 0xa4);                       /* rep movsb (32-bit) */
 	PUT(&k, 0x67, 0xd7);                             /* xlat (32-bit) */
 	PUT(&k, 0x50, 0x5b);                             /* push rax; pop rbx */
@@ -119,6 +120,9 @@ static void test_unconfined_memory_rejected(void **state)
 		{"leave", {0xc9}, 1},
 		{"popf without its mask", {0x9d}, 1},
 		{"xsave", {0x67, 0x0f, 0xae, 0x20}, 4},
+		/* [ebx*8+disp32] with REX.B / VEX.B set: Zydis reads [r13d+ebx*8] */
+		{"SIB without base, REX.B", {0x67, 0x41, 0x8b, 0x04, 0xdd, 0x23, 0xda, 0x33, 0x60}, 9},
+		{"SIB without base, VEX.B", {0x67, 0xc4, 0xc1, 0x7e, 0x6f, 0x04, 0xdd, 0x23, 0xda, 0x33, 0x60}, 11},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct block k = {0};
