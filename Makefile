@@ -6,7 +6,7 @@ CC      ?= gcc
 MUSLCC  ?= musl-gcc
 BUILD   := build
 CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIE -MMD -MP \
-           -D_GNU_SOURCE -Isrc -Iguest/sdk $(EXTRA_CFLAGS)
+           -D_GNU_SOURCE -Isrc -Iinclude $(EXTRA_CFLAGS)
 LDFLAGS := -pie $(EXTRA_LDFLAGS)
 LDLIBS  := -lZydis -lpcap -lseccomp -ljansson -lpthread -lm
 

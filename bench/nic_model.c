@@ -4,7 +4,7 @@
  * and the DMA engine busy-polling on its own thread.
  *
  * Build and run (from the repository root):
- *   gcc -std=gnu11 -O2 -D_GNU_SOURCE -Isrc -o build/nic_model \
+ *   gcc -std=gnu11 -O2 -D_GNU_SOURCE -Isrc -Iinclude -o build/nic_model \
  *       bench/nic_model.c $(find src/nic -name '*.c') -lpcap -lpthread
  *   build/nic_model [SECONDS [NAME]]
  * Each scenario (or only those whose name contains NAME) runs REPEATS
@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "nic/nic.h"
-#include "nic/nic_ring.h"
+#include "nic_ring.h"
 
 #define WINDOW    1u
 #define MEM_SIZE  (64u << 20)

@@ -1,6 +1,6 @@
 /*
  * Frame helpers shared by the example guests.  Test frames (pktgen ->
- * sink, and the NIC's null source) use the format of nic/null_frame.h: a
+ * sink, and the NIC's null source) use the format of include/null_frame.h: a
  * sequence number, a checksum and a pattern over every payload byte, which
  * the sender writes in full and the receiver reads in full.
  */
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nic/null_frame.h"
+#include "null_frame.h"
 
 #define ETH_HLEN 14
 

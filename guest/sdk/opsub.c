@@ -2,7 +2,7 @@
  * libopsub: the guest side of opsub.h.  Built with musl-gcc into
  * build/guests/libopsub.a.  Everything here runs as guest code: in opsub
  * mode a burst is one hypercall to the trusted driver; in passthrough mode
- * this code writes the NIC descriptors itself (nic/nic_regs.h layout).
+ * this code writes the NIC descriptors itself (include/nic_regs.h layout).
  */
 #include "opsub.h"
 
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "nic/nic_ring.h"
+#include "nic_ring.h"
 #include "opsub_vring.h"
 
 /* Pool buffers are this far apart, not a power of two: buffers exactly

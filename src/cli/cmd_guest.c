@@ -11,7 +11,7 @@
 
 #include "cli/cli.h"
 #include "driver/netdrv.h"
-#include "sandbox/monitor.h"
+#include "monitor/monitor.h"
 
 #define LINK_FD 3
 

@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 #include "daemon/daemon.h"
-#include "sandbox/monitor.h"
+#include "monitor/monitor.h"
 #include "util/parse.h"
 
 extern char **environ;

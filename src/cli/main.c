@@ -15,6 +15,7 @@ static const struct {
 	{"ctl", cmd_ctl, "talk to a running daemon: opsub ctl list|stats|add|remove|set|stop"},
 	{"demo", cmd_demo, "several guests sharing the NIC, live figures: opsub demo [--seconds N] [--json]"},
 	{"bench", cmd_bench, "one I/O benchmark scenario: opsub bench --mode M --scenario tx|rx|fwd ..."},
+	{"cpu", cmd_cpu, "the guest CPU model and what this host executes of it: opsub cpu"},
 	{"guest-proc", cmd_guest_proc, NULL},
 };
 

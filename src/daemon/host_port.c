@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
-#include "nic/nic_ring.h"
+#include "nic_ring.h"
 #include "util/parse.h"
 
 #define HOST_WINDOW 0

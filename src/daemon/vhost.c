@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
-#include "nic/nic_ring.h"
+#include "nic_ring.h"
 #include "opsub_vring.h"
 #include "sandbox/guest_mem.h"
 

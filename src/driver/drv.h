@@ -10,7 +10,7 @@
 
 #include "driver/link.h"
 #include "gates/ctx.h"
-#include "nic/nic_ring.h"
+#include "nic_ring.h"
 #include "opsub_abi.h"
 #include "sandbox/guest_mem.h"
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "driver/drv.h"
-#include "sandbox/monitor.h"
+#include "monitor/monitor.h"
 
 struct emu_ring {
 	uint64_t base;            /* guest address of the ring */

@@ -11,7 +11,7 @@
 
 #include "driver/drv.h"
 #include "opsub_vring.h"
-#include "sandbox/monitor.h"
+#include "monitor/monitor.h"
 
 struct drv drv = {.link_sock = -1, .regs_fd = -1, .ring_fd = -1, .page_fd = -1, .kick_fd = -1, .call_fd = -1};
 

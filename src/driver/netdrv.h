@@ -2,7 +2,7 @@
  * The trusted NIC driver of one guest process.
  *
  * It runs outside the sandbox and is reached only through the network
- * hypercalls (guest/sdk/opsub_abi.h).  In opsub mode it is the only code
+ * hypercalls (include/opsub_abi.h).  In opsub mode it is the only code
  * that writes this guest's NIC descriptors: it copies each request out of
  * guest memory before checking it, checks every buffer (inside guest
  * memory, no wrap-around, a sane length, the right page protections, and

@@ -1,23 +1,31 @@
 /*
- * The runtime context: the one block of memory shared by translated code,
- * the gate assembly and the trusted C code of one guest.
+ * The runtime context: the block of memory translated code reaches through
+ * the host GS base (set with arch_prctl, never with wrgsbase: see host.h),
+ * as gs:[constant], without a free register and without any address that
+ * could be shown to the guest.  glibc never uses GS on x86-64, and a
+ * guest's own GS accesses are rewritten to its emulated GS base.
  *
- * While a guest runs, the host GS base points at this block (glibc never uses
- * GS on x86-64, and a guest's own GS accesses are rewritten to its emulated
- * GS base), so translated code reaches its slots as gs:[constant] without a
- * free register and without any address that could be shown to the guest.
+ * It holds guest values only.  Everything the gates trust (the monitor
+ * stack, the resume address, the fast gate's table) lives in the gates' own
+ * data (gate.h), which no gs: operand can name.  The parts:
  *
- * The block has three parts with different rights for translated code:
- *   - guest slots (first page): translated code may read and write them;
- *     they hold only guest values (registers, scratch, exit id), so a bug
- *     there can only hurt the guest itself;
- *   - trusted slots (second page): touched by the gate assembly alone;
- *   - the indirect-branch lookup (IBL) table: 2^16 code pointers indexed by
- *     the low 16 bits of the guest target, read by translated code through
- *     one fixed template that bounds the index itself; written only by
- *     trusted code, and every pointer in it is the IBL entry of a verified
- *     block (which checks that the target is its own pc) or the miss gate.
- * The verifier (translator/verifier.c) enforces these rights on every block.
+ *   guest slots (page 0): the guest's registers while trusted code runs,
+ *     the scratch slots of the translator's fixed sequences and the
+ *     emulated FS/GS bases.  Translated code touches them only through
+ *     those sequences, which the verifier matches as exact templates
+ *     (translator/verifier.c); no guest instruction can name them.  The
+ *     exit id is written only by the exit-stub template, and every reader
+ *     bounds it anyway;
+ *   XSAVE area (page 1): the guest's x87, SSE and AVX state across a full
+ *     gate (standard format, mask CTX_XSAVE_MASK: state a guest cannot
+ *     touch is not saved);
+ *   IBL table: 2^16 code pointers indexed by the low 16 bits of a guest
+ *     target, read by translated code through one template that bounds the
+ *     index itself.  This part of the mapping is read-only: the translator
+ *     fills it through a writable alias of its own (ctx_create), so even
+ *     a mistaken store through GS could not redirect an indirect branch.
+ *     Every pointer in it is the miss gate or the IBL entry of a verified
+ *     block, which checks that the target is its own pc.
  *
  * Offsets are constants shared with gate.S, hence the #defines and the
  * static_asserts below.
@@ -39,23 +47,15 @@
 #define CTX_GS_BASE         0xc8   /*   addresses, which are then confined */
 #define CTX_GUEST_SLOTS_END 0x1000
 
-/* Trusted page. */
-#define CTX_HOST_RSP        0x1000 /* monitor stack while the guest runs */
-#define CTX_RESUME          0x1008 /* host address the gate jumps to on exit */
-#define CTX_SELF            0x1010 /* host address of this block, for C */
-#define CTX_MXCSR_HOST      0x1018 /* MXCSR the trusted C code runs with */
-#define CTX_FAST_RESUME     0x1020 /* host address of uint64_t[exit id]: see gate.h */
-#define CTX_FAST_COUNT      0x1028 /* entries in that table */
-#define CTX_TRUSTED_END     0x2000
-
-/* FPU/vector state of the guest, saved by gates (XSAVE area, 64-aligned). */
-#define CTX_XSAVE           0x2000
-#define CTX_XSAVE_MAX       0x4000
+/* FPU/vector state of the guest, saved by full gates (XSAVE area, 64-aligned). */
+#define CTX_XSAVE           0x1000
+#define CTX_XSAVE_SIZE      0x1000
+#define CTX_XSAVE_MASK      7      /* x87, SSE, AVX: the guest CPU model's XCR0 */
 
 /* IBL table: code pointers indexed by the low IBL_BITS bits of a guest pc. */
 #define IBL_BITS            16
 #define IBL_ENTRIES         (1 << IBL_BITS)
-#define CTX_IBL_CODE        0x6000
+#define CTX_IBL_CODE        0x2000
 #define CTX_SIZE            (CTX_IBL_CODE + IBL_ENTRIES * 8)
 
 /* Exit ids below EXIT_FIRST_STUB are reserved for the gates themselves. */
@@ -90,17 +90,8 @@ struct rt_ctx {
 	uint64_t ibl_count;
 	uint64_t fs_base, gs_base;
 	uint8_t  pad0[CTX_GUEST_SLOTS_END - CTX_GS_BASE - 8];
-	/* trusted slots */
-	uint64_t host_rsp;
-	uint64_t resume;
-	uint64_t self;
-	uint32_t mxcsr_host, pad1;
-	uint64_t *fast_resume;
-	uint64_t fast_count;
-	uint8_t  pad2[CTX_XSAVE - CTX_FAST_COUNT - 8];
-	uint8_t  xsave[CTX_XSAVE_MAX] __attribute__((aligned(64)));
-	uint8_t  pad3[CTX_IBL_CODE - CTX_XSAVE - CTX_XSAVE_MAX];
-	uint64_t ibl_code[IBL_ENTRIES];
+	uint8_t  xsave[CTX_XSAVE_SIZE] __attribute__((aligned(64)));
+	const uint64_t ibl_code[IBL_ENTRIES];   /* read-only: see ctx_create */
 };
 
 static_assert(offsetof(struct rt_ctx, rflags) == CTX_RFLAGS, "ctx layout");
@@ -108,13 +99,15 @@ static_assert(offsetof(struct rt_ctx, ibl_rcx) == CTX_IBL_RCX, "ctx layout");
 static_assert(offsetof(struct rt_ctx, exit_id) == CTX_EXIT_ID, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_count) == CTX_IBL_COUNT, "ctx layout");
 static_assert(offsetof(struct rt_ctx, fs_base) == CTX_FS_BASE, "ctx layout");
-static_assert(offsetof(struct rt_ctx, host_rsp) == CTX_HOST_RSP, "ctx layout");
-static_assert(offsetof(struct rt_ctx, mxcsr_host) == CTX_MXCSR_HOST, "ctx layout");
-static_assert(offsetof(struct rt_ctx, fast_resume) == CTX_FAST_RESUME, "ctx layout");
-static_assert(offsetof(struct rt_ctx, fast_count) == CTX_FAST_COUNT, "ctx layout");
 static_assert(offsetof(struct rt_ctx, xsave) == CTX_XSAVE, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_code) == CTX_IBL_CODE, "ctx layout");
 static_assert(sizeof(struct rt_ctx) == CTX_SIZE, "ctx layout");
+
+/* Maps a zeroed runtime context whose IBL table is read-only, and a
+ * writable view of that table for the translator (*ibl_writable).
+ * NULL with errno on failure. */
+struct rt_ctx *ctx_create(uint64_t **ibl_writable);
+void ctx_destroy(struct rt_ctx *ctx, uint64_t *ibl_writable);
 #endif
 
 #endif

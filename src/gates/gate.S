@@ -8,6 +8,9 @@
  * to the monitor stack, clears DF, gives the C code its own MXCSR and calls
  * gate_dispatch(ctx).  That returns the host address to resume at, or 0 to
  * leave the guest for good; the gate restores the guest state and jumps.
+ * What the gates trust (the monitor stack, the resume address, the fast
+ * gate's table) is in their own data at the end of this file, reached
+ * rip-relative: no gs: operand, and so no translated code, can name it.
  *
  * The guest stack is never touched here: the guest may keep data below its
  * rsp (the red zone), and rsp is a guest address anyway.
@@ -29,9 +32,9 @@ gate_enter_guest:
 	push r14
 	push r15
 	sub rsp, 8                       /* keep the C stack 16-byte aligned */
-	mov gs:[CTX_HOST_RSP], rsp
-	mov gs:[CTX_RESUME], rdi
-	jmp gate_resume
+	mov [rip + gate_host_rsp], rsp
+	mov [rip + gate_resume], rdi
+	jmp gate_resume_guest
 	.size gate_enter_guest, .-gate_enter_guest
 
 /* Target of every exit stub: the exit id is in gs:[CTX_EXIT_ID]. */
@@ -40,8 +43,8 @@ gate_enter_guest:
 gate_exit:
 	/* The fast gate (gate.h): GATE_FAST_HC at an exit with a known
 	 * continuation.  Until pushfq on the host stack nothing here may
-	 * change the flags (lea, mov and jrcxz only): the full gate saves
-	 * them as the guest left them. */
+	 * change the flags (lea, mov, pext and jrcxz only): the full gate
+	 * saves them as the guest left them. */
 	mov gs:[CTX_GPR(1)], rcx
 	lea rcx, [rax - GATE_FAST_HC]
 	jrcxz gate_fast_candidate
@@ -50,12 +53,13 @@ gate_not_fast:
 	jmp gate_full
 gate_fast_candidate:
 	mov gs:[CTX_GPR(2)], rdx
-	mov ecx, gs:[CTX_EXIT_ID]        /* < the table's size: ids come from stubs */
-	mov rdx, gs:[CTX_FAST_RESUME]
+	mov ecx, gs:[CTX_EXIT_ID]
+	pext rcx, rcx, [rip + gate_fast_mask]   /* bounded to the table, flags kept */
+	mov rdx, [rip + gate_fast_table]
 	mov rcx, [rdx + rcx * 8]
 	mov rdx, gs:[CTX_GPR(2)]
 	jrcxz gate_not_fast
-	mov gs:[CTX_RESUME], rcx
+	mov [rip + gate_resume], rcx
 	mov gs:[CTX_GPR(0)], rax
 	mov gs:[CTX_GPR(4)], rsp
 	mov gs:[CTX_GPR(6)], rsi
@@ -64,17 +68,17 @@ gate_fast_candidate:
 	mov gs:[CTX_GPR(9)], r9
 	mov gs:[CTX_GPR(10)], r10
 	mov gs:[CTX_GPR(11)], r11
-	mov rsp, gs:[CTX_HOST_RSP]
+	mov rsp, [rip + gate_host_rsp]
 	pushfq
 	pop qword ptr gs:[CTX_RFLAGS]
 	cld
-	mov rdi, gs:[CTX_SELF]
+	mov rdi, [rip + gate_ctx]
 	call gate_fast_hypercall
 	mov rcx, GATE_SLOW
 	cmp rax, rcx
 	jne 1f
 	lea rcx, [rip + gate_full]       /* refused: the full gate, as if never here */
-	mov gs:[CTX_RESUME], rcx
+	mov [rip + gate_resume], rcx
 	mov rax, gs:[CTX_GPR(0)]
 1:	push qword ptr gs:[CTX_RFLAGS]
 	popfq
@@ -88,7 +92,7 @@ gate_fast_candidate:
 	mov r11, gs:[CTX_GPR(11)]
 	mov rsp, gs:[CTX_GPR(4)]
 	mov esp, esp                     /* a guest rsp is always below 4 GiB */
-	jmp qword ptr gs:[CTX_RESUME]
+	jmp qword ptr [rip + gate_resume]
 gate_full:
 	mov gs:[CTX_GPR(0)], rax
 	mov gs:[CTX_GPR(1)], rcx
@@ -106,22 +110,22 @@ gate_full:
 	mov gs:[CTX_GPR(13)], r13
 	mov gs:[CTX_GPR(14)], r14
 	mov gs:[CTX_GPR(15)], r15
-	mov rsp, gs:[CTX_HOST_RSP]
+	mov rsp, [rip + gate_host_rsp]
 	pushfq
 	pop qword ptr gs:[CTX_RFLAGS]
 	cld
-	mov eax, -1
-	mov edx, -1
+	mov eax, CTX_XSAVE_MASK
+	xor edx, edx
 	xsaveopt64 gs:[CTX_XSAVE]
-	ldmxcsr gs:[CTX_MXCSR_HOST]
-	mov rdi, gs:[CTX_SELF]
+	ldmxcsr [rip + gate_mxcsr_host]
+	mov rdi, [rip + gate_ctx]
 	call gate_dispatch
 	test rax, rax
 	jz gate_leave
-	mov gs:[CTX_RESUME], rax
-gate_resume:
-	mov eax, -1
-	mov edx, -1
+	mov [rip + gate_resume], rax
+gate_resume_guest:
+	mov eax, CTX_XSAVE_MASK
+	xor edx, edx
 	xrstor64 gs:[CTX_XSAVE]
 	push qword ptr gs:[CTX_RFLAGS]
 	popfq
@@ -142,10 +146,10 @@ gate_resume:
 	mov r13, gs:[CTX_GPR(13)]
 	mov r14, gs:[CTX_GPR(14)]
 	mov r15, gs:[CTX_GPR(15)]
-	jmp qword ptr gs:[CTX_RESUME]
+	jmp qword ptr [rip + gate_resume]
 
 gate_leave:
-	mov rsp, gs:[CTX_HOST_RSP]
+	mov rsp, [rip + gate_host_rsp]
 	add rsp, 8
 	pop r15
 	pop r14
@@ -167,5 +171,21 @@ gate_ibl_miss:
 	mov qword ptr gs:[CTX_EXIT_ID], EXIT_IBL_MISS
 	jmp gate_exit
 	.size gate_ibl_miss, .-gate_ibl_miss
+
+/* The gates' own state (gate.h): no gs: operand can name it. */
+	.data
+	.balign 8
+gate_host_rsp:   .quad 0         /* monitor stack while the guest runs */
+gate_resume:     .quad 0         /* host address the gate jumps to on its way out */
+	.globl gate_ctx, gate_fast_table, gate_fast_mask
+	.hidden gate_ctx, gate_fast_table, gate_fast_mask
+gate_ctx:        .quad 0
+gate_fast_table: .quad gate_fast_none
+gate_fast_mask:  .quad 0
+
+	.section .rodata
+	.balign 8
+gate_fast_none:  .quad 0         /* the table before a translator has one */
+gate_mxcsr_host: .long 0x1f80    /* MXCSR the trusted C code runs with */
 
 	.section .note.GNU-stack,"",@progbits

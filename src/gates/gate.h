@@ -4,7 +4,7 @@
  * gate_exit and gate_ibl_miss are jump targets for translated code only
  * (never called from C).  gate_enter_guest runs the guest until a gate
  * handler decides it must stop.  gate_dispatch is the one C handler every
- * gate reaches; it is defined by the monitor (sandbox/monitor.c).
+ * gate reaches; it is defined by the monitor (monitor/monitor.c).
  */
 #ifndef OPSUB_GATES_GATE_H
 #define OPSUB_GATES_GATE_H
@@ -15,8 +15,8 @@
 void gate_exit(void);
 void gate_ibl_miss(void);
 
-/* Runs translated code from host_pc with the registers in the context whose
- * address is the current GS base. Returns when gate_dispatch returns 0. */
+/* Runs translated code from host_pc with the registers in gate_ctx, which
+ * must be the current GS base. Returns when gate_dispatch returns 0. */
 void gate_enter_guest(uint64_t host_pc);
 
 /* Called by the gate with every guest register saved in ctx; returns the
@@ -24,16 +24,29 @@ void gate_enter_guest(uint64_t host_pc);
 uint64_t gate_dispatch(struct rt_ctx *ctx);
 
 /*
- * The fast gate.  A hypercall exit whose continuation block is known (its
- * host address in ctx->fast_resume[exit id], kept by the translator and
- * cleared when that block dies) and whose call is GATE_FAST_HC does not
- * take the full gate: gate_exit saves only what a C call clobbers (the
- * guest's caller-saved registers, rsp and the flags; no x87 or vector
- * state, no MXCSR switch) and calls gate_fast_hypercall, which must run
- * general-register-only code (*.gpr.c).  It returns the call's result, or
- * GATE_SLOW before changing anything, and the exit then takes the full gate
- * as usual.  Defined by the monitor.
+ * The fast gate.  A hypercall exit whose continuation block is known and
+ * whose call is GATE_FAST_HC does not take the full gate: gate_exit saves
+ * only what a C call clobbers (the guest's caller-saved registers, rsp and
+ * the flags; no x87 or vector state, no MXCSR switch) and calls
+ * gate_fast_hypercall, which must run general-register-only code (*.gpr.c).
+ * It returns the call's result, or GATE_SLOW before changing anything, and
+ * the exit then takes the full gate as usual.  Defined by the monitor.
  */
 int64_t gate_fast_hypercall(struct rt_ctx *ctx);
+
+/*
+ * The gates' own data (gate.S), which no gs: operand can name:
+ *   gate_ctx         the runtime context, passed to the C handlers;
+ *   gate_fast_table  host address of the continuation of each hypercall
+ *                    exit, by exit id (0: none), kept by the translator and
+ *                    cleared when that block dies;
+ *   gate_fast_mask   table entries - 1; the table has a power-of-two size
+ *                    and the fast gate indexes it with exit id & mask
+ *                    (pext: the guest's flags are still live), so even a
+ *                    forged exit id stays inside the table.
+ */
+extern struct rt_ctx *gate_ctx;
+extern uint64_t *gate_fast_table;
+extern uint64_t gate_fast_mask;
 
 #endif

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nic/nic_regs.h"
+#include "nic_regs.h"
 #include "nic/wire.h"
 
 struct nic;

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "nic/nic_regs.h"
+#include "nic_regs.h"
 
 /* A set of queue pairs. */
 struct qset {

@@ -1,5 +1,5 @@
 /* null_frame.c: generating and verifying null wire frames (null_frame.h). */
-#include "nic/null_frame.h"
+#include "null_frame.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * compiler cannot drop). With a SIZE it is also an endless, lossless source
  * of null_frame.h frames, written straight into the RX buffers.
  */
-#include "nic/null_frame.h"
+#include "null_frame.h"
 #include "nic/wire.h"
 
 #include <errno.h>

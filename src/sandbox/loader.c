@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gates/cpuid.h"
+#include "gates/cpu_model.h"
 
 /* Room kept free between the program and the stack, for brk and mmap. */
 #define LOADER_HEADROOM (GUEST_STACK_SIZE + (32ull << 20))

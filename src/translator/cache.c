@@ -85,6 +85,11 @@ void tr_cache_destroy(struct translator *t)
 		munmap(t->rw, t->cache_size);
 	free(t->blocks);
 	free(t->exits);
+	if (gate_fast_table == t->fast_resume) {
+		static uint64_t none;
+		gate_fast_table = &none;
+		gate_fast_mask = 0;
+	}
 	free(t->fast_resume);
 	free(t->map);
 	free(t->hash);
@@ -93,10 +98,10 @@ void tr_cache_destroy(struct translator *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static void ibl_clear_all(struct rt_ctx *ctx)
+static void ibl_clear_all(uint64_t *ibl)
 {
 	for (unsigned i = 0; i < IBL_ENTRIES; i++)
-		ctx->ibl_code[i] = (uint64_t)(uintptr_t)gate_ibl_miss;
+		ibl[i] = (uint64_t)(uintptr_t)gate_ibl_miss;
 }
 
 void tr_cache_reset(struct translator *t)
@@ -108,8 +113,8 @@ void tr_cache_reset(struct translator *t)
 	t->nprefs = 1;
 	memset(t->hash, 0, (size_t)(t->hash_mask + 1) * sizeof(uint32_t));
 	memset(t->page_hash, 0, (size_t)(t->hash_mask + 1) * sizeof(uint32_t));
-	if (t->ctx)
-		ibl_clear_all(t->ctx);
+	if (t->ibl)
+		ibl_clear_all(t->ibl);
 }
 
 uint32_t tr_new_block(struct translator *t)
@@ -128,10 +133,8 @@ uint32_t tr_new_exit(struct translator *t)
 		/* the fast gate's table: as many entries as exits can have ids */
 		t->fast_resume = grow(t->fast_resume, &cap, sizeof(uint64_t));
 		memset(t->fast_resume + old, 0, (size_t)(cap - old) * sizeof(uint64_t));
-		if (t->ctx) {
-			t->ctx->fast_resume = t->fast_resume;
-			t->ctx->fast_count = cap;
-		}
+		gate_fast_table = t->fast_resume;   /* cap: a power of two (grow) */
+		gate_fast_mask = cap - 1;
 	}
 	memset(&t->exits[t->nexits], 0, sizeof(struct exit));
 	t->fast_resume[t->nexits] = 0;
@@ -212,7 +215,7 @@ void tr_link_resume(struct translator *t, uint32_t exit_id, uint32_t target)
 void tr_ibl_insert(struct translator *t, uint32_t id)
 {
 	const struct block *b = &t->blocks[id];
-	t->ctx->ibl_code[b->pc & (IBL_ENTRIES - 1)] = (uint64_t)(uintptr_t)(t->rx + b->ibl_entry);
+	t->ibl[b->pc & (IBL_ENTRIES - 1)] = (uint64_t)(uintptr_t)(t->rx + b->ibl_entry);
 }
 
 static void kill_block(struct translator *t, uint32_t id)
@@ -227,8 +230,8 @@ static void kill_block(struct translator *t, uint32_t id)
 	}
 	/* out of the IBL table */
 	unsigned i = b->pc & (IBL_ENTRIES - 1);
-	if (t->ctx->ibl_code[i] == (uint64_t)(uintptr_t)(t->rx + b->ibl_entry))
-		t->ctx->ibl_code[i] = (uint64_t)(uintptr_t)gate_ibl_miss;
+	if (t->ibl[i] == (uint64_t)(uintptr_t)(t->rx + b->ibl_entry))
+		t->ibl[i] = (uint64_t)(uintptr_t)gate_ibl_miss;
 	/* every link into it goes back to its stub, every fast gate resume
 	 * into it is forgotten */
 	for (uint32_t x = b->links; x; x = t->exits[x].next_link) {

@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include "gates/cpu_model.h"
+
 /* ---- predicates: one line each, named for what they recognise ---------- */
 
 static bool is(const struct decoded *d, ZydisMnemonic m) { return d->insn.mnemonic == m; }
@@ -68,22 +70,7 @@ static bool no_effect(const struct decoded *d)
 	return cat(d, ZYDIS_CATEGORY_NOP) || cat(d, ZYDIS_CATEGORY_WIDENOP) ||
 	       is(d, ZYDIS_MNEMONIC_ENDBR32) || is(d, ZYDIS_MNEMONIC_ENDBR64) || ext(d, ZYDIS_ISA_EXT_MPX);
 }
-static bool in_cpu_model(const struct decoded *d)
-{
-	switch (d->insn.meta.isa_ext) {
-	case ZYDIS_ISA_EXT_BASE: case ZYDIS_ISA_EXT_LONGMODE: case ZYDIS_ISA_EXT_X87:
-	case ZYDIS_ISA_EXT_MMX: case ZYDIS_ISA_EXT_SSE: case ZYDIS_ISA_EXT_SSE2:
-	case ZYDIS_ISA_EXT_SSE3: case ZYDIS_ISA_EXT_SSSE3: case ZYDIS_ISA_EXT_SSE4:
-	case ZYDIS_ISA_EXT_AVX: case ZYDIS_ISA_EXT_AVX2: case ZYDIS_ISA_EXT_AVX2GATHER:
-	case ZYDIS_ISA_EXT_FMA: case ZYDIS_ISA_EXT_F16C: case ZYDIS_ISA_EXT_BMI1:
-	case ZYDIS_ISA_EXT_BMI2: case ZYDIS_ISA_EXT_LZCNT: case ZYDIS_ISA_EXT_MOVBE: case ZYDIS_ISA_EXT_ADOX_ADCX:
-	case ZYDIS_ISA_EXT_AES: case ZYDIS_ISA_EXT_AVXAES: case ZYDIS_ISA_EXT_PCLMULQDQ:
-	case ZYDIS_ISA_EXT_CLFSH: case ZYDIS_ISA_EXT_PAUSE: case ZYDIS_ISA_EXT_AMD3DNOW_PREFETCH:
-		return true;
-	default:
-		return false;
-	}
-}
+static bool in_cpu_model(const struct decoded *d) { return cpu_model_allows(d->insn.meta.isa_ext); }
 static bool anything(const struct decoded *d) { (void)d; return true; }
 
 /* ---- table 1: instruction classes (first match wins) ------------------- */
@@ -105,7 +92,7 @@ const struct policy_class policy_classes[] = {
 { "system state read",         SUB_FAULT,    SIGSEGV, "guest fault: sgdt/sidt/sldt/str/smsw/lar/lsl/verr/verw/rdpmc", system_state },
 { "cpuid",                     SUB_CPUID,    0,       "gate: the fixed guest CPU model",                 cpuid },
 { "xgetbv",                    SUB_XGETBV,   0,       "gate: XCR0 of the guest CPU model",               xgetbv },
-{ "rdtscp",                    SUB_RDTSCP,   0,       "rdtscp, then ecx = 0 (hides the host CPU number)", rdtscp },
+{ "rdtscp",                    SUB_RDTSCP,   0,       "rdtscp (lfence; rdtsc where the host lacks it), then ecx = 0", rdtscp },
 { "undefined opcode",          SUB_FAULT,    SIGILL,  "guest fault (illegal instruction)",               undefined },
 { "enter/leave",               SUB_FRAME,    0,       "push/mov/lea with rsp re-confined",               frame },
 { "popf",                      SUB_POPF,     0,       "popf with TF and AC cleared in the popped value", popf },

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "gates/gate.h"
+#include "gates/host.h"
 #include "translator/cache.h"
 #include "translator/emit.h"
 #include "translator/verifier.h"
@@ -34,9 +35,16 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static const uint8_t *code_at(const struct translator *t, uint64_t pc)
+/* Copies the n bytes at guest pc into the translator's own buffer: the
+ * only read of guest code.  Guest memory can change at any moment (the
+ * NIC's DMA and the paravirt backend write it from other threads), so
+ * decoding, the policy and emission all work on this copy: what was
+ * classified is what is emitted. */
+static void fetch(const struct translator *t, uint64_t pc, size_t n, uint8_t out[15])
 {
-	return (const uint8_t *)(t->gm->code_view + pc);
+	const volatile uint8_t *src = (const volatile uint8_t *)(t->gm->code_view + pc);
+	for (size_t i = 0; i < n; i++)
+		out[i] = src[i];
 }
 
 /* Bytes at pc that the guest may execute, at most 15 (one instruction). */
@@ -628,8 +636,14 @@ static bool instruction(struct tb *b, const struct decoded *d, const struct poli
 		gate_exit_to(b, EXITK_XGETBV, pc, next);
 		return true;
 	case SUB_RDTSCP: {
-		static const uint8_t seq[] = {0x0f, 0x01, 0xf9, 0xb9, 0, 0, 0, 0}; /* rdtscp; mov ecx, 0 */
-		emit_bytes(&b->e, seq, sizeof(seq));
+		/* rdtscp; mov ecx, 0 -- or where the host lacks rdtscp, its
+		 * emulation: lfence (rdtscp waits for earlier instructions); rdtsc */
+		static const uint8_t seq[] = {0x0f, 0x01, 0xf9, 0xb9, 0, 0, 0, 0};
+		static const uint8_t emulated[] = {0x0f, 0xae, 0xe8, 0x0f, 0x31, 0xb9, 0, 0, 0, 0};
+		if (host_has_rdtscp())
+			emit_bytes(&b->e, seq, sizeof(seq));
+		else
+			emit_bytes(&b->e, emulated, sizeof(emulated));
 		return false;
 	}
 	case SUB_FSGSBASE:
@@ -675,6 +689,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 			break;
 		}
 		size_t avail = exec_bytes(t, cur);
+		uint8_t bytes[15];
 		struct decoded d;
 		tr_map_add(t, (uint16_t)(b.e.pos - b.entry), (uint16_t)(cur - pc));
 		if (avail == 0) {
@@ -682,7 +697,8 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 			break;
 		}
 		end = cur + avail;
-		enum decode_result r = decode_one(code_at(t, cur), avail, &d);
+		fetch(t, cur, avail, bytes);
+		enum decode_result r = decode_one(bytes, avail, &d);
 		if (r == DECODE_TRUNCATED) {
 			/* cut by memory the guest may not execute: a fetch fault there */
 			fault(&b, SIGSEGV, cur, cur + avail, "instruction runs into memory that is not executable");

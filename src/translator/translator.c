@@ -10,12 +10,13 @@ static void on_code_write(uint64_t page_addr, void *arg)
 	tr_invalidate_page(arg, page_addr);
 }
 
-int tr_init(struct translator *t, struct guest_mem *gm, struct rt_ctx *ctx,
+int tr_init(struct translator *t, struct guest_mem *gm, struct rt_ctx *ctx, uint64_t *ibl,
             const struct tr_config *cfg, char *err, size_t errlen)
 {
 	memset(t, 0, sizeof(*t));
 	t->gm = gm;
 	t->ctx = ctx;
+	t->ibl = ibl;
 	t->verify = cfg->verify;
 	t->count_ibl = cfg->count_ibl;
 	if (tr_cache_init(t, cfg->cache_size ? cfg->cache_size : TR_CACHE_DEFAULT, err, errlen))

@@ -84,13 +84,14 @@ struct tr_stats {
 struct translator {
 	struct guest_mem *gm;
 	struct rt_ctx *ctx;
+	uint64_t *ibl;                 /* writable view of ctx->ibl_code (ctx_create) */
 	uint8_t *rx, *rw;              /* two views of the code cache */
 	size_t cache_size, cache_used;
 	uint32_t reserved;             /* cache bytes of the shared stubs at the start */
 	struct block *blocks;          /* id 0 unused */
 	uint32_t nblocks, blocks_cap;
 	struct exit *exits;            /* ids below EXIT_FIRST_STUB unused */
-	uint64_t *fast_resume;         /* by exit id: see gates/gate.h (0: none) */
+	uint64_t *fast_resume;         /* by exit id, a power-of-two table: gate_fast_table */
 	uint32_t nexits, exits_cap;
 	struct insn_map *map;
 	uint32_t nmap, map_cap;
@@ -111,8 +112,9 @@ struct tr_config {
 };
 
 /* Sets up the code cache (near the gates, so rel32 jumps reach them) and the
- * IBL table in ctx.  Returns 0, or -1 with a one-line reason. */
-int tr_init(struct translator *t, struct guest_mem *gm, struct rt_ctx *ctx,
+ * IBL table of ctx through its writable view ibl (ctx_create).  Returns 0,
+ * or -1 with a one-line reason. */
+int tr_init(struct translator *t, struct guest_mem *gm, struct rt_ctx *ctx, uint64_t *ibl,
             const struct tr_config *cfg, char *err, size_t errlen);
 void tr_destroy(struct translator *t);
 

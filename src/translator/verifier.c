@@ -5,27 +5,13 @@
 #include <string.h>
 #include <Zydis/Zydis.h>
 
+#include "gates/cpu_model.h"
 #include "gates/ctx.h"
 #include "gates/gate.h"
 
-/* ISA extensions whose every instruction the rules below understand. */
-static bool isa_known(ZydisISAExt e)
-{
-	switch (e) {
-	case ZYDIS_ISA_EXT_BASE: case ZYDIS_ISA_EXT_LONGMODE: case ZYDIS_ISA_EXT_X87:
-	case ZYDIS_ISA_EXT_MMX: case ZYDIS_ISA_EXT_SSE: case ZYDIS_ISA_EXT_SSE2:
-	case ZYDIS_ISA_EXT_SSE3: case ZYDIS_ISA_EXT_SSSE3: case ZYDIS_ISA_EXT_SSE4:
-	case ZYDIS_ISA_EXT_AVX: case ZYDIS_ISA_EXT_AVX2: case ZYDIS_ISA_EXT_AVX2GATHER:
-	case ZYDIS_ISA_EXT_FMA: case ZYDIS_ISA_EXT_F16C: case ZYDIS_ISA_EXT_BMI1:
-	case ZYDIS_ISA_EXT_BMI2: case ZYDIS_ISA_EXT_LZCNT: case ZYDIS_ISA_EXT_MOVBE: case ZYDIS_ISA_EXT_ADOX_ADCX:
-	case ZYDIS_ISA_EXT_AES: case ZYDIS_ISA_EXT_AVXAES: case ZYDIS_ISA_EXT_PCLMULQDQ:
-	case ZYDIS_ISA_EXT_CLFSH: case ZYDIS_ISA_EXT_PAUSE: case ZYDIS_ISA_EXT_AMD3DNOW_PREFETCH:
-	case ZYDIS_ISA_EXT_RDTSCP:
-		return true;
-	default:
-		return false;
-	}
-}
+/* Instructions of extensions outside the guest CPU model (gates/cpu_model.c)
+ * never reach translated code. */
+static bool isa_known(ZydisISAExt e) { return cpu_model_allows(e); }
 
 /* Instructions of those extensions that must never run as translated code. */
 static bool forbidden(const ZydisDecodedInstruction *in)
@@ -94,26 +80,90 @@ static size_t prologue_at(const uint8_t *code, size_t len, size_t off, uint64_t 
 	return n + sizeof(tail);
 }
 
-/* Length of a template at off, 0 if none; *jumps tells whether it ends in
- * an unconditional jump.  Each is safe as a whole unit: the IBL template and
- * the prologue are described in verifier.h; an exit stub stores an
- * immediate into the exit-id slot and jumps to gate_exit. */
-static size_t template_at(const uint8_t *code, size_t len, size_t off, uint64_t rx, bool *jumps)
+/* A single-instruction access to a guest slot:
+ *   65 REX.W[+R] opcode ModRM(00 reg 100) SIB(25) disp32=slot
+ * with the register free and everything else fixed (slot_access_rules).
+ * *reg gets the register number. */
+struct slot_access { uint8_t opcode; uint32_t slot; };
+static const struct slot_access slot_access_rules[] = {
+	/* FS/GS rewrites (translate.c confine_segment): save the scratch
+	 * register, load the emulated base, restore the scratch register */
+	{0x89, CTX_SEG_SCRATCH}, {0x8b, CTX_SEG_SCRATCH},
+	/* the emulated bases: read by rdfsbase/rdgsbase and the rewrites,
+	 * written by wrfsbase/wrgsbase */
+	{0x8b, CTX_FS_BASE}, {0x8b, CTX_GS_BASE}, {0x89, CTX_FS_BASE}, {0x89, CTX_GS_BASE},
+};
+#define SLOT_ACCESS_LEN 9
+
+static size_t slot_access_at(const uint8_t *code, size_t len, size_t off, int *reg, bool *load)
 {
+	if (len - off < SLOT_ACCESS_LEN || code[off] != 0x65 || (code[off + 1] & ~0x04) != 0x48 ||
+	    (code[off + 3] & 0xc7) != 0x04 || code[off + 4] != 0x25)
+		return 0;
+	uint32_t disp;
+	memcpy(&disp, code + off + 5, 4);
+	for (size_t i = 0; i < sizeof(slot_access_rules) / sizeof(slot_access_rules[0]); i++) {
+		if (slot_access_rules[i].opcode == code[off + 2] && slot_access_rules[i].slot == disp) {
+			*reg = (code[off + 3] >> 3 & 7) | (code[off + 1] & 0x04 ? 8 : 0);
+			*load = code[off + 2] == 0x8b;
+			return SLOT_ACCESS_LEN;
+		}
+	}
+	return 0;
+}
+
+/* Fixed byte sequences (slot offsets filled in by fixed_templates_init). */
+struct fixed_template { const char *name; uint8_t bytes[32]; size_t len; bool jumps; };
+static struct fixed_template fixed_templates[] = {
+	/* movzx ecx, r11w ; jmp gs:[rcx*8 + CTX_IBL_CODE]: the IBL lookup */
+	{"ibl lookup", {0}, IBL_TEMPLATE_LEN, true},
+	/* mov gs:[ibl_rcx], rcx ; mov gs:[ibl_r11], r11: before an indirect branch */
+	{"ibl save", {0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0,
+	              0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0}, 18, false},
+	/* mov rcx, gs:[ibl_count] ; lea rcx, [rcx+1] ; mov gs:[ibl_count], rcx (--stats) */
+	{"ibl count", {0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_COUNT, 0, 0, 0, 0x48, 0x8d, 0x49, 0x01,
+	               0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_COUNT, 0, 0, 0}, 22, false},
+	/* mov dword gs:[fs_base + 4], 0 and the same for gs: a 32-bit wrfsbase */
+	{"fs base high", {0x65, 0xc7, 0x04, 0x25, CTX_FS_BASE + 4, 0, 0, 0, 0, 0, 0, 0}, 12, false},
+	{"gs base high", {0x65, 0xc7, 0x04, 0x25, CTX_GS_BASE + 4, 0, 0, 0, 0, 0, 0, 0}, 12, false},
+};
+
+/* The template at off: its length (0: none), whether it ends in an
+ * unconditional jump, and the register a slot load writes (-1: none).
+ * Each is safe as a whole unit, whoever emitted it: it moves guest values
+ * between guest registers and guest slots, or leaves through a gate or the
+ * bounded IBL table (verifier.h). */
+static size_t template_at(const uint8_t *code, size_t len, size_t off, uint64_t rx, bool *jumps, int *loads)
+{
+	static bool ready;
+	if (!ready) {
+		ibl_template(fixed_templates[0].bytes);
+		ready = true;
+	}
 	*jumps = false;
+	*loads = -1;
 	size_t n = prologue_at(code, len, off, rx);
 	if (n)
 		return n;
-	*jumps = true;
-	uint8_t t[IBL_TEMPLATE_LEN];
-	ibl_template(t);
-	if (len - off >= IBL_TEMPLATE_LEN && memcmp(code + off, t, IBL_TEMPLATE_LEN) == 0)
-		return IBL_TEMPLATE_LEN;
-	/* mov dword gs:[CTX_EXIT_ID], imm32 ; jmp gate_exit */
+	int reg;
+	bool load;
+	if ((n = slot_access_at(code, len, off, &reg, &load))) {
+		*loads = load ? reg : -1;
+		return n;
+	}
+	for (size_t i = 0; i < sizeof(fixed_templates) / sizeof(fixed_templates[0]); i++) {
+		const struct fixed_template *t = &fixed_templates[i];
+		if (len - off >= t->len && memcmp(code + off, t->bytes, t->len) == 0) {
+			*jumps = t->jumps;
+			return t->len;
+		}
+	}
+	/* the exit stub: mov dword gs:[CTX_EXIT_ID], imm32 ; jmp gate_exit */
 	static const uint8_t stub[] = {0x65, 0xc7, 0x04, 0x25, CTX_EXIT_ID, 0, 0, 0};
 	if (len - off < EXIT_STUB_LEN || memcmp(code + off, stub, sizeof(stub)) != 0 || code[off + 12] != 0xe9 ||
 	    !rel32_to(code + off + 13, rx + off + 13, (uint64_t)(uintptr_t)gate_exit))
 		return 0;
+	*jumps = true;
 	return EXIT_STUB_LEN;
 }
 
@@ -164,13 +214,10 @@ static bool check_memory(struct vstate *v, size_t off, const ZydisDecodedInstruc
 		return fail(v, off, "MPX operand");
 	if (o->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN && o->mem.base == ZYDIS_REGISTER_RSP)
 		return is_stack_op(in) ? true : fail(v, off, "implicit stack access outside push/pop");
-	if (o->mem.segment == ZYDIS_REGISTER_FS)
-		return fail(v, off, "fs: access");
-	if (o->mem.segment == ZYDIS_REGISTER_GS) {
-		bool slot = o->mem.base == ZYDIS_REGISTER_NONE && o->mem.index == ZYDIS_REGISTER_NONE &&
-		            o->mem.disp.value >= 0 && o->mem.disp.value + o->size / 8 <= CTX_GUEST_SLOTS_END;
-		return slot ? true : fail(v, off, "gs: access outside the guest slots");
-	}
+	/* The runtime context is reached only through the templates. */
+	if (o->mem.segment == ZYDIS_REGISTER_FS || o->mem.segment == ZYDIS_REGISTER_GS)
+		return fail(v, off, "%s: access outside the translator's templates",
+		            o->mem.segment == ZYDIS_REGISTER_FS ? "fs" : "gs");
 	if (in->address_width != 32)
 		return fail(v, off, "memory access with 64-bit addressing");
 	/* A SIB without base (mod 00, base 101) has none whatever REX.B/VEX.B
@@ -256,6 +303,12 @@ static bool writes_rsp64(const ZydisDecodedInstruction *in, const ZydisDecodedOp
 	return false;
 }
 
+/* mov esp, esp (89 e4 or 8b e4) at off: rsp is a sandbox address again. */
+static bool rsp_confined_at(const uint8_t *code, size_t len, size_t off)
+{
+	return off + 2 <= len && (code[off] == 0x89 || code[off] == 0x8b) && code[off + 1] == 0xe4;
+}
+
 static bool gate_target(uint64_t a)
 {
 	return a == (uint64_t)(uintptr_t)gate_exit || a == (uint64_t)(uintptr_t)gate_ibl_miss;
@@ -301,13 +354,8 @@ static bool check_insn(struct vstate *v, size_t off, const ZydisDecodedInstructi
 	unsigned fp_off, fp_bytes;
 	if (fp_ip_field(in, &fp_off, &fp_bytes) && !fp_ip_scrubbed(v, off + in->length, &ops[0], fp_off, fp_bytes))
 		return fail(v, off, "x87 environment store without its instruction pointer cleared");
-	if (writes_rsp64(in, ops)) {
-		size_t next = off + in->length;
-		bool confined = next + 2 <= v->len && (v->code[next] == 0x89 || v->code[next] == 0x8b) &&
-		                v->code[next + 1] == 0xe4;
-		if (!confined)
-			return fail(v, off, "rsp written without mov esp, esp after it");
-	}
+	if (writes_rsp64(in, ops) && !rsp_confined_at(v->code, v->len, off + in->length))
+		return fail(v, off, "rsp written without mov esp, esp after it");
 	return true;
 }
 
@@ -334,10 +382,13 @@ bool verify_block(const uint8_t *code, size_t len, uint64_t rx, char *err, size_
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 	bool last_is_jump = false;
 	for (size_t off = 0; off < len;) {
-		size_t tl = template_at(code, len, off, rx, &last_is_jump);
+		int loads;
+		size_t tl = template_at(code, len, off, rx, &last_is_jump, &loads);
 		if (tl) {
 			v.start[off] = TEMPLATE_START;
 			memset(v.start + off + 1, INSIDE_TEMPLATE, tl - 1);
+			if (loads == 4 && !rsp_confined_at(code, len, off + tl))
+				return fail(&v, off, "rsp loaded from a slot without mov esp, esp after it");
 			off += tl;
 			continue;
 		}

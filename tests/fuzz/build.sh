@@ -15,15 +15,15 @@ if ! command -v "$CC" >/dev/null; then
 fi
 OUT=build/tests/fuzz
 mkdir -p "$OUT"
-CFLAGS=(-std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Isrc
+CFLAGS=(-std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Isrc -Iinclude
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -Wall -Wextra -Wno-unused-parameter)
 
 # The translator and what it needs: the gate assembly (jump targets of
 # translated code), guest memory bookkeeping, and the one stub (stubs.c).
-TR_SRC=(src/translator/*.c src/gates/gate.S src/sandbox/guest_mem.c tests/fuzz/stubs.c)
+TR_SRC=(src/translator/*.c src/gates/gate.S src/gates/ctx.c src/gates/cpu_model.c src/gates/host.c src/sandbox/guest_mem.c tests/fuzz/stubs.c)
 # The loader needs cpuid_hwcap (for the auxv of loader_load).
-ELF_SRC=(src/sandbox/loader.c src/sandbox/guest_mem.c src/gates/cpuid.c)
+ELF_SRC=(src/sandbox/loader.c src/sandbox/guest_mem.c src/gates/cpu_model.c)
 
 "$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_translate" tests/fuzz/fuzz_translate.c "${TR_SRC[@]}" -lZydis
 "$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_elf" tests/fuzz/fuzz_elf.c "${ELF_SRC[@]}"

@@ -104,11 +104,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	gm.fd = -1;                        /* translation only: no backing memory */
 	gm.size = GUEST_SPACE;             /* the largest guest: pcs up to 4 GiB */
 	gm.page = calloc(gm.size / GUEST_PAGE, 1);  /* exact size: ASan guards its end */
-	ctx = mmap(NULL, CTX_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (!gm.page || ctx == MAP_FAILED)
+	uint64_t *ibl;
+	ctx = ctx_create(&ibl);
+	if (!gm.page || !ctx)
 		die("cannot allocate the guest page table or the runtime context");
 	struct tr_config cfg = {.cache_size = CACHE_SIZE, .verify = true, .count_ibl = false};
-	if (tr_init(&tr, &gm, ctx, &cfg, err, sizeof(err)))
+	if (tr_init(&tr, &gm, ctx, ibl, &cfg, err, sizeof(err)))
 		die("tr_init: %s", err);
 	atexit(print_stats);
 	return 0;

@@ -2,7 +2,7 @@
  * The two symbols the fuzzers need from outside what they link.
  *
  * gates/gate.S calls gate_dispatch() and gate_fast_hypercall(), which the
- * monitor defines (sandbox/monitor.c, sandbox/fast_gate.gpr.c).  The fuzzers link the gate assembly only because the
+ * monitor defines (monitor/monitor.c, monitor/fast_gate.gpr.c).  The fuzzers link the gate assembly only because the
  * translator emits jumps to gate_exit/gate_ibl_miss and the verifier checks
  * branch targets against those addresses; translated code never runs here,
  * so no gate is ever entered and the monitor (with its process-wide state,

@@ -19,7 +19,7 @@ fail() { echo "FAIL net/$1: $2"; }
 build() {
 	gcc -O2 -Wall -Wextra -Werror -o "$B/pcaptool" tests/net/pcaptool.c -lpcap || return 1
 	for g in secret_holder forger sleeper fastgate rxcode; do
-		musl-gcc -std=gnu11 -O2 -static -Wall -Wextra -Werror -Iguest/sdk -Isrc -o "$B/$g" \
+		musl-gcc -std=gnu11 -O2 -static -Wall -Wextra -Werror -Iinclude -o "$B/$g" \
 			"tests/net/guests/$g.c" "$G/libopsub.a" || return 1
 	done
 }

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "nic/nic.h"
-#include "nic/nic_ring.h"
-#include "nic/null_frame.h"
+#include "nic_ring.h"
+#include "null_frame.h"
 
 /* ---- rig: a running NIC with window 1 mapped ----------------------- */
 

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "nic/nic.h"
-#include "nic/nic_ring.h"
+#include "nic_ring.h"
 
 #define WINDOW    1u
 #define MEM_SIZE  (8u << 20)

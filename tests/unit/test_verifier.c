@@ -69,9 +69,62 @@ static void test_confined_forms_pass(void **state)
 	PUT(&k, 0x67, 0xd7);                             /* xlat (32-bit) */
 	PUT(&k, 0x50, 0x5b);                             /* push rax; pop rbx */
 	PUT(&k, 0x48, 0x89, 0xc4, 0x89, 0xe4);           /* mov rsp, rax; mov esp, esp */
-	PUT(&k, 0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0);  /* mov gs:[slot], rcx */
 	PUT(&k, 0x0f, 0x31);                             /* rdtsc */
 	accepts(&k);
+}
+
+/* The translator's sequences that touch the runtime context, as it emits
+ * them: each is accepted as a whole. */
+static void test_runtime_context_templates_pass(void **state)
+{
+	(void)state;
+	struct block k = {0};
+	PUT(&k, 0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0,     /* ibl save */
+	        0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0);
+	PUT(&k, 0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_COUNT, 0, 0, 0, 0x48, 0x8d, 0x49, 0x01,
+	        0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_COUNT, 0, 0, 0);   /* ibl count */
+	PUT(&k, 0x65, 0x4c, 0x89, 0x14, 0x25, CTX_SEG_SCRATCH, 0, 0, 0); /* mov gs:[scratch], r10 */
+	PUT(&k, 0x65, 0x4c, 0x8b, 0x14, 0x25, CTX_FS_BASE, 0, 0, 0);     /* mov r10, gs:[fs_base] */
+	PUT(&k, 0x65, 0x48, 0x8b, 0x1c, 0x25, CTX_GS_BASE, 0, 0, 0);     /* mov rbx, gs:[gs_base] */
+	PUT(&k, 0x65, 0x48, 0x89, 0x04, 0x25, CTX_GS_BASE, 0, 0, 0);     /* mov gs:[gs_base], rax */
+	PUT(&k, 0x65, 0xc7, 0x04, 0x25, CTX_FS_BASE + 4, 0, 0, 0, 0, 0, 0, 0);   /* 32-bit wrfsbase */
+	PUT(&k, 0x65, 0x48, 0x8b, 0x24, 0x25, CTX_FS_BASE, 0, 0, 0, 0x89, 0xe4); /* rdfsbase rsp */
+	PUT(&k, 0x65, 0x4c, 0x8b, 0x14, 0x25, CTX_SEG_SCRATCH, 0, 0, 0); /* mov r10, gs:[scratch] */
+	accepts(&k);
+}
+
+/* Everything else that names the runtime context is refused, whatever its
+ * operand looks like: the forms a guest-derived instruction could take. */
+static void test_runtime_context_other_forms_rejected(void **state)
+{
+	(void)state;
+	static const struct { const char *why; uint8_t b[14]; size_t n; } bad[] = {
+		/* bt/bts/btr/btc add (rax >> 6) * 8 to the address: any host bit */
+		{"bt gs:[0], rax", {0x65, 0x48, 0x0f, 0xa3, 0x04, 0x25, 0, 0, 0, 0}, 10},
+		{"bts gs:[ibl_rcx], rax", {0x65, 0x48, 0x0f, 0xab, 0x04, 0x25, CTX_IBL_RCX, 0, 0, 0}, 10},
+		{"btr gs:[fs_base], rcx", {0x65, 0x48, 0x0f, 0xb3, 0x0c, 0x25, CTX_FS_BASE, 0, 0, 0}, 10},
+		{"btc gs:[exit_id], rdx", {0x65, 0x48, 0x0f, 0xbb, 0x14, 0x25, CTX_EXIT_ID, 0, 0, 0}, 10},
+		{"half of the ibl save", {0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0}, 9},
+		{"a register into the exit id", {0x65, 0x89, 0x04, 0x25, CTX_EXIT_ID, 0, 0, 0}, 8},
+		{"an exit id without its jump", {0x65, 0xc7, 0x04, 0x25, CTX_EXIT_ID, 0, 0, 0, 5, 0, 0, 0, 0x90}, 13},
+		{"add to the fs base", {0x65, 0x48, 0x01, 0x04, 0x25, CTX_FS_BASE, 0, 0, 0}, 9},
+		{"32-bit address size", {0x65, 0x67, 0x48, 0x8b, 0x04, 0x25, CTX_FS_BASE, 0, 0, 0}, 10},
+		{"slot plus a base", {0x65, 0x48, 0x8b, 0x80, CTX_FS_BASE, 0, 0, 0}, 8},
+		{"slot plus an index", {0x65, 0x48, 0x8b, 0x04, 0x05, CTX_FS_BASE, 0, 0, 0}, 9},
+		{"rsp from a slot, unconfined", {0x65, 0x48, 0x8b, 0x24, 0x25, CTX_FS_BASE, 0, 0, 0}, 9},
+		{"a store into the IBL table", {0x65, 0x48, 0x89, 0x04, 0x25, 0, 0x20, 0, 0}, 9},
+		{"a load of the saved rsp", {0x65, 0x48, 0x8b, 0x04, 0x25, CTX_GPR(4), 0, 0, 0}, 9},
+		{"a store into the XSAVE area", {0x65, 0x48, 0x89, 0x04, 0x25, 0, 0x10, 0, 0}, 9},
+		{"the ibl count slot alone", {0x65, 0x48, 0xff, 0x04, 0x25, CTX_IBL_COUNT, 0, 0, 0}, 9},
+		{"a high-half store of a value", {0x65, 0xc7, 0x04, 0x25, CTX_FS_BASE + 4, 0, 0, 0, 1, 0, 0, 0}, 12},
+		{"cmpxchg on a slot", {0x65, 0x48, 0x0f, 0xb1, 0x0c, 0x25, CTX_SEG_SCRATCH, 0, 0, 0}, 10},
+		{"fs: slot form", {0x64, 0x48, 0x8b, 0x04, 0x25, CTX_FS_BASE, 0, 0, 0}, 9},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct block k = {0};
+		put(&k, bad[i].b, bad[i].n);
+		rejects(&k, bad[i].why);
+	}
 }
 
 static void test_escapes_rejected(void **state)
@@ -114,6 +167,7 @@ static void test_unconfined_memory_rejected(void **state)
 		{"fs: access", {0x67, 0x64, 0x48, 0x8b, 0x03}, 5},
 		{"gs: with a base", {0x65, 0x48, 0x8b, 0x03}, 4},
 		{"gs: beyond the guest slots", {0x65, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x10, 0, 0}, 9},
+		{"gs: guest slot outside a template", {0x65, 0x48, 0x8b, 0x04, 0x25, CTX_GPR(0), 0, 0, 0}, 9},
 		{"lea of a code address", {0x48, 0x8d, 0x05, 0, 0, 0, 0}, 7},
 		{"64-bit moffs", {0x48, 0xa1, 1, 2, 3, 4, 5, 6, 7, 8}, 10},
 		{"rsp write not re-confined", {0x48, 0x89, 0xc4}, 3},
@@ -183,6 +237,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_confined_forms_pass),
+		cmocka_unit_test(test_runtime_context_templates_pass),
+		cmocka_unit_test(test_runtime_context_other_forms_rejected),
 		cmocka_unit_test(test_escapes_rejected),
 		cmocka_unit_test(test_unconfined_memory_rejected),
 		cmocka_unit_test(test_control_flow_rules),

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "nic/nic_ring.h"
+#include "nic_ring.h"
 #include "opsub.h"
 
 static long hypercall(long nr, long a0, long a1)

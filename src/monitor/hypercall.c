@@ -1,5 +1,5 @@
 /*
- * opsub's own calls (guest/sdk/opsub_abi.h).  Guest pointers are checked
+ * opsub's own calls (include/opsub_abi.h).  Guest pointers are checked
  * here, like in the Linux personality; calls this file does not know go to
  * the monitor's extension (the network driver) when there is one.
  */
@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gates/personality.h"
+#include "monitor/personality.h"
 #include "opsub_abi.h"
-#include "sandbox/monitor.h"
+#include "monitor/monitor.h"
 
 static int64_t console(struct monitor *m, uint64_t buf, uint64_t len)
 {

@@ -1,6 +1,6 @@
-#include "sandbox/stats.h"
+#include "monitor/stats.h"
 
-#include "sandbox/monitor.h"
+#include "monitor/monitor.h"
 
 void stats_print(const struct monitor *m, FILE *f)
 {

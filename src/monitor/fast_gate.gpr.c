@@ -4,7 +4,7 @@
  * live in the registers while this runs.
  */
 #include "gates/gate.h"
-#include "sandbox/monitor.h"
+#include "monitor/monitor.h"
 
 int64_t gate_fast_hypercall(struct rt_ctx *c)
 {

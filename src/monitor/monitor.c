@@ -1,22 +1,24 @@
-#include "sandbox/monitor.h"
+#include "monitor/monitor.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
+#include <asm/prctl.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "gates/cpuid.h"
+#include "gates/cpu_model.h"
+#include "gates/host.h"
 #include "gates/gate.h"
-#include "gates/personality.h"
-#include "sandbox/fault.h"
+#include "monitor/personality.h"
+#include "monitor/fault.h"
 #include "sandbox/jail.h"
 #include "sandbox/loader.h"
-#include "sandbox/stats.h"
+#include "monitor/stats.h"
 
 struct monitor *the_monitor;
 
@@ -118,31 +120,26 @@ static void stop_timer(int sig)
 
 static int setup(struct monitor *m, char *err, size_t errlen)
 {
-	if (!cpuid_host_ok(err, errlen))
+	if (host_check(err, errlen))
 		return -1;
-	if (!(getauxval(AT_HWCAP2) & 2)) {
-		snprintf(err, errlen, "the kernel does not allow FSGSBASE in user space (Linux 5.9 or later needed)");
-		return -1;
-	}
 	if (gm_init(&m->gm, m->opts.mem_size, m->opts.mem_fd, err, errlen))
 		return -1;
-	m->ctx = mmap(NULL, CTX_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m->ctx == MAP_FAILED) {
+	m->ctx = ctx_create(&m->ibl);
+	if (!m->ctx) {
 		snprintf(err, errlen, "cannot allocate the runtime context: %s", strerror(errno));
 		return -1;
 	}
-	uint32_t a, b, cc, d;
-	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(0xd), "c"(0));
-	if (b > CTX_XSAVE_MAX) {
-		snprintf(err, errlen, "this CPU's XSAVE area (%u bytes) exceeds opsub's %d", b, CTX_XSAVE_MAX);
+	static const uint32_t mxcsr_default = 0x1f80;
+	memcpy(m->ctx->xsave + 24, &mxcsr_default, 4);    /* the guest starts with the default MXCSR */
+	/* The GS base through the kernel: works whether or not the kernel lets
+	 * user space use FSGSBASE (host.h). */
+	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (uintptr_t)m->ctx) != 0) {
+		snprintf(err, errlen, "cannot set the GS base (arch_prctl): %s", strerror(errno));
 		return -1;
 	}
-	m->ctx->self = (uint64_t)(uintptr_t)m->ctx;
-	m->ctx->mxcsr_host = 0x1f80;
-	memcpy(m->ctx->xsave + 24, &m->ctx->mxcsr_host, 4);    /* guest starts with default MXCSR */
-	__asm__ volatile("wrgsbase %0" ::"r"(m->ctx) : "memory");
+	gate_ctx = m->ctx;
 	struct tr_config tc = {.verify = !m->opts.no_verify, .count_ibl = m->opts.stats};
-	if (tr_init(&m->tr, &m->gm, m->ctx, &tc, err, errlen))
+	if (tr_init(&m->tr, &m->gm, m->ctx, m->ibl, &tc, err, errlen))
 		return -1;
 	return fault_install(err, errlen);
 }

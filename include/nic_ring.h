@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "nic/nic_regs.h"
+#include "nic_regs.h"
 
 /* Memory the driver hands to the NIC: host view and device address of the
  * same bytes (a DMA window, or part of one). */

@@ -36,13 +36,14 @@ struct monitor {
 	struct monitor_opts opts;
 	struct guest_mem gm;
 	struct rt_ctx *ctx;
+	uint64_t *ibl;             /* writable view of ctx's IBL table, for the translator */
 	struct translator tr;
 	uint64_t start_ns;
 	uint64_t first_insn_ns;    /* when the guest's first instruction ran */
 	int exit_status;
 	uint64_t syscalls, hypercalls;
 	/* After a write to a watched page: single-stepping the rest of the
-	 * current guest instruction before leaving the block (sandbox/fault.c). */
+	 * current guest instruction before leaving the block (monitor/fault.c). */
 	bool smc_stepping;
 	/* Linux personality state */
 	uint64_t tid_address;

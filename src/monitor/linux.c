@@ -28,8 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gates/personality.h"
-#include "sandbox/monitor.h"
+#include "monitor/personality.h"
+#include "monitor/monitor.h"
 
 #define ARGS const uint64_t a[6]
 typedef int64_t (*sys_fn)(struct monitor *m, ARGS);

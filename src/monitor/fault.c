@@ -1,4 +1,4 @@
-#include "sandbox/fault.h"
+#include "monitor/fault.h"
 
 #include <signal.h>
 #include <stdint.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "gates/gate.h"
-#include "sandbox/monitor.h"
+#include "monitor/monitor.h"
 
 #define ALT_STACK_SIZE (256u << 10)
 
