@@ -243,7 +243,8 @@ static int64_t sys_mremap(struct monitor *m, ARGS)
 {
 	struct guest_mem *gm = &m->gm;
 	uint64_t old = a[0], olen = page_up(a[1]), nlen = page_up(a[2]), flags = a[3];
-	if (flags & ~(uint64_t)(MREMAP_MAYMOVE | MREMAP_FIXED) || a[2] == 0 ||
+	/* nlen == 0: a new length of 0, or one that rounds up past 2^64 (Linux: EINVAL) */
+	if (flags & ~(uint64_t)(MREMAP_MAYMOVE | MREMAP_FIXED) || nlen == 0 || old % GUEST_PAGE ||
 	    ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)))
 		return -EINVAL;
 	if (check_range(m, old, olen, -EFAULT) || !gm_access_ok(gm, old, olen, 0))

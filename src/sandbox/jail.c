@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <termios.h>
+#include <unistd.h>
 
 /* System calls a jailed guest process may make, and why. */
 static const int allowed[] = {
@@ -26,9 +27,10 @@ static const int allowed[] = {
 	/* identity and randomness the personality passes on */
 	SCMP_SYS(getpid), SCMP_SYS(getppid), SCMP_SYS(gettid), SCMP_SYS(getuid),
 	SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getrandom),
-	/* the monitor's own signals: fault handling, abort on an internal error */
+	/* the monitor's own signals: fault handling, abort on an internal error
+	 * (tgkill is added below, to this process only) */
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
-	SCMP_SYS(sigaltstack), SCMP_SYS(tgkill),
+	SCMP_SYS(sigaltstack),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
@@ -45,6 +47,10 @@ int jail_enter(char *err, size_t errlen)
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 		                      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/* abort() signals this process; no other may be reached even by code
+	 * that escaped the translator */
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
 	/* the two terminal queries of the personality */
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TIOCGWINSZ));
