@@ -5,12 +5,16 @@
  * agree on nothing but what is written here; docs/nic.md describes every
  * register in prose and says what was taken from the Intel e1000/82599.
  *
- * The register file is one shared-memory object (nic_regs_fd()):
+ * The register file is laid out as below in the model's own address space,
+ * but each page is a shared-memory object of its own:
  *
- *   offset 0                      global area, 64 KiB (the daemon only)
- *   offset 64 KiB + q * 4 KiB     queue page of queue pair q (its driver)
+ *   offset 0                      global area, 64 KiB (the daemon only; never
+ *                                 handed to another process)
+ *   offset 64 KiB + q * 4 KiB     queue page of queue pair q (its driver):
+ *                                 nic_queue_page_fd(q), mapped at offset 0
  *
- * so a driver maps exactly the page of its own queue pair.
+ * so a driver process holds its own queue pages and nothing else of the
+ * device; a queue that changes owner gets a new page object.
  *
  * Layouts are fixed by explicit reserved fields and checked with
  * static_assert on every offset, rather than with __attribute__((packed)):

@@ -118,20 +118,32 @@ static json_t *list(struct daemon *d, bool counters, const char *only)
 	return r;
 }
 
-/* A rate field of "set": a number, or a string with a unit. */
-static int rate_field(json_t *req, const char *key, int64_t *out)
+/* A rate field of "set": a non-negative number, or a string with a unit.
+ * 0 absent, 1 present (in *out), -1 malformed. */
+static int rate_field(json_t *req, const char *key, uint64_t *out)
 {
 	json_t *v = json_object_get(req, key);
-	uint64_t r;
 	if (!v)
 		return 0;
 	if (json_is_integer(v) && json_integer_value(v) >= 0)
-		*out = json_integer_value(v);
-	else if (json_is_string(v) && parse_rate(json_string_value(v), &r))
-		*out = (int64_t)r;
-	else
+		*out = (uint64_t)json_integer_value(v);
+	else if (!json_is_string(v) || !parse_rate(json_string_value(v), out))
 		return -1;
-	return 0;
+	return 1;
+}
+
+/* An integer field of "set" within [lo, hi]: 0 absent, 1 present, -1 not
+ * an integer in range (every value a client can send is checked: there is
+ * no value that means "leave it"). */
+static int int_field(json_t *req, const char *key, json_int_t lo, json_int_t hi, int64_t *out)
+{
+	json_t *v = json_object_get(req, key);
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return -1;
+	*out = json_integer_value(v);
+	return 1;
 }
 
 static json_t *set(struct daemon *d, json_t *req)
@@ -147,19 +159,22 @@ static json_t *set(struct daemon *d, json_t *req)
 			return error("set: unknown field '%s' (use rate, pps, weight, queues)", key);
 	}
 	const char *name = json_string_value(json_object_get(req, "guest"));
-	struct guest_change c = {-1, -1, -1, -1};
+	struct guest_change c = {0};
 	if (!name)
 		return error("set needs \"guest\"");
-	if (rate_field(req, "rate", &c.rate_bps) || rate_field(req, "pps", &c.rate_pps))
-		return error("set: rate and pps must be numbers or strings like \"100M\"");
-	if ((v = json_object_get(req, "weight")) && !json_is_integer(v))
-		return error("set: weight must be an integer");
-	if ((v = json_object_get(req, "queues")) && !json_is_integer(v))
-		return error("set: queues must be an integer");
-	if ((v = json_object_get(req, "weight")))
-		c.weight = json_integer_value(v);
-	if ((v = json_object_get(req, "queues")))
-		c.queues = json_integer_value(v);
+	int bps = rate_field(req, "rate", &c.rate_bps), pps = rate_field(req, "pps", &c.rate_pps);
+	if (bps < 0 || pps < 0)
+		return error("set: rate and pps must be non-negative numbers or strings like \"100M\"");
+	int weight = int_field(req, "weight", 1, NIC_MAX_WEIGHT_API, &c.weight);
+	if (weight < 0)
+		return error("set: weight must be an integer from 1 to %d", NIC_MAX_WEIGHT_API);
+	int queues = int_field(req, "queues", 1, LINK_MAX_QUEUES, &c.queues);
+	if (queues < 0)
+		return error("set: queues must be an integer from 1 to %d", LINK_MAX_QUEUES);
+	c.has_rate_bps = bps > 0;
+	c.has_rate_pps = pps > 0;
+	c.has_weight = weight > 0;
+	c.has_queues = queues > 0;
 	char err[256] = "";
 	if (guest_change(d, name, &c, err, sizeof(err)))
 		return error("%s", err);

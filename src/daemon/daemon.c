@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "gates/host.h"
 #include "nic/wire.h"
 
 static uint64_t now_ns(void)
@@ -20,9 +22,25 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The NIC holds a page object and an eventfd per queue (513 descriptors
+ * for 256 queues), each guest half a dozen more: the default soft limit of
+ * 1024 is not enough for a full set-up, so take what the hard limit allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit r;
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 static int start(struct daemon *d, char *err, size_t errlen)
 {
 	d->control_fd = -1;
+	/* refuse a host that cannot run guests before any guest tries */
+	if (host_check(err, errlen))
+		return -1;
+	raise_fd_limit();
 	d->nic = nic_create(&d->cfg.nic, err, errlen);
 	if (!d->nic)
 		return -1;

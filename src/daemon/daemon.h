@@ -27,6 +27,7 @@
 #define DAEMON_DEFAULT_SOCKET "/tmp/opsub.sock"
 #define GUEST_NAME_MAX     32
 #define GUEST_MAX_ARGS     32
+#define NIC_MAX_WEIGHT_API 1000            /* weight: 1..this, as the NIC takes */
 
 struct guest_config {
 	char name[GUEST_NAME_MAX];
@@ -79,7 +80,8 @@ struct guest {
 	pid_t pid;
 	int status;                        /* exit status once EXITED */
 	int link_sock, mem_fd, ring_fd, page_fd;
-	struct link_page *page;
+	struct link_page *page;            /* shared with the guest process: untrusted */
+	uint32_t generation;               /* of the link page, the daemon's own count */
 	void *mem_map, *ring_map;          /* the daemon's (the NIC's) view */
 	unsigned nqueues;
 	uint16_t queue[LINK_MAX_QUEUES];
@@ -118,8 +120,13 @@ int daemon_run(struct daemon *d, void (*tick)(struct daemon *d, void *arg), unsi
 /* Guest lifecycle (guests.c).  All return 0, or -1 with a reason. */
 int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, size_t errlen);
 int guest_remove(struct daemon *d, const char *name, char *err, size_t errlen);
-/* A change of rate (bps, pps), weight or queue count; fields < 0 stay. */
-struct guest_change { int64_t rate_bps, rate_pps, weight, queues; };
+/* A change of rate (bps, pps), weight or queue count; only the fields
+ * marked present change, and they are checked here whatever their value. */
+struct guest_change {
+	bool has_rate_bps, has_rate_pps, has_weight, has_queues;
+	uint64_t rate_bps, rate_pps;
+	int64_t weight, queues;
+};
 int guest_change(struct daemon *d, const char *name, const struct guest_change *c, char *err, size_t errlen);
 /* Reaps ended guest processes and reclaims their resources; finishes
  * queue hand-backs that were acknowledged or timed out. */

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
-#include "sandbox/guest_mem.h"
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
@@ -43,14 +42,20 @@ unsigned guests_running(const struct daemon *d)
 	return n;
 }
 
+/* A free queue, reset (so it has a page no one else holds). A queue whose
+ * reset fails stays out of the pool for good: its old owner may still hold
+ * its page. */
 static int take_queue(struct daemon *d)
 {
-	for (unsigned q = 0; q < nic_num_queues(d->nic); q++)
-		if (!d->queue_used[q]) {
-			d->queue_used[q] = true;
-			nic_queue_reset(d->nic, q, NULL, 0);
+	for (unsigned q = 0; q < nic_num_queues(d->nic); q++) {
+		if (d->queue_used[q])
+			continue;
+		d->queue_used[q] = true;
+		char err[160];
+		if (nic_queue_reset(d->nic, q, err, sizeof(err)) == 0)
 			return (int)q;
-		}
+		fprintf(stderr, "opsub: %s; queue %u is withdrawn\n", err, q);
+	}
 	return -1;
 }
 
@@ -65,8 +70,13 @@ static void release_queue(struct daemon *d, struct guest *g, unsigned q)
 	g->retired.rx_bytes += s.rx_bytes;
 	g->retired.rx_dropped += s.rx_dropped;
 	nic_queue_set_admin(d->nic, q, false, NULL, 0);
-	nic_queue_reset(d->nic, q, NULL, 0);
-	d->queue_used[q] = false;
+	char err[160];
+	/* the reset gives the queue a new page: the guest process may keep
+	 * the old one, which no longer reaches the NIC */
+	if (nic_queue_reset(d->nic, q, err, sizeof(err)) == 0)
+		d->queue_used[q] = false;
+	else
+		fprintf(stderr, "opsub: %s; queue %u is withdrawn\n", err, q);
 }
 
 /* Share i of n of a limit: the parts add up to it, and no part of a real
@@ -88,20 +98,38 @@ static void apply_sched(struct daemon *d, struct guest *g)
 	}
 }
 
-static void send_irq_fd(struct daemon *d, struct guest *g, unsigned q)
+/* What the guest process gets of queue q: its interrupt eventfd and its
+ * queue page, nothing else of the NIC.  Sent before the generation that
+ * names q is published. */
+static void send_queue(struct daemon *d, struct guest *g, unsigned q)
 {
-	struct link_msg msg = {.type = LINK_IRQ, .queue = q};
-	int fd = nic_queue_irq_fd(d->nic, q);
-	link_send(g->link_sock, &msg, &fd, 1);
+	struct link_msg msg = {.type = LINK_QUEUE, .queue = q};
+	int page = nic_queue_page_fd(d->nic, q), read_only = -1;
+	if (g->cfg.io == OPSUB_IO_PARAVIRT) {
+		/* the backend drives the queue: the guest process only reads its
+		 * counters, through a descriptor that cannot map it writable */
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", page);
+		page = read_only = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	int fds[LINK_QUEUE_FDS] = {nic_queue_irq_fd(d->nic, q), page};
+	if (page >= 0)
+		link_send(g->link_sock, &msg, fds, LINK_QUEUE_FDS);
+	if (read_only >= 0)
+		close(read_only);
+}
+
+/* Whether the guest's trusted driver writes NIC rings in the ring area
+ * itself; in the other modes the guest process is not given it. */
+static bool drives_ring_area(const struct guest_config *c)
+{
+	return c->io == OPSUB_IO_OPSUB || c->io == OPSUB_IO_EMULATED;
 }
 
 /* Publishes the guest's queue set in its link page. */
 static void publish(struct guest *g)
 {
-	struct link_page *p = g->page;
-	p->nqueues = g->nqueues;
-	memcpy(p->queue, g->queue, sizeof(p->queue));
-	__atomic_add_fetch(&p->generation, 1, __ATOMIC_RELEASE);
+	link_publish(g->page, &g->generation, g->nqueues, g->queue);
 }
 
 /* Forks and execs `opsub guest-proc` with the link socket as fd 3. */
@@ -175,10 +203,14 @@ static void teardown(struct daemon *d, struct guest *g)
 	}
 }
 
+/* A memory file shared with the guest process, sealed against resizing:
+ * a process that shrank one would make the daemon (the NIC's DMA, the
+ * paravirt backend, the link page reader) fault on its mapping. */
 static int memfd_of(const char *name, uint64_t size)
 {
-	int fd = memfd_create(name, MFD_CLOEXEC);
-	if (fd >= 0 && ftruncate(fd, (off_t)size) != 0) {
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd >= 0 && (ftruncate(fd, (off_t)size) != 0 ||
+	                fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)) {
 		close(fd);
 		return -1;
 	}
@@ -188,7 +220,7 @@ static int memfd_of(const char *name, uint64_t size)
 static int setup(struct daemon *d, struct guest *g, char *err, size_t errlen)
 {
 	const struct guest_config *c = &g->cfg;
-	g->mem_fd = gm_create_fd(c->mem);
+	g->mem_fd = memfd_of("opsub-guest", c->mem);
 	g->ring_fd = memfd_of("opsub-rings", LINK_RING_AREA);
 	g->page_fd = memfd_of("opsub-link", 4096);
 	if (g->mem_fd < 0 || g->ring_fd < 0 || g->page_fd < 0)
@@ -285,10 +317,13 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 	g->link_sock = sv[0];
 	g->pid = spawn(&g->cfg, sv[1]);
 	close(sv[1]);
+	/* the queues first: the generation the process boots into names them */
+	for (unsigned i = 0; i < g->nqueues; i++)
+		send_queue(d, g, g->queue[i]);
 	struct link_msg boot = {.type = LINK_BOOT, .mem_size = cfg->mem};
-	int regs_fd = nic_regs_fd(d->nic);
-	int fds[LINK_BOOT_FDS] = {g->mem_fd, regs_fd, g->ring_fd, g->page_fd};
-	if (g->pid < 0 || link_send(g->link_sock, &boot, fds, LINK_BOOT_FDS)) {
+	int fds[LINK_BOOT_FDS] = {g->mem_fd, g->page_fd, g->ring_fd};
+	int nfds = drives_ring_area(cfg) ? 3 : 2;
+	if (g->pid < 0 || link_send(g->link_sock, &boot, fds, nfds)) {
 		snprintf(err, errlen, "guest '%s': cannot start its process: %s", cfg->name, strerror(errno));
 		if (g->pid > 0)
 			kill(g->pid, SIGKILL);
@@ -297,8 +332,6 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 		g->state = GUEST_FREE;
 		return -1;
 	}
-	for (unsigned i = 0; i < g->nqueues; i++)
-		send_irq_fd(d, g, g->queue[i]);
 	if (cfg->io == OPSUB_IO_PARAVIRT && start_backend(d, g, err, errlen)) {
 		kill(g->pid, SIGKILL);
 		waitpid(g->pid, NULL, 0);
@@ -332,20 +365,20 @@ int guest_change(struct daemon *d, const char *name, const struct guest_change *
 	struct guest *g = guest_find(d, name);
 	if (!g || g->state != GUEST_RUNNING)
 		FAIL("no running guest named '%s'", name);
-	if (c->weight >= 0 && (c->weight < 1 || c->weight > 1000))
-		FAIL("weight must be from 1 to 1000");
-	if (c->queues >= 0 && (c->queues < 1 || c->queues > LINK_MAX_QUEUES))
+	if (c->has_weight && (c->weight < 1 || c->weight > NIC_MAX_WEIGHT_API))
+		FAIL("weight must be from 1 to %d", NIC_MAX_WEIGHT_API);
+	if (c->has_queues && (c->queues < 1 || c->queues > LINK_MAX_QUEUES))
 		FAIL("queues must be from 1 to %d", LINK_MAX_QUEUES);
-	if (c->queues >= 0 && g->nretiring)
+	if (c->has_queues && g->nretiring)
 		FAIL("guest '%s' has not let go of the queues it lost yet (its driver does at its next network "
 		     "call); try again then", name);
-	if (c->rate_bps >= 0)
-		g->cfg.rate_bps = (uint64_t)c->rate_bps;
-	if (c->rate_pps >= 0)
-		g->cfg.rate_pps = (uint64_t)c->rate_pps;
-	if (c->weight >= 0)
+	if (c->has_rate_bps)
+		g->cfg.rate_bps = c->rate_bps;
+	if (c->has_rate_pps)
+		g->cfg.rate_pps = c->rate_pps;
+	if (c->has_weight)
 		g->cfg.weight = (unsigned)c->weight;
-	if (c->queues >= 0 && (unsigned)c->queues != g->nqueues) {
+	if (c->has_queues && (unsigned)c->queues != g->nqueues) {
 		while (g->nqueues < (unsigned)c->queues) {
 			int q = take_queue(d);
 			if (q < 0) {
@@ -354,7 +387,7 @@ int guest_change(struct daemon *d, const char *name, const struct guest_change *
 				FAIL("the NIC has no free queue pair left; guest '%s' now has %u", name, g->nqueues);
 			}
 			nic_queue_set_admin(d->nic, (unsigned)q, true, NULL, 0);
-			send_irq_fd(d, g, (unsigned)q);
+			send_queue(d, g, (unsigned)q);
 			g->queue[g->nqueues++] = (uint16_t)q;
 		}
 		/* A queue taken away stops at once; it goes back to the pool only
@@ -406,8 +439,10 @@ void guests_poll(struct daemon *d)
 		struct guest *g = &d->guest[i];
 		if (g->state != GUEST_RUNNING || !g->nretiring)
 			continue;
-		uint32_t gen = __atomic_load_n(&g->page->generation, __ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&g->page->ack, __ATOMIC_ACQUIRE) == gen) {
+		/* ack is the guest process's word, read once and compared with
+		 * the daemon's own generation; a false ack only frees the queues
+		 * early, and each gets a new page before anyone else has it */
+		if (__atomic_load_n(&g->page->ack, __ATOMIC_ACQUIRE) == g->generation) {
 			for (unsigned j = 0; j < g->nretiring; j++)
 				release_queue(d, g, g->retiring[j]);
 			g->nretiring = 0;

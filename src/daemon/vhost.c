@@ -2,7 +2,8 @@
  * The paravirt backend: the analogue of vhost, one worker thread per
  * paravirt guest, in the daemon.  The guest's driver (the SDK) keeps two
  * virtio split virtqueues in its memory and kicks through a hypercall; this
- * worker validates every descriptor (copied out of guest memory first),
+ * worker validates every descriptor (each field read once out of guest
+ * memory into a copy of its own, then checked and used),
  * copies the frame into a host buffer and posts it on the guest's NIC queue,
  * which the daemon drives; received frames are copied into the buffers the
  * guest made available.  Used entries are returned with an interrupt unless
@@ -43,6 +44,29 @@ struct vhost {
 
 static uint64_t copy_off(unsigned i) { return LINK_COPY_OFF + (uint64_t)i * LINK_COPY_STRIDE; }
 
+/* Guest memory (the virtqueues) and the ring area (the NIC rings, the copy
+ * buffers) may change under the worker at any moment: the guest, or a
+ * compromised guest process.  Each value acted on is loaded exactly once,
+ * with an atomic load the compiler may neither repeat nor split. */
+#define load_once(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static struct opsub_vring_desc desc_copy(const struct opsub_vring *q, uint16_t id)
+{
+	const struct opsub_vring_desc *d = &q->desc[id];
+	return (struct opsub_vring_desc){.addr = load_once(d->addr), .len = load_once(d->len),
+	                                 .flags = load_once(d->flags), .next = load_once(d->next)};
+}
+
+/* The descriptor id at avail entry `at`, within the table. */
+static uint16_t avail_id(const struct opsub_vring *q, uint16_t at, unsigned n)
+{
+	return (uint16_t)(load_once(q->avail_ring[at % n]) % n);
+}
+
+/* RX copy buffer of NIC ring slot `index`: the worker posted it there, so it
+ * knows it without reading the descriptor back from the ring area. */
+static uint64_t rx_copy_off(const struct vhost *v, uint32_t index) { return copy_off(v->n + index); }
+
 /* A guest buffer the backend may touch: inside guest memory, no wrap. */
 static bool buffer_ok(const struct vhost *v, uint64_t addr, uint32_t len)
 {
@@ -65,8 +89,8 @@ static unsigned tx_pass(struct vhost *v)
 	nic_txq_reap(&v->nic_tx);
 	uint16_t avail = opsub_vring_load(q->avail_idx);
 	while (v->tx_avail != avail && nic_txq_free(&v->nic_tx)) {
-		uint16_t id = q->avail_ring[v->tx_avail % n] % n;
-		struct opsub_vring_desc d = q->desc[id];       /* copied before the checks */
+		uint16_t id = avail_id(q, v->tx_avail, n);
+		struct opsub_vring_desc d = desc_copy(q, id);   /* copied before the checks */
 		uint32_t len = 0;
 		if (d.len >= OPSUB_NET_MIN_FRAME && d.len <= OPSUB_NET_MAX_FRAME && buffer_ok(v, d.addr, d.len)) {
 			uint64_t off = copy_off(v->nic_tx.tail);
@@ -98,17 +122,25 @@ static unsigned rx_pass(struct vhost *v)
 	uint32_t index;
 	while (ready && v->rx_avail != avail && nic_rxq_poll(&v->nic_rx, &index, &f)) {
 		ready--;
-		uint16_t id = q->avail_ring[v->rx_avail % n] % n;
-		struct opsub_vring_desc d = q->desc[id];
+		uint16_t id = avail_id(q, v->rx_avail, n);
+		struct opsub_vring_desc d = desc_copy(q, id);
+		/* the write-back is in the ring area, which the guest process
+		 * can write: the length is bounded by the copy buffer, and the
+		 * buffer is found from the slot, not from the descriptor */
 		uint32_t len = (uint16_t)f.writeback, put = 0;
-		if (!((f.writeback >> 32) & NIC_RXD_STA_ERR) && d.len >= len && buffer_ok(v, d.addr, len)) {
-			memcpy(v->mem + d.addr, (uint8_t *)v->g->ring_map + (f.addr & 0xffffffffu), len);
+		uint64_t off = rx_copy_off(v, index);
+		if (!((f.writeback >> 32) & NIC_RXD_STA_ERR) && len <= OPSUB_NET_BUF_SIZE && d.len >= len &&
+		    buffer_ok(v, d.addr, len)) {
+			memcpy(v->mem + d.addr, (uint8_t *)v->g->ring_map + off, len);
 			put = len;
 		}
 		q->used_ring[v->rx_used % n] = (struct opsub_vring_used_elem){id, put};
 		v->rx_used++;
 		v->rx_avail++;
-		nic_rxq_post(&v->nic_rx, f.addr, OPSUB_NET_BUF_SIZE);
+		/* slot s always holds copy buffer s: the slot posted now is the
+		 * tail, whose buffer was copied out a ring's turn ago */
+		nic_rxq_post(&v->nic_rx, NIC_DEV_ADDR(2 + 2 * v->g->slot, rx_copy_off(v, v->nic_rx.tail)),
+		             OPSUB_NET_BUF_SIZE);
 		done++;
 	}
 	if (done) {
@@ -148,8 +180,9 @@ static bool attach_vrings(struct vhost *v)
 	struct link_page *page = v->g->page;
 	if (!__atomic_load_n(&page->vring_ready, __ATOMIC_ACQUIRE))
 		return false;
-	uint64_t at = page->vring_addr, size = 2 * OPSUB_VRING_SIZE(v->n);
-	if (!buffer_ok(v, at, (uint32_t)size))
+	/* the guest process wrote it and may rewrite it: read once, checked */
+	uint64_t at = __atomic_load_n(&page->vring_addr, __ATOMIC_RELAXED), size = 2 * OPSUB_VRING_SIZE(v->n);
+	if (at % 64 || !buffer_ok(v, at, (uint32_t)size))
 		return false;   /* a broken guest driver: the port stays silent */
 	opsub_vring_view(&v->rxq, v->mem + at, v->n);
 	opsub_vring_view(&v->txq, v->mem + at + OPSUB_VRING_SIZE(v->n), v->n);
@@ -194,7 +227,7 @@ struct vhost *vhost_start(struct nic *nic, struct guest *g, int kick_fd, int cal
 	nic_rxq_start(&v->nic_rx, regs, (struct nic_rx_desc *)(rings + LINK_RING_SLOT / 2),
 	              NIC_DEV_ADDR(ring_window, LINK_RING_SLOT / 2), ring_size);
 	for (unsigned i = 0; i < ring_size - 1; i++)
-		nic_rxq_post(&v->nic_rx, NIC_DEV_ADDR(ring_window, copy_off(ring_size + i)), OPSUB_NET_BUF_SIZE);
+		nic_rxq_post(&v->nic_rx, NIC_DEV_ADDR(ring_window, rx_copy_off(v, i)), OPSUB_NET_BUF_SIZE);
 	nic_rxq_kick(&v->nic_rx);
 	if (pthread_create(&v->thread, NULL, worker, v)) {
 		snprintf(err, errlen, "cannot start the paravirt backend thread");

@@ -35,15 +35,18 @@ struct dq {
 
 struct drv {
 	struct monitor *m;
-	int link_sock, regs_fd, ring_fd, page_fd;
+	int link_sock, ring_fd, page_fd;
 	struct link_page *page;
 	uint8_t *ring_area;
 	uint32_t generation;             /* of the link page, as applied */
+	struct link_queues link;         /* the queue set applied: the only copy used */
+	uint8_t mac[6];                  /* read once from the link page */
 	uint32_t ring_size, mem_window, ring_window;
 	enum opsub_net_mode mode;
 	unsigned nq;
 	struct dq q[LINK_MAX_QUEUES];
 	int irq_fd[NIC_MAX_QUEUES];      /* eventfds received, by NIC queue */
+	int qpage_fd[NIC_MAX_QUEUES];    /* queue pages received, by NIC queue */
 	unsigned tx_next;                /* round robin over the queues */
 	unsigned tx_since_reclaim;       /* frames queued since the rings were reaped */
 	uint64_t *returned;              /* buffers to hand back (queues taken away) */

@@ -56,3 +56,40 @@ int link_recv(int sock, struct link_msg *msg, int *fds, int maxfds, int *nfds)
 	}
 	return 1;
 }
+
+/* A sequence lock: the generation is odd while the daemon writes, so a
+ * reader that saw the same even generation before and after its copy has
+ * a set that no write overlapped. */
+void link_publish(struct link_page *p, uint32_t *generation, unsigned nqueues, const uint16_t *queue)
+{
+	__atomic_store_n(&p->generation, *generation + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&p->nqueues, nqueues, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < LINK_MAX_QUEUES; i++)
+		__atomic_store_n(&p->queue[i], i < nqueues ? queue[i] : 0, __ATOMIC_RELAXED);
+	*generation += 2;
+	__atomic_store_n(&p->generation, *generation, __ATOMIC_RELEASE);
+}
+
+#define LINK_READ_TRIES 1000
+
+bool link_read(const struct link_page *p, struct link_queues *out)
+{
+	for (unsigned tries = 0; tries < LINK_READ_TRIES; tries++) {
+		uint32_t before = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
+		if (before & 1) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		uint32_t n = __atomic_load_n(&p->nqueues, __ATOMIC_RELAXED);
+		for (unsigned i = 0; i < LINK_MAX_QUEUES; i++)
+			out->queue[i] = __atomic_load_n(&p->queue[i], __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&p->generation, __ATOMIC_RELAXED) == before) {
+			out->generation = before;
+			out->nqueues = n < LINK_MAX_QUEUES ? n : LINK_MAX_QUEUES;
+			return true;
+		}
+	}
+	return false;
+}

@@ -4,12 +4,23 @@
  * The daemon creates every resource of a guest (its memory, its ring area,
  * the link page) and hands the descriptors to the guest process over a Unix
  * socket pair (SCM_RIGHTS); the process is exec'd fresh, so it inherits
- * nothing else.  Afterwards the daemon changes the guest's network set-up by
- * rewriting the link page and bumping `generation`; the trusted driver in
- * the guest process checks the generation at every network gate, applies
- * the change (receiving new interrupt descriptors from the socket) and
+ * nothing else.  Of the NIC it gets only what belongs to its own queues:
+ * per queue the interrupt eventfd and the queue page (LINK_QUEUE), never the
+ * global registers or another queue's page; the ring area (which holds NIC
+ * rings the device trusts) only in the modes whose trusted driver writes
+ * them (opsub, emulated); and in paravirt mode, where the daemon's backend
+ * drives the queue, the queue page read-only, for the statistics.  Afterwards the daemon changes
+ * the guest's network set-up by sending the descriptors of queues it gains,
+ * then rewriting the link page (link_publish); the trusted driver in the
+ * guest process checks the generation at every network gate, takes one
+ * consistent snapshot of the queue set (link_read), applies it and
  * acknowledges it in `ack`.  No guest code runs in the daemon and nothing of
  * the daemon is visible to the guest.
+ *
+ * The link page is shared with the guest process, so each side treats what
+ * the other writes as untrusted: the daemon reads only `ack` and the
+ * paravirt fields, once each, and needs neither to be true for the safety
+ * of others (a queue taken away gets a new page before it is reused).
  */
 #ifndef OPSUB_DRIVER_LINK_H
 #define OPSUB_DRIVER_LINK_H
@@ -30,7 +41,7 @@
 #define LINK_RING_AREA    (LINK_COPY_OFF + (uint64_t)LINK_COPY_BUFS * LINK_COPY_STRIDE)
 
 struct link_page {
-	uint32_t generation;          /* daemon: bumped after each change */
+	uint32_t generation;          /* daemon: odd while it rewrites the queue set, even after */
 	uint32_t ack;                 /* guest: the generation it has applied */
 	uint32_t mode;                /* enum opsub_net_mode */
 	uint32_t nqueues;             /* NIC queue pairs of the guest's port */
@@ -45,8 +56,8 @@ struct link_page {
 };
 
 enum link_msg_type {
-	LINK_BOOT = 1,      /* fds: memory, NIC registers, ring area, link page */
-	LINK_IRQ = 2,       /* fd: the interrupt eventfd of NIC queue `queue` */
+	LINK_BOOT = 1,      /* fds: memory, link page, and the ring area in the modes whose driver drives a NIC queue */
+	LINK_QUEUE = 2,     /* fds: interrupt eventfd and queue page of NIC queue `queue` */
 	LINK_VIRTIO = 3,    /* paravirt: fds kick (guest -> backend), call (backend -> guest) */
 };
 
@@ -56,7 +67,23 @@ struct link_msg {
 	uint64_t mem_size;
 };
 
-#define LINK_BOOT_FDS 4
+#define LINK_BOOT_FDS 3             /* at most; 2 without the ring area */
+#define LINK_QUEUE_FDS 2
+
+/* The queue set of one generation, as the driver acts on it. */
+struct link_queues {
+	uint32_t generation;
+	uint32_t nqueues;             /* at most LINK_MAX_QUEUES */
+	uint16_t queue[LINK_MAX_QUEUES];
+};
+
+/* Daemon: writes the queue set and makes it the next generation
+ * (*generation, the daemon's own count, never read back from the page). */
+void link_publish(struct link_page *p, uint32_t *generation, unsigned nqueues, const uint16_t *queue);
+
+/* Driver: one consistent copy of the queue set, each field read once; false
+ * if the daemon was rewriting it all along (try again later). */
+bool link_read(const struct link_page *p, struct link_queues *out);
 
 /* Sends msg with nfds descriptors; 0 or -1 with errno. */
 int link_send(int sock, const struct link_msg *msg, const int *fds, int nfds);

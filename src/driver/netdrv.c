@@ -13,9 +13,32 @@
 #include "opsub_vring.h"
 #include "monitor/monitor.h"
 
-struct drv drv = {.link_sock = -1, .regs_fd = -1, .ring_fd = -1, .page_fd = -1, .kick_fd = -1, .call_fd = -1};
+struct drv drv = {.link_sock = -1, .ring_fd = -1, .page_fd = -1, .kick_fd = -1, .call_fd = -1};
 
 /* ---- boot and queue set-up ----------------------------------------------- */
+
+static void replace_fd(int *slot, int fd)
+{
+	if (*slot >= 0)
+		close(*slot);
+	*slot = fd;
+}
+
+/* Takes one message other than the boot message: the descriptors of a
+ * queue, or the paravirt notifications; anything else is closed. */
+static void take_msg(const struct link_msg *msg, int *fd, int n)
+{
+	if (msg->type == LINK_QUEUE && n == LINK_QUEUE_FDS && msg->queue < NIC_MAX_QUEUES) {
+		replace_fd(&drv.irq_fd[msg->queue], fd[0]);
+		replace_fd(&drv.qpage_fd[msg->queue], fd[1]);
+	} else if (msg->type == LINK_VIRTIO && n == 2 && drv.kick_fd < 0) {
+		drv.kick_fd = fd[0];
+		drv.call_fd = fd[1];
+	} else {
+		for (int i = 0; i < n; i++)
+			close(fd[i]);
+	}
+}
 
 int netdrv_boot(int link_sock, int *mem_fd, uint64_t *mem_size, char *err, size_t errlen)
 {
@@ -23,21 +46,25 @@ int netdrv_boot(int link_sock, int *mem_fd, uint64_t *mem_size, char *err, size_
 	int fds[LINK_BOOT_FDS], n;
 	drv.link_sock = link_sock;
 	for (unsigned i = 0; i < NIC_MAX_QUEUES; i++)
-		drv.irq_fd[i] = -1;
-	if (link_recv(link_sock, &msg, fds, LINK_BOOT_FDS, &n) != 1 || msg.type != LINK_BOOT ||
-	    n != LINK_BOOT_FDS) {
+		drv.irq_fd[i] = drv.qpage_fd[i] = -1;
+	/* The daemon sends the descriptors of the first queues before the boot
+	 * message, so they are here before any generation names them. */
+	int r;
+	while ((r = link_recv(link_sock, &msg, fds, LINK_BOOT_FDS, &n)) == 1 && msg.type != LINK_BOOT)
+		take_msg(&msg, fds, n);
+	if (r != 1 || n < LINK_BOOT_FDS - 1) {
 		snprintf(err, errlen, "no boot message from the daemon on the link socket");
 		return -1;
 	}
-	/* later messages (interrupt descriptors) are picked up without waiting */
+	/* later messages (queue descriptors) are picked up without waiting */
 	fcntl(link_sock, F_SETFL, O_NONBLOCK);
 	*mem_fd = fds[0];
 	*mem_size = msg.mem_size;
-	drv.regs_fd = fds[1];
-	drv.ring_fd = fds[2];
-	drv.page_fd = fds[3];
+	drv.page_fd = fds[1];
+	drv.ring_fd = n == LINK_BOOT_FDS ? fds[2] : -1;   /* only when this mode's driver writes rings */
 	drv.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, drv.page_fd, 0);
-	drv.ring_area = mmap(NULL, LINK_RING_AREA, PROT_READ | PROT_WRITE, MAP_SHARED, drv.ring_fd, 0);
+	drv.ring_area = drv.ring_fd < 0 ? NULL
+	                : mmap(NULL, LINK_RING_AREA, PROT_READ | PROT_WRITE, MAP_SHARED, drv.ring_fd, 0);
 	if (drv.page == MAP_FAILED || drv.ring_area == MAP_FAILED) {
 		snprintf(err, errlen, "cannot map the link page or the ring area: %s", strerror(errno));
 		return -1;
@@ -74,8 +101,9 @@ void queue_down(struct dq *q)
 
 int queue_up(struct dq *q, unsigned slot, unsigned nic_q, bool receives)
 {
-	void *regs = mmap(NULL, NIC_QUEUE_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, drv.regs_fd,
-	                  (off_t)NIC_QUEUE_PAGE_OFFSET(nic_q));
+	if (nic_q >= NIC_MAX_QUEUES || drv.qpage_fd[nic_q] < 0 || !drv.ring_area)
+		return -1;
+	void *regs = mmap(NULL, NIC_QUEUE_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, drv.qpage_fd[nic_q], 0);
 	if (regs == MAP_FAILED)
 		return -1;
 	memset(q, 0, sizeof(*q));
@@ -92,46 +120,65 @@ int queue_up(struct dq *q, unsigned slot, unsigned nic_q, bool receives)
 	return 0;
 }
 
-/* Takes the notification descriptors the daemon has sent. */
+/* Takes the descriptors the daemon has sent. */
 static void take_fds(void)
 {
 	struct link_msg msg;
 	int fd[2], n;
-	while (link_recv(drv.link_sock, &msg, fd, 2, &n) == 1) {
-		if (msg.type == LINK_IRQ && n == 1 && msg.queue < NIC_MAX_QUEUES) {
-			if (drv.irq_fd[msg.queue] >= 0)
-				close(drv.irq_fd[msg.queue]);
-			drv.irq_fd[msg.queue] = fd[0];
-		} else if (msg.type == LINK_VIRTIO && n == 2 && drv.kick_fd < 0) {
-			drv.kick_fd = fd[0];
-			drv.call_fd = fd[1];
-		} else {
-			for (int i = 0; i < n; i++)
-				close(fd[i]);
-		}
+	while (link_recv(drv.link_sock, &msg, fd, 2, &n) == 1)
+		take_msg(&msg, fd, n);
+}
+
+static bool in_set(const struct link_queues *set, unsigned nic_q)
+{
+	for (unsigned i = 0; i < set->nqueues; i++)
+		if (set->queue[i] == nic_q)
+			return true;
+	return false;
+}
+
+/* The descriptors of queues no longer ours are closed: what the process
+ * does not hold cannot be misused (the daemon gives a reused queue a new
+ * page anyway). */
+static void drop_lost_queues(const struct link_queues *set)
+{
+	for (unsigned n = 0; n < NIC_MAX_QUEUES; n++) {
+		if (in_set(set, n))
+			continue;
+		replace_fd(&drv.irq_fd[n], -1);
+		replace_fd(&drv.qpage_fd[n], -1);
 	}
 }
 
-/* Applies a new link page generation: the queue set of the port. */
+/* Applies a new link page generation: the queue set of the port, from one
+ * snapshot taken after the generation (never from the shared page again). */
 static void apply_link(void)
 {
-	uint32_t gen = __atomic_load_n(&drv.page->generation, __ATOMIC_ACQUIRE);
-	if (gen == drv.generation)
+	struct link_queues set;
+	if (__atomic_load_n(&drv.page->generation, __ATOMIC_ACQUIRE) == drv.generation || !link_read(drv.page, &set))
 		return;
+	/* the daemon sent the descriptors of a generation's queues before it
+	 * published it: they are in the socket now */
 	take_fds();
-	unsigned nq = drv.page->nqueues < LINK_MAX_QUEUES ? drv.page->nqueues : LINK_MAX_QUEUES;
+	unsigned nq = set.nqueues;
+	for (unsigned i = 0; i < nq; i++)
+		if (set.queue[i] >= NIC_MAX_QUEUES)
+			nq = i;   /* not a queue of this NIC: use the ones before it */
+	set.nqueues = nq;
 	if (drv.mode == OPSUB_IO_OPSUB && drv.opened) {
 		for (unsigned i = 0; i < LINK_MAX_QUEUES; i++) {
-			bool keep = i < nq && i < drv.nq && drv.q[i].nic_q == drv.page->queue[i];
+			bool keep = i < nq && i < drv.nq && drv.q[i].nic_q == set.queue[i];
 			if (i < drv.nq && !keep)
 				queue_down(&drv.q[i]);
-			if (i < nq && !keep && queue_up(&drv.q[i], i, drv.page->queue[i], i == 0) != 0)
+			if (i < nq && !keep && queue_up(&drv.q[i], i, set.queue[i], i == 0) != 0)
 				nq = i;
 		}
 	}
+	drop_lost_queues(&set);
+	drv.link = set;
 	drv.nq = nq;
-	drv.generation = gen;
-	__atomic_store_n(&drv.page->ack, gen, __ATOMIC_RELEASE);
+	drv.generation = set.generation;
+	__atomic_store_n(&drv.page->ack, set.generation, __ATOMIC_RELEASE);
 }
 
 /* ---- network hypercalls ---------------------------------------------------- */
@@ -147,13 +194,13 @@ static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
 	if (drv.opened)   /* opening again answers the same */
 		return gm_write(&m->gm, info_addr, &drv.info, sizeof(drv.info));
 	memset(&info, 0, sizeof(info));
-	memcpy(info.mac, drv.page->mac, 6);
+	memcpy(info.mac, drv.mac, 6);
 	info.mode = (uint16_t)drv.mode;
 	info.ports = 1;
 	info.ring_size = drv.ring_size;
 	if (drv.mode == OPSUB_IO_OPSUB) {
 		for (unsigned i = 0; i < drv.nq; i++) {
-			if (queue_up(&drv.q[i], i, drv.page->queue[i], i == 0) != 0) {
+			if (queue_up(&drv.q[i], i, drv.link.queue[i], i == 0) != 0) {
 				drv.nq = i;
 				return -ENOMEM;
 			}
@@ -161,12 +208,11 @@ static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
 	} else if (drv.mode == OPSUB_IO_PASSTHROUGH) {
 		/* the queue page itself, mapped into the sandbox; the driver keeps
 		 * a view of its own for the statistics */
-		off_t page = (off_t)NIC_QUEUE_PAGE_OFFSET(drv.page->queue[0]);
+		int page = drv.qpage_fd[drv.link.queue[0]];
 		uint64_t at = gm_find_free(&m->gm, GUEST_PAGE);
-		drv.q[0].regs = mmap(NULL, GUEST_PAGE, PROT_READ, MAP_SHARED, drv.regs_fd, page);
+		drv.q[0].regs = page < 0 ? MAP_FAILED : mmap(NULL, GUEST_PAGE, PROT_READ, MAP_SHARED, page, 0);
 		if (!at || drv.q[0].regs == MAP_FAILED ||
-		    mmap(guest_ptr(at), GUEST_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, drv.regs_fd,
-		         page) == MAP_FAILED)
+		    mmap(guest_ptr(at), GUEST_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, page, 0) == MAP_FAILED)
 			return -ENOMEM;
 		drv.nq = 1;
 		gm_adopt(&m->gm, at, GUEST_PAGE, GP_R | GP_W);
@@ -181,12 +227,12 @@ static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
 		uint64_t size = 2 * OPSUB_VRING_SIZE(drv.ring_size), at = gm_find_free(&m->gm, size);
 		if (!at || gm_map(&m->gm, at, size, GP_R | GP_W) || drv.kick_fd < 0)
 			return -ENOMEM;
-		drv.q[0].regs = mmap(NULL, GUEST_PAGE, PROT_READ, MAP_SHARED, drv.regs_fd,
-		                     (off_t)NIC_QUEUE_PAGE_OFFSET(drv.page->queue[0]));   /* statistics */
+		int page = drv.qpage_fd[drv.link.queue[0]];
+		drv.q[0].regs = page < 0 ? MAP_FAILED : mmap(NULL, GUEST_PAGE, PROT_READ, MAP_SHARED, page, 0);   /* statistics */
 		if (drv.q[0].regs == MAP_FAILED)
 			return -ENOMEM;
 		drv.nq = 1;
-		drv.page->vring_addr = at;
+		__atomic_store_n(&drv.page->vring_addr, at, __ATOMIC_RELAXED);
 		__atomic_store_n(&drv.page->vring_ready, 1, __ATOMIC_RELEASE);
 		info.shared = at;
 		info.shared_size = size;
@@ -245,7 +291,7 @@ static int64_t net_kick(uint64_t port)
  * NIC, or in paravirt mode from the backend). */
 static int64_t net_wait(uint64_t deadline)
 {
-	int fd = drv.mode == OPSUB_IO_PARAVIRT ? drv.call_fd : drv.nq ? drv.irq_fd[drv.page->queue[0]] : -1;
+	int fd = drv.mode == OPSUB_IO_PARAVIRT ? drv.call_fd : drv.nq ? drv.irq_fd[drv.link.queue[0]] : -1;
 	if (fd >= 0 && drv.mode == OPSUB_IO_OPSUB && drv.opened) {
 		nic_reg_write32(&drv.q[0].regs->irq_arm, 1);
 		/* a frame that came before arming would not interrupt */
@@ -286,11 +332,14 @@ static int64_t net_hypercall(struct monitor *m, uint64_t nr, const uint64_t a[6]
 
 int netdrv_attach(struct monitor *m, char *err, size_t errlen)
 {
+	/* what never changes, read once */
 	drv.m = m;
-	drv.mode = (enum opsub_net_mode)drv.page->mode;
-	drv.ring_size = drv.page->ring_size;
-	drv.mem_window = drv.page->mem_window;
-	drv.ring_window = drv.page->ring_window;
+	drv.mode = (enum opsub_net_mode)__atomic_load_n(&drv.page->mode, __ATOMIC_RELAXED);
+	drv.ring_size = __atomic_load_n(&drv.page->ring_size, __ATOMIC_RELAXED);
+	drv.mem_window = __atomic_load_n(&drv.page->mem_window, __ATOMIC_RELAXED);
+	drv.ring_window = __atomic_load_n(&drv.page->ring_window, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < 6; i++)
+		drv.mac[i] = __atomic_load_n(&drv.page->mac[i], __ATOMIC_RELAXED);
 	if (drv.ring_size < NIC_RING_MIN || drv.ring_size > NIC_RING_MAX || (drv.ring_size & (drv.ring_size - 1))) {
 		snprintf(err, errlen, "bad ring size %u from the daemon", drv.ring_size);
 		return -1;

@@ -124,6 +124,11 @@ static bool map_low_page(void)
 	return false;
 }
 
+/* Host properties opsub never uses; OPSUB_HOST_HIDE accepts them so that one
+ * list serves the tests' native-side probe (tests/hostprops.c) too. */
+static const char *const not_used[] = {"fsgsbase", "compat", "sysenter", "tsx", "farptr64", "x2apic-id",
+                                       "rdpid", "avx512", "gfni", "vaes", "sha"};
+
 /* Every name in OPSUB_HOST_HIDE must mean something: a typo would make a
  * test prove nothing. */
 static bool hide_list_ok(void)
@@ -131,7 +136,9 @@ static bool hide_list_ok(void)
 	const char *list = getenv("OPSUB_HOST_HIDE");
 	for (const char *p = list; p && *p;) {
 		size_t n = strcspn(p, ",");
-		bool known = (n == 8 && !strncmp(p, "fsgsbase", n)) || (n == 6 && !strncmp(p, "compat", n));
+		bool known = false;
+		for (size_t i = 0; i < sizeof(not_used) / sizeof(not_used[0]); i++)
+			known |= strlen(not_used[i]) == n && !strncmp(p, not_used[i], n);
 		for (size_t i = 0; i < cpu_model_count; i++)
 			known |= strlen(cpu_model[i].name) == n && !strncmp(p, cpu_model[i].name, n);
 		for (size_t i = 0; i < NEEDS; i++)

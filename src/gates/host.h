@@ -23,7 +23,8 @@
  * Test-only: OPSUB_HOST_HIDE=name,name makes the named probes fail, so a
  * test can show what opsub does on a host without them (emulation, or a
  * refusal that names the feature).  Names: the rows of cpu_model.c, the
- * three above, and fsgsbase and compat (which opsub never uses).
+ * three above, and the host properties opsub never uses but the tests'
+ * native-side probe knows (fsgsbase, compat, sysenter, tsx, ...: host.c).
  */
 #ifndef OPSUB_GATES_HOST_H
 #define OPSUB_GATES_HOST_H

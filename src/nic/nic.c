@@ -55,25 +55,67 @@ void nic_engine_call(struct nic *nic, void (*fn)(struct nic *, unsigned),
 
 /* ---- lifetime ------------------------------------------------------ */
 
+/* A shared-memory object of size bytes, sealed against resizing: a process
+ * it is handed to cannot shrink it under the NIC's mapping (SIGBUS here). */
+static int sealed_memfd(const char *name, size_t size)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int new_queue_page(unsigned q)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "opsub-nic-queue-%u", q);
+	return sealed_memfd(name, NIC_QUEUE_PAGE_SIZE);
+}
+
+/* Maps fd over [at, at + size) of the reserved range. */
+static bool map_over(void *at, size_t size, int fd)
+{
+	return mmap(at, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+	            0) != MAP_FAILED;
+}
+
+/* One reserved range, so the model indexes pages as before; each page is
+ * its own object, so a driver can be given its queue page and nothing
+ * else (a memfd gives whoever holds it the whole object). */
 static bool create_register_file(struct nic *nic, char *err, size_t errlen)
 {
 	nic->regs_size = NIC_REGS_SIZE(nic->num_queues);
-	nic->regs_fd = memfd_create("opsub-nic-regs",
-	                            MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (nic->regs_fd < 0 || ftruncate(nic->regs_fd, nic->regs_size) < 0 ||
-	    fcntl(nic->regs_fd, F_ADD_SEALS,
-	          F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
-		snprintf(err, errlen, "nic: cannot create the register file: %s",
+	nic->regs_map = mmap(NULL, nic->regs_size, PROT_NONE,
+	                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (nic->regs_map == MAP_FAILED) {
+		nic->regs_map = NULL;
+		snprintf(err, errlen, "nic: cannot reserve the register file: %s",
 		         strerror(errno));
 		return false;
 	}
-	nic->regs_map = mmap(NULL, nic->regs_size, PROT_READ | PROT_WRITE,
-	                     MAP_SHARED, nic->regs_fd, 0);
-	if (nic->regs_map == MAP_FAILED) {
-		nic->regs_map = NULL;
-		snprintf(err, errlen, "nic: cannot map the register file: %s",
+	nic->global_fd = sealed_memfd("opsub-nic-global", NIC_GLOBAL_AREA_SIZE);
+	if (nic->global_fd < 0 ||
+	    !map_over(nic->regs_map, NIC_GLOBAL_AREA_SIZE, nic->global_fd)) {
+		snprintf(err, errlen, "nic: cannot create the global registers: %s",
 		         strerror(errno));
 		return false;
+	}
+	for (unsigned q = 0; q < nic->num_queues; q++) {
+		nic->page_fds[q] = new_queue_page(q);
+		if (nic->page_fds[q] < 0 ||
+		    !map_over(nic_queue_regs(nic, q), NIC_QUEUE_PAGE_SIZE,
+		              nic->page_fds[q])) {
+			snprintf(err, errlen, "nic: cannot create the page of queue "
+			         "%u: %s", q, strerror(errno));
+			return false;
+		}
 	}
 	nic->global = nic->regs_map;
 	return true;
@@ -92,6 +134,7 @@ static void init_registers(struct nic *nic, uint64_t line_rate_bps)
 		struct nic_queue_regs *regs = nic_queue_regs(nic, q);
 		regs->tx_ring_size = regs->rx_ring_size = NIC_RING_DEFAULT;
 		nic->queues[q].regs = regs;
+		rx_wait_reset(nic, &nic->queues[q]);
 	}
 }
 
@@ -112,20 +155,25 @@ struct nic *nic_create(const struct nic_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "nic: out of memory");
 		return NULL;
 	}
-	nic->regs_fd = -1;
+	nic->global_fd = nic->new_page_fd = -1;
 	nic->num_queues = cfg->num_queues;
+	nic->rx_wait_ns = cfg->rx_wait_ns ? cfg->rx_wait_ns
+	                                  : NIC_RX_WAIT_DEFAULT_NS;
 	nic->poll_mode = cfg->poll_mode;
 	nic->dma_cpu = cfg->dma_cpu;
 	pthread_mutex_init(&nic->ctl_lock, NULL);
 
 	nic->queues = calloc(nic->num_queues, sizeof(*nic->queues));
 	nic->irq_fds = malloc(nic->num_queues * sizeof(*nic->irq_fds));
+	nic->page_fds = malloc(nic->num_queues * sizeof(*nic->page_fds));
 	nic->steer = malloc(sizeof(*nic->steer));
 	nic->rx_dirty_list = calloc(nic->num_queues, sizeof(uint16_t));
 	nic->vlan_scratch = malloc(NIC_TX_BATCH * sizeof(*nic->vlan_scratch));
 	for (unsigned q = 0; nic->irq_fds && q < nic->num_queues; q++)
 		nic->irq_fds[q] = -1;   /* so nic_destroy closes only real ones */
-	if (!nic->queues || !nic->irq_fds || !nic->steer ||
+	for (unsigned q = 0; nic->page_fds && q < nic->num_queues; q++)
+		nic->page_fds[q] = -1;
+	if (!nic->queues || !nic->irq_fds || !nic->page_fds || !nic->steer ||
 	    !nic->rx_dirty_list || !nic->vlan_scratch) {
 		snprintf(err, errlen, "nic: out of memory");
 		goto fail;
@@ -163,12 +211,16 @@ void nic_destroy(struct nic *nic)
 	wire_close(nic->wire);
 	if (nic->regs_map)
 		munmap(nic->regs_map, nic->regs_size);
-	if (nic->regs_fd >= 0)
-		close(nic->regs_fd);
+	if (nic->global_fd >= 0)
+		close(nic->global_fd);
 	for (unsigned q = 0; nic->irq_fds && q < nic->num_queues; q++)
 		if (nic->irq_fds[q] >= 0)
 			close(nic->irq_fds[q]);
+	for (unsigned q = 0; nic->page_fds && q < nic->num_queues; q++)
+		if (nic->page_fds[q] >= 0)
+			close(nic->page_fds[q]);
 	free(nic->irq_fds);
+	free(nic->page_fds);
 	free(nic->queues);
 	free(nic->steer);
 	free(nic->rx_dirty_list);
@@ -237,9 +289,9 @@ uint64_t nic_dma_cpu_ns(struct nic *nic)
 
 /* ---- register file ------------------------------------------------- */
 
-int nic_regs_fd(const struct nic *nic)
+int nic_queue_page_fd(const struct nic *nic, unsigned q)
 {
-	return nic->regs_fd;
+	return q < nic->num_queues ? nic->page_fds[q] : -1;
 }
 
 unsigned nic_num_queues(const struct nic *nic)
@@ -284,10 +336,23 @@ int nic_queue_reset(struct nic *nic, unsigned q, char *err, size_t errlen)
 {
 	if (!check_queue(nic, q, err, errlen))
 		return -1;
+	/* Made here, mapped by the engine between iterations. */
+	int fd = new_queue_page(q);
+	if (fd < 0) {
+		snprintf(err, errlen, "nic: cannot make a new page for queue %u: "
+		         "%s", q, strerror(errno));
+		return -1;
+	}
 	pthread_mutex_lock(&nic->ctl_lock);
+	nic->new_page_fd = fd;
+	nic->reset_failed = false;
 	nic_engine_call(nic, engine_reset_queue, q);
+	bool failed = nic->reset_failed;
 	pthread_mutex_unlock(&nic->ctl_lock);
-	return 0;
+	if (failed)
+		snprintf(err, errlen, "nic: cannot map a new page for queue %u",
+		         q);
+	return failed ? -1 : 0;
 }
 
 /* Under ctl_lock: the engine re-reads the global registers. */

@@ -46,6 +46,10 @@ struct nic_config {
 	uint64_t line_rate_bps;     /* port rate shared by WRR, 0 = unlimited */
 	enum nic_poll_mode poll_mode;
 	int dma_cpu;                /* CPU to pin the engine to, -1 = none */
+	/* Lossless wires: how long in all the wire may wait for one queue
+	 * without a descriptor while other queues could receive, before
+	 * frames for it are dropped (docs/nic.md, "Receive"); 0 = 5 ms. */
+	uint64_t rx_wait_ns;
 };
 
 /* 64 queues, wire "null", unlimited line rate, adaptive, no pinning. */
@@ -71,10 +75,14 @@ uint64_t nic_dma_cpu_ns(struct nic *nic);
 
 /* ---- register file ------------------------------------------------- */
 
-/* The memfd holding the register file (size NIC_REGS_SIZE(num_queues),
- * sealed against resizing). Map the queue page of queue q at offset
- * NIC_QUEUE_PAGE_OFFSET(q). Owned by the NIC: dup it to pass it on. */
-int nic_regs_fd(const struct nic *nic);
+/* The register file is one shared-memory object per page: the global area
+ * (the daemon's, never handed out) and one 4 KiB page per queue pair. A
+ * driver in another process gets only the page of its own queue:
+ * nic_queue_page_fd(q) (sealed against resizing; map it at offset 0). Every
+ * nic_queue_reset(q) replaces that object with a fresh one, so whoever held
+ * the old one (a process that used to own the queue) no longer reaches the
+ * queue. Owned by the NIC: dup it to pass it on. -1 for a bad q. */
+int nic_queue_page_fd(const struct nic *nic, unsigned q);
 unsigned nic_num_queues(const struct nic *nic);
 
 /* The model process's own mappings, for in-process drivers and tools. */
@@ -101,11 +109,14 @@ int nic_window_unmap(struct nic *nic, unsigned index, char *err,
 /* ---- queue pairs --------------------------------------------------- */
 
 /* Returns queue pair q to its power-on state: the engine stops using it
- * (acknowledged before return), its queue page is cleared (rings disabled,
- * tails, heads and statistics zero, sizes 1024, interrupt disarmed and its
- * eventfd drained), and every filter that targets it is cleared. The
- * daemon's settings for it (rate, weight, admin) are kept: set admin down
- * first if the old driver may still be running. */
+ * (acknowledged before return), its queue page is a new shared-memory
+ * object in power-on state (rings disabled, tails, heads and statistics
+ * zero, sizes 1024, interrupt disarmed and its eventfd drained: whoever
+ * held the old page's descriptor or mapping can no longer reach the
+ * queue), and every filter that targets it is cleared. The daemon's
+ * settings for it (rate, weight, admin) are kept. Fails (-1) only when no
+ * new page can be made; the queue then keeps its old page and must not be
+ * handed to anyone else. */
 int nic_queue_reset(struct nic *nic, unsigned q, char *err, size_t errlen);
 
 /* Admin enable: while down the queue neither transmits nor receives

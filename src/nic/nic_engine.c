@@ -8,6 +8,7 @@
 #include "nic/nic_internal.h"
 
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,12 +126,36 @@ void engine_reload_config(struct nic *nic, unsigned unused)
 	steer_compile(nic->steer, g->filter, nic->num_queues);
 }
 
+/* The queue's page becomes nic->new_page_fd's object, mapped at the same
+ * place: a process still holding the old object (its last owner) writes
+ * where the engine no longer looks. Here, between iterations, nothing of
+ * the engine holds a pointer into the page. */
+static bool swap_queue_page(struct nic *nic, unsigned q)
+{
+	int fd = nic->new_page_fd;
+	nic->new_page_fd = -1;
+	if (mmap(nic->queues[q].regs, NIC_QUEUE_PAGE_SIZE, PROT_READ | PROT_WRITE,
+	         MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+		close(fd);
+		nic->reset_failed = true;
+		return false;
+	}
+	close(nic->page_fds[q]);
+	nic->page_fds[q] = fd;
+	return true;
+}
+
 void engine_reset_queue(struct nic *nic, unsigned q)
 {
 	struct engine_queue *eq = &nic->queues[q];
 	struct nic_queue_regs *regs = eq->regs;
+	if (nic->new_page_fd >= 0)
+		swap_queue_page(nic, q);
+	/* Power-on values; if no new page could be mapped, the old one at
+	 * least has its rings stopped. */
 	memset(regs, 0, sizeof(*regs));
 	regs->tx_ring_size = regs->rx_ring_size = NIC_RING_DEFAULT;
+	rx_wait_reset(nic, eq);
 	eq->tx = (struct engine_ring){ .state = RING_OFF };
 	eq->rx = (struct engine_ring){ .state = RING_OFF };
 	eq->deficit = 0;

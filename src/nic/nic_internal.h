@@ -28,6 +28,11 @@
 #define NIC_DRR_QUANTUM     16384u  /* bytes per round per unit of weight */
 #define NIC_BURST_NS        4000000u /* default bucket depth: 4 ms of rate */
 #define NIC_MAX_WEIGHT      1000u
+/* Lossless wires: a queue may hold the wire's head back for this long
+ * while others could receive (its wait budget), and earns it back at
+ * 1/NIC_RX_WAIT_EARN of the time once its driver posts again. */
+#define NIC_RX_WAIT_DEFAULT_NS 5000000u
+#define NIC_RX_WAIT_EARN    16u
 
 /* ---- DMA windows (nic_dma.c) ---------------------------------------- */
 
@@ -81,15 +86,28 @@ struct engine_queue {
 	bool backlogged;        /* the last visit left frames in the ring */
 	/* RX completions not yet published (head register, interrupt) */
 	bool rx_dirty;
+	/* Lossless wires (nic_rx.c): how much longer the wire may still be
+	 * held for this queue while it has no descriptor (ns), when that was
+	 * last settled, in which hold episode, and whether the driver posted
+	 * descriptors since. */
+	uint64_t wait_left_ns;
+	uint64_t wait_mark_ns;
+	uint64_t wait_episode;
+	bool rx_posted;
+	uint64_t rx_empty_epoch;    /* iteration its RX ring was last seen empty */
 };
 
 /* ---- the NIC ------------------------------------------------------- */
 
 struct nic {
-	/* register file */
-	int regs_fd;
+	/* register file: one reserved range, the global area and each queue
+	 * page mapped into it from a shared-memory object of its own */
 	void *regs_map;
 	size_t regs_size;
+	int global_fd;
+	int *page_fds;          /* per queue; replaced by every queue reset */
+	int new_page_fd;        /* handed to engine_reset_queue */
+	bool reset_failed;      /* engine_reset_queue could not map it */
 	struct nic_global_regs *global;
 	unsigned num_queues;
 	struct engine_queue *queues;
@@ -121,6 +139,9 @@ struct nic {
 	bool port_backlogged;   /* the last pass left frames in some ring */
 	unsigned rr_next;       /* queue the WRR round resumes at */
 	struct steer_table *steer;
+	uint64_t rx_wait_ns;    /* a lossless wire's wait budget per queue */
+	uint64_t rx_episode;    /* bumped when a held frame leaves the wire */
+	bool rx_holding;        /* the frame at the wire's head is held */
 	uint16_t *rx_dirty_list;
 	unsigned rx_dirty_count;
 	uint8_t (*vlan_scratch)[NIC_MAX_FRAME];   /* NIC_TX_BATCH frames */
@@ -145,6 +166,7 @@ unsigned tx_schedule(struct nic *nic, uint64_t now);
 
 /* nic_rx.c */
 unsigned rx_from_wire(struct nic *nic);
+void rx_wait_reset(struct nic *nic, struct engine_queue *eq);
 void rx_deliver_burst(void *nic, const struct wire_frame *frames, unsigned n);
 void rx_publish(struct nic *nic);
 void irq_fire(struct nic *nic, unsigned q);

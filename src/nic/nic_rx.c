@@ -7,7 +7,14 @@
  *
  * Lossy wires drop a frame for a queue without a free descriptor (counted
  * in that queue's rx_dropped); lossless wires leave the frame at the head
- * of the wire until every queue it goes to has one.
+ * of the wire until every queue it goes to has one, but only for a while:
+ * like a real NIC's per-queue drop enable, a queue that keeps the wire
+ * waiting while others could receive uses up a wait budget, and then its
+ * frames are dropped whenever it has no descriptor, so one guest cannot
+ * stop another's traffic (docs/nic.md, "Receive and steering").
+ *
+ * Descriptors and doorbells are written by drivers, which may be hostile
+ * processes: each field the engine acts on is loaded once into a local.
  */
 #include "nic/nic_internal.h"
 
@@ -22,22 +29,122 @@ static void mark_dirty(struct nic *nic, unsigned q, struct engine_queue *eq)
 	}
 }
 
+#define FOR_EACH_QUEUE(q, set, nq)                                          \
+	for (unsigned w_ = 0; w_ < NIC_MAX_QUEUES / 64; w_++)               \
+		for (uint64_t b_ = (set)->bits[w_]; b_; b_ &= b_ - 1)       \
+			if (((q) = w_ * 64 + (unsigned)__builtin_ctzll(b_)) < (nq))
+
 /* True if queue q can take a frame now: RX running with a posted
- * descriptor. Reads the tail doorbell only when the cached one is used up. */
-static bool rx_has_room(struct engine_queue *eq)
+ * descriptor. Reads the tail doorbell only when the cached one is used up
+ * (and notes whether the driver posted since). A queue a lossless wire has
+ * given up on is looked at once per iteration: its copies are dropped until
+ * its driver posts, and reading its doorbell for each of them would slow
+ * the delivery to everyone else. */
+static bool rx_has_room(struct nic *nic, struct engine_queue *eq)
 {
 	struct engine_ring *ring = &eq->rx;
 	if (ring->state != RING_ON || !eq->admin_up)
 		return false;
 	if (ring->head != ring->tail)
 		return true;
+	if (!eq->wait_left_ns && eq->rx_empty_epoch == nic->epoch)
+		return false;
 	uint32_t tail = nic_reg_read32(&eq->regs->rx_tail);
 	if (tail >= ring->size) {
 		engine_stop_ring(eq, ring, false, NIC_QERR_TAIL_RANGE);
 		return false;
 	}
+	eq->rx_posted |= tail != ring->tail;
 	ring->tail = tail;
+	if (ring->head == tail)
+		eq->rx_empty_epoch = nic->epoch;
 	return ring->head != tail;
+}
+
+void rx_wait_reset(struct nic *nic, struct engine_queue *eq)
+{
+	eq->wait_left_ns = nic->rx_wait_ns;
+	eq->wait_mark_ns = 0;
+	eq->wait_episode = 0;
+	eq->rx_posted = false;
+}
+
+/* Whether a queue outside `targets` could take a frame now: then holding
+ * the wire's head back keeps frames from someone. */
+static bool other_queue_has_room(struct nic *nic, const struct qset *targets)
+{
+	for (unsigned q = 0; q < nic->num_queues; q++)
+		if (!(targets->bits[q / 64] >> (q % 64) & 1) &&
+		    rx_has_room(nic, &nic->queues[q]))
+			return true;
+	return false;
+}
+
+/* eq has no descriptor for the frame at the head of a lossless wire:
+ * settles its wait budget and says whether the wire still waits for it.
+ * now is 0 while no queue could receive (waiting deprives no one: free);
+ * otherwise time the wire was held for it since the last look (the same
+ * frame still at the head) is charged, and time after its driver posted
+ * again earns budget back at 1/NIC_RX_WAIT_EARN, so a queue that posts one
+ * buffer whenever it has been given up cannot hold the wire more than that
+ * share of the time. */
+static bool rx_waits_for(struct nic *nic, struct engine_queue *eq,
+                         uint64_t now)
+{
+	if (!now) {
+		eq->wait_mark_ns = 0;   /* a charged wait starts afresh */
+		return eq->wait_left_ns > 0;
+	}
+	uint64_t since = eq->wait_mark_ns ? now - eq->wait_mark_ns : 0;
+	if (eq->rx_posted) {
+		uint64_t left = eq->wait_left_ns + since / NIC_RX_WAIT_EARN;
+		eq->wait_left_ns = left < nic->rx_wait_ns ? left : nic->rx_wait_ns;
+	} else if (eq->wait_episode == nic->rx_episode) {
+		eq->wait_left_ns -= since < eq->wait_left_ns ? since
+		                                             : eq->wait_left_ns;
+	}
+	eq->wait_mark_ns = now;
+	eq->wait_episode = nic->rx_episode;
+	eq->rx_posted = false;
+	return eq->wait_left_ns > 0;
+}
+
+/* The common case, kept as cheap as it can be: every target has room. */
+static bool rx_all_have_room(struct nic *nic, const struct qset *targets)
+{
+	unsigned q;
+	FOR_EACH_QUEUE(q, targets, nic->num_queues)
+		if (!rx_has_room(nic, &nic->queues[q]))
+			return false;
+	return true;
+}
+
+/* Lossless wires: whether the frame must stay at the head of the wire for
+ * a target without a descriptor. Off the path of frames that find room;
+ * the clock is read only when someone else could receive meanwhile. */
+static bool rx_must_wait(struct nic *nic, const struct qset *targets)
+{
+	struct qset lacking = { { 0 } };
+	bool any_lacking = false, others_ready = false;
+	unsigned q;
+	FOR_EACH_QUEUE(q, targets, nic->num_queues) {
+		struct engine_queue *eq = &nic->queues[q];
+		if (rx_has_room(nic, eq)) {
+			others_ready = true;
+		} else if (eq->wait_left_ns || eq->rx_posted) {
+			lacking.bits[q / 64] |= 1ull << (q % 64);
+			any_lacking = true;
+		}   /* else: given up, and not posting: its copy is dropped */
+	}
+	if (!any_lacking)
+		return false;
+	if (!others_ready)
+		others_ready = other_queue_has_room(nic, targets);
+	uint64_t now = others_ready ? nic_now_ns() : 0;
+	bool wait = false;
+	FOR_EACH_QUEUE(q, &lacking, nic->num_queues)
+		wait |= rx_waits_for(nic, &nic->queues[q], now);
+	return wait;
 }
 
 static bool is_tagged(const struct wire_frame *f)
@@ -51,7 +158,7 @@ static void rx_to_queue(struct nic *nic, unsigned q,
 	struct engine_queue *eq = &nic->queues[q];
 	struct nic_queue_regs *regs = eq->regs;
 	struct nic_rx_desc *descs = NULL;
-	if (rx_has_room(eq))
+	if (rx_has_room(nic, eq))
 		descs = (struct nic_rx_desc *)ring_host(nic, eq, &eq->rx, false);
 	if (!descs) {
 		stat_add(&regs->stats.rx_dropped, 1);
@@ -61,8 +168,8 @@ static void rx_to_queue(struct nic *nic, unsigned q,
 
 	uint32_t head = eq->rx.head;
 	struct nic_rx_desc *d = &descs[head];
-	uint64_t addr = d->addr;
-	uint32_t capacity = d->length;
+	uint64_t addr = __atomic_load_n(&d->addr, __ATOMIC_RELAXED);
+	uint32_t capacity = __atomic_load_n(&d->length, __ATOMIC_RELAXED);
 	/* Generated frames (rx_write) are never tagged: data is a template. */
 	bool strip = (nic_reg_read32(&regs->control) & NIC_QCTL_VLAN_STRIP) &&
 	             !nic->wire->ops->rx_write && is_tagged(f);
@@ -106,21 +213,22 @@ static void rx_to_queue(struct nic *nic, unsigned q,
 	mark_dirty(nic, q, eq);
 }
 
-#define FOR_EACH_QUEUE(q, set, nq)                                          \
-	for (unsigned w_ = 0; w_ < NIC_MAX_QUEUES / 64; w_++)               \
-		for (uint64_t b_ = (set)->bits[w_]; b_; b_ &= b_ - 1)       \
-			if (((q) = w_ * 64 + (unsigned)__builtin_ctzll(b_)) < (nq))
-
 /* Steers and delivers one frame. False: a lossless wire must keep it. */
 static bool rx_deliver(struct nic *nic, const struct wire_frame *f,
                        bool lossless)
 {
 	const struct qset *targets = steer_lookup(nic->steer, f->data, f->len);
 	unsigned q;
-	if (lossless)
-		FOR_EACH_QUEUE(q, targets, nic->num_queues)
-			if (!rx_has_room(&nic->queues[q]))
-				return false;
+	if (lossless && !rx_all_have_room(nic, targets)) {
+		if (rx_must_wait(nic, targets)) {
+			nic->rx_holding = true;
+			return false;
+		}
+	}
+	if (nic->rx_holding) {
+		nic->rx_holding = false;
+		nic->rx_episode++;   /* the head moved: the next wait is a new one */
+	}
 	stat_add(&nic->global->stats.rx_frames, 1);
 	stat_add(&nic->global->stats.rx_bytes, f->len);
 	if (qset_empty(targets)) {

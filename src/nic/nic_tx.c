@@ -125,9 +125,11 @@ static enum visit_end tx_visit(struct nic *nic, unsigned q, uint64_t now,
 			 * its stores a cache miss (tx 64 B: +3.6%). */
 			if (((tail - head) & mask) > 8)
 				__builtin_prefetch(&descs[(head + 8) & mask]);
-			uint64_t addr = d->addr;
-			uint32_t len = d->length;
-			uint8_t cmd = d->cmd;
+			/* the driver may be rewriting it: each field once */
+			uint64_t addr = __atomic_load_n(&d->addr, __ATOMIC_RELAXED);
+			uint32_t len = __atomic_load_n(&d->length, __ATOMIC_RELAXED);
+			uint8_t cmd = __atomic_load_n(&d->cmd, __ATOMIC_RELAXED);
+			uint16_t vlan = __atomic_load_n(&d->vlan, __ATOMIC_RELAXED);
 			uint32_t wire_len = len + (cmd & NIC_TXD_CMD_VLE ? 4 : 0);
 			uint8_t error = check_desc(cmd, len, wire_len);
 			const uint8_t *data = NULL;
@@ -160,7 +162,7 @@ static enum visit_end tx_visit(struct nic *nic, unsigned q, uint64_t now,
 				eq->deficit -= wire_len;
 				if (cmd & NIC_TXD_CMD_VLE)
 					data = vlan_insert(nic->vlan_scratch[b.nframes],
-					                   data, len, d->vlan);
+					                   data, len, vlan);
 				b.frames[b.nframes++] = (struct wire_frame){
 					.data = data, .len = wire_len };
 				b.bytes += wire_len;

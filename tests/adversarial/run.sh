@@ -3,6 +3,10 @@
 # opsub's confinement.  Each is built with musl-gcc -static, run natively
 # (where it must be shown to work, so that the test could fail) and under
 # opsub (where it must not).  See tests/adversarial/README.md.
+# A native proof that needs a host property this host lacks (see
+# tests/hostprops.c) is not attempted: the attack still runs under opsub and
+# its line is "SKIP ...: native proof impossible on this host: PROP (...)",
+# or FAIL if the opsub run fails.
 #
 #   tests/adversarial/run.sh [NAME...]      (run from anywhere)
 #
@@ -11,6 +15,9 @@
 #   ADV_TIMEOUT    seconds per run (default 30)
 #   ADV_JOBS       attacks run in parallel (default 2)
 #   ADV_KEEP=1     keep the temporary directory with every run's output
+#   OPSUB_HOST_HIDE=name,...  (test only) run as if this host lacked these
+#                  properties: the probe reports them missing, opsub gets
+#                  the names it knows
 #
 # Per-attack directives, as comment lines at the top of the source:
 #   // cflags: FLAGS          extra compiler flags
@@ -23,6 +30,9 @@
 #                             own memory (opsub run), then padding
 #   // stdin: hex BYTES       stdin gets these bytes in both runs
 #   // variants: A B ...      one run pair per variant, the variant is argv[2]
+#   // native-needs: [VARIANT=]PROP[,PROP] ...
+#                             host properties (tests/hostprops.c) the native
+#                             proof needs: for every variant, or for VARIANT
 set -u
 cd "$(dirname "$(readlink -f "$0")")/../.." || exit 2
 
@@ -41,6 +51,16 @@ fi
 OPSUB_REAL=$(readlink -f "$OPSUB")
 command -v musl-gcc >/dev/null || { echo "FAIL adversarial: musl-gcc is missing"; exit 2; }
 
+# What this host can prove natively (probed once; honours OPSUB_HOST_HIDE).
+source tests/hostprops.sh
+if ! hostprops_load; then
+	echo "FAIL adversarial: host property probe: $HOSTPROPS_ERR"
+	exit 2
+fi
+if [[ -n ${OPSUB_HOST_HIDE:-} ]]; then
+	echo "adversarial: as if this host lacked: $OPSUB_HOST_HIDE"
+fi
+
 TMP=$(mktemp -d /tmp/opsub-adversarial.XXXXXX)
 cleanup() {
 	if [[ ${ADV_KEEP:-0} == 1 ]]; then echo "outputs kept in $TMP"; else rm -rf "$TMP"; fi
@@ -50,6 +70,24 @@ mkdir -p "$OUT_DIR" "$TMP/results"
 
 directive() {   # directive FILE KEY -> value of "// KEY: value" (first one)
 	sed -n "s|^// $2: *||p" "$1" | head -n1
+}
+
+# needs_for SRC VARIANT -> the host properties the native proof of VARIANT
+# needs ("// native-needs:" items without a VARIANT= prefix apply to every
+# variant); status 1 with a message when a prefix names no variant.
+needs_for() {
+	local src=$1 var=$2 item v out="" vars
+	vars=" $(directive "$src" variants) "
+	for item in $(directive "$src" native-needs); do
+		if [[ $item == *=* ]]; then
+			v=${item%%=*}
+			[[ $vars == *" $v "* ]] || { echo "'$v' is no variant of this attack"; return 1; }
+			[[ $v == "$var" ]] || continue
+			item=${item#*=}
+		fi
+		out+=" ${item//,/ }"
+	done
+	echo "${out# }"
 }
 
 # ---- build ------------------------------------------------------------------
@@ -141,7 +179,7 @@ opsub_hostaddr() {
 	return $rc
 }
 
-# check_one SRC VARIANT -> writes the PASS/FAIL line
+# check_one SRC VARIANT -> writes the PASS/FAIL/SKIP line
 check_one() {
 	local src=$1 var=$2 name bin label dir mode arg native nrc orc why=""
 	name=$(basename "$src" .c)
@@ -159,10 +197,29 @@ check_one() {
 		mode=hex
 	fi
 
-	# (a) native: the attack must be shown to work
-	native_run "$bin" "$dir/native-file" "$var" "$mode" "$arg" "$dir"
-	nrc=$?
+	# (a) native: the attack must be shown to work -- unless this host lacks
+	# a property the proof needs: then it is not attempted (it would fail
+	# for the host's sake and prove nothing) and (b) alone decides
+	local needs missing="" missing_names="" p
+	if ! needs=$(needs_for "$src" "$var"); then
+		why="bad native-needs directive: $needs"
+	elif [[ -n $needs ]]; then
+		# shellcheck disable=SC2086  # one argument per property
+		missing=$(hostprops_missing $needs)
+		case $? in
+		1) for p in $needs; do [[ ${HOSTPROP_STATE[$p]} == yes ]] || missing_names+=" $p"; done ;;
+		2) why="bad native-needs directive: $missing"; missing="" ;;
+		esac
+	fi
+	if [[ -n $missing || -n $why ]]; then
+		native=skipped
+		: >"$dir/native.err"
+	else
+		native_run "$bin" "$dir/native-file" "$var" "$mode" "$arg" "$dir"
+		nrc=$?
+	fi
 	case $native in
+	skipped) ;;
 	escapes)
 		if ! grep -q '^ESCAPED' "$dir/native.out" && [[ ! -e $dir/native-file && ! -L $dir/native-file ]]; then
 			why="native proof failed: no ESCAPED and no file natively (rc $nrc)"
@@ -197,10 +254,13 @@ check_one() {
 	fi
 	if ((${#errs[@]})); then
 		why=${why:+$why; }$(IFS=';'; echo "${errs[*]}")
+		[[ -n $missing ]] && why+=" (no native proof: this host lacks$missing_names)"
 	fi
 	local res
 	res=$TMP/results/$(printf '%s' "$label" | tr '/' '_')
-	if [[ -z $why ]]; then
+	if [[ -z $why && -n $missing ]]; then
+		echo "SKIP $label: native proof impossible on this host: $missing" >"$res"
+	elif [[ -z $why ]]; then
 		echo "PASS $label" >"$res"
 	else
 		{
@@ -250,10 +310,14 @@ for src in "${built[@]}"; do
 done
 wait
 
-pass=0 fail=$build_failures
+pass=0 fail=$build_failures skip=0
 for r in "${order[@]}"; do
 	cat "$TMP/results/$r"
-	if grep -q '^PASS' "$TMP/results/$r"; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+	case $(head -c4 "$TMP/results/$r") in
+	PASS) pass=$((pass + 1)) ;;
+	SKIP) skip=$((skip + 1)) ;;
+	*) fail=$((fail + 1)) ;;
+	esac
 done
-echo "adversarial: $pass passed, $fail failed ($(($(date +%s) - start))s)"
+echo "adversarial: $pass passed, $fail failed, $skip skipped ($(($(date +%s) - start))s)"
 ((fail == 0))

@@ -2,17 +2,22 @@
  * pcaptool: test-side helper for the network tests.
  *   pcaptool gen FILE N [DSTMAC]   writes N frames of varied sizes (60..1514)
  *                                  with distinct payloads to a pcap file
+ *   pcaptool genb FILE N DSTMAC    the same, but the first frame is broadcast
+ *   pcaptool seals FILE            prints "shrink" and "grow" for the seals a
+ *                                  memory file carries (e.g. /proc/PID/fd/N)
  *   pcaptool swapped IN OUT        checks that OUT holds exactly the frames
  *                                  of IN, in order, with source and
  *                                  destination MAC swapped; prints a verdict
  */
+#define _GNU_SOURCE
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int gen(const char *file, int n, const char *dstmac)
+static int gen(const char *file, int n, const char *dstmac, int broadcast_first)
 {
 	uint8_t dst[6] = {0x02, 0, 0, 0, 0, 0x01}, f[1514];
 	if (dstmac)
@@ -28,6 +33,8 @@ static int gen(const char *file, int n, const char *dstmac)
 		seed = seed * 1103515245u + 12345u;
 		uint32_t len = 60 + seed % (1514 - 60 + 1);
 		memcpy(f, dst, 6);
+		if (i == 0 && broadcast_first)
+			memset(f, 0xff, 6);
 		uint8_t src[6] = {0x02, 0xaa, 0, 0, (uint8_t)(i >> 8), (uint8_t)i};
 		memcpy(f + 6, src, 6);
 		f[12] = 0x88;
@@ -73,12 +80,28 @@ static int swapped(const char *in, const char *out)
 	return 0;
 }
 
+static int seals(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	int s = fd < 0 ? -1 : fcntl(fd, F_GET_SEALS);
+	if (s < 0) {
+		printf("cannot read the seals of %s\n", path);
+		return 1;
+	}
+	printf("%s%s\n", s & F_SEAL_SHRINK ? "shrink " : "", s & F_SEAL_GROW ? "grow" : "");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "seals"))
+		return seals(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "gen"))
-		return gen(argv[2], atoi(argv[3]), argc > 4 ? argv[4] : NULL);
+		return gen(argv[2], atoi(argv[3]), argc > 4 ? argv[4] : NULL, 0);
+	if (argc == 5 && !strcmp(argv[1], "genb"))
+		return gen(argv[2], atoi(argv[3]), argv[4], 1);
 	if (argc == 4 && !strcmp(argv[1], "swapped"))
 		return swapped(argv[2], argv[3]);
-	fprintf(stderr, "usage: pcaptool gen FILE N [DSTMAC] | pcaptool swapped IN OUT\n");
+	fprintf(stderr, "usage: pcaptool gen FILE N [DSTMAC] | pcaptool genb FILE N DSTMAC | pcaptool swapped IN OUT | pcaptool seals FILE\n");
 	return 2;
 }

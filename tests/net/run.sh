@@ -18,7 +18,7 @@ fail() { echo "FAIL net/$1: $2"; }
 
 build() {
 	gcc -O2 -Wall -Wextra -Werror -o "$B/pcaptool" tests/net/pcaptool.c -lpcap || return 1
-	for g in secret_holder forger sleeper fastgate rxcode; do
+	for g in secret_holder forger sleeper fastgate rxcode deaf; do
 		musl-gcc -std=gnu11 -O2 -static -Wall -Wextra -Werror -Iinclude -o "$B/$g" \
 			"tests/net/guests/$g.c" "$G/libopsub.a" || return 1
 	done
@@ -189,6 +189,154 @@ if daemon_start handback "{\"nic\":{\"wire\":\"null\",\"queues\":2},\"control\":
 	else fail queue_handback "add while s slept: $early; after: $late; p sent $p0 -> $p1"; fi
 else fail queue_handback "daemon did not start: $(tail -1 "$T/handback.log")"; fi
 
+# ---- issue 8: a guest process holds only its own queues of the NIC -------------------
+# (before: every guest process got the whole register file writable: the
+# global page with filters, rates and weights, and every queue's page)
+
+# nic_objects PID: "INODE NAME" of each NIC register object (memfd
+# opsub-nic-*) that process PID maps or holds a descriptor of
+nic_objects() {
+	{ awk '$6 ~ /^\/memfd:opsub-nic-/ {print $5, substr($6, 2)}' "/proc/$1/maps"
+	  for f in /proc/"$1"/fd/*; do
+		l=$(readlink "$f") && [[ "$l" == /memfd:opsub-nic-* ]] && echo "$(stat -L -c %i "$f") ${l#/}"
+	  done; } 2>/dev/null | sed -e 's/ (deleted)//' -e 's/ memfd:/ /' | sort -u
+}
+# page_writable PID: true if the process can write a NIC queue page (a
+# writable mapping, or a descriptor opened for writing)
+page_writable() {
+	local f l
+	grep -q 'rw.s .*memfd:opsub-nic-queue' "/proc/$1/maps" 2>/dev/null && return 0
+	for f in /proc/"$1"/fd/*; do
+		l=$(readlink "$f" 2>/dev/null) && [[ "$l" == /memfd:opsub-nic-queue* ]] &&
+			(( 8#$(awk '/^flags/ {print $2}' "/proc/$1/fdinfo/${f##*/}") & 3 )) && return 0
+	done
+	return 1
+}
+# holdings PID: what else of the device side the process has: "rings" if it
+# holds the ring area (NIC rings it writes), "writable" if it can write a
+# queue page
+holdings() {
+	local out=""
+	grep -q 'memfd:opsub-rings' "/proc/$1/maps" 2>/dev/null && out+="rings "
+	page_writable "$1" && out+="writable"
+	echo "${out% }"
+}
+guest_pid() { ctl list | grep -o "\"name\":\"$1\",\"state\":\"running\",\"pid\":[0-9]*" | cut -d: -f4; }
+guest_queues() { ctl list | grep -o "\"name\":\"$1\"[^}]*" | grep -o '"queues":\[[0-9,]*\]' | grep -o '[0-9][0-9,]*' | tr , ' '; }
+# reach GUEST: what of the NIC the daemon has that GUEST's process can reach,
+# as "queue-N ..."; "BAD:" before anything that is not one of its own queue
+# pages (the global registers, another guest's page, the old whole file)
+reach() {
+	local pid own held line ino name q out=""
+	pid=$(guest_pid "$1"); own=" $(guest_queues "$1") "
+	held=$(nic_objects "$pid")
+	while read -r ino name; do
+		[ -z "$ino" ] && continue
+		line=$(grep "^$ino " <<< "$NIC_NOW") || continue   # an object the NIC no longer uses
+		name=${line#* }
+		q=${name#opsub-nic-queue-}
+		if [[ "$name" == opsub-nic-queue-* ]] && [[ "$own" == *" $q "* ]]; then out+="${name#opsub-nic-} "
+		else out+="BAD:${name#opsub-nic-} "; fi
+	done <<< "$held"
+	echo "${out% }"
+}
+test_reach() {
+	SOCK=reach
+	if ! daemon_start reach "{\"nic\":{\"wire\":\"null\",\"queues\":6},\"control\":\"$T/reach.sock\",\"guests\":[
+	 {\"name\":\"a\",\"program\":\"$G/sink\",\"mac\":\"02:00:00:00:09:01\",\"queues\":2,\"output\":\"/dev/null\"},
+	 {\"name\":\"b\",\"program\":\"$G/sink\",\"mac\":\"02:00:00:00:09:02\",\"output\":\"/dev/null\"},
+	 {\"name\":\"c\",\"program\":\"$G/sink\",\"mac\":\"02:00:00:00:09:03\",\"io\":\"passthrough\",\"output\":\"/dev/null\"},
+	 {\"name\":\"d\",\"program\":\"$G/sink\",\"mac\":\"02:00:00:00:09:04\",\"io\":\"paravirt\",\"output\":\"/dev/null\"},
+	 {\"name\":\"e\",\"program\":\"$G/sink\",\"mac\":\"02:00:00:00:09:05\",\"io\":\"emulated\",\"output\":\"/dev/null\"}]}"; then
+		fail reach "daemon did not start: $(tail -1 "$T/reach.log")"; return
+	fi
+	sleep 1.5
+	NIC_NOW=$(nic_objects "$DAEMON_PID")
+	local g r h all="" bad=0
+	declare -A want=([a]="rings writable" [b]="rings writable" [c]="writable" [d]="" [e]="rings writable")
+	for g in a b c d e; do
+		r=$(reach $g); h=$(holdings "$(guest_pid $g)")
+		all+="$g: ${r:-nothing} (${h:-read-only, no rings}); "
+		[ -z "$r" ] || [[ "$r" == *BAD* ]] || [ "$h" != "${want[$g]}" ] && bad=1
+	done
+	echo "  net/reach: each guest process reaches: ${all%; }"
+	# the memory files it shares with the daemon cannot be shrunk under the
+	# daemon's mappings (which would make the NIC and the backend fault)
+	local f l seal unsealed=""
+	for f in /proc/"$(guest_pid a)"/fd/*; do
+		l=$(readlink "$f" 2>/dev/null) || continue
+		case "$l" in /memfd:opsub-guest*|/memfd:opsub-rings*|/memfd:opsub-link*|/memfd:opsub-nic*)
+			seal=$($B/pcaptool seals "$f")
+			[ "$seal" = "shrink grow" ] || unsealed+="${l#/memfd:} ($seal) ";;
+		esac
+	done
+	[ -z "$unsealed" ] || { echo "  net/reach: not sealed against resizing: $unsealed"; bad=1; }
+	# a queue taken away and given to another guest: the page the first
+	# guest held is not the one the NIC uses now, whatever that guest kept
+	local lost=$(guest_queues a | awk '{print $2}')
+	local old=$(nic_objects "$(guest_pid a)" | awk -v n="opsub-nic-queue-$lost" '$2 == n {print $1}')
+	ctl set a queues=1 > /dev/null
+	local added=""
+	for _ in $(seq 50); do
+		added=$(ctl add "{\"name\":\"f\",\"program\":\"$G/sink\",\"mac\":\"02:00:00:00:09:06\",\"output\":\"/dev/null\"}" 2>&1)
+		[[ "$added" == *'"ok":true'* ]] && break
+		sleep 0.1
+	done
+	sleep 1
+	NIC_NOW=$(nic_objects "$DAEMON_PID")
+	local now_lost=$(awk -v n="opsub-nic-queue-$lost" '$2 == n {print $1}' <<< "$NIC_NOW")
+	local ra=$(reach a) rf=$(reach f) fq=$(guest_queues f) aq=$(guest_queues a)
+	echo "  net/reach: after queue $lost moved from a to f: a: $ra; f: $rf"
+	daemon_stop
+	if [ $bad = 0 ] && [ "$fq" = "$lost" ] && [ -n "$old" ] && [ "$old" != "$now_lost" ] &&
+	   [ "$ra" = "queue-$aq" ] && [ "$rf" = "queue-$lost" ]; then pass reach
+	else fail reach "${all%; }; queue $lost: held $old, now $now_lost; a: $ra; f ($fq): $rf"; fi
+}
+test_reach
+
+# ---- issue 8: one guest without receive buffers does not stop another's traffic ---------
+# (before: on a lossless wire the victim got 0 frames in opsub mode, 1,023
+# in paravirt and emulated modes; it must keep its rate, and the deaf
+# guest's frames are dropped and counted)
+
+test_deaf_neighbour() { # IO
+	local io=$1 hogs
+	SOCK=deaf-$io
+	hogs="{\"name\":\"deaf\",\"program\":\"$B/deaf\",\"args\":[\"open\"],\"mac\":\"02:00:00:00:0a:02\",\"io\":\"$io\",\"output\":\"/dev/null\"}"
+	[ "$io" = opsub ] && hogs+=",{\"name\":\"mute\",\"program\":\"$B/deaf\",\"args\":[\"closed\"],\"mac\":\"02:00:00:00:0a:03\",\"output\":\"/dev/null\"}"
+	if ! daemon_start "deaf-$io" "{\"nic\":{\"wire\":\"null:64\",\"queues\":8},\"control\":\"$T/deaf-$io.sock\",\"guests\":[
+	 {\"name\":\"victim\",\"program\":\"$G/sink\",\"mac\":\"02:00:00:00:0a:01\",\"io\":\"$io\",\"output\":\"/dev/null\"},$hogs]}"; then
+		fail "deaf_neighbour_$io" "daemon did not start: $(tail -1 "$T/deaf-$io.log")"; return
+	fi
+	sleep 1.5
+	local pps=$(rate victim rx_packets 2) d1=$(counter deaf rx_dropped) d2=""
+	[ "$io" = opsub ] && d2=$(counter mute rx_dropped)
+	daemon_stop
+	if (( $(echo "$pps > 100000" | bc -l) )) && [ "${d1:-0}" -gt 0 ] && { [ "$io" != opsub ] || [ "${d2:-0}" -gt 0 ]; }; then
+		pass "deaf_neighbour_$io"
+	else fail "deaf_neighbour_$io" "victim received $pps frames/s (want > 100000); dropped for the deaf guest: $d1${d2:+, for the one that never opened: $d2}"; fi
+}
+for io in opsub passthrough paravirt emulated; do test_deaf_neighbour $io; done
+
+# on a pcap wire a broadcast frame at the head of the capture went to a
+# deaf guest too, and held back every unicast frame behind it forever
+test_deaf_pcap() {
+	$B/pcaptool genb "$T/bcast.pcap" 2000 02:00:00:00:0b:01 || { fail deaf_pcap "pcaptool genb failed"; return; }
+	SOCK=deafpcap
+	if ! daemon_start deafpcap "{\"nic\":{\"wire\":\"pcap:$T/bcast.pcap,$T/bcast-out.pcap\",\"queues\":4},\"control\":\"$T/deafpcap.sock\",\"guests\":[
+	 {\"name\":\"v\",\"program\":\"$G/sink\",\"args\":[\"--seconds\",\"3\"],\"mac\":\"02:00:00:00:0b:01\",\"output\":\"$T/deafpcap-v.out\"},
+	 {\"name\":\"deaf\",\"program\":\"$B/deaf\",\"args\":[\"open\"],\"mac\":\"02:00:00:00:0b:02\",\"output\":\"/dev/null\"}]}"; then
+		fail deaf_pcap "daemon did not start: $(tail -1 "$T/deafpcap.log")"; return
+	fi
+	wait_exited v 15
+	local dropped=$(counter deaf rx_dropped)
+	daemon_stop
+	local out=$(cat "$T/deafpcap-v.out" 2>/dev/null)
+	if [[ "$out" == *"received 2000 frames"* ]] && [ "${dropped:-0}" = 1 ]; then pass deaf_pcap
+	else fail deaf_pcap "victim: ${out:-no output}; dropped for the deaf guest: $dropped (want 1)"; fi
+}
+test_deaf_pcap
+
 # ---- a packet limit split over several queues still holds ----------------------
 
 SOCK=split
@@ -255,6 +403,11 @@ if daemon_start req "{\"nic\":{\"wire\":\"null\",\"queues\":4},\"control\":\"$T/
 	}
 	check_bad_request "no running guest" set ghost rate=1M
 	check_bad_request "weight" set one weight=0
+	check_bad_request "weight must be an integer from 1 to 1000" set one weight=-1
+	check_bad_request "weight must be an integer from 1 to 1000" set one weight=1001
+	check_bad_request "queues must be an integer from 1 to 16" set one queues=-1
+	check_bad_request "queues must be an integer from 1 to 16" set one queues=0
+	check_bad_request "rate and pps" set one rate=-5
 	check_bad_request "unknown field" set one colour=blue
 	check_bad_request "no guest" remove ghost
 	check_bad_request "program" add '{"name": "two", "mac": "02:00:00:00:05:02"}'

@@ -2,9 +2,11 @@
 // and run 32-bit code, which makes an `int 0x80` creat(argv[1]) there, then
 // comes back to 64-bit mode.  Four ways into compatibility mode: far jmp,
 // far call, far return (lretq) and iretq.
-// Natively: the 32-bit code creates the file and prints ESCAPED.
+// Natively (where compatibility mode is usable: not under every
+// hypervisor): the 32-bit code creates the file and prints ESCAPED.
 // Under opsub: far transfers and iret are subtracted: guest fault, no file.
 // variants: ljmp lcall lret iretq
+// native-needs: compat
 #include "attack.h"
 
 char hg_path[256];

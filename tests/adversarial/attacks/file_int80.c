@@ -1,9 +1,11 @@
 // Attack: create a host file through the 32-bit system call ABI, `int 0x80`
 // (eax=5 open with O_CREAT, eax=8 creat), from 64-bit code.
-// Natively: the kernel's IA-32 entry creates argv[1] (the path is copied to
-// .bss, below 4 GiB, as the 32-bit ABI needs).
+// Natively (a kernel with usable IA-32 emulation): the kernel's IA-32 entry
+// creates argv[1] (the path is copied to .bss, below 4 GiB, as the 32-bit ABI
+// needs).
 // Under opsub: `int n` is subtracted: guest fault, no file.
 // variants: open creat
+// native-needs: compat
 #include "attack.h"
 
 static char path[256];

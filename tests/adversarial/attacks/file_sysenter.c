@@ -1,9 +1,10 @@
 // Attack: create a host file with `sysenter` (eax=8 creat, 32-bit ABI) from
 // 64-bit code.
-// Natively (Intel): the kernel runs the call, creates argv[1], then returns
+// Natively (Intel, with IA-32 emulation; AMD raises #UD): the kernel runs the call, creates argv[1], then returns
 // into a 32-bit landing pad that does not exist in a 64-bit process, so the
 // program dies by SIGSEGV afterwards; the created file is the proof.
 // Under opsub: sysenter is subtracted: guest fault, no file.
+// native-needs: compat sysenter
 #include "attack.h"
 
 static char path[256];

@@ -3,10 +3,12 @@
 // of cpuid leaves 1 and 0xb.  The attack pins itself to each CPU in turn
 // (sched_setaffinity) so that a nonzero CPU number shows up.  It also prints
 // the cpuid vendor and brand (which are allowed to be anything fixed).
-// Natively (2+ CPUs): CPU 1 gives 1 (ESCAPED).
+// Natively (2+ CPUs): CPU 1 gives 1 (ESCAPED).  cpuid_x2apic needs cpuid
+// leaf 0xb, which some hypervisors leave empty.
 // Under opsub: rdtscp's ecx is 0, rdpid faults, lsl faults, cpuid is the
 // fixed guest model with APIC id 0.
 // variants: rdtscp rdpid lsl cpuid_apic cpuid_x2apic
+// native-needs: rdtscp=rdtscp rdpid=rdpid cpuid_x2apic=x2apic-id
 #include "attack.h"
 
 static uint64_t probe(const char *v)

@@ -6,6 +6,7 @@
 // Under opsub: every register holds a guest value (rsp below 4 GiB, the rest
 // zero or guest addresses).
 // cflags: -nostdlib -ffreestanding -fno-stack-protector -fno-builtin
+// native-needs: fsgsbase
 #include "nolibc.h"
 
 u64 entry_gpr[16], entry_flags, entry_fsbase, entry_gsbase;

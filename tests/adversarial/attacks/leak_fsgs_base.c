@@ -4,6 +4,7 @@
 // above 4 GiB (ESCAPED).
 // Under opsub: the bases are emulated guest values.
 // build: static-pie
+// native-needs: fsgsbase
 #include "attack.h"
 
 int main(void)

@@ -5,9 +5,11 @@
 // understand (deny by default): unknown forms may carry memory operands or
 // state it cannot confine (xsave writes the whole register file, AVX-512
 // has masks and scatters, RTM aborts jump anywhere).
-// Natively: this host runs them (ESCAPED: executed).
+// Natively: they execute (ESCAPED: executed) where the host has them; each
+// variant that not every host has names its host property (native-needs).
 // Under opsub: "anything else" class: guest fault (SIGILL).
 // variants: avx512 avx512_scatter xbegin xtest rdrand rdseed rdpid xsave xsaveopt xsavec xrstor clflushopt clwb sha gfni vaes
+// native-needs: avx512=avx512 avx512_scatter=avx512 xbegin=tsx xtest=tsx rdpid=rdpid sha=sha gfni=gfni vaes=vaes
 #include "attack.h"
 
 static uint8_t area[4096] __attribute__((aligned(64)));

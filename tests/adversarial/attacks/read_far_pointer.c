@@ -2,9 +2,12 @@
 // 64-bit user code segment, and the host code address): jmp far m16:64,
 // call far m16:64, and lretq.
 // Natively: they reach the stub in the secret page, which returns
-// STUB_MAGIC (ESCAPED).
+// STUB_MAGIC (ESCAPED).  jmp_far and call_far only where REX.W makes them
+// m16:64 (Intel): AMD reads m16:32, a truncated offset and a selector made
+// of the address's bytes 4-5, and faults.
 // Under opsub: far transfers are subtracted: guest fault.
 // variants: jmp_far call_far lretq
+// native-needs: jmp_far=farptr64 call_far=farptr64
 // stdin: hostaddr
 #include "attack.h"
 

@@ -4,6 +4,7 @@
 // Under opsub: the bases are emulated values that are added to the guest
 // address and the sum is confined to 32 bits.
 // variants: fs gs
+// native-needs: fsgsbase
 // stdin: hostaddr
 #include "attack.h"
 

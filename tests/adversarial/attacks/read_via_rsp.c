@@ -6,6 +6,7 @@
 // Under opsub: every 64-bit write of rsp is followed by mov esp, esp (rsp
 // stays a guest address) and rsp-based operands are 32-bit.
 // variants: mov_pop xchg_pop leave lea_pop add_pop popr_pop rsp_disp rdfsbase_pop
+// native-needs: fsgsbase
 // stdin: hostaddr
 #include "attack.h"
 

@@ -3,9 +3,12 @@
 // already holds, so natively nothing else changes.)  A guest that can load
 // FS/GS selectors can reset or pick segment bases behind the translator's
 // emulated ones; SS/DS/ES loads are the first step to other segments.
-// Natively: all of them execute (ESCAPED).
+// Natively: all of them execute (ESCAPED); lss only where REX.W far pointers
+// are m16:64 (Intel: AMD reads m16:32, so the selector comes from bytes 4-5
+// of rsp and the load faults), the fs/gs forms only with user FSGSBASE.
 // Under opsub: "segment register load" class: guest fault.
 // variants: mov_ds mov_es mov_ss mov_fs mov_gs pop_fs pop_gs lfs lgs lss
+// native-needs: lss=farptr64 mov_fs=fsgsbase mov_gs=fsgsbase pop_fs=fsgsbase pop_gs=fsgsbase lfs=fsgsbase lgs=fsgsbase
 #include "attack.h"
 
 struct __attribute__((packed)) { uint64_t off; uint16_t sel; } sl_far;
