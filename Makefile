@@ -8,12 +8,12 @@ BUILD   := build
 CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIE -MMD -MP \
            -D_GNU_SOURCE -Isrc -Iinclude $(EXTRA_CFLAGS)
 LDFLAGS := -pie $(EXTRA_LDFLAGS)
-LDLIBS  := -lZydis -lpcap -lseccomp -ljansson -lpthread -lm
+LDLIBS  := -lZydis -lpcap -lseccomp -ljansson -lmicrohttpd -lpthread -lm
 
 SRC     := $(shell find src -name '*.c' -o -name '*.S' | sort)
 OBJ     := $(patsubst src/%,$(BUILD)/obj/%.o,$(SRC))
 
-.PHONY: all deps check demo clean guests tests fuzz bench
+.PHONY: all deps check demo clean guests tests fuzz bench install uninstall man FORCE
 .SECONDARY:
 all: $(BUILD)/opsub guests
 
@@ -40,9 +40,28 @@ $(BUILD)/obj/%.S.o: src/%.S
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# The version `opsub --version` prints (src/cli/cmd_version.c): git describe
+# of this tree, else the first line of a release tarball's VERSION file, else
+# "unknown"; `make OPSUB_VERSION=X` overrides it.  The header is rewritten
+# only when the text changes, so only cmd_version.c is rebuilt then.
+ifndef OPSUB_VERSION
+OPSUB_VERSION := $(shell { [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+                   git describe --tags --always --dirty 2>/dev/null; } || head -n1 VERSION 2>/dev/null || \
+                   echo unknown)
+endif
+VERSION_TEXT := $(or $(shell printf '%s' '$(subst ',,$(OPSUB_VERSION))' | tr -cd 'A-Za-z0-9._+~-'),unknown)
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define OPSUB_VERSION "%s"\n' '$(VERSION_TEXT)' > $@.$$$$; \
+	if cmp -s $@.$$$$ $@; then rm -f $@.$$$$; else mv -f $@.$$$$ $@; fi
+$(BUILD)/obj/cli/cmd_version.c.o: $(BUILD)/gen/version.h
+$(BUILD)/obj/cli/cmd_version.c.o: CFLAGS += -I$(BUILD)/gen
+FORCE:
+
 -include $(OBJ:.o=.d)
 -include guest/guest.mk
 -include tests/tests.mk
+-include dist/dist.mk
 
 deps:
 	@./scripts/deps.sh

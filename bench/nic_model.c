@@ -117,7 +117,8 @@ static void bench_open(struct bench *b, const char *wire, bool tx,
 	uint64_t dev;
 	if (tx) {
 		void *ring = dma_alloc(b, RING * 16, &dev);
-		nic_txq_start(&b->txq, nic_queue_regs(b->nic, 0), ring, dev, RING);
+		nic_txq_start(&b->txq, nic_queue_regs(b->nic, 0), ring, dev, RING,
+		              nic_queue_doorbell_fd(b->nic, 0));
 		if (!nic_queue_wait_status(b->txq.regs, NIC_QSTA_TX_ACTIVE,
 		                           NIC_QSTA_TX_ACTIVE, 5000))
 			die("tx queue", "did not start");
@@ -127,7 +128,8 @@ static void bench_open(struct bench *b, const char *wire, bool tx,
 		uint64_t rx_bufs;
 		dma_alloc(b, (uint64_t)RING * BUF_STRIDE, &rx_bufs);
 		struct nic_queue_regs *regs = nic_queue_regs(b->nic, rx_queue);
-		nic_rxq_start(&b->rxq, regs, ring, dev, RING);
+		nic_rxq_start(&b->rxq, regs, ring, dev, RING,
+		              nic_queue_doorbell_fd(b->nic, rx_queue));
 		if (!nic_queue_wait_status(regs, NIC_QSTA_RX_ACTIVE,
 		                           NIC_QSTA_RX_ACTIVE, 5000))
 			die("rx queue", "did not start");

@@ -27,11 +27,19 @@
  * global area, written through the control functions of nic.h. A field is
  * never written by both sides, except irq_arm (the driver sets it, the NIC
  * clears it when it fires).
+ *
+ * Doorbells: the driver's registers the NIC acts on (tx_tail, rx_tail,
+ * control). The NIC's DMA engine sleeps when no queue has work and the
+ * wire has no input; while it sleeps it sets nic_asleep in every queue
+ * page, and a driver that writes a doorbell then also writes that queue's
+ * doorbell eventfd (nic.h: nic_queue_doorbell_fd), like a NIC's doorbell
+ * interrupt. nic_ring.h does both steps.
  */
 #ifndef OPSUB_NIC_REGS_H
 #define OPSUB_NIC_REGS_H
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -170,7 +178,14 @@ struct nic_queue_regs {
 
 	struct nic_queue_stats_regs stats;  /* 0x1c0 (NIC) */
 
-	uint8_t reserved[NIC_QUEUE_PAGE_SIZE - 0x200];
+	/* 0x200 (NIC) 1 while the DMA engine sleeps: it then notices a
+	 * doorbell (tail, control) only when the driver also writes the
+	 * queue's doorbell eventfd. Read after every doorbell write, with a
+	 * full barrier between the two (nic_ring.h: nic_doorbell_write32). */
+	uint32_t nic_asleep;
+	NIC_PAD(4);
+
+	uint8_t reserved[NIC_QUEUE_PAGE_SIZE - 0x240];
 };
 static_assert(sizeof(struct nic_queue_regs) == NIC_QUEUE_PAGE_SIZE, "page");
 static_assert(offsetof(struct nic_queue_regs, tx_tail) == 0x000, "tx_tail");
@@ -187,6 +202,7 @@ static_assert(offsetof(struct nic_queue_regs, status) == 0x180, "status");
 static_assert(offsetof(struct nic_queue_regs, tx_error) == 0x184, "tx_error");
 static_assert(offsetof(struct nic_queue_regs, rx_error) == 0x188, "rx_error");
 static_assert(offsetof(struct nic_queue_regs, stats) == 0x1c0, "stats");
+static_assert(offsetof(struct nic_queue_regs, nic_asleep) == 0x200, "asleep");
 
 #define NIC_QCTL_TX_EN        0x1u  /* 0->1 latches the TX ring and starts it */
 #define NIC_QCTL_RX_EN        0x2u  /* 0->1 latches the RX ring and starts it */
@@ -304,6 +320,20 @@ static inline uint64_t nic_reg_read64(const uint64_t *reg)
 static inline void nic_reg_write64(uint64_t *reg, uint64_t value)
 {
 	__atomic_store_n(reg, value, __ATOMIC_RELEASE);
+}
+
+/* Writes a doorbell of queue page regs (tx_tail, rx_tail or control) and
+ * says whether the NIC sleeps, so that the queue's doorbell eventfd must
+ * be written too. The exchange is a full barrier between the write and
+ * the look at nic_asleep; the NIC does the mirror image (sets nic_asleep,
+ * full barrier, looks at every doorbell once more before it sleeps), so
+ * either it sees this write or this sees nic_asleep. No system call here:
+ * the trusted driver on the fast gate uses it. */
+static inline bool nic_doorbell_write32(struct nic_queue_regs *regs,
+                                        uint32_t *reg, uint32_t value)
+{
+	__atomic_exchange_n(reg, value, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&regs->nic_asleep, __ATOMIC_SEQ_CST) != 0;
 }
 
 /* The RX write-back quadword: length, reserved, status, errors, vlan. */

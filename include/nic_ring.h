@@ -5,6 +5,13 @@
  * trusted driver does the same after validating its guest's requests.
  *
  * Single-threaded per queue: one thread owns a queue's driver side.
+ *
+ * Doorbells (tails, control) go through nic_doorbell_write32: the NIC
+ * sleeps when it has nothing to do, and a driver that rings while it
+ * sleeps also writes the queue's doorbell eventfd (doorbell_fd, given at
+ * start: nic_queue_doorbell_fd in the model's process, passed with the
+ * queue page to a driver elsewhere). The *_kick functions do both; the
+ * *_ring ones make no system call and tell the caller to wake the NIC.
  */
 #ifndef OPSUB_NIC_RING_H
 #define OPSUB_NIC_RING_H
@@ -13,8 +20,29 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nic_regs.h"
+
+/* Wakes a sleeping NIC through a queue's doorbell eventfd (-1: none, the
+ * caller wakes it otherwise). A full counter (EAGAIN) means a wakeup is
+ * pending anyway. */
+static inline void nic_doorbell_wake(int doorbell_fd)
+{
+	if (doorbell_fd < 0)
+		return;   /* a driver that wakes the NIC in its own way */
+	uint64_t one = 1;
+	ssize_t rc = write(doorbell_fd, &one, sizeof(one));
+	(void)rc;
+}
+
+/* Writes the queue's control register (enable bits) as a doorbell. */
+static inline void nic_queue_write_control(struct nic_queue_regs *regs,
+                                           uint32_t value, int doorbell_fd)
+{
+	if (nic_doorbell_write32(regs, &regs->control, value))
+		nic_doorbell_wake(doorbell_fd);
+}
 
 /* Memory the driver hands to the NIC: host view and device address of the
  * same bytes (a DMA window, or part of one). */
@@ -59,6 +87,7 @@ struct nic_txq {
 	uint32_t size;
 	uint32_t tail;          /* next descriptor to fill (not yet rung) */
 	uint32_t clean;         /* oldest descriptor not yet completed */
+	int doorbell_fd;        /* the queue's doorbell eventfd */
 };
 
 /* Programs the ring and sets TX_EN; the NIC latches it (status TX_ACTIVE,
@@ -66,14 +95,15 @@ struct nic_txq {
 static inline void nic_txq_start(struct nic_txq *txq,
                                  struct nic_queue_regs *regs,
                                  struct nic_tx_desc *ring, uint64_t ring_dev,
-                                 uint32_t size)
+                                 uint32_t size, int doorbell_fd)
 {
-	*txq = (struct nic_txq){ .regs = regs, .ring = ring, .size = size };
+	*txq = (struct nic_txq){ .regs = regs, .ring = ring, .size = size,
+	                         .doorbell_fd = doorbell_fd };
 	nic_reg_write32(&regs->tx_tail, 0);
 	nic_reg_write64(&regs->tx_ring_base, ring_dev);
 	nic_reg_write32(&regs->tx_ring_size, size);
-	nic_reg_write32(&regs->control,
-	                nic_reg_read32(&regs->control) | NIC_QCTL_TX_EN);
+	nic_queue_write_control(regs, nic_reg_read32(&regs->control) |
+	                        NIC_QCTL_TX_EN, doorbell_fd);
 }
 
 /* Descriptors that may be filled now (one slot always stays empty). */
@@ -92,10 +122,18 @@ static inline void nic_txq_post(struct nic_txq *txq, uint64_t addr,
 	txq->tail = (txq->tail + 1) & (txq->size - 1);
 }
 
-/* The doorbell: a release store, so the descriptors are seen first. */
+/* The doorbell (the descriptors are seen first); true when the NIC sleeps
+ * and must be woken (nic_doorbell_wake). No system call. */
+static inline bool nic_txq_ring(struct nic_txq *txq)
+{
+	return nic_doorbell_write32(txq->regs, &txq->regs->tx_tail, txq->tail);
+}
+
+/* The doorbell, waking the NIC if it sleeps. */
 static inline void nic_txq_kick(struct nic_txq *txq)
 {
-	nic_reg_write32(&txq->regs->tx_tail, txq->tail);
+	if (nic_txq_ring(txq))
+		nic_doorbell_wake(txq->doorbell_fd);
 }
 
 /* Completed descriptors since the last call (their buffers are free). */
@@ -115,19 +153,21 @@ struct nic_rxq {
 	uint32_t size;
 	uint32_t tail;          /* next descriptor to post (not yet rung) */
 	uint32_t next;          /* next descriptor to check for a frame */
+	int doorbell_fd;        /* the queue's doorbell eventfd */
 };
 
 static inline void nic_rxq_start(struct nic_rxq *rxq,
                                  struct nic_queue_regs *regs,
                                  struct nic_rx_desc *ring, uint64_t ring_dev,
-                                 uint32_t size)
+                                 uint32_t size, int doorbell_fd)
 {
-	*rxq = (struct nic_rxq){ .regs = regs, .ring = ring, .size = size };
+	*rxq = (struct nic_rxq){ .regs = regs, .ring = ring, .size = size,
+	                         .doorbell_fd = doorbell_fd };
 	nic_reg_write32(&regs->rx_tail, 0);
 	nic_reg_write64(&regs->rx_ring_base, ring_dev);
 	nic_reg_write32(&regs->rx_ring_size, size);
-	nic_reg_write32(&regs->control,
-	                nic_reg_read32(&regs->control) | NIC_QCTL_RX_EN);
+	nic_queue_write_control(regs, nic_reg_read32(&regs->control) |
+	                        NIC_QCTL_RX_EN, doorbell_fd);
 }
 
 static inline uint32_t nic_rxq_free(const struct nic_rxq *rxq)
@@ -148,9 +188,16 @@ static inline uint32_t nic_rxq_post(struct nic_rxq *rxq, uint64_t addr,
 	return index;
 }
 
+/* As nic_txq_ring / nic_txq_kick, for posted receive buffers. */
+static inline bool nic_rxq_ring(struct nic_rxq *rxq)
+{
+	return nic_doorbell_write32(rxq->regs, &rxq->regs->rx_tail, rxq->tail);
+}
+
 static inline void nic_rxq_kick(struct nic_rxq *rxq)
 {
-	nic_reg_write32(&rxq->regs->rx_tail, rxq->tail);
+	if (nic_rxq_ring(rxq))
+		nic_doorbell_wake(rxq->doorbell_fd);
 }
 
 /* Completed descriptors from next on, counted with one read of the head

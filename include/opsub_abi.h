@@ -52,7 +52,9 @@
 #define OPSUB_HC_NET_REG      19
 #define OPSUB_NET_REG_WRITE   (1u << 31)
 /* net_kick(port): paravirt mode's notification of the backend, the
- * analogue of a VM exit on a virtqueue kick. */
+ * analogue of a VM exit on a virtqueue kick.  In passthrough mode: the
+ * guest's driver wrote a doorbell while its queue page said nic_asleep
+ * (nic_regs.h), and this wakes the NIC. */
 #define OPSUB_HC_NET_KICK     20
 
 /* Every packet buffer has this capacity: a 64-byte aligned block of the

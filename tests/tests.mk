@@ -17,6 +17,6 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
--include $(ASAN_OBJ:.o=.d)
+-include $(ASAN_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
 tests: $(UNIT_BIN)

@@ -55,9 +55,14 @@ int main(int argc, char **argv)
 		got += n;
 		opsub_buf_free(p, b, n);
 		if (!n) {
-			if (end && opsub_clock_ns() >= end)
+			/* sleep until a frame comes: up to 100 ms (an idle sink
+			 * costs next to nothing), or until its time is up */
+			uint64_t now = opsub_clock_ns(), wait = 100000000;
+			if (end && now >= end)
 				break;
-			opsub_port_wait(p, 1000000);
+			if (end && end - now < wait)
+				wait = end - now;
+			opsub_port_wait(p, wait);
 		}
 	}
 	double t = (double)(opsub_clock_ns() - start) / 1e9;

@@ -108,11 +108,20 @@ enum opsub_net_mode opsub_port_mode(const struct opsub_port *p) { return (enum o
 
 static bool emulated(const struct opsub_port *p) { return p->info.mode == OPSUB_IO_EMULATED; }
 
+#define REG(field) offsetof(struct nic_queue_regs, field)
+
+/* The registers the NIC acts on; it may be asleep and then has to be
+ * woken (nic_regs.h): passthrough asks the monitor to, with NET_KICK. */
+static bool is_doorbell(size_t off) { return off == REG(tx_tail) || off == REG(rx_tail) || off == REG(control); }
+
 static void reg_write(struct opsub_port *p, size_t off, uint64_t v, unsigned width)
 {
 	if (emulated(p))
 		hypercall3(OPSUB_HC_NET_REG, (long)p->index, (long)(off | OPSUB_NET_REG_WRITE), (long)v);
-	else if (width == 64)
+	else if (is_doorbell(off)) {
+		if (nic_doorbell_write32(p->regs, (uint32_t *)((uint8_t *)p->regs + off), (uint32_t)v))
+			hypercall(OPSUB_HC_NET_KICK, (long)p->index, 0);
+	} else if (width == 64)
 		nic_reg_write64((uint64_t *)((uint8_t *)p->regs + off), v);
 	else
 		nic_reg_write32((uint32_t *)((uint8_t *)p->regs + off), (uint32_t)v);
@@ -124,8 +133,6 @@ static uint32_t reg_read(struct opsub_port *p, size_t off)
 		return (uint32_t)hypercall3(OPSUB_HC_NET_REG, (long)p->index, (long)off, 0);
 	return nic_reg_read32((uint32_t *)((uint8_t *)p->regs + off));
 }
-
-#define REG(field) offsetof(struct nic_queue_regs, field)
 
 static uint64_t dev(const struct opsub_port *p, uint64_t addr) { return p->info.dev_base + addr; }
 static uint64_t host(const struct opsub_port *p, uint64_t dev_addr) { return dev_addr - p->info.dev_base; }

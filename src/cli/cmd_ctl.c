@@ -5,11 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/ctl_capture.h"
+#include "daemon/control.h"
 #include "daemon/daemon.h"
+
+#define REPLY_WAIT_S 60                /* a daemon that answers nothing in this long is stuck */
+#define REPLY_MAX (64u << 20)          /* bytes of a reply kept */
 
 static const char help_text[] =
 	"usage: opsub ctl [--socket PATH] REQUEST\n"
@@ -19,9 +25,17 @@ static const char help_text[] =
 	"  add JSON                    start a guest (a guest object as in the config)\n"
 	"  remove GUEST                stop a guest and reclaim its queues\n"
 	"  set GUEST KEY=VALUE...      change rate=BITS/S, pps=N, weight=N, queues=N\n"
+	"  capture GUEST FILE [--seconds N]\n"
+	"                              write GUEST's frames, both ways, to a new pcap FILE\n"
+	"  capture GUEST --stop        end that capture (the file is then complete)\n"
 	"  stop                        stop the daemon\n"
 	"  raw TEXT                    send TEXT as the request line, as it is\n"
-	"The reply is printed as JSON; the exit status is 0 when it says ok.\n";
+	"options:\n"
+	"  --socket PATH               the daemon's control socket (default: $OPSUB_SOCKET, else\n"
+	"                              /run/opsub/opsub.sock for root, $XDG_RUNTIME_DIR/opsub.sock,\n"
+	"                              or /tmp/opsub-UID.sock)\n"
+	"The reply is printed as JSON; the exit status is 0 when it says ok.\n"
+	"\"opsub ctl REQUEST --help\" describes one request.\n";
 
 /* Builds the request object from the words after the command. */
 static json_t *request(int argc, char **argv, char *err, size_t errlen)
@@ -39,7 +53,7 @@ static json_t *request(int argc, char **argv, char *err, size_t errlen)
 		}
 	} else if (!strcmp(cmd, "add")) {
 		json_error_t je;
-		json_t *g = argc == 2 ? json_loads(argv[1], 0, &je) : NULL;
+		json_t *g = argc == 2 ? json_loads(argv[1], JSON_REJECT_DUPLICATES, &je) : NULL;
 		if (g) {
 			json_object_set_new(r, "guest", g);
 			return r;
@@ -58,12 +72,33 @@ static json_t *request(int argc, char **argv, char *err, size_t errlen)
 				return NULL;
 			}
 			char *key = strndup(argv[i], (size_t)(eq - argv[i]));
+			if (json_object_get(r, key)) {
+				snprintf(err, errlen, "set: '%s' is given twice", key);
+				free(key);
+				json_decref(r);
+				return NULL;
+			}
 			char *end;
+			errno = 0;
 			long long n = strtoll(eq + 1, &end, 10);
-			json_object_set_new(r, key, *end || end == eq + 1 ? json_string(eq + 1) : json_integer(n));
+			/* out of range: sent as written, for the daemon to refuse */
+			bool integer = !*end && end != eq + 1 && errno != ERANGE;
+			json_t *value = integer ? json_integer(n) : json_string(eq + 1);
+			if (!value) {
+				snprintf(err, errlen, "set: the value of '%s' is not UTF-8", key);
+				free(key);
+				json_decref(r);
+				return NULL;
+			}
+			json_object_set_new(r, key, value);
 			free(key);
 		}
 		return r;
+	} else if (!strcmp(cmd, "capture")) {
+		if (ctl_capture_request(r, argc, argv, err, errlen) == 0)
+			return r;
+		json_decref(r);
+		return NULL;
 	} else {
 		snprintf(err, errlen, "unknown request '%s'", cmd);
 		json_decref(r);
@@ -74,21 +109,110 @@ static json_t *request(int argc, char **argv, char *err, size_t errlen)
 	return NULL;
 }
 
+/* Reads the whole reply (until the daemon closes); NULL when none came. */
+static char *read_reply(int fd, size_t *len)
+{
+	size_t cap = 65536, got = 0;
+	char *buf = malloc(cap);
+	ssize_t r;
+	while (buf && (r = read(fd, buf + got, cap - 1 - got)) > 0) {
+		got += (size_t)r;
+		if (got == cap - 1) {
+			char *more = cap < REPLY_MAX ? realloc(buf, cap * 2) : NULL;
+			if (!more)
+				break;
+			buf = more;
+			cap *= 2;
+		}
+	}
+	if (buf)
+		buf[got] = 0;
+	*len = got;
+	return buf;
+}
+
+/* Sends the request line (line is malloc'ed with room for the newline;
+ * freed here), prints the reply; the exit status. */
+static int exchange(const char *path, char *line)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		fprintf(stderr, "opsub ctl: the socket path %s is too long (at most %zu bytes)\n", path,
+		        sizeof(a.sun_path) - 1);
+		free(line);
+		return 1;
+	}
+	strcpy(a.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		fprintf(stderr, "opsub ctl: cannot reach the daemon at %s: %s (is it running? --socket PATH)\n",
+		        path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(line);
+		return 1;
+	}
+	struct timeval limit = {.tv_sec = REPLY_WAIT_S};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+	size_t n = strlen(line), sent = 0;
+	line[n++] = '\n';
+	ssize_t w;
+	while (sent < n && (w = send(fd, line + sent, n - sent, MSG_NOSIGNAL)) > 0)
+		sent += (size_t)w;
+	free(line);
+	/* Also when the daemon stopped reading (a request too long): its
+	 * reply says why. */
+	shutdown(fd, SHUT_WR);
+	size_t got;
+	errno = 0;
+	char *reply = read_reply(fd, &got);
+	int e = errno;
+	close(fd);
+	if (!got) {
+		if (e == EAGAIN || e == EWOULDBLOCK)
+			fprintf(stderr, "opsub ctl: no reply from the daemon at %s within %d s\n", path, REPLY_WAIT_S);
+		else
+			fprintf(stderr, "opsub ctl: no reply from the daemon at %s\n", path);
+		free(reply);
+		return 1;
+	}
+	fputs(reply, stdout);
+	if (reply[got - 1] != '\n')
+		putchar('\n');
+	json_t *r = json_loadb(reply, got, 0, NULL);
+	int rc = json_is_true(json_object_get(r, "ok")) ? 0 : 1;
+	json_decref(r);
+	free(reply);
+	return rc;
+}
+
 int cmd_ctl(int argc, char **argv)
 {
-	const char *path = getenv("OPSUB_SOCKET") ? getenv("OPSUB_SOCKET") : DAEMON_DEFAULT_SOCKET;
+	char *path = NULL;
 	int i = 1;
 	if (i < argc && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))) {
 		fputs(help_text, stdout);
 		return 0;
 	}
-	if (i + 1 < argc && !strcmp(argv[i], "--socket")) {
+	if (i < argc && !strcmp(argv[i], "--socket")) {
+		if (i + 1 == argc || !argv[i + 1][0])
+			return usage_error("ctl", "--socket needs the PATH of the daemon's control socket");
 		path = argv[i + 1];
 		i += 2;
 	}
 	if (i == argc)
 		return usage_error("ctl", "no request given");
+	if (i + 1 < argc && (!strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h"))) {
+		if (help_entry(help_text, "requests:", argv[i], "opsub ctl [--socket PATH]"))
+			return usage_error("ctl", "unknown request '%s'", argv[i]);
+		return 0;
+	}
 	char err[256], *line;
+	if (!path && !(path = control_default_path())) {
+		fprintf(stderr, "opsub ctl: out of memory\n");
+		return 1;
+	}
 	if (!strcmp(argv[i], "raw") && i + 2 == argc) {
 		line = malloc(strlen(argv[i + 1]) + 2);
 		strcpy(line, argv[i + 1]);
@@ -99,33 +223,5 @@ int cmd_ctl(int argc, char **argv)
 		line = json_dumps(req, JSON_COMPACT);
 		json_decref(req);
 	}
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		fprintf(stderr, "opsub ctl: cannot reach the daemon at %s: %s (is it running? --socket PATH)\n",
-		        path, strerror(errno));
-		free(line);
-		return 1;
-	}
-	size_t n = strlen(line);
-	line[n] = '\n';
-	int rc = write(fd, line, n + 1) == (ssize_t)(n + 1) ? 0 : 1;
-	free(line);
-	char buf[65536];
-	size_t got = 0;
-	ssize_t r;
-	while (rc == 0 && got < sizeof(buf) - 1 && (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
-		got += (size_t)r;
-	close(fd);
-	buf[got] = 0;
-	if (!got) {
-		fprintf(stderr, "opsub ctl: no reply from the daemon\n");
-		return 1;
-	}
-	fputs(buf, stdout);
-	json_t *reply = json_loads(buf, 0, NULL);
-	rc = json_is_true(json_object_get(reply, "ok")) ? 0 : 1;
-	json_decref(reply);
-	return rc;
+	return exchange(path, line);
 }

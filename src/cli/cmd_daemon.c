@@ -3,18 +3,27 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "daemon/control.h"
 #include "daemon/daemon.h"
 
 int cmd_daemon(int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *log = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			path = argv[++i];
+		else if (!strcmp(argv[i], "--log") && i + 1 < argc)
+			log = argv[++i];
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: opsub daemon --config FILE\n"
 			       "Starts the NIC, its wire, the host port and the guests of FILE (JSON,\n"
-			       "see docs/daemon.md) and serves the control API until stopped.\n");
+			       "see docs/daemon.md) and serves the control API until stopped.\n\n"
+			       "options:\n"
+			       "  --config FILE   the set-up to run: NIC, wire, host port, control socket, guests\n"
+			       "  --log TARGET    where the log goes: a file (appended to), \"syslog\" or \"stderr\"\n"
+			       "                  (default: the config's \"log\", else stderr)\n\n"
+			       "signals: SIGTERM, SIGINT, SIGQUIT stop it cleanly; SIGHUP reopens the log and\n"
+			       "re-reads FILE; SIGUSR1 logs every guest's counters.\n");
 			return 0;
 		} else
 			return usage_error("daemon", "unknown argument %s", argv[i]);
@@ -28,7 +37,10 @@ int cmd_daemon(int argc, char **argv)
 		return 2;
 	}
 	if (!d.cfg.control)
-		d.cfg.control = strdup(DAEMON_DEFAULT_SOCKET);
+		d.cfg.control = control_default_path();
+	d.config_path = path;   /* re-read on SIGHUP */
+	d.log_override = log;
+	d.version = opsub_version();
 	int rc = daemon_run(&d, NULL, 0, NULL);
 	config_free(&d.cfg);
 	return rc;

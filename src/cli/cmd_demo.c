@@ -6,16 +6,17 @@
  */
 #include <fcntl.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "util/parse.h"
 
@@ -75,8 +76,17 @@ static void si(char out[16], double v)
 
 static void start_ping(struct demo *demo)
 {
+	pid_t demo_pid = getpid();
 	demo->ping = fork();
 	if (demo->ping == 0) {
+		/* gone with the demo, however it ends; and the signals the demo
+		 * takes in its main loop are not blocked in ping */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != demo_pid)
+			_exit(0);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, 1);
 		dup2(null, 2);
@@ -131,13 +141,21 @@ static void final_json(struct daemon *d, double seconds)
 		if (g->state == GUEST_FREE)
 			continue;
 		struct guest_counters c = g->retired;
-		json_array_append_new(guests, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:b}",
+		json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:b}",
 			"name", g->cfg.name, "io", io_names[g->cfg.io],
 			"tx_packets", (json_int_t)c.tx_packets, "rx_packets", (json_int_t)c.rx_packets,
 			"tx_bytes", (json_int_t)c.tx_bytes, "rx_bytes", (json_int_t)c.rx_bytes,
 			"rx_dropped", (json_int_t)c.rx_dropped,
 			"tx_mpps", (double)c.tx_packets / seconds / 1e6, "rx_mpps", (double)c.rx_packets / seconds / 1e6,
-			"moving", c.tx_packets + c.rx_packets > 0));
+			"moving", c.tx_packets + c.rx_packets > 0);
+		/* stopped by the demo at its end, or ended before: how */
+		bool ended = !g->stopped_by_daemon;
+		json_object_set_new(o, "ended", json_boolean(ended));
+		if (ended) {
+			json_object_set_new(o, "status", json_integer(g->status));
+			json_object_set_new(o, "reason", json_string(g->end_reason));
+		}
+		json_array_append_new(guests, o);
 	}
 	json_t *o = json_pack("{s:f, s:o}", "seconds", seconds, "guests", guests);
 	char *s = json_dumps(o, JSON_COMPACT);
@@ -146,27 +164,62 @@ static void final_json(struct daemon *d, double seconds)
 	json_decref(o);
 }
 
+/* The demo's guests never end on their own: one that did (at start, most
+ * likely: a program missing or not built) makes the demo fail, saying why.
+ * The number of them. */
+static unsigned report_ended(const struct daemon *d)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
+		const struct guest *g = &d->guest[i];
+		if (g->state != GUEST_EXITED || g->stopped_by_daemon)
+			continue;
+		fprintf(stderr, "opsub demo: guest '%s' ended after %.3f s (status %d): %s\n", g->cfg.name,
+		        (double)(g->ended_ns - g->started_ns) / 1e9, g->status, g->end_reason);
+		n++;
+	}
+	return n;
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	static struct daemon d;
 	struct demo demo = {.tty = isatty(1), .ping = -1};
 	double seconds = 0;
+	const char *guest_dir = NULL, *log = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			demo.json = true;
 		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc && parse_seconds(argv[i + 1], &seconds))
 			i++;
+		else if (!strcmp(argv[i], "--guests") && i + 1 < argc)
+			guest_dir = argv[++i];
+		else if (!strcmp(argv[i], "--log") && i + 1 < argc)
+			log = argv[++i];
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: opsub demo [--seconds N] [--json]\n");
+			printf("usage: opsub demo [--seconds N] [--json] [--guests DIR] [--log TARGET]\n"
+			       "Runs pktgen -> l2fwd -> sink over the NIC's internal switch, and a responder\n"
+			       "that the host pings through its own TAP port (" DEMO_TAP ", when /dev/net/tun\n"
+			       "can be opened), and shows each guest's packet and bit rates every second.\n\n"
+			       "options:\n"
+			       "  --seconds N    stop after N seconds (default: run until Ctrl-C)\n"
+			       "  --json         no live table; at the end, one JSON object with each\n"
+			       "                 guest's counters and whether it moved packets\n"
+			       "  --guests DIR   the directory of pktgen, l2fwd, sink and responder\n"
+			       "                 (default: the example guests of this opsub)\n"
+			       "  --log TARGET   log every event to TARGET: a file, \"syslog\" or \"stderr\"\n"
+			       "                 (default: only errors, on stderr)\n"
+			       "Exits 1, naming it and saying why, if a guest ended before the demo did.\n");
 			return 0;
 		} else
 			return usage_error("demo", "unknown argument %s", argv[i]);
 	}
-	char self[PATH_MAX], dir[PATH_MAX + 16], host[128] = "", err[512];
+	char dir[PATH_MAX], host[128] = "", err[512];
 	static char text[sizeof(config_template) + sizeof(host) + 4 * sizeof(dir)];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = 0;
-	snprintf(dir, sizeof(dir), "%s/guests", dirname(self));
+	if (guest_dir)
+		snprintf(dir, sizeof(dir), "%s", guest_dir);
+	else
+		example_guest_dir(dir, sizeof(dir));
 	/* The host port needs a TAP device; without one the responder idles. */
 	int tun = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (tun >= 0) {
@@ -180,13 +233,22 @@ int cmd_demo(int argc, char **argv)
 		return 1;
 	}
 	d.cfg.seconds = seconds;
-	if (!d.cfg.control)
-		d.cfg.control = strdup(DAEMON_DEFAULT_SOCKET);
+	d.cfg.exit_with_guests = true;   /* no point going on with none left */
+	/* the table and the summary at the end are the news */
+	d.cfg.log_level = log ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR;
+	d.log_override = log;
+	d.version = opsub_version();
+	d.cfg.control = control_private_path("demo");   /* never a daemon's socket */
+	fprintf(stderr, "opsub demo: control socket %s (opsub ctl --socket %s list)\n", d.cfg.control, d.cfg.control);
 	int rc = daemon_run(&d, tick, 1000, &demo);
 	if (demo.ping > 0)
 		kill(demo.ping, SIGTERM);
-	if (rc == 0 && demo.json)
-		final_json(&d, seconds > 0 ? seconds : (double)demo.ticks);
+	if (d.started) {
+		if (demo.json)
+			final_json(&d, d.run_seconds > 0 ? d.run_seconds : 1);
+		if (report_ended(&d))
+			rc = 1;
+	}
 	config_free(&d.cfg);
 	return rc;
 }

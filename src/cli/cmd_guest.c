@@ -1,12 +1,20 @@
 /*
- * opsub guest-proc [--stats] -- PROGRAM [ARGS...]
+ * opsub guest-proc [--report-fd N] [--stats] [--trace-syscalls] [--no-verify]
+ *                  -- PROGRAM [ARGS...]
  *
  * Not for users: the daemon execs this for every guest, with the link
  * socket as descriptor 3 (driver/link.h).  It builds the sandbox on the
  * memory the daemon sends, attaches the trusted NIC driver and runs the
  * program jailed.
+ *
+ * With --report-fd, everything opsub itself says in this process (a guest
+ * fault, the loader's refusal, an internal error, statistics) goes to
+ * descriptor N, the daemon's report channel (daemon/guest_output.h), and
+ * the guest's own descriptors 0-2 carry only what the guest wrote: the
+ * guest cannot write to N, so the daemon can trust what comes on it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -33,7 +41,15 @@ int cmd_guest_proc(int argc, char **argv)
 			o.trace_syscalls = true;
 		else if (!strcmp(argv[i], "--no-verify"))
 			o.no_verify = true;
-		else
+		else if (!strcmp(argv[i], "--report-fd") && i + 1 < argc) {
+			/* glibc's stderr is a variable: opsub's messages move, the
+			 * guest's descriptor 2 stays */
+			FILE *report = fdopen(atoi(argv[++i]), "w");
+			if (!report)
+				return usage_error("guest-proc", "--report-fd %s is not an open descriptor", argv[i]);
+			setvbuf(report, NULL, _IONBF, 0);   /* a fault ends the process with _exit */
+			stderr = report;
+		} else
 			return usage_error("guest-proc", "unknown option %s", argv[i]);
 	}
 	if (i + 1 >= argc)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "monitor/monitor.h"
 #include "util/parse.h"
@@ -40,6 +41,7 @@ static int run_net(const struct monitor_opts *o, const char *wire, enum opsub_ne
 	d.cfg.nic.num_queues = 4;
 	d.cfg.seconds = o->seconds;
 	d.cfg.exit_with_guests = true;
+	d.cfg.control = control_private_path("run");   /* never a daemon's socket */
 	struct guest_config *g = &d.cfg.guest[d.cfg.nguests++];
 	snprintf(g->name, sizeof(g->name), "guest");
 	for (int i = 0; argv[i] && i < GUEST_MAX_ARGS + 1; i++)
@@ -53,6 +55,11 @@ static int run_net(const struct monitor_opts *o, const char *wire, enum opsub_ne
 	g->stats = o->stats;
 	g->trace_syscalls = o->trace_syscalls;
 	g->no_verify = o->no_verify;
+	/* the guest is the foreground program: its stdio is opsub's, unlabelled,
+	 * and its exit status is opsub's; the log says only what goes wrong
+	 * around it (a guest killed by a signal, a wire that dropped frames) */
+	g->share_stdio = true;
+	d.cfg.log_level = LOG_LEVEL_WARNING;
 	int rc = daemon_run(&d, NULL, 0, NULL);
 	config_free(&d.cfg);
 	return rc;
@@ -84,10 +91,10 @@ int cmd_run(int argc, char **argv)
 			if (++i == argc || !parse_seconds(argv[i], &o.seconds))
 				return usage_error("run", "--seconds needs a number of seconds, e.g. 5");
 		} else if (!strcmp(a, "--net")) {
-			char why[160];
+			char why[256];
 			if (++i == argc)
 				return usage_error("run", "--net needs a wire: null, loop, pcap:IN,OUT or tap:IFNAME");
-			if (!wire_spec_known(argv[i], why, sizeof(why)))
+			if (config_check_wire(argv[i], why, sizeof(why)))
 				return usage_error("run", "--net: %s", why);
 			net = argv[i];
 		} else if (!strcmp(a, "--io")) {
@@ -99,7 +106,7 @@ int cmd_run(int argc, char **argv)
 				return usage_error("run", "--io must be opsub, passthrough, paravirt or emulated");
 			io = (enum opsub_net_mode)m;
 		} else if (!strcmp(a, "--mac")) {
-			if (++i == argc || !parse_mac(argv[i], mac) || (mac[0] & 1))
+			if (++i == argc || !parse_mac(argv[i], mac) || !config_mac_ok(mac))
 				return usage_error("run", "--mac needs a unicast MAC like 02:00:00:00:00:01");
 		} else if (!strcmp(a, "--")) {
 			i++;

@@ -1,15 +1,27 @@
 /* The daemon's JSON configuration: parsing and every check on it. */
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "util/json_keys.h"
+#include "daemon/metrics.h"
 #include "sandbox/guest_mem.h"
 #include "util/parse.h"
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+/* Guest names show in logs, replies and file names: no spaces, quotes or
+ * control characters. */
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+#define CONTROL_PATH_MAX 107           /* sizeof(sockaddr_un.sun_path) - 1 */
+#define SECONDS_MAX 1e9                /* 31 years: "never" is 0 */
 
 void config_defaults(struct daemon_config *cfg)
 {
@@ -21,15 +33,9 @@ void config_defaults(struct daemon_config *cfg)
 /* Only the keys in `known` (NULL-ended) may appear in obj. */
 static int check_keys(json_t *obj, const char *const *known, const char *where, char *err, size_t errlen)
 {
-	const char *key;
-	json_t *v;
-	json_object_foreach(obj, key, v) {
-		bool ok = false;
-		for (const char *const *k = known; *k; k++)
-			ok |= !strcmp(key, *k);
-		if (!ok)
-			FAIL("unknown key '%s' in %s", key, where);
-	}
+	const char *key = json_unknown_key(obj, known);
+	if (key)
+		FAIL("unknown key '%s' in %s", key, where);
 	return 0;
 }
 
@@ -99,15 +105,16 @@ int config_guest(json_t *o, struct guest_config *g, char *err, size_t errlen)
 	if (!json_is_object(o))
 		FAIL("a guest must be a JSON object");
 	json_t *name = json_object_get(o, "name");
-	if (!json_is_string(name) || !json_string_length(name) || json_string_length(name) >= GUEST_NAME_MAX)
-		FAIL("a guest needs a \"name\" of 1 to %d characters", GUEST_NAME_MAX - 1);
+	if (!json_is_string(name) || !json_string_length(name) || json_string_length(name) >= GUEST_NAME_MAX ||
+	    strspn(json_string_value(name), NAME_CHARS) != json_string_length(name))
+		FAIL("a guest needs a \"name\" of 1 to %d letters, digits, '.', '_' or '-'", GUEST_NAME_MAX - 1);
 	snprintf(g->name, sizeof(g->name), "%s", json_string_value(name));
 	char where[64];
 	snprintf(where, sizeof(where), "guest '%s'", g->name);
 	if (check_keys(o, keys, where, err, errlen))
 		return -1;
 	json_t *v = json_object_get(o, "program");
-	if (!json_is_string(v))
+	if (!json_is_string(v) || !json_string_length(v))
 		FAIL("guest '%s' needs a \"program\" (path to a static x86-64 program)", g->name);
 	if (access(json_string_value(v), R_OK) != 0)
 		FAIL("guest '%s': program %s cannot be read", g->name, json_string_value(v));
@@ -133,6 +140,8 @@ int config_guest(json_t *o, struct guest_config *g, char *err, size_t errlen)
 		FAIL("guest '%s' needs a \"mac\"", g->name);
 	if (g->mac[0] & 1)
 		FAIL("guest '%s': the MAC must be unicast (first byte even)", g->name);
+	if (!config_mac_ok(g->mac))
+		FAIL("guest '%s': the MAC 00:00:00:00:00:00 is no address: give one like 02:00:00:00:00:01", g->name);
 	char what[GUEST_NAME_MAX + 32];
 #define KEY(k) (snprintf(what, sizeof(what), "guest '%s': \"%s\"", g->name, k), what)
 	if ((v = json_object_get(o, "queues")) && get_uint(v, 1, LINK_MAX_QUEUES, &g->queues, KEY("queues"), err, errlen))
@@ -155,13 +164,69 @@ int config_guest(json_t *o, struct guest_config *g, char *err, size_t errlen)
 	return 0;
 }
 
+bool config_mac_ok(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+	return !(mac[0] & 1) && memcmp(mac, zero, 6) != 0;
+}
+
+/* What a config can only get wrong as a whole: the guests' queues must fit
+ * the NIC next to the host port's; a TAP interface cannot be both the wire
+ * and the host port. */
+static int check_whole(const struct daemon_config *cfg, char *err, size_t errlen)
+{
+	unsigned want = cfg->host_tap ? 1 : 0;
+	for (unsigned i = 0; i < cfg->nguests; i++)
+		want += cfg->guest[i].queues;
+	if (want > cfg->nic.num_queues)
+		FAIL("the guests%s take %u queue pairs in all but the NIC has %u: give the NIC more \"queues\" "
+		     "(up to %u) or the guests fewer", cfg->host_tap ? " and the host port" : "", want,
+		     cfg->nic.num_queues, NIC_MAX_QUEUES);
+	if (cfg->host_tap && !strncmp(cfg->wire, "tap:", 4) && !strcmp(cfg->wire + 4, cfg->host_tap))
+		FAIL("nic \"wire\" and \"host_port\" both use the TAP interface '%s': the host port needs one "
+		     "of its own", cfg->host_tap);
+	return 0;
+}
+
 int config_parse(const char *text, struct daemon_config *cfg, char *err, size_t errlen)
 {
-	static const char *const top_keys[] = {"nic", "control", "host_port", "seconds", "guests", NULL};
+	return config_parse_buffer(text, strlen(text), cfg, err, errlen);
+}
+
+/* Makes a reason one line whatever the config held: a key, a path or a
+ * wire spec quoted in it may hold control characters ("seco\nds"). */
+static void one_line(char *err, size_t errlen)
+{
+	char out[512];
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)err; *p && o + 5 < sizeof(out); p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)snprintf(out + o, sizeof(out) - o, *p == '\n' ? "\\n" : *p == '\t' ? "\\t" : "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = 0;
+	snprintf(err, errlen, "%s", out);
+}
+
+static int parse(const char *text, size_t len, struct daemon_config *cfg, char *err, size_t errlen);
+
+int config_parse_buffer(const char *text, size_t len, struct daemon_config *cfg, char *err, size_t errlen)
+{
+	int rc = parse(text, len, cfg, err, errlen);
+	if (rc)
+		one_line(err, errlen);
+	return rc;
+}
+
+static int parse(const char *text, size_t len, struct daemon_config *cfg, char *err, size_t errlen)
+{
+	static const char *const top_keys[] = {"nic", "control", "host_port", "seconds", "log", "metrics", "guests",
+	                                       NULL};
 	static const char *const nic_keys[] = {"queues", "ring_size", "wire", "line_rate", "poll", "dma_cpu", NULL};
 	json_error_t je;
 	config_defaults(cfg);
-	json_t *root = json_loads(text, 0, &je);
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
 		FAIL("config is not valid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
 	int rc = -1;
@@ -192,10 +257,10 @@ int config_parse(const char *text, struct daemon_config *cfg, char *err, size_t 
 		if ((v = json_object_get(nic, "wire"))) {
 			free(cfg->wire);
 			cfg->wire = NULL;
-			char why[160];
+			char why[256];
 			if (get_string(v, &cfg->wire, "nic \"wire\"", err, errlen))
 				goto out;
-			if (!wire_spec_known(cfg->wire, why, sizeof(why))) {
+			if (config_check_wire(cfg->wire, why, sizeof(why))) {
 				snprintf(err, errlen, "nic \"wire\": %s", why);
 				goto out;
 			}
@@ -222,6 +287,11 @@ int config_parse(const char *text, struct daemon_config *cfg, char *err, size_t 
 	cfg->nic.wire = cfg->wire;
 	if ((v = json_object_get(root, "control")) && get_string(v, &cfg->control, "\"control\"", err, errlen))
 		goto out;
+	if (cfg->control && strlen(cfg->control) > CONTROL_PATH_MAX) {
+		snprintf(err, errlen, "\"control\" must be a path of at most %d bytes (a Unix socket's limit)",
+		         CONTROL_PATH_MAX);
+		goto out;
+	}
 	if ((v = json_object_get(root, "host_port"))) {
 		static const char *const host_keys[] = {"tap", "ip", NULL};
 		json_t *ip = json_object_get(v, "ip");
@@ -234,18 +304,32 @@ int config_parse(const char *text, struct daemon_config *cfg, char *err, size_t 
 		    get_string(json_object_get(v, "tap"), &cfg->host_tap, "host_port \"tap\"", err, errlen) ||
 		    (ip && get_string(ip, &cfg->host_ip, "host_port \"ip\"", err, errlen)))
 			goto out;
+		if (!config_ifname_ok(cfg->host_tap)) {
+			snprintf(err, errlen, "host_port \"tap\" must be an interface name of 1 to %d characters, "
+			         "no '/', ':' or spaces", IFNAMSIZ - 1);
+			goto out;
+		}
 		if (cfg->host_ip && !parse_ipv4_prefix(cfg->host_ip, &a, &m)) {
 			snprintf(err, errlen, "host_port \"ip\" must look like \"10.0.0.1/24\"");
 			goto out;
 		}
 	}
 	if ((v = json_object_get(root, "seconds"))) {
-		if (!json_is_number(v) || json_number_value(v) < 0) {
-			snprintf(err, errlen, "\"seconds\" must be a non-negative number");
+		if (!json_is_number(v) || !(json_number_value(v) >= 0 && json_number_value(v) <= SECONDS_MAX)) {
+			snprintf(err, errlen, "\"seconds\" must be a number from 0 to %.0f", SECONDS_MAX);
 			goto out;
 		}
 		cfg->seconds = json_number_value(v);
 	}
+	/* where the log goes (daemon/log.h); only log_open can tell whether a file can be opened */
+	if ((v = json_object_get(root, "log")) &&
+	    get_string(v, &cfg->log, "\"log\" (a file, \"syslog\" or \"stderr\")", err, errlen))
+		goto out;
+	/* the metrics endpoint (daemon/metrics.h); whether the port is free shows at start */
+	if ((v = json_object_get(root, "metrics")) &&
+	    (get_string(v, &cfg->metrics, "\"metrics\"", err, errlen) ||
+	     !metrics_parse_listen(cfg->metrics, NULL, NULL, err, errlen)))
+		goto out;
 	guests = json_object_get(root, "guests");
 	if (guests && (!json_is_array(guests) || json_array_size(guests) > DAEMON_MAX_GUESTS)) {
 		snprintf(err, errlen, "\"guests\" must be an array of at most %d guests", DAEMON_MAX_GUESTS);
@@ -269,7 +353,7 @@ int config_parse(const char *text, struct daemon_config *cfg, char *err, size_t 
 			}
 		}
 	}
-	rc = 0;
+	rc = check_whole(cfg, err, errlen);
 out:
 	json_decref(root);
 	if (rc)
@@ -277,33 +361,51 @@ out:
 	return rc;
 }
 
+static const char *kind_of(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+	       : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
 int config_load(const char *path, struct daemon_config *cfg, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		FAIL("cannot read config %s: %m", path);
-	char *text = NULL;
-	size_t cap = 0, len = 0, n;
-	char buf[4096];
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		if (len + n + 1 > cap) {
-			cap = (len + n + 1) * 2;
-			char *t = realloc(text, cap);
-			if (!t) {
-				free(text);
-				fclose(f);
-				FAIL("config %s is too large", path);
-			}
-			text = t;
-		}
-		memcpy(text + len, buf, n);
-		len += n;
+	/* O_NONBLOCK: a FIFO must not hang the open; it is refused below */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
-	fclose(f);
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		FAIL("config %s is %s: give a regular file", path, kind_of(st.st_mode));
+	}
+	/* the size is read again as it comes: the file may grow meanwhile */
+	char *text = malloc(CONFIG_MAX_BYTES + 1);
+	size_t len = 0;
+	ssize_t n = 1;
+	while (text && len <= CONFIG_MAX_BYTES &&
+	       (n = read(fd, text + len, CONFIG_MAX_BYTES + 1 - len)) > 0)
+		len += (size_t)n;
+	int e = errno;
+	close(fd);
 	if (!text)
+		FAIL("cannot read config %s: out of memory", path);
+	if (n < 0) {
+		free(text);
+		FAIL("cannot read config %s: %s", path, strerror(e));
+	}
+	if (len > CONFIG_MAX_BYTES) {
+		free(text);
+		FAIL("config %s is larger than %u bytes", path, CONFIG_MAX_BYTES);
+	}
+	if (!len) {
+		free(text);
 		FAIL("config %s is empty", path);
-	text[len] = 0;
-	int rc = config_parse(text, cfg, err, errlen);
+	}
+	int rc = config_parse_buffer(text, len, cfg, err, errlen);
 	free(text);
 	return rc;
 }
@@ -316,5 +418,7 @@ void config_free(struct daemon_config *cfg)
 	free(cfg->control);
 	free(cfg->host_tap);
 	free(cfg->host_ip);
+	free(cfg->log);
+	free(cfg->metrics);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -1,46 +1,21 @@
 /*
- * The control API: a Unix stream socket, one JSON request per line, one
- * JSON reply per line ({"ok": true, ...} or {"ok": false, "error": "..."}).
- * Requests (docs/daemon.md): list, stats, add, remove, set, stop.  Every
- * check on a request is here; a bad request gets an error reply and the
- * daemon goes on.
+ * The control API's requests: one JSON object in, one JSON reply out
+ * ({"ok": true, ...} or {"ok": false, "error": "..."}).  Requests
+ * (docs/daemon.md): list, stats, add, remove, set, stop.  Every check on a
+ * request is here; a bad request gets an error reply and the daemon goes
+ * on.  The socket that carries them is control_socket.c.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "daemon/capture.h"
+#include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "util/json_keys.h"
 #include "util/parse.h"
-
-#define MAX_REQUEST 65536
-
-int control_listen(const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(a.sun_path)) {
-		snprintf(err, errlen, "control socket path %s is too long", path);
-		return -1;
-	}
-	strcpy(a.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	unlink(path);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 16)) {
-		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 static const char *mode_name(enum opsub_net_mode m)
 {
@@ -79,15 +54,35 @@ static json_t *guest_json(struct daemon *d, struct guest *g, bool counters)
 	return o;
 }
 
+/* Cuts s (n bytes, NUL-terminated) back to whole UTF-8 characters: a
+ * message cut by its buffer must still be a valid JSON string. */
+static void cut_to_whole_chars(char *s, size_t n)
+{
+	size_t i = n;
+	while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i > 0) {
+		unsigned char lead = (unsigned char)s[i - 1];
+		size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+		if (n - (i - 1) < need)
+			s[i - 1] = 0;
+	}
+}
+
 static json_t *error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static json_t *error(const char *fmt, ...)
 {
-	char msg[256];
+	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+	if (n >= (int)sizeof(msg))
+		cut_to_whole_chars(msg, sizeof(msg) - 1);
+	json_t *e = json_string(msg);
+	if (!e)
+		e = json_string("request refused (its error message is not UTF-8)");
+	return json_pack("{s:b, s:o}", "ok", 0, "error", e);
 }
 
 static json_t *ok(void) { return json_pack("{s:b}", "ok", 1); }
@@ -114,6 +109,10 @@ static json_t *list(struct daemon *d, bool counters, const char *only)
 		                                        (json_int_t)s.rx_dropped, "dma_errors",
 		                                        (json_int_t)s.dma_errors, "dma_cpu_ns",
 		                                        (json_int_t)nic_dma_cpu_ns(d->nic)));
+		/* when the figures were taken (Unix time, and seconds since the
+		 * daemon started, monotonic): a rate needs two replies and these */
+		json_object_set_new(r, "time", json_real(daemon_wall_time()));
+		json_object_set_new(r, "uptime", json_real(daemon_uptime(d)));
 	}
 	return r;
 }
@@ -149,15 +148,9 @@ static int int_field(json_t *req, const char *key, json_int_t lo, json_int_t hi,
 static json_t *set(struct daemon *d, json_t *req)
 {
 	static const char *const keys[] = {"cmd", "guest", "rate", "pps", "weight", "queues", NULL};
-	const char *key;
-	json_t *v;
-	json_object_foreach(req, key, v) {
-		bool known = false;
-		for (const char *const *k = keys; *k; k++)
-			known |= !strcmp(key, *k);
-		if (!known)
-			return error("set: unknown field '%s' (use rate, pps, weight, queues)", key);
-	}
+	const char *unknown = json_unknown_key(req, keys);
+	if (unknown)
+		return error("set: unknown field '%s' (use rate, pps, weight, queues)", unknown);
 	const char *name = json_string_value(json_object_get(req, "guest"));
 	struct guest_change c = {0};
 	if (!name)
@@ -181,90 +174,47 @@ static json_t *set(struct daemon *d, json_t *req)
 	return ok();
 }
 
-char *control_handle(struct daemon *d, const char *line)
+char *control_handle(struct daemon *d, const char *request, size_t len)
 {
 	json_error_t je;
-	json_t *req = json_loads(line, 0, &je), *reply;
+	json_t *req = json_loadb(request, len, JSON_REJECT_DUPLICATES, &je), *reply;
 	const char *cmd = req ? json_string_value(json_object_get(req, "cmd")) : NULL;
+	json_t *guest = req ? json_object_get(req, "guest") : NULL;
 	char err[256] = "";
 	if (!req || !json_is_object(req))
 		reply = error("request is not a JSON object: %s", req ? "wrong type" : je.text);
 	else if (!cmd)
-		reply = error("request needs \"cmd\": list, stats, add, remove, set or stop");
+		reply = error("request needs \"cmd\": list, stats, add, remove, set, capture or stop");
 	else if (!strcmp(cmd, "list"))
 		reply = list(d, false, NULL);
 	else if (!strcmp(cmd, "stats"))
-		reply = list(d, true, json_string_value(json_object_get(req, "guest")));
+		reply = guest && !json_is_string(guest) ? error("stats: \"guest\" must be a guest's name")
+		        : list(d, true, json_string_value(guest));
 	else if (!strcmp(cmd, "add")) {
 		struct guest_config g;
-		if (config_guest(json_object_get(req, "guest"), &g, err, sizeof(err)) ||
-		    guest_start(d, &g, err, sizeof(err)))
+		if (!guest)
+			reply = error("add needs \"guest\": a guest object as in the config");
+		else if (config_guest(guest, &g, err, sizeof(err)) || guest_start(d, &g, err, sizeof(err)))
 			reply = error("%s", err);
 		else
 			reply = ok();
-		config_guest_free(&g);
+		if (guest)
+			config_guest_free(&g);
 	} else if (!strcmp(cmd, "remove")) {
-		const char *name = json_string_value(json_object_get(req, "guest"));
-		reply = !name ? error("remove needs \"guest\"")
+		const char *name = json_string_value(guest);
+		reply = !name ? error("remove needs \"guest\": a guest's name")
 		        : guest_remove(d, name, err, sizeof(err)) ? error("%s", err) : ok();
 	} else if (!strcmp(cmd, "set"))
 		reply = set(d, req);
+	else if (!strcmp(cmd, "capture"))
+		reply = capture_request(d, req);
 	else if (!strcmp(cmd, "stop")) {
 		d->stopping = true;
 		reply = ok();
 	} else
-		reply = error("unknown cmd '%s': use list, stats, add, remove, set or stop", cmd);
+		reply = error("unknown cmd '%s': use list, stats, add, remove, set, capture or stop", cmd);
 	char *s = json_dumps(reply, JSON_COMPACT);
 	json_decref(reply);
 	json_decref(req);
-	return s;
-}
-
-/* Reads one line within READ_LIMIT_MS in all; a slow client cannot hold
- * the daemon longer. */
-#define READ_LIMIT_MS 200
-static char *read_line(int fd)
-{
-	char *buf = malloc(MAX_REQUEST + 1);
-	size_t len = 0;
-	struct timespec t0, t;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (buf && len < MAX_REQUEST) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		long spent = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (spent >= READ_LIMIT_MS || poll(&p, 1, (int)(READ_LIMIT_MS - spent)) <= 0)
-			break;
-		ssize_t r = read(fd, buf + len, MAX_REQUEST - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		if (memchr(buf, '\n', len))
-			break;
-	}
-	if (buf)
-		buf[len] = 0;
-	return buf;
-}
-
-void control_accept(struct daemon *d)
-{
-	int c;
-	while ((c = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		char *line = read_line(c);
-		char *nl = line ? strchr(line, '\n') : NULL;
-		if (nl)
-			*nl = 0;
-		char *reply = line ? control_handle(d, line) : NULL;
-		if (reply) {
-			size_t n = strlen(reply);
-			reply[n] = '\n';
-			if (write(c, reply, n + 1) < 0) {
-				/* the client went away: nothing to tell it */
-			}
-		}
-		free(reply);
-		free(line);
-		close(c);
-	}
+	return s ? s : strdup("{\"ok\":false,\"error\":\"out of memory\"}");
 }

@@ -1,5 +1,6 @@
 /* The daemon's main loop: start, serve, stop. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/capture.h"
+#include "daemon/control.h"
+#include "daemon/metrics.h"
 #include "daemon/daemon.h"
 #include "gates/host.h"
 #include "nic/wire.h"
@@ -36,9 +40,11 @@ static void raise_fd_limit(void)
 
 static int start(struct daemon *d, char *err, size_t errlen)
 {
-	d->control_fd = -1;
 	/* refuse a host that cannot run guests before any guest tries */
 	if (host_check(err, errlen))
+		return -1;
+	/* first: a second daemon on the same path must touch nothing */
+	if (d->cfg.control && !(d->control = control_open(d->cfg.control, err, errlen)))
 		return -1;
 	raise_fd_limit();
 	d->nic = nic_create(&d->cfg.nic, err, errlen);
@@ -57,20 +63,27 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		if (!d->host)
 			return -1;
 	}
-	if (d->cfg.control && (d->control_fd = control_listen(d->cfg.control, err, errlen)) < 0)
-		return -1;
-	for (unsigned i = 0; i < d->cfg.nguests; i++)
+	for (unsigned i = 0; i < d->cfg.nguests; i++) {
 		if (guest_start(d, &d->cfg.guest[i], err, errlen))
 			return -1;
+		guest_find(d, d->cfg.guest[i].name)->from_config = true;   /* a reload may remove it */
+	}
+	if (d->cfg.metrics && !(d->metrics = metrics_start(d, d->cfg.metrics, err, errlen)))
+		return -1;
 	nic_set_link(d->nic, true);
 	return 0;
 }
 
 static void stop(struct daemon *d)
 {
+	capture_stop_all(d);   /* capture files complete before their guests go */
+	metrics_stop(d->metrics);
+	d->metrics = NULL;
 	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
-		if (d->guest[i].state == GUEST_RUNNING)
+		if (d->guest[i].state == GUEST_RUNNING) {
+			d->guest[i].stopped_by_daemon = true;
 			kill(d->guest[i].pid, SIGKILL);
+		}
 	while (guests_running(d)) {
 		guests_poll(d);
 		if (guests_running(d))
@@ -78,50 +91,114 @@ static void stop(struct daemon *d)
 	}
 	host_port_stop(d->host);
 	d->host = NULL;
-	if (d->control_fd >= 0) {
-		close(d->control_fd);
-		unlink(d->cfg.control);
-	}
+	control_close(d->control);
+	d->control = NULL;
 	uint64_t wire_errors = __atomic_load_n(&nic_wire(d->nic)->stats.errors, __ATOMIC_RELAXED);
 	if (wire_errors)
-		fprintf(stderr, "opsub: the wire '%s' skipped %llu frames it could not carry (a capture's frame "
-		        "truncated or outside %u..%u bytes, or a host interface error)\n", d->cfg.wire,
-		        (unsigned long long)wire_errors, WIRE_MIN_FRAME, WIRE_MAX_FRAME);
+		log_warning("the wire '%s' skipped %llu frames it could not carry (a capture's frame truncated or "
+		            "outside %u..%u bytes, or a host interface error)", d->cfg.wire,
+		            (unsigned long long)wire_errors, WIRE_MIN_FRAME, WIRE_MAX_FRAME);
 	nic_destroy(d->nic);   /* closes the wire: capture files are complete */
 	d->nic = NULL;
+}
+
+/* A daemon started with 0, 1 or 2 closed would hand the first descriptors
+ * it makes (a guest's pipe, the NIC's) to whatever writes "to stderr". */
+static void hold_standard_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			open("/dev/null", O_RDWR);   /* takes the lowest free number: fd */
+}
+
+static void log_starting(const struct daemon *d)
+{
+	const struct daemon_config *c = &d->cfg;
+	char host[128] = "none";
+	if (c->host_tap)
+		snprintf(host, sizeof(host), "%s%s%s", c->host_tap, c->host_ip ? " " : "", c->host_ip ? c->host_ip : "");
+	log_event("daemon starting: opsub %s, pid %d, config %s, nic %u queues of %u descriptors, wire %s, control %s, "
+	          "host port %s, %u guests", d->version ? d->version : "(version unknown)", (int)getpid(),
+	          d->config_path ? d->config_path : "(built in)", c->nic.num_queues, c->ring_size, c->wire,
+	          c->control ? c->control : "none", host, c->nguests);
+}
+
+/* One signal from the signalfd: stop, reload, or tell. */
+static void on_signal(struct daemon *d, int sig)
+{
+	switch (sig) {
+	case SIGINT:
+	case SIGTERM:
+	case SIGQUIT:
+		if (!d->stopping)
+			d->stop_reason = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGQUIT";
+		d->stopping = true;
+		break;
+	case SIGHUP:
+		daemon_reload(d);
+		break;
+	case SIGUSR1:
+		daemon_log_stats(d);
+		break;
+	case SIGUSR2:
+		log_event("SIGUSR2 ignored (SIGHUP reloads, SIGUSR1 logs the counters, SIGTERM stops)");
+		break;
+	}
 }
 
 int daemon_run(struct daemon *d, void (*tick)(struct daemon *d, void *arg), unsigned tick_ms, void *arg)
 {
 	char err[512] = "";
+	hold_standard_fds();
+	if (log_open(d->log_override ? d->log_override : d->cfg.log, d->cfg.log_level, err, sizeof(err))) {
+		fprintf(stderr, "opsub: %s\n", err);
+		return 1;
+	}
+	/* every signal that would end the process is taken in the main loop,
+	 * which cleans up; SIGHUP and SIGUSR1/2 no longer end it */
 	sigset_t sigs;
 	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGCHLD);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
+	static const int taken[] = {SIGCHLD, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2};
+	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
+		sigaddset(&sigs, taken[i]);
+	/* (blocked, a signal reaches the signalfd even if it was ignored since
+	 * exec, as SIGINT and SIGQUIT are in a script's background job) */
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->start_ns = now_ns();
+	log_starting(d);
 	if (sfd < 0 || start(d, err, sizeof(err))) {
 		fprintf(stderr, "opsub: %s\n", err[0] ? err : "cannot start");
+		if (!log_is_stderr())
+			log_error("daemon could not start: %s", err[0] ? err : "cannot start");
 		if (d->nic)
 			stop(d);
+		control_close(d->control);   /* also when the NIC never started */
+		d->control = NULL;
+		if (sfd >= 0)
+			close(sfd);
+		sigprocmask(SIG_UNBLOCK, &sigs, NULL);
+		log_close();
 		return 1;
 	}
+	d->started = true;
+	log_event("daemon started: %u guests running, link up", guests_running(d));
 	uint64_t next_tick = d->start_ns + (uint64_t)tick_ms * 1000000u;
 	uint64_t end = d->cfg.seconds > 0 ? d->start_ns + (uint64_t)(d->cfg.seconds * 1e9) : 0;
 	bool timed_out = false;
 	while (!d->stopping) {
-		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = d->control_fd, .events = POLLIN}};
-		poll(p, d->control_fd >= 0 ? 2 : 1, 20);
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
+		                      {.fd = d->control ? control_fd(d->control) : -1, .events = POLLIN}};
+		poll(p, d->control ? 2 : 1, 20);
 		struct signalfd_siginfo si;
 		while (read(sfd, &si, sizeof(si)) == sizeof(si))
-			if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
-				d->stopping = true;
-		if (d->control_fd >= 0 && (p[1].revents & POLLIN))
-			control_accept(d);
+			on_signal(d, (int)si.ssi_signo);
+		if (d->control && (p[1].revents & POLLIN))
+			control_serve(d->control, d);
 		guests_poll(d);
+		capture_poll(d);
+		metrics_poll(d->metrics, d);
 		uint64_t now = now_ns();
 		if (tick && now >= next_tick) {
 			tick(d, arg);
@@ -134,8 +211,25 @@ int daemon_run(struct daemon *d, void (*tick)(struct daemon *d, void *arg), unsi
 		if (d->cfg.exit_with_guests && !guests_running(d))
 			break;
 	}
+	char why[96];
+	if (d->stopping)
+		snprintf(why, sizeof(why), "%s", d->stop_reason ? d->stop_reason : "a stop request on the control socket");
+	else if (timed_out)
+		snprintf(why, sizeof(why), "its %g seconds are over", d->cfg.seconds);
+	else
+		snprintf(why, sizeof(why), "its last guest ended");
+	log_event("daemon stopping: %s", why);
+	d->run_seconds = (double)(now_ns() - d->start_ns) / 1e9;
 	stop(d);
+	/* what came during the stop is answered by the stop itself: taken
+	 * here, so that unblocking does not deliver it to the default action */
+	struct signalfd_siginfo late;
+	while (read(sfd, &late, sizeof(late)) == sizeof(late))
+		continue;
 	close(sfd);
 	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
-	return timed_out || d->stopping ? 0 : d->exit_status;
+	int rc = timed_out || d->stopping ? 0 : d->exit_status;
+	log_event("daemon stopped after %.3f s (%s), exit status %d", (double)(now_ns() - d->start_ns) / 1e9, why, rc);
+	log_close();
+	return rc;
 }

@@ -19,12 +19,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "daemon/guest_output.h"
+#include "daemon/log.h"
 #include "driver/link.h"
 #include "nic/nic.h"
 #include "opsub_abi.h"
 
 #define DAEMON_MAX_GUESTS  128
-#define DAEMON_DEFAULT_SOCKET "/tmp/opsub.sock"
 #define GUEST_NAME_MAX     32
 #define GUEST_MAX_ARGS     32
 #define NIC_MAX_WEIGHT_API 1000            /* weight: 1..this, as the NIC takes */
@@ -39,9 +40,10 @@ struct guest_config {
 	unsigned weight;                   /* WRR weight of each of its queues */
 	enum opsub_net_mode io;
 	bool promiscuous;                  /* also frames no other guest takes */
-	char *output;                      /* stdout/stderr file, NULL: inherit */
+	char *output;                      /* stdout/stderr file, NULL: labelled lines in the log */
 	bool stats;                        /* opsub --stats for this guest */
 	bool trace_syscalls, no_verify;    /* opsub run's options, for run --net */
+	bool share_stdio;                  /* run --net: the daemon's stdout and stderr, as they are */
 };
 
 struct daemon_config {
@@ -53,14 +55,28 @@ struct daemon_config {
 	char *host_ip;                     /* its IPv4 address/prefix, NULL: leave it */
 	double seconds;                    /* stop after this long, 0: never */
 	bool exit_with_guests;             /* stop when the last guest ends */
+	char *log;                         /* log target (log.h): NULL stderr, "syslog", or a file */
+	char *metrics;                     /* metrics endpoint "A.B.C.D:PORT" (metrics.h), NULL: none */
+	enum log_level log_level;          /* the least level logged; 0 = LOG_LEVEL_INFO */
 	unsigned nguests;
 	struct guest_config guest[DAEMON_MAX_GUESTS];
 };
 
-/* Parses a JSON config (docs/daemon.md).  0, or -1 with a one-line reason
- * naming the offending field. */
+/* Parses a JSON config (docs/daemon.md) and makes every check that needs
+ * nothing but the text.  0, or -1 with a one-line reason naming the
+ * offending field. */
 int config_parse(const char *json, struct daemon_config *cfg, char *err, size_t errlen);
+int config_parse_buffer(const char *json, size_t len, struct daemon_config *cfg, char *err, size_t errlen);
+/* Reads a config from a regular file of at most CONFIG_MAX_BYTES. */
+#define CONFIG_MAX_BYTES (1u << 20)
 int config_load(const char *path, struct daemon_config *cfg, char *err, size_t errlen);
+/* A wire spec as far as its text tells (kind, arguments, pcap input and
+ * output not the same file): 0, or -1 with a reason (config_wire.c). */
+int config_check_wire(const char *spec, char *err, size_t errlen);
+/* A name Linux takes for a network interface (1..IFNAMSIZ-1 bytes). */
+bool config_ifname_ok(const char *name);
+/* A MAC a port can have: unicast and not all zeros. */
+bool config_mac_ok(const uint8_t mac[6]);
 /* Parses one guest object (also used by the control API's "add"). */
 struct json_t;
 int config_guest(struct json_t *obj, struct guest_config *g, char *err, size_t errlen);
@@ -78,7 +94,13 @@ struct guest {
 	struct guest_config cfg;
 	unsigned slot;
 	pid_t pid;
-	int status;                        /* exit status once EXITED */
+	int status;                        /* exit status once EXITED (128 + signal if killed) */
+	int wait_status;                   /* once EXITED: as waitpid gave it */
+	bool stopped_by_daemon;            /* the daemon killed it (stop, remove, reload) */
+	bool from_config;                  /* started from the config file: a reload may remove it */
+	struct guest_output output;        /* its output and report pipes (guest_output.h) */
+	char end_reason[GUEST_LAST_WORDS + 128];   /* once EXITED: how it ended, in words */
+	uint64_t ended_ns;
 	int link_sock, mem_fd, ring_fd, page_fd;
 	struct link_page *page;            /* shared with the guest process: untrusted */
 	uint32_t generation;               /* of the link page, the daemon's own count */
@@ -104,20 +126,49 @@ struct daemon {
 	struct guest guest[DAEMON_MAX_GUESTS];
 	bool queue_used[NIC_MAX_QUEUES];
 	struct host_port *host;
-	int control_fd;
+	struct control *control;           /* the control socket (control.h), NULL: none */
+	struct metrics *metrics;           /* the metrics endpoint (metrics.h), NULL: none */
 	uint64_t start_ns;
 	bool stopping;
+	const char *stop_reason;           /* why it stops, for the log; NULL: a stop request */
 	int exit_status;                   /* of the last guest to end (run --net) */
+	const char *config_path;           /* re-read on SIGHUP; NULL: none (demo, run, bench) */
+	const char *log_override;          /* --log: wins over the config's "log", also on reload */
+	const char *version;               /* for the start line; NULL: unknown */
+	bool started;                      /* daemon_run got past its start (its guests ran) */
+	double run_seconds;                /* once daemon_run returns: from start to stop */
 };
 
 /* Starts the NIC, the host port and the guests of the config; runs until
- * a stop request, SIGINT/SIGTERM, --seconds, or (exit_with_guests) the end
- * of the last guest; then tears everything down (wire files complete).
- * `tick`, when set, is called about every tick_ms (the demo's live table).
- * Returns the process exit status. */
+ * a stop request, SIGINT, SIGTERM or SIGQUIT, --seconds, or
+ * (exit_with_guests) the end of the last guest; then tears everything down
+ * (guests killed, control socket removed, TAP interface gone, wire files
+ * complete).  SIGHUP reloads (daemon_reload), SIGUSR1 logs the counters
+ * (daemon_log_stats), SIGUSR2 is ignored.  Every start, change and end is
+ * logged (log.h) to cfg.log.  `tick`, when set, is called about every
+ * tick_ms (the demo's live table).  Returns the process exit status. */
 int daemon_run(struct daemon *d, void (*tick)(struct daemon *d, void *arg), unsigned tick_ms, void *arg);
 
-/* Guest lifecycle (guests.c).  All return 0, or -1 with a reason. */
+/* SIGHUP (reload.c): reopens the log (a rotated file), then, with a config
+ * file, re-reads it and applies it to the running daemon: guests no longer
+ * listed (that came from the config) are removed, new ones started, those
+ * whose program, args, mem, mac, io, promiscuous, output or stats changed
+ * restarted, and rate, pps, weight and queues changed in place.  The nic,
+ * control, host_port, seconds and metrics keys are read at start only: a change is
+ * logged as not applied.  A config that does not load changes nothing. */
+void daemon_reload(struct daemon *d);
+/* SIGUSR1: one log line per guest with its counters, and one for the NIC. */
+void daemon_log_stats(struct daemon *d);
+/* Seconds since the daemon started (monotonic), and the wall-clock time
+ * now in seconds since 1970: the time stamps of a `stats` reply. */
+double daemon_uptime(const struct daemon *d);
+double daemon_wall_time(void);
+
+/* Guest lifecycle (guests.c).  All return 0, or -1 with a reason.  Guests
+ * are started from the daemon's main thread only: a guest process dies
+ * with the thread that forked it (PR_SET_PDEATHSIG), and guest_start
+ * refuses any other thread.  Each start, end, removal and change is logged
+ * with its reason. */
 int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, size_t errlen);
 int guest_remove(struct daemon *d, const char *name, char *err, size_t errlen);
 /* A change of rate (bps, pps), weight or queue count; only the fields
@@ -128,8 +179,9 @@ struct guest_change {
 	int64_t weight, queues;
 };
 int guest_change(struct daemon *d, const char *name, const struct guest_change *c, char *err, size_t errlen);
-/* Reaps ended guest processes and reclaims their resources; finishes
- * queue hand-backs that were acknowledged or timed out. */
+/* Passes on guest output (guest_output.h); reaps ended guest processes,
+ * logs how each ended and reclaims its resources; finishes queue
+ * hand-backs that were acknowledged. */
 void guests_poll(struct daemon *d);
 struct guest *guest_find(struct daemon *d, const char *name);
 void guest_counters(const struct daemon *d, const struct guest *g, struct guest_counters *c);
@@ -148,11 +200,6 @@ void vhost_stop(struct vhost *v);
 /* CPU time the worker has used so far (host CPU of paravirt I/O). */
 uint64_t vhost_cpu_ns(const struct vhost *v);
 
-/* Control API (control.c): newline-delimited JSON requests. */
-int control_listen(const char *path, char *err, size_t errlen);
-/* Serves one connection that is ready; false when the daemon must stop. */
-void control_accept(struct daemon *d);
-/* The reply to one request line (a malloc'ed JSON string). */
-char *control_handle(struct daemon *d, const char *line);
+/* Control API: see daemon/control.h. */
 
 #endif

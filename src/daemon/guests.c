@@ -7,12 +7,17 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+
+/* The descriptor of the report channel in a guest process (guest_output.h),
+ * after 0-2 (the guest's) and 3 (the link socket). */
+#define REPORT_FD 4
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
@@ -54,7 +59,7 @@ static int take_queue(struct daemon *d)
 		char err[160];
 		if (nic_queue_reset(d->nic, q, err, sizeof(err)) == 0)
 			return (int)q;
-		fprintf(stderr, "opsub: %s; queue %u is withdrawn\n", err, q);
+		log_error("%s; queue %u is withdrawn", err, q);
 	}
 	return -1;
 }
@@ -76,7 +81,7 @@ static void release_queue(struct daemon *d, struct guest *g, unsigned q)
 	if (nic_queue_reset(d->nic, q, err, sizeof(err)) == 0)
 		d->queue_used[q] = false;
 	else
-		fprintf(stderr, "opsub: %s; queue %u is withdrawn\n", err, q);
+		log_error("%s; queue %u is withdrawn", err, q);
 }
 
 /* Share i of n of a limit: the parts add up to it, and no part of a real
@@ -112,7 +117,7 @@ static void send_queue(struct daemon *d, struct guest *g, unsigned q)
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", page);
 		page = read_only = open(path, O_RDONLY | O_CLOEXEC);
 	}
-	int fds[LINK_QUEUE_FDS] = {nic_queue_irq_fd(d->nic, q), page};
+	int fds[LINK_QUEUE_FDS] = {nic_queue_irq_fd(d->nic, q), page, nic_queue_doorbell_fd(d->nic, q)};
 	if (page >= 0)
 		link_send(g->link_sock, &msg, fds, LINK_QUEUE_FDS);
 	if (read_only >= 0)
@@ -132,13 +137,31 @@ static void publish(struct guest *g)
 	link_publish(g->page, &g->generation, g->nqueues, g->queue);
 }
 
-/* Forks and execs `opsub guest-proc` with the link socket as fd 3. */
-static pid_t spawn(const struct guest_config *cfg, int link_child)
+/* Writes a decimal number into out (async-signal-safe); its length. */
+static size_t decimal(char *out, unsigned v)
 {
-	char *argv[GUEST_MAX_ARGS + 8];
+	char digits[12];
+	size_t n = 0, len = 0;
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		out[len++] = digits[--n];
+	return len;
+}
+
+/* Forks and execs `opsub guest-proc` with its stdout, stderr and report
+ * channel from child[] (-1: the daemon's) and the link socket as fd 3. */
+static pid_t spawn(const struct guest_config *cfg, int link_child, const int child[GUEST_STREAMS])
+{
+	char *argv[GUEST_MAX_ARGS + 10];
 	int n = 0;
 	argv[n++] = "opsub";
 	argv[n++] = "guest-proc";
+	if (child[GUEST_REPORT] >= 0) {
+		argv[n++] = "--report-fd";
+		argv[n++] = "4";
+	}
 	if (cfg->stats)
 		argv[n++] = "--stats";
 	if (cfg->trace_syscalls)
@@ -149,24 +172,52 @@ static pid_t spawn(const struct guest_config *cfg, int link_child)
 	for (int i = 0; cfg->argv[i]; i++)
 		argv[n++] = cfg->argv[i];
 	argv[n] = NULL;
+	/* made now: after the fork only async-signal-safe calls (the daemon
+	 * has threads) */
+	char failed[128];
+	size_t failed_len = (size_t)snprintf(failed, sizeof(failed) - 16,
+	                                     "opsub: cannot start the guest process: exec of /proc/self/exe failed, errno ");
+	pid_t daemon_pid = getpid();
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
-	/* child: only async-signal-safe calls until exec */
-	if (cfg->output) {
-		int fd = open(cfg->output, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
+	/* The guest process dies with the daemon, even killed with SIGKILL.
+	 * If the daemon died before this line, the process has been given to
+	 * another parent already and no death signal will come: stop now. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != daemon_pid)
+		_exit(127);
+	/* A process group of its own: Ctrl-C on the daemon's terminal is for
+	 * the daemon, which stops its guests itself.  (Not a session of its
+	 * own: with scheduler autogroups that would give each guest a CPU
+	 * share of its own, away from the paravirt backends.)  Out of the
+	 * foreground, a read of the daemon's terminal fails (EIO) instead of
+	 * stopping the process.  Not for a guest that shares the terminal as
+	 * the foreground program (run --net). */
+	if (!cfg->share_stdio) {
+		setpgid(0, 0);
+		signal(SIGTTIN, SIG_IGN);
 	}
-	dup2(link_child, 3);
-	fcntl(3, F_SETFD, 0);
-	close_range(4, ~0u, 0);
+	/* Each source first to a number above every target, so that no dup2
+	 * overwrites a source that is still to be moved. */
+	int from[4] = {child[GUEST_STDOUT], child[GUEST_STDERR], link_child, child[GUEST_REPORT]};
+	const int to[4] = {1, 2, 3, REPORT_FD};
+	for (int i = 0; i < 4; i++)
+		if (from[i] >= 0)
+			from[i] = fcntl(from[i], F_DUPFD, 16);
+	for (int i = 0; i < 4; i++)
+		if (from[i] >= 0)
+			dup2(from[i], to[i]);
+	close_range(child[GUEST_REPORT] >= 0 ? REPORT_FD + 1 : REPORT_FD, ~0u, 0);
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	execv("/proc/self/exe", argv);
+	failed_len += decimal(failed + failed_len, (unsigned)errno);
+	failed[failed_len++] = '\n';
+	if (write(child[GUEST_REPORT] >= 0 ? REPORT_FD : 2, failed, failed_len) < 0) {
+		/* nowhere to say it: the exit status 127 tells */
+	}
 	_exit(127);
 }
 
@@ -201,6 +252,7 @@ static void teardown(struct daemon *d, struct guest *g)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
+	guest_output_close(&g->output);
 }
 
 /* A memory file shared with the guest process, sealed against resizing:
@@ -282,8 +334,54 @@ static int start_backend(struct daemon *d, struct guest *g, char *err, size_t er
 	return g->vhost ? 0 : -1;
 }
 
+static const char *io_name(enum opsub_net_mode m)
+{
+	static const char *const names[] = {"opsub", "passthrough", "paravirt", "emulated"};
+	return (unsigned)m < 4 ? names[m] : "?";
+}
+
+/* "0,1,4", or "none" */
+static void format_queues(const uint16_t *q, unsigned n, char *out, size_t len)
+{
+	size_t used = 0;
+	out[0] = 0;
+	for (unsigned i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s%u", i ? "," : "", q[i]);
+	if (!n)
+		snprintf(out, len, "none");
+}
+
+/* 200000000 -> "200M", 0 -> "none" (the units of the config: powers of 1000) */
+static void format_rate(uint64_t v, char out[24])
+{
+	static const struct { uint64_t scale; const char *unit; } units[] = {{1000000000, "G"}, {1000000, "M"}, {1000, "k"}};
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (v && v % units[i].scale == 0) {
+			snprintf(out, 24, "%llu%s", (unsigned long long)(v / units[i].scale), units[i].unit);
+			return;
+		}
+	snprintf(out, 24, v ? "%llu" : "none", (unsigned long long)v);
+}
+
+static void log_started(const struct guest *g)
+{
+	const struct guest_config *c = &g->cfg;
+	char queues[LINK_MAX_QUEUES * 6 + 8], rate[24], pps[24];
+	format_queues(g->queue, g->nqueues, queues, sizeof(queues));
+	format_rate(c->rate_bps, rate);
+	format_rate(c->rate_pps, pps);
+	log_event("guest '%s' started: pid %d, io %s, queues %s, mac %02x:%02x:%02x:%02x:%02x:%02x, rate %s bit/s, "
+	          "pps %s, weight %u, mem %lluM, program %s, output %s", c->name, (int)g->pid, io_name(c->io), queues,
+	          c->mac[0], c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5], rate, pps, c->weight,
+	          (unsigned long long)(c->mem >> 20), c->argv[0], c->output ? c->output : c->share_stdio ? "shared" : "log");
+}
+
 int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, size_t errlen)
 {
+	/* the death signal of a guest process follows the thread that forked
+	 * it: a thread that ends would take its guests with it */
+	if (gettid() != getpid())
+		FAIL("guest '%s': internal error: guests are started from the daemon's main thread only", cfg->name);
 	if (guest_find(d, cfg->name))
 		FAIL("a guest named '%s' exists already", cfg->name);
 	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
@@ -297,10 +395,14 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 	if (!g)
 		FAIL("the daemon already runs %d guests", DAEMON_MAX_GUESTS);
 	unsigned slot = (unsigned)(g - d->guest);
+	int child[GUEST_STREAMS];
 	memset(g, 0, sizeof(*g));
 	g->slot = slot;
 	g->filter = -1;
 	g->link_sock = g->mem_fd = g->ring_fd = g->page_fd = g->kick_fd = g->call_fd = -1;
+	/* first, so that teardown finds its descriptors set (or -1) */
+	if (guest_output_open(&g->output, cfg->name, cfg->output, cfg->share_stdio, child, err, errlen))
+		return -1;
 	g->cfg = *cfg;
 	for (unsigned i = 0; cfg->argv[i]; i++)
 		g->cfg.argv[i] = strdup(cfg->argv[i]);
@@ -309,14 +411,16 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 	if (setup(d, g, err, errlen) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
 		if (!err[0])
 			snprintf(err, errlen, "guest '%s': cannot create its link socket", cfg->name);
+		guest_output_close_child_ends(child);
 		teardown(d, g);
 		config_guest_free(&g->cfg);
 		g->state = GUEST_FREE;
 		return -1;
 	}
 	g->link_sock = sv[0];
-	g->pid = spawn(&g->cfg, sv[1]);
+	g->pid = spawn(&g->cfg, sv[1], child);
 	close(sv[1]);
+	guest_output_close_child_ends(child);
 	/* the queues first: the generation the process boots into names them */
 	for (unsigned i = 0; i < g->nqueues; i++)
 		send_queue(d, g, g->queue[i]);
@@ -325,8 +429,10 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 	int nfds = drives_ring_area(cfg) ? 3 : 2;
 	if (g->pid < 0 || link_send(g->link_sock, &boot, fds, nfds)) {
 		snprintf(err, errlen, "guest '%s': cannot start its process: %s", cfg->name, strerror(errno));
-		if (g->pid > 0)
+		if (g->pid > 0) {
 			kill(g->pid, SIGKILL);
+			waitpid(g->pid, NULL, 0);
+		}
 		teardown(d, g);
 		config_guest_free(&g->cfg);
 		g->state = GUEST_FREE;
@@ -342,6 +448,7 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 	}
 	g->state = GUEST_RUNNING;
 	g->started_ns = g->last_ns = now_ns();
+	log_started(g);
 	return 0;
 }
 
@@ -351,13 +458,61 @@ int guest_remove(struct daemon *d, const char *name, char *err, size_t errlen)
 	if (!g)
 		FAIL("no guest named '%s'", name);
 	if (g->state == GUEST_RUNNING) {
+		g->stopped_by_daemon = true;
 		kill(g->pid, SIGKILL);
 		waitpid(g->pid, NULL, 0);
+		guest_output_forward(&g->output, g->cfg.name, true);
 		teardown(d, g);
-	}
+		log_event("guest '%s' removed: its process (pid %d) killed after %.3f s", name, (int)g->pid,
+		          (double)(now_ns() - g->started_ns) / 1e9);
+	} else
+		log_event("guest '%s' removed (it had ended: %s)", name, g->end_reason);
 	config_guest_free(&g->cfg);
 	g->state = GUEST_FREE;
 	return 0;
+}
+
+/* What a change did to a guest, before -> after, as one log line. */
+struct settings {
+	uint64_t rate_bps, rate_pps;
+	unsigned weight, nqueues;
+	uint16_t queue[LINK_MAX_QUEUES];
+};
+
+static void settings_of(const struct guest *g, struct settings *s)
+{
+	s->rate_bps = g->cfg.rate_bps;
+	s->rate_pps = g->cfg.rate_pps;
+	s->weight = g->cfg.weight;
+	s->nqueues = g->nqueues;
+	memcpy(s->queue, g->queue, sizeof(s->queue));
+}
+
+static void log_changes(const struct guest *g, const struct settings *was, const char *note)
+{
+	struct settings now;
+	settings_of(g, &now);
+	char text[512] = "", a[LINK_MAX_QUEUES * 6 + 8], b[sizeof(a)];
+	size_t n = 0;
+	if (was->rate_bps != now.rate_bps) {
+		format_rate(was->rate_bps, a);
+		format_rate(now.rate_bps, b);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, ", rate %s -> %s bit/s", a, b);
+	}
+	if (was->rate_pps != now.rate_pps && n < sizeof(text)) {
+		format_rate(was->rate_pps, a);
+		format_rate(now.rate_pps, b);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, ", pps %s -> %s", a, b);
+	}
+	if (was->weight != now.weight && n < sizeof(text))
+		n += (size_t)snprintf(text + n, sizeof(text) - n, ", weight %u -> %u", was->weight, now.weight);
+	if ((was->nqueues != now.nqueues || memcmp(was->queue, now.queue, sizeof(now.queue))) && n < sizeof(text)) {
+		format_queues(was->queue, was->nqueues, a, sizeof(a));
+		format_queues(now.queue, now.nqueues, b, sizeof(b));
+		n += (size_t)snprintf(text + n, sizeof(text) - n, ", queues %s -> %s", a, b);
+	}
+	if (n)
+		log_event("guest '%s' changed: %s%s", g->cfg.name, text + 2, note);
 }
 
 int guest_change(struct daemon *d, const char *name, const struct guest_change *c, char *err, size_t errlen)
@@ -372,6 +527,8 @@ int guest_change(struct daemon *d, const char *name, const struct guest_change *
 	if (c->has_queues && g->nretiring)
 		FAIL("guest '%s' has not let go of the queues it lost yet (its driver does at its next network "
 		     "call); try again then", name);
+	struct settings was;
+	settings_of(g, &was);
 	if (c->has_rate_bps)
 		g->cfg.rate_bps = c->rate_bps;
 	if (c->has_rate_pps)
@@ -384,6 +541,7 @@ int guest_change(struct daemon *d, const char *name, const struct guest_change *
 			if (q < 0) {
 				apply_sched(d, g);
 				publish(g);
+				log_changes(g, &was, " (short of the queues asked for: the NIC has no free queue pair left)");
 				FAIL("the NIC has no free queue pair left; guest '%s' now has %u", name, g->nqueues);
 			}
 			nic_queue_set_admin(d->nic, (unsigned)q, true, NULL, 0);
@@ -403,6 +561,7 @@ int guest_change(struct daemon *d, const char *name, const struct guest_change *
 		publish(g);
 	}
 	apply_sched(d, g);
+	log_changes(g, &was, g->nretiring ? " (the queues taken away return to the pool once its driver lets go)" : "");
 	return 0;
 }
 
@@ -420,20 +579,38 @@ void guest_counters(const struct daemon *d, const struct guest *g, struct guest_
 	}
 }
 
+/* A guest process has ended (wait status ws): what it wrote last is passed
+ * on, its end logged with the reason, its resources reclaimed. */
+static void ended(struct daemon *d, struct guest *g, int ws)
+{
+	guest_output_forward(&g->output, g->cfg.name, true);
+	g->wait_status = ws;
+	g->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	g->ended_ns = now_ns();
+	guest_end_reason(ws, g->stopped_by_daemon, g->output.last_words, g->end_reason, sizeof(g->end_reason));
+	teardown(d, g);              /* its final figures stay in g->retired */
+	g->state = GUEST_EXITED;
+	d->exit_status = g->status;
+	/* an exit status is news, except from a guest that shares the daemon's
+	 * stdio (run --net): its status is opsub's own, and the monitor has
+	 * said why on the same stderr */
+	bool routine = g->stopped_by_daemon || (WIFEXITED(ws) && (WEXITSTATUS(ws) == 0 || g->cfg.share_stdio));
+	(routine ? log_event : log_warning)("guest '%s' ended after %.3f s (pid %d, status %d): %s", g->cfg.name,
+	                                    (double)(g->ended_ns - g->started_ns) / 1e9, (int)g->pid, g->status,
+	                                    g->end_reason);
+}
+
 void guests_poll(struct daemon *d)
 {
+	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
+		if (d->guest[i].state == GUEST_RUNNING)
+			guest_output_forward(&d->guest[i].output, d->guest[i].cfg.name, false);
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
-			struct guest *g = &d->guest[i];
-			if (g->state != GUEST_RUNNING || g->pid != pid)
-				continue;
-			teardown(d, g);              /* its final figures stay in g->retired */
-			g->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-			g->state = GUEST_EXITED;
-			d->exit_status = g->status;
-		}
+		for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
+			if (d->guest[i].state == GUEST_RUNNING && d->guest[i].pid == pid)
+				ended(d, &d->guest[i], status);
 	}
 	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
 		struct guest *g = &d->guest[i];
@@ -443,9 +620,13 @@ void guests_poll(struct daemon *d)
 		 * the daemon's own generation; a false ack only frees the queues
 		 * early, and each gets a new page before anyone else has it */
 		if (__atomic_load_n(&g->page->ack, __ATOMIC_ACQUIRE) == g->generation) {
+			char list[LINK_MAX_QUEUES * 6 + 8];
+			format_queues(g->retiring, g->nretiring, list, sizeof(list));
 			for (unsigned j = 0; j < g->nretiring; j++)
 				release_queue(d, g, g->retiring[j]);
 			g->nretiring = 0;
+			log_event("guest '%s' let go of queue%s %s: back in the pool", g->cfg.name, strchr(list, ',') ? "s" : "",
+			          list);
 		}
 	}
 }

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,13 +95,35 @@ static unsigned from_host(struct host_port *h)
 	return n;
 }
 
+/* Nothing moved: sleep until the TAP has a frame or the NIC interrupts
+ * (arm, then look once more: a frame before the arm would not interrupt),
+ * at most IDLE_WAIT_MS so that a stop is noticed. With the TX ring full
+ * the TAP stays readable, so then it naps instead. */
+#define IDLE_WAIT_MS 100
+static void wait_for_work(struct host_port *h)
+{
+	if (!nic_txq_free(&h->tx)) {
+		struct timespec nap = {0, 100000};
+		nanosleep(&nap, NULL);
+		return;
+	}
+	int irq = nic_queue_irq_fd(h->nic, h->queue);
+	nic_reg_write32(&h->regs->irq_arm, 1);
+	if (nic_rxq_ready(&h->rx))
+		return;
+	struct pollfd p[2] = {{.fd = h->tap->ops->rx_fd(h->tap), .events = POLLIN}, {.fd = irq, .events = POLLIN}};
+	uint64_t drain;
+	if (poll(p, 2, IDLE_WAIT_MS) > 0 && (p[1].revents & POLLIN) && read(irq, &drain, sizeof(drain)) < 0) {
+		/* nothing to do: the counter is simply empty */
+	}
+}
+
 static void *bridge(void *arg)
 {
 	struct host_port *h = arg;
-	struct timespec idle = {0, 100000};
 	while (!h->stop) {
 		if (to_host(h) + from_host(h) == 0)
-			nanosleep(&idle, NULL);
+			wait_for_work(h);
 	}
 	return NULL;
 }
@@ -171,9 +194,10 @@ struct host_port *host_port_start(struct nic *nic, unsigned queue, const char *t
 	h->regs = nic_queue_regs(nic, queue);
 	nic_queue_reset(nic, queue, NULL, 0);
 	nic_queue_set_admin(nic, queue, true, NULL, 0);
-	nic_txq_start(&h->tx, h->regs, (struct nic_tx_desc *)h->mem, NIC_DEV_ADDR(HOST_WINDOW, 0), ring_size);
+	int doorbell = nic_queue_doorbell_fd(nic, queue);
+	nic_txq_start(&h->tx, h->regs, (struct nic_tx_desc *)h->mem, NIC_DEV_ADDR(HOST_WINDOW, 0), ring_size, doorbell);
 	nic_rxq_start(&h->rx, h->regs, (struct nic_rx_desc *)(h->mem + (size_t)ring_size * 16),
-	              NIC_DEV_ADDR(HOST_WINDOW, (uint64_t)ring_size * 16), ring_size);
+	              NIC_DEV_ADDR(HOST_WINDOW, (uint64_t)ring_size * 16), ring_size, doorbell);
 	post_rx(h);
 	struct nic_filter f = {.vlan = NIC_VLAN_ANY, .queue = (uint16_t)queue, .flags = NIC_FILTER_BROADCAST};
 	if (tap_mac(tap, f.mac)) {

@@ -222,10 +222,12 @@ struct vhost *vhost_start(struct nic *nic, struct guest *g, int kick_fd, int cal
 	struct nic_queue_regs *regs = nic_queue_regs(nic, g->queue[0]);
 	unsigned ring_window = 2 + 2 * g->slot;
 	uint8_t *rings = g->ring_map;
-	nic_reg_write32(&regs->control, 0);
-	nic_txq_start(&v->nic_tx, regs, (struct nic_tx_desc *)rings, NIC_DEV_ADDR(ring_window, 0), ring_size);
+	int doorbell = nic_queue_doorbell_fd(nic, g->queue[0]);
+	nic_queue_write_control(regs, 0, doorbell);
+	nic_txq_start(&v->nic_tx, regs, (struct nic_tx_desc *)rings, NIC_DEV_ADDR(ring_window, 0), ring_size,
+	              doorbell);
 	nic_rxq_start(&v->nic_rx, regs, (struct nic_rx_desc *)(rings + LINK_RING_SLOT / 2),
-	              NIC_DEV_ADDR(ring_window, LINK_RING_SLOT / 2), ring_size);
+	              NIC_DEV_ADDR(ring_window, LINK_RING_SLOT / 2), ring_size, doorbell);
 	for (unsigned i = 0; i < ring_size - 1; i++)
 		nic_rxq_post(&v->nic_rx, NIC_DEV_ADDR(ring_window, rx_copy_off(v, i)), OPSUB_NET_BUF_SIZE);
 	nic_rxq_kick(&v->nic_rx);

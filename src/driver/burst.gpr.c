@@ -61,8 +61,19 @@ static unsigned reclaim(uint64_t *done, unsigned room, unsigned sending)
 	return n;
 }
 
+/* A doorbell found the NIC asleep: the slow path wakes it now, the fast
+ * path notes which queue (the full gate then wakes it, burst_run). */
+static void rang_asleep(unsigned nic_q, const struct burst_slow *slow, int *asleep_q)
+{
+	if (slow)
+		slow->wake_nic(nic_q);
+	else
+		*asleep_q = (int)nic_q;
+}
+
 /* Queues frames; returns how many.  Stops at the first bad buffer (*bad). */
-static unsigned transmit(const struct guest_mem *gm, const struct opsub_net_pkt *pkts, unsigned n, bool *bad)
+static unsigned transmit(const struct guest_mem *gm, const struct opsub_net_pkt *pkts, unsigned n, bool *bad,
+                         const struct burst_slow *slow, int *asleep_q)
 {
 	unsigned sent = 0;
 	for (unsigned tries = 0; tries < drv.nq && sent < n; tries++) {
@@ -82,8 +93,8 @@ static unsigned transmit(const struct guest_mem *gm, const struct opsub_net_pkt 
 			nic_txq_post(t, NIC_DEV_ADDR(drv.mem_window, addr), (uint16_t)len, NIC_TXD_CMD_EOP, 0);
 			sent++;
 		}
-		if (sent != start)
-			nic_txq_kick(t);
+		if (sent != start && nic_txq_ring(t))
+			rang_asleep(q->nic_q, slow, asleep_q);
 	}
 	drv.tx_since_reclaim += sent;
 	return sent;
@@ -91,7 +102,8 @@ static unsigned transmit(const struct guest_mem *gm, const struct opsub_net_pkt 
 
 /* Posts empty receive buffers; returns how many.  Stops at the first bad
  * buffer (*bad). */
-static unsigned post(const struct guest_mem *gm, const uint64_t *addrs, unsigned n, bool *bad)
+static unsigned post(const struct guest_mem *gm, const uint64_t *addrs, unsigned n, bool *bad,
+                     const struct burst_slow *slow, int *asleep_q)
 {
 	struct nic_rxq *r = &drv.q[0].rx;
 	unsigned taken = 0, room = nic_rxq_free(r);
@@ -105,8 +117,8 @@ static unsigned post(const struct guest_mem *gm, const uint64_t *addrs, unsigned
 			gm->watch_epoch;
 		taken++;
 	}
-	if (taken)
-		nic_rxq_kick(r);
+	if (taken && nic_rxq_ring(r))
+		rang_asleep(drv.q[0].nic_q, slow, asleep_q);
 	return taken;
 }
 
@@ -147,7 +159,7 @@ static unsigned receive(struct guest_mem *gm, struct opsub_net_pkt *out, unsigne
 
 int64_t burst_run(struct guest_mem *gm, uint64_t port, uint64_t req_addr, const struct burst_slow *slow)
 {
-	if (!slow && (drv.force_slow || __atomic_load_n(&drv.page->generation, __ATOMIC_ACQUIRE) != drv.generation))
+	if (!slow && (drv.force_slow || drv.replay || __atomic_load_n(&drv.page->generation, __ATOMIC_ACQUIRE) != drv.generation))
 		return BURST_SLOW;   /* a queue change to apply, or a frame to clean up */
 	if (port != 0 || !drv.opened || drv.mode != OPSUB_IO_OPSUB || drv.nq == 0)
 		return -ENODEV;
@@ -176,15 +188,25 @@ int64_t burst_run(struct guest_mem *gm, uint64_t port, uint64_t req_addr, const 
 			return -EFAULT;
 	}
 	bool bad = false;
-	int fault = 0;
+	int fault = 0, asleep_q = -1;
 	done_n = reclaim(guest_ptr(done), done_n, tx_n);
-	tx_n = transmit(gm, guest_ptr(tx), tx_n, &bad);
-	post_n = post(gm, guest_ptr(post_at), post_n, &bad);
+	tx_n = transmit(gm, guest_ptr(tx), tx_n, &bad, slow, &asleep_q);
+	post_n = post(gm, guest_ptr(post_at), post_n, &bad, slow, &asleep_q);
 	rx_n = receive(gm, guest_ptr(rx), rx_n, slow, &fault);
 	req->tx_n = tx_n;
 	req->post_n = post_n;
 	req->rx_n = rx_n;
 	req->done_n = done_n;
 	req->rx_posted = (drv.q[0].rx.tail - drv.q[0].rx.next) & (drv.ring_size - 1);
-	return fault ? -EFAULT : bad ? -EINVAL : 0;
+	int64_t rc = fault ? -EFAULT : bad ? -EINVAL : 0;
+	if (asleep_q >= 0) {
+		/* done, but the NIC sleeps through it: the full gate must wake
+		 * it (a system call), and answers rc for this same call */
+		drv.replay = true;
+		drv.replay_req = req_addr;
+		drv.replay_rc = rc;
+		drv.wake_q = (unsigned)asleep_q;
+		return BURST_SLOW;
+	}
+	return rc;
 }

@@ -47,6 +47,7 @@ struct drv {
 	struct dq q[LINK_MAX_QUEUES];
 	int irq_fd[NIC_MAX_QUEUES];      /* eventfds received, by NIC queue */
 	int qpage_fd[NIC_MAX_QUEUES];    /* queue pages received, by NIC queue */
+	int doorbell_fd[NIC_MAX_QUEUES]; /* doorbell eventfds received, by NIC queue */
 	unsigned tx_next;                /* round robin over the queues */
 	unsigned tx_since_reclaim;       /* frames queued since the rings were reaped */
 	uint64_t *returned;              /* buffers to hand back (queues taken away) */
@@ -55,6 +56,14 @@ struct drv {
 	int kick_fd, call_fd;            /* paravirt notifications */
 	bool opened;
 	bool force_slow;                 /* a received frame needs the full gate */
+	/* The fast path rang a doorbell while the NIC slept: it answered
+	 * BURST_SLOW after doing the burst, and the full gate's NET_BURST
+	 * (the same call, taken again at once) only wakes the NIC through
+	 * queue wake_q's doorbell eventfd and returns replay_rc. */
+	bool replay;
+	uint64_t replay_req;
+	int64_t replay_rc;
+	unsigned wake_q;
 	struct opsub_net_info info;      /* what NET_OPEN answered */
 };
 
@@ -71,11 +80,16 @@ bool rx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t capacity);
 struct burst_slow {
 	bool (*prepare_write)(struct guest_mem *gm, uint64_t addr, uint64_t len);
 	void (*give_back)(uint64_t addr);
+	void (*wake_nic)(unsigned nic_q);   /* a doorbell rang while the NIC slept */
 };
 
 /* NET_BURST's data path (burst.gpr.c, general registers only).  slow is
  * NULL on the fast gate, where burst_run returns BURST_SLOW, before
- * changing anything, whenever it would need slow's helpers; burst.gpr.c
+ * changing anything, whenever it would need slow's helpers, with one
+ * exception: a doorbell that finds the NIC asleep is seen only after it
+ * rang, so then the burst is done, the result kept in drv.replay_rc, and
+ * BURST_SLOW sends the same call to the full gate, which wakes the NIC and
+ * answers replay_rc (netdrv.c: net_burst); burst.gpr.c
  * refers to no outside function (the build checks), so on the fast gate a
  * mistaken call would crash on the NULL rather than run vector code. */
 #define BURST_SLOW ((int64_t)GATE_SLOW)

@@ -5,7 +5,8 @@
  * the link page) and hands the descriptors to the guest process over a Unix
  * socket pair (SCM_RIGHTS); the process is exec'd fresh, so it inherits
  * nothing else.  Of the NIC it gets only what belongs to its own queues:
- * per queue the interrupt eventfd and the queue page (LINK_QUEUE), never the
+ * per queue the interrupt eventfd, the queue page and the doorbell eventfd
+ * that wakes a sleeping NIC (LINK_QUEUE), never the
  * global registers or another queue's page; the ring area (which holds NIC
  * rings the device trusts) only in the modes whose trusted driver writes
  * them (opsub, emulated); and in paravirt mode, where the daemon's backend
@@ -57,7 +58,7 @@ struct link_page {
 
 enum link_msg_type {
 	LINK_BOOT = 1,      /* fds: memory, link page, and the ring area in the modes whose driver drives a NIC queue */
-	LINK_QUEUE = 2,     /* fds: interrupt eventfd and queue page of NIC queue `queue` */
+	LINK_QUEUE = 2,     /* fds: interrupt eventfd, queue page and doorbell eventfd of NIC queue `queue` */
 	LINK_VIRTIO = 3,    /* paravirt: fds kick (guest -> backend), call (backend -> guest) */
 };
 
@@ -68,7 +69,7 @@ struct link_msg {
 };
 
 #define LINK_BOOT_FDS 3             /* at most; 2 without the ring area */
-#define LINK_QUEUE_FDS 2
+#define LINK_QUEUE_FDS 3
 
 /* The queue set of one generation, as the driver acts on it. */
 struct link_queues {

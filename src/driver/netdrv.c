@@ -31,6 +31,7 @@ static void take_msg(const struct link_msg *msg, int *fd, int n)
 	if (msg->type == LINK_QUEUE && n == LINK_QUEUE_FDS && msg->queue < NIC_MAX_QUEUES) {
 		replace_fd(&drv.irq_fd[msg->queue], fd[0]);
 		replace_fd(&drv.qpage_fd[msg->queue], fd[1]);
+		replace_fd(&drv.doorbell_fd[msg->queue], fd[2]);
 	} else if (msg->type == LINK_VIRTIO && n == 2 && drv.kick_fd < 0) {
 		drv.kick_fd = fd[0];
 		drv.call_fd = fd[1];
@@ -46,7 +47,7 @@ int netdrv_boot(int link_sock, int *mem_fd, uint64_t *mem_size, char *err, size_
 	int fds[LINK_BOOT_FDS], n;
 	drv.link_sock = link_sock;
 	for (unsigned i = 0; i < NIC_MAX_QUEUES; i++)
-		drv.irq_fd[i] = drv.qpage_fd[i] = -1;
+		drv.irq_fd[i] = drv.qpage_fd[i] = drv.doorbell_fd[i] = -1;
 	/* The daemon sends the descriptors of the first queues before the boot
 	 * message, so they are here before any generation names them. */
 	int r;
@@ -89,7 +90,7 @@ static uint64_t guest_addr(uint64_t dev) { return dev & 0xffffffffu; }
 
 void queue_down(struct dq *q)
 {
-	nic_reg_write32(&q->regs->control, 0);
+	nic_queue_write_control(q->regs, 0, q->tx.doorbell_fd);
 	/* buffers the NIC will not finish any more go back to the guest */
 	for (uint32_t i = q->tx.clean; i != q->tx.tail; i = (i + 1) & (q->tx.size - 1))
 		give_back(guest_addr(q->tx.ring[i].addr));
@@ -111,12 +112,13 @@ int queue_up(struct dq *q, unsigned slot, unsigned nic_q, bool receives)
 	q->regs = regs;
 	q->receives = receives;
 	uint64_t off = (uint64_t)slot * LINK_RING_SLOT, half = LINK_RING_SLOT / 2;
-	nic_reg_write32(&q->regs->control, 0);   /* enable latches on 0 -> 1 */
+	int doorbell = drv.doorbell_fd[nic_q];
+	nic_queue_write_control(q->regs, 0, doorbell);   /* enable latches on 0 -> 1 */
 	nic_txq_start(&q->tx, regs, (struct nic_tx_desc *)(drv.ring_area + off), NIC_DEV_ADDR(drv.ring_window, off),
-	              drv.ring_size);
+	              drv.ring_size, doorbell);
 	if (receives)
 		nic_rxq_start(&q->rx, regs, (struct nic_rx_desc *)(drv.ring_area + off + half),
-		              NIC_DEV_ADDR(drv.ring_window, off + half), drv.ring_size);
+		              NIC_DEV_ADDR(drv.ring_window, off + half), drv.ring_size, doorbell);
 	return 0;
 }
 
@@ -147,6 +149,7 @@ static void drop_lost_queues(const struct link_queues *set)
 			continue;
 		replace_fd(&drv.irq_fd[n], -1);
 		replace_fd(&drv.qpage_fd[n], -1);
+		replace_fd(&drv.doorbell_fd[n], -1);
 	}
 }
 
@@ -247,9 +250,22 @@ static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
 /* NET_BURST through the full gate: whatever the fast path leaves aside
  * (a queue change to apply, watched pages to make writable, receive errors)
  * is done here, around the same data path. */
+static void wake_nic(unsigned nic_q)
+{
+	if (nic_q < NIC_MAX_QUEUES && drv.doorbell_fd[nic_q] >= 0)
+		nic_doorbell_wake(drv.doorbell_fd[nic_q]);
+}
+
 static int64_t net_burst(struct monitor *m, uint64_t port, uint64_t req_addr)
 {
-	static const struct burst_slow slow = {gm_prepare_write, give_back};
+	static const struct burst_slow slow = {gm_prepare_write, give_back, wake_nic};
+	if (drv.replay) {
+		/* the fast gate did this call and left the wake-up to us */
+		drv.replay = false;
+		wake_nic(drv.wake_q);
+		if (req_addr == drv.replay_req)
+			return drv.replay_rc;
+	}
 	apply_link();
 	drv.force_slow = false;
 	return burst_run(&m->gm, port, req_addr, &slow);
@@ -279,9 +295,15 @@ static int64_t net_stats(struct monitor *m, uint64_t port, uint64_t out)
 	return gm_write(&m->gm, out, &s, sizeof(s));
 }
 
+/* Paravirt: the backend's kick.  Passthrough: the guest's own driver rang
+ * a doorbell while the NIC slept (its page's nic_asleep) and wakes it. */
 static int64_t net_kick(uint64_t port)
 {
 	uint64_t one = 1;
+	if (port == 0 && drv.mode == OPSUB_IO_PASSTHROUGH && drv.opened) {
+		wake_nic(drv.link.queue[0]);
+		return 0;
+	}
 	if (port != 0 || drv.mode != OPSUB_IO_PARAVIRT || drv.kick_fd < 0)
 		return -ENODEV;
 	return write(drv.kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN ? -errno : 0;
@@ -317,6 +339,12 @@ static int64_t net_wait(uint64_t deadline)
 
 static int64_t net_hypercall(struct monitor *m, uint64_t nr, const uint64_t a[6])
 {
+	if (drv.replay && nr != OPSUB_HC_NET_BURST) {
+		/* cannot happen (the full gate takes the same call at once);
+		 * if it did, the wake-up still goes out and nothing is replayed */
+		drv.replay = false;
+		wake_nic(drv.wake_q);
+	}
 	switch (nr) {
 	case OPSUB_HC_NET_OPEN: return net_open(m, a[0], a[1]);
 	case OPSUB_HC_NET_BURST: return net_burst(m, a[0], a[1]);

@@ -40,8 +40,12 @@ void nic_engine_call(struct nic *nic, void (*fn)(struct nic *, unsigned),
 	nic->call_fn = fn;
 	nic->call_arg = arg;
 	uint64_t seq = nic->call_seq + 1;
-	__atomic_store_n(&nic->call_seq, seq, __ATOMIC_RELEASE);
-	/* The engine answers within an iteration, or one idle sleep. */
+	/* seq_cst, then the look at asleep: the engine's mirror image is in
+	 * nic_idle.c, so a sleeping engine is always woken for a call */
+	__atomic_store_n(&nic->call_seq, seq, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&nic->asleep, __ATOMIC_SEQ_CST))
+		idle_wake_engine(nic);
+	/* The engine answers within an iteration, or one nap. */
 	for (unsigned spins = 0;
 	     __atomic_load_n(&nic->call_done, __ATOMIC_ACQUIRE) != seq; spins++) {
 		if (spins < 1000) {
@@ -155,7 +159,8 @@ struct nic *nic_create(const struct nic_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "nic: out of memory");
 		return NULL;
 	}
-	nic->global_fd = nic->new_page_fd = -1;
+	nic->global_fd = nic->new_page_fd = nic->new_doorbell_fd = -1;
+	nic->epoll_fd = nic->wake_fd = -1;
 	nic->num_queues = cfg->num_queues;
 	nic->rx_wait_ns = cfg->rx_wait_ns ? cfg->rx_wait_ns
 	                                  : NIC_RX_WAIT_DEFAULT_NS;
@@ -166,6 +171,7 @@ struct nic *nic_create(const struct nic_config *cfg, char *err, size_t errlen)
 	nic->queues = calloc(nic->num_queues, sizeof(*nic->queues));
 	nic->irq_fds = malloc(nic->num_queues * sizeof(*nic->irq_fds));
 	nic->page_fds = malloc(nic->num_queues * sizeof(*nic->page_fds));
+	nic->doorbell_fds = malloc(nic->num_queues * sizeof(*nic->doorbell_fds));
 	nic->steer = malloc(sizeof(*nic->steer));
 	nic->rx_dirty_list = calloc(nic->num_queues, sizeof(uint16_t));
 	nic->vlan_scratch = malloc(NIC_TX_BATCH * sizeof(*nic->vlan_scratch));
@@ -173,14 +179,18 @@ struct nic *nic_create(const struct nic_config *cfg, char *err, size_t errlen)
 		nic->irq_fds[q] = -1;   /* so nic_destroy closes only real ones */
 	for (unsigned q = 0; nic->page_fds && q < nic->num_queues; q++)
 		nic->page_fds[q] = -1;
+	for (unsigned q = 0; nic->doorbell_fds && q < nic->num_queues; q++)
+		nic->doorbell_fds[q] = -1;
 	if (!nic->queues || !nic->irq_fds || !nic->page_fds || !nic->steer ||
+	    !nic->doorbell_fds ||
 	    !nic->rx_dirty_list || !nic->vlan_scratch) {
 		snprintf(err, errlen, "nic: out of memory");
 		goto fail;
 	}
 	for (unsigned q = 0; q < nic->num_queues; q++) {
 		nic->irq_fds[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (nic->irq_fds[q] < 0) {
+		nic->doorbell_fds[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (nic->irq_fds[q] < 0 || nic->doorbell_fds[q] < 0) {
 			snprintf(err, errlen, "nic: cannot create interrupt "
 			         "eventfd: %s", strerror(errno));
 			goto fail;
@@ -195,6 +205,8 @@ struct nic *nic_create(const struct nic_config *cfg, char *err, size_t errlen)
 		goto fail;
 	nic->wire->deliver = rx_deliver_burst;
 	nic->wire->deliver_ctx = nic;
+	if (idle_init(nic, err, errlen))
+		goto fail;
 
 	engine_reload_config(nic, 0);
 	return nic;
@@ -208,6 +220,7 @@ void nic_destroy(struct nic *nic)
 	if (!nic)
 		return;
 	nic_stop(nic);
+	idle_destroy(nic);
 	wire_close(nic->wire);
 	if (nic->regs_map)
 		munmap(nic->regs_map, nic->regs_size);
@@ -219,6 +232,10 @@ void nic_destroy(struct nic *nic)
 	for (unsigned q = 0; nic->page_fds && q < nic->num_queues; q++)
 		if (nic->page_fds[q] >= 0)
 			close(nic->page_fds[q]);
+	for (unsigned q = 0; nic->doorbell_fds && q < nic->num_queues; q++)
+		if (nic->doorbell_fds[q] >= 0)
+			close(nic->doorbell_fds[q]);
+	free(nic->doorbell_fds);
 	free(nic->irq_fds);
 	free(nic->page_fds);
 	free(nic->queues);
@@ -268,6 +285,7 @@ void nic_stop(struct nic *nic)
 	pthread_mutex_lock(&nic->ctl_lock);
 	if (nic->running) {
 		__atomic_store_n(&nic->stop, 1, __ATOMIC_RELEASE);
+		idle_wake_engine(nic);
 		pthread_join(nic->thread, NULL);
 		nic->running = false;
 	}
@@ -315,6 +333,16 @@ int nic_queue_irq_fd(const struct nic *nic, unsigned q)
 	return q < nic->num_queues ? nic->irq_fds[q] : -1;
 }
 
+int nic_queue_doorbell_fd(const struct nic *nic, unsigned q)
+{
+	return q < nic->num_queues ? nic->doorbell_fds[q] : -1;
+}
+
+uint64_t nic_engine_sleeps(const struct nic *nic)
+{
+	return __atomic_load_n(&nic->sleeps, __ATOMIC_RELAXED);
+}
+
 const struct wire *nic_wire(const struct nic *nic)
 {
 	return nic->wire;
@@ -336,18 +364,30 @@ int nic_queue_reset(struct nic *nic, unsigned q, char *err, size_t errlen)
 {
 	if (!check_queue(nic, q, err, errlen))
 		return -1;
-	/* Made here, mapped by the engine between iterations. */
+	/* Made here, mapped by the engine between iterations; so is the
+	 * doorbell eventfd, which whoever held the old one can no longer
+	 * drain. */
 	int fd = new_queue_page(q);
-	if (fd < 0) {
+	int doorbell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0 || doorbell < 0) {
 		snprintf(err, errlen, "nic: cannot make a new page for queue %u: "
 		         "%s", q, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (doorbell >= 0)
+			close(doorbell);
 		return -1;
 	}
 	pthread_mutex_lock(&nic->ctl_lock);
 	nic->new_page_fd = fd;
+	nic->new_doorbell_fd = doorbell;
 	nic->reset_failed = false;
 	nic_engine_call(nic, engine_reset_queue, q);
 	bool failed = nic->reset_failed;
+	if (nic->new_doorbell_fd >= 0) {   /* not taken: the page failed */
+		close(nic->new_doorbell_fd);
+		nic->new_doorbell_fd = -1;
+	}
 	pthread_mutex_unlock(&nic->ctl_lock);
 	if (failed)
 		snprintf(err, errlen, "nic: cannot map a new page for queue %u",
@@ -480,6 +520,30 @@ int nic_filter_clear(struct nic *nic, unsigned slot, char *err,
 	commit_config(nic);
 	pthread_mutex_unlock(&nic->ctl_lock);
 	return 0;
+}
+
+int nic_queue_set_mirror(struct nic *nic, unsigned q, struct nic_mirror *m,
+                         char *err, size_t errlen)
+{
+	if (!check_queue(nic, q, err, errlen))
+		return -1;
+	pthread_mutex_lock(&nic->ctl_lock);
+	nic->call_mirror = m;
+	nic->call_mirror_only_if = NULL;
+	nic_engine_call(nic, engine_set_mirror, q);
+	pthread_mutex_unlock(&nic->ctl_lock);
+	return 0;
+}
+
+void nic_queue_unset_mirror(struct nic *nic, unsigned q, struct nic_mirror *m)
+{
+	if (q >= nic->num_queues || !m)
+		return;
+	pthread_mutex_lock(&nic->ctl_lock);
+	nic->call_mirror = NULL;
+	nic->call_mirror_only_if = m;
+	nic_engine_call(nic, engine_set_mirror, q);
+	pthread_mutex_unlock(&nic->ctl_lock);
 }
 
 /* ---- statistics ---------------------------------------------------- */

@@ -14,8 +14,8 @@
  * serialise on one lock and never run on the engine thread). A change made
  * by a control function is in force when it returns: if the engine is
  * running, the call waits for the engine to pass a point where it holds no
- * ring or window pointer (at most one engine iteration, plus one idle sleep,
- * ~50 us, in adaptive mode). Statistics may be read at any time.
+ * ring or window pointer (at most one engine iteration; a sleeping engine
+ * is woken for it). Statistics may be read at any time.
  *
  * Errors: calls that can fail return 0 on success and -1 on failure, with a
  * one-line message in err (err may be NULL, errlen 0).
@@ -33,8 +33,12 @@
 struct nic;
 
 enum nic_poll_mode {
-	/* Backs off with ~50 us sleeps after ~1 ms without work: for tests and
-	 * shared machines. A doorbell is noticed within ~50 us. */
+	/* Spins for ~1 ms after the last work, then sleeps until a doorbell
+	 * (the drivers write the queue's doorbell eventfd when they see
+	 * nic_asleep, nic_ring.h), a control call or input on the wire: an
+	 * idle NIC costs no CPU. While a rate limiter holds frames back, or a
+	 * lossless wire's wait budget runs, it naps ~50 us at a time instead.
+	 * Sleeps are also cut at 1 s, a backstop. */
 	NIC_POLL_ADAPTIVE,
 	/* Spins without ever sleeping: for benchmarks. */
 	NIC_POLL_BUSY,
@@ -73,6 +77,9 @@ void nic_stop(struct nic *nic);
 /* CPU time the engine thread has used, over all its runs, in ns. */
 uint64_t nic_dma_cpu_ns(struct nic *nic);
 
+/* Times the engine has gone to sleep for want of work (adaptive mode). */
+uint64_t nic_engine_sleeps(const struct nic *nic);
+
 /* ---- register file ------------------------------------------------- */
 
 /* The register file is one shared-memory object per page: the global area
@@ -92,6 +99,12 @@ const struct nic_global_regs *nic_global_regs(const struct nic *nic);
 /* The eventfd the NIC signals for queue q (see irq_arm in docs/nic.md).
  * Owned by the NIC; non-blocking. */
 int nic_queue_irq_fd(const struct nic *nic, unsigned q);
+
+/* The doorbell eventfd of queue q: a driver that rings a doorbell while
+ * the page's nic_asleep is set writes it (nic_ring.h), which wakes the
+ * engine. Replaced by every nic_queue_reset, like the page. Owned by the
+ * NIC; dup it to pass it on. -1 for a bad q. */
+int nic_queue_doorbell_fd(const struct nic *nic, unsigned q);
 
 /* ---- DMA windows --------------------------------------------------- */
 
@@ -183,5 +196,48 @@ void nic_global_stats(const struct nic *nic,
 
 /* The wire backend (for its statistics). */
 const struct wire *nic_wire(const struct nic *nic);
+
+/* ---- port mirroring (capture) ----------------------------------------- */
+
+/* A mirror gets a copy of every frame that the queues attached to it send
+ * (to the wire, before the wire sees it) or receive (as written into the
+ * driver's buffer). The engine copies each frame into a bounded lock-free
+ * ring (one producer, the engine; one consumer, the mirror's reader); a
+ * frame that does not fit is dropped and counted, never waited for, so a
+ * mirror never slows the NIC or any other queue. */
+struct nic_mirror;
+
+enum nic_mirror_dir { NIC_MIRROR_TX, NIC_MIRROR_RX };
+
+struct nic_mirror_frame {
+	uint64_t realtime_ns;   /* when the engine copied it (CLOCK_REALTIME) */
+	uint16_t queue;
+	uint8_t dir;            /* enum nic_mirror_dir */
+	uint32_t len;
+	uint8_t data[NIC_MAX_FRAME];
+};
+
+/* A mirror holding up to slots frames (a power of two, 2..65536). NULL on
+ * a bad size or no memory. */
+struct nic_mirror *nic_mirror_create(unsigned slots);
+/* Detach it from every queue first. NULL is ok. */
+void nic_mirror_destroy(struct nic_mirror *m);
+
+/* Queue q's frames go to m from now on (NULL: to no mirror). In force on
+ * return. A queue reset detaches the queue. */
+int nic_queue_set_mirror(struct nic *nic, unsigned q, struct nic_mirror *m,
+                         char *err, size_t errlen);
+/* Detaches queue q if (and only if) it goes to m: a queue that changed
+ * owner may be mirrored for its new owner already. */
+void nic_queue_unset_mirror(struct nic *nic, unsigned q,
+                            struct nic_mirror *m);
+
+/* The reader's side (one thread): the oldest frame, or NULL when the ring
+ * is empty; nic_mirror_next frees its slot. */
+const struct nic_mirror_frame *nic_mirror_peek(struct nic_mirror *m);
+void nic_mirror_next(struct nic_mirror *m);
+/* Frames copied into the ring / dropped because it was full, so far. */
+uint64_t nic_mirror_copied(const struct nic_mirror *m);
+uint64_t nic_mirror_dropped(const struct nic_mirror *m);
 
 #endif

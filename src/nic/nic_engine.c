@@ -13,9 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define IDLE_BEFORE_SLEEP_NS 1000000u   /* adaptive: spin this long first */
-#define IDLE_SLEEP_NS        50000u
-#define SLEEP_SLACK_NS       5000u      /* so a 50 us sleep is ~50 us */
+#define SLEEP_SLACK_NS       5000u      /* so a 50 us nap is ~50 us */
 
 static void write_status(struct engine_queue *eq)
 {
@@ -108,6 +106,8 @@ void engine_reload_config(struct nic *nic, unsigned unused)
 	const struct nic_global_regs *g = nic->global;
 	uint64_t now = nic_now_ns();
 	nic->link_up = g->dev_ctrl & NIC_CTRL_LINK_UP;
+	if (nic->epoll_fd >= 0)
+		idle_watch_wire(nic, nic->link_up);
 	tb_configure(&nic->port, g->line_rate_bps, 0, NIC_BURST_NS,
 	             8 * NIC_MAX_FRAME, now);
 	nic->any_rate_limit = nic->port.limited;
@@ -149,12 +149,19 @@ void engine_reset_queue(struct nic *nic, unsigned q)
 {
 	struct engine_queue *eq = &nic->queues[q];
 	struct nic_queue_regs *regs = eq->regs;
-	if (nic->new_page_fd >= 0)
-		swap_queue_page(nic, q);
+	if (nic->new_page_fd >= 0 && swap_queue_page(nic, q) &&
+	    nic->new_doorbell_fd >= 0) {
+		idle_swap_doorbell(nic, q, nic->new_doorbell_fd);
+		nic->new_doorbell_fd = -1;
+	}
+	eq->mirror = NULL;   /* a new owner is never captured for the old one */
 	/* Power-on values; if no new page could be mapped, the old one at
 	 * least has its rings stopped. */
 	memset(regs, 0, sizeof(*regs));
 	regs->tx_ring_size = regs->rx_ring_size = NIC_RING_DEFAULT;
+	/* the engine may be about to sleep: the new owner must know */
+	regs->nic_asleep = (uint32_t)__atomic_load_n(&nic->asleep,
+	                                             __ATOMIC_RELAXED);
 	rx_wait_reset(nic, eq);
 	eq->tx = (struct engine_ring){ .state = RING_OFF };
 	eq->rx = (struct engine_ring){ .state = RING_OFF };
@@ -179,7 +186,8 @@ uint64_t nic_now_ns(void)
 
 static void serve_call(struct nic *nic)
 {
-	uint64_t seq = __atomic_load_n(&nic->call_seq, __ATOMIC_ACQUIRE);
+	/* seq_cst: pairs with nic_engine_call (nic_idle.c has the handshake) */
+	uint64_t seq = __atomic_load_n(&nic->call_seq, __ATOMIC_SEQ_CST);
 	if (seq == nic->call_done)
 		return;
 	nic->call_fn(nic, nic->call_arg);
@@ -209,6 +217,7 @@ void *nic_engine_main(void *arg)
 
 		if (moved) {
 			idle_since = 0;
+			idle_work_done(nic);
 			continue;
 		}
 		if (nic->poll_mode == NIC_POLL_BUSY) {
@@ -219,14 +228,10 @@ void *nic_engine_main(void *arg)
 			now = nic_now_ns();
 		if (!idle_since)
 			idle_since = now;
-		if (now - idle_since > IDLE_BEFORE_SLEEP_NS) {
-			struct timespec nap = { 0, IDLE_SLEEP_NS };
-			nanosleep(&nap, NULL);
-		} else {
-			__builtin_ia32_pause();
-		}
+		idle_step(nic, now, idle_since);
 	}
 
+	idle_work_done(nic);
 	nic->epoch++;
 	nic_reg_write32(&nic->global->dev_status, 0);
 	struct timespec cpu;

@@ -5,6 +5,8 @@
  *   nic_engine.c  the engine thread: iterations, ring latching, idling
  *   nic_tx.c      transmit: WRR over queues, rate limiting, descriptors
  *   nic_rx.c      receive: steering, descriptors, publishing, interrupts
+ *   nic_idle.c    sleeping when there is nothing to do, doorbell wake-ups
+ *   nic_mirror.c  port mirroring: copies of a queue's frames for capture
  *
  * Ownership: struct engine_queue and the steering table belong to the
  * engine thread while it runs; the control thread touches them only through
@@ -95,6 +97,7 @@ struct engine_queue {
 	uint64_t wait_episode;
 	bool rx_posted;
 	uint64_t rx_empty_epoch;    /* iteration its RX ring was last seen empty */
+	struct nic_mirror *mirror;  /* gets a copy of its frames, or NULL */
 };
 
 /* ---- the NIC ------------------------------------------------------- */
@@ -112,6 +115,8 @@ struct nic {
 	unsigned num_queues;
 	struct engine_queue *queues;
 	int *irq_fds;
+	int *doorbell_fds;      /* per queue; replaced by every queue reset */
+	int new_doorbell_fd;    /* handed to engine_reset_queue */
 
 	struct dma_window windows[NIC_MAX_WINDOWS];
 	struct wire *wire;
@@ -126,10 +131,20 @@ struct nic {
 	uint64_t epoch;         /* engine iteration number */
 	bool link_up;
 
+	/* idling (nic_idle.c) */
+	int epoll_fd;           /* doorbell eventfds, wake_fd, the wire's fd */
+	int wake_fd;            /* eventfd: control calls and stop */
+	int asleep;             /* atomic: nic_asleep is set in the pages */
+	uint64_t sleeps;        /* atomic: times the engine went to sleep */
+	int sleep_backstop_ms;  /* a sleep ends after this long at the most */
+	bool wire_watched;      /* the wire's descriptor wakes the engine */
+
 	/* control: one request at a time, under ctl_lock */
 	pthread_mutex_t ctl_lock;
 	void (*call_fn)(struct nic *nic, unsigned arg);
 	unsigned call_arg;
+	struct nic_mirror *call_mirror;  /* arguments of engine_set_mirror */
+	struct nic_mirror *call_mirror_only_if;   /* NULL: unconditionally */
 	uint64_t call_seq;      /* atomic: bumped by the control thread */
 	uint64_t call_done;     /* atomic: set by the engine when served */
 
@@ -142,6 +157,8 @@ struct nic {
 	uint64_t rx_wait_ns;    /* a lossless wire's wait budget per queue */
 	uint64_t rx_episode;    /* bumped when a held frame leaves the wire */
 	bool rx_holding;        /* the frame at the wire's head is held */
+	bool rx_hold_timed;     /* ... while others could receive: the wait
+	                         * budget runs, so the engine must not sleep */
 	uint16_t *rx_dirty_list;
 	unsigned rx_dirty_count;
 	uint8_t (*vlan_scratch)[NIC_MAX_FRAME];   /* NIC_TX_BATCH frames */
@@ -163,6 +180,26 @@ void engine_stop_ring(struct engine_queue *eq, struct engine_ring *ring,
 
 /* nic_tx.c: one WRR pass over the queues; returns frames sent. */
 unsigned tx_schedule(struct nic *nic, uint64_t now);
+
+/* nic_idle.c: set-up and teardown of the engine's wake-up sources, the
+ * idle step of an iteration that moved nothing, and waking the engine
+ * from the control side. */
+int idle_init(struct nic *nic, char *err, size_t errlen);
+void idle_destroy(struct nic *nic);
+/* Sleeps, or arms for sleeping, or naps, as the idle time says. */
+void idle_step(struct nic *nic, uint64_t now, uint64_t idle_since);
+/* Work was done: clear nic_asleep if it is set. */
+void idle_work_done(struct nic *nic);
+void idle_wake_engine(struct nic *nic);
+/* The wire's input wakes the engine (on) or not (off: the link is down). */
+void idle_watch_wire(struct nic *nic, bool on);
+/* engine_reset_queue: the queue's doorbell eventfd becomes new_fd. */
+void idle_swap_doorbell(struct nic *nic, unsigned q, int new_fd);
+
+/* nic_mirror.c: the engine's side of a mirror. */
+void mirror_put(struct nic_mirror *m, unsigned q, unsigned dir,
+                const struct wire_frame *frames, unsigned n);
+void engine_set_mirror(struct nic *nic, unsigned q);
 
 /* nic_rx.c */
 unsigned rx_from_wire(struct nic *nic);

@@ -144,6 +144,8 @@ static bool rx_must_wait(struct nic *nic, const struct qset *targets)
 	bool wait = false;
 	FOR_EACH_QUEUE(q, &lacking, nic->num_queues)
 		wait |= rx_waits_for(nic, &nic->queues[q], now);
+	/* a wait charged to a budget ends by time alone: no sleeping */
+	nic->rx_hold_timed = now != 0;
 	return wait;
 }
 
@@ -202,6 +204,11 @@ static void rx_to_queue(struct nic *nic, unsigned q,
 		        (strip ? NIC_RXD_STA_VP : 0), 0, tci);
 		stat_add(&regs->stats.rx_packets, 1);
 		stat_add(&regs->stats.rx_bytes, len);
+		if (eq->mirror) {
+			/* as the driver gets it (generated, tag stripped) */
+			struct wire_frame got = { .data = buf, .len = len };
+			mirror_put(eq->mirror, q, NIC_MIRROR_RX, &got, 1);
+		}
 	}
 	__atomic_store_n(&d->writeback, writeback, __ATOMIC_RELEASE);
 	eq->rx.head = (head + 1) & (eq->rx.size - 1);

@@ -62,8 +62,12 @@ static void tx_complete(struct nic *nic, struct engine_queue *eq,
                         struct nic_tx_desc *descs, struct tx_batch *b,
                         uint32_t head)
 {
-	if (b->nframes)
+	if (b->nframes) {
+		if (eq->mirror)
+			mirror_put(eq->mirror, (unsigned)(eq - nic->queues),
+			           NIC_MIRROR_TX, b->frames, b->nframes);
 		nic->wire->ops->tx_burst(nic->wire, b->frames, b->nframes);
+	}
 	for (unsigned i = 0; i < b->nwb; i++) {
 		struct nic_tx_desc *d = &descs[b->wb[i].index];
 		__atomic_store_n(&d->errors, b->wb[i].errors, __ATOMIC_RELAXED);

@@ -64,6 +64,11 @@ struct wire_ops {
 	void (*rx_consume)(struct wire *w, unsigned n);
 	/* Flushes and frees. */
 	void (*close)(struct wire *w);
+	/* A descriptor that polls readable when rx_peek may offer frames,
+	 * so that an idle NIC can sleep until input arrives. NULL: the wire
+	 * has input only when rx_peek says so (files, the null source), or
+	 * only from transmit (loop), and the NIC needs no wake-up for it. */
+	int (*rx_fd)(const struct wire *w);
 };
 
 struct wire {

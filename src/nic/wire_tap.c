@@ -99,11 +99,17 @@ static void tap_close(struct wire *w)
 	free(tw);
 }
 
+static int tap_rx_fd(const struct wire *w)
+{
+	return ((const struct tap_wire *)w)->fd;
+}
+
 static const struct wire_ops tap_ops = {
 	.tx_burst = tap_tx_burst,
 	.rx_peek = tap_rx_peek,
 	.rx_consume = tap_rx_consume,
 	.close = tap_close,
+	.rx_fd = tap_rx_fd,
 };
 
 static bool bring_up(const char *name, char *err, size_t errlen)

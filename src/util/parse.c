@@ -9,7 +9,7 @@ static bool scaled(const char *s, double base, double *out)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (end == s || errno || v < 0)
+	if (end == s || errno || !(v >= 0))   /* NaN too: no integer stands for it */
 		return false;
 	switch (*end) {
 	case 'k': case 'K': v *= base; end++; break;
@@ -46,20 +46,35 @@ bool parse_seconds(const char *s, double *out)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (end == s || *end || errno || v < 0 || v > 1e7)
+	if (end == s || *end || errno || !(v >= 0 && v <= 1e7))
 		return false;
 	*out = v;
 	return true;
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Six groups of one or two hex digits: no sign, space or "0x" (which
+ * sscanf's %x would take, "-1" as ff). */
 bool parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned v[6];
-	char tail;
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
-		return false;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(*s), lo;
+		if (hi < 0)
+			return false;
+		s++;
+		if ((lo = hex_digit(*s)) >= 0) {
+			hi = hi * 16 + lo;
+			s++;
+		}
+		mac[i] = (uint8_t)hi;
+		if (*s != (i < 5 ? ':' : '\0'))
+			return false;
+		s++;
+	}
 	return true;
 }
 

@@ -3,6 +3,8 @@
 # (-fsanitize=fuzzer,address,undefined):
 #   fuzz_translate  the translator + verifier on guest code (translation only)
 #   fuzz_elf        the ELF checker elf_check()
+#   fuzz_control    the daemon's config parser and validator, and the
+#                   control API's requests (fuzz_control.c)
 # The src/ files are compiled directly into each target (nothing from the
 # normal build is reused, so the fuzzers always see the current sources).
 # Usage: tests/fuzz/build.sh        (from anywhere; CC=clang-NN to override)
@@ -24,7 +26,11 @@ CFLAGS=(-std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Isrc -Iinclude
 TR_SRC=(src/translator/*.c src/gates/gate.S src/gates/ctx.c src/gates/cpu_model.c src/gates/host.c src/sandbox/guest_mem.c tests/fuzz/stubs.c)
 # The loader needs cpuid_hwcap (for the auxv of loader_load).
 ELF_SRC=(src/sandbox/loader.c src/sandbox/guest_mem.c src/gates/cpu_model.c)
+# The config and the requests, with the NIC (for its defaults and stats);
+# the guests are a model in fuzz_control.c.
+CTL_SRC=(src/daemon/config.c src/daemon/config_wire.c src/daemon/control.c src/daemon/metrics_listen.c src/util/parse.c src/util/json_keys.c src/nic/*.c)
 
 "$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_translate" tests/fuzz/fuzz_translate.c "${TR_SRC[@]}" -lZydis
 "$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_elf" tests/fuzz/fuzz_elf.c "${ELF_SRC[@]}"
-echo "built $OUT/fuzz_translate $OUT/fuzz_elf"
+"$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_control" tests/fuzz/fuzz_control.c "${CTL_SRC[@]}" -ljansson -lpcap -lpthread
+echo "built $OUT/fuzz_translate $OUT/fuzz_elf $OUT/fuzz_control"

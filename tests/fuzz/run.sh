@@ -6,6 +6,7 @@
 #   PASS fuzz/replay:FILE            a kept reproducer no longer fails
 #   PASS fuzz/translate: N runs, no rejection
 #   PASS fuzz/elf: N runs, no violation
+#   PASS fuzz/control: N runs, no violation
 #   FAIL fuzz/<what>: <reason>       (the failing input is copied to
 #                                     build/tests/fuzz/artifacts/)
 #
@@ -15,6 +16,8 @@
 #                      FUZZ_SECONDS=3600 tests/fuzz/run.sh for a long run
 #   FUZZ_ELF_SECONDS   seconds of ELF-checker fuzzing (default 20, or a
 #                      third of FUZZ_SECONDS when that is set)
+#   FUZZ_CONTROL_SECONDS  seconds of config and control-request fuzzing
+#                      (default 20, or a third of FUZZ_SECONDS when that is set)
 #   FUZZ_RSS_MB        memory limit per fuzzer (default 2048)
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -27,6 +30,7 @@ elif [ -n "${FUZZ_SECONDS:-}" ]; then
 else
 	ELF_SECS=20
 fi
+CTL_SECS=${FUZZ_CONTROL_SECONDS:-$ELF_SECS}
 RSS=${FUZZ_RSS_MB:-2048}
 BIN=build/tests/fuzz
 ART=$BIN/artifacts
@@ -57,6 +61,7 @@ for f in tests/fuzz/crashes/*; do
 	case "$name" in
 	translate-*) fz=$BIN/fuzz_translate ;;
 	elf-*) fz=$BIN/fuzz_elf ;;
+	control-*) fz=$BIN/fuzz_control ;;
 	*) continue ;;
 	esac
 	if timeout 120 "$fz" -rss_limit_mb="$RSS" "$f" > "$WORK/replay.log" 2>&1; then
@@ -102,4 +107,5 @@ fuzz() {
 
 fuzz translate "$TR_SECS" "no rejection" -max_len=8192 -dict=tests/fuzz/translate.dict
 fuzz elf "$ELF_SECS" "no violation" -max_len=4096
+fuzz control "$CTL_SECS" "no violation" -max_len=4096 -dict=tests/fuzz/control.dict
 exit 0

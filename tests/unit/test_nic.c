@@ -19,8 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nic/nic.h"
-#include "nic_ring.h"
+#include "nic_rig.h"
 #include "null_frame.h"
 
 /* ---- rig: a running NIC with window 1 mapped ----------------------- */
@@ -29,77 +28,41 @@
 #define MEM_SIZE  (16u << 20)
 #define BUF_SIZE  2048u
 
-struct rig {
-	struct nic *nic;
-	uint8_t *mem;
-	struct nic_dma_arena arena;
-};
-
-/* Polls cond every 100 us for up to 5 s (generous: a busy 2-core box). */
-#define WAIT_FOR(cond) ({                                                  \
-	bool ok_ = false;                                                  \
-	for (int i_ = 0; i_ < 50000 && !(ok_ = (cond)); i_++)              \
-		usleep(100);                                               \
-	ok_; })
-
 /* The wait budget of lossless wires for the next rig (0: the default). */
 static uint64_t rig_rx_wait_ns;
 
-/* A NIC with window 1 mapped, engine not started yet. */
-static void rig_open_stopped(struct rig *r, const char *wire,
+/* A NIC with window 1 mapped, engine not started yet (nic_rig_start). */
+static void rig_open_stopped(struct nic_rig *r, const char *wire,
                              unsigned queues)
 {
 	struct nic_config cfg;
-	char err[256];
 	nic_config_defaults(&cfg);
 	cfg.wire = wire;
 	cfg.num_queues = queues;
 	cfg.rx_wait_ns = rig_rx_wait_ns;
-	r->nic = nic_create(&cfg, err, sizeof(err));
-	if (!r->nic)
-		fail_msg("nic_create: %s", err);
-	r->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
-	              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(r->mem != MAP_FAILED);
-	assert_int_equal(nic_window_map(r->nic, WINDOW, r->mem, MEM_SIZE, err,
-	                                sizeof(err)), 0);
-	r->arena = (struct nic_dma_arena){ .host = r->mem, .size = MEM_SIZE,
-	                                   .dev = NIC_DEV_ADDR(WINDOW, 0) };
+	nic_rig_open_stopped(r, &cfg, WINDOW, MEM_SIZE);
 }
 
-static void rig_start(struct rig *r)
-{
-	char err[256];
-	if (nic_start(r->nic, err, sizeof(err)) != 0)
-		fail_msg("nic_start: %s", err);
-}
-
-static void rig_open(struct rig *r, const char *wire, unsigned queues)
+static void rig_open(struct nic_rig *r, const char *wire, unsigned queues)
 {
 	rig_open_stopped(r, wire, queues);
-	rig_start(r);
+	nic_rig_start(r);
 }
 
-static void rig_close(struct rig *r)
-{
-	nic_destroy(r->nic);
-	munmap(r->mem, MEM_SIZE);
-}
-
-static void *dma_alloc(struct rig *r, uint64_t len, uint64_t *dev)
+static void *dma_alloc(struct nic_rig *r, uint64_t len, uint64_t *dev)
 {
 	void *p = nic_arena_alloc(&r->arena, len, 64, dev);
 	assert_non_null(p);
 	return p;
 }
 
-static void txq_open(struct rig *r, struct nic_txq *txq, unsigned q,
+static void txq_open(struct nic_rig *r, struct nic_txq *txq, unsigned q,
                      uint32_t size)
 {
 	uint64_t dev;
 	void *ring = dma_alloc(r, size * 16u, &dev);
 	struct nic_queue_regs *regs = nic_queue_regs(r->nic, q);
-	nic_txq_start(txq, regs, ring, dev, size);
+	nic_txq_start(txq, regs, ring, dev, size, nic_queue_doorbell_fd(r->nic, q));
 	assert_true(nic_queue_wait_status(regs, NIC_QSTA_TX_ACTIVE,
 	                                  NIC_QSTA_TX_ACTIVE, 5000));
 }
@@ -111,14 +74,14 @@ struct rx_side {
 	uint64_t bufs_dev;
 };
 
-static void rxq_open(struct rig *r, struct rx_side *rx, unsigned q,
+static void rxq_open(struct nic_rig *r, struct rx_side *rx, unsigned q,
                      uint32_t size, uint32_t posted)
 {
 	uint64_t dev;
 	void *ring = dma_alloc(r, size * 16u, &dev);
 	rx->bufs = dma_alloc(r, (uint64_t)size * BUF_SIZE, &rx->bufs_dev);
 	struct nic_queue_regs *regs = nic_queue_regs(r->nic, q);
-	nic_rxq_start(&rx->q, regs, ring, dev, size);
+	nic_rxq_start(&rx->q, regs, ring, dev, size, nic_queue_doorbell_fd(r->nic, q));
 	assert_true(nic_queue_wait_status(regs, NIC_QSTA_RX_ACTIVE,
 	                                  NIC_QSTA_RX_ACTIVE, 5000));
 	for (uint32_t i = 0; i < posted; i++)
@@ -170,7 +133,7 @@ static void make_frame(uint8_t *f, const uint8_t *dst, uint32_t len,
 		f[i] = (uint8_t)(seed + i * 7);
 }
 
-static int add_filter(struct rig *r, const uint8_t *mac, uint16_t vlan,
+static int add_filter(struct nic_rig *r, const uint8_t *mac, uint16_t vlan,
                       unsigned q, uint16_t flags)
 {
 	struct nic_filter f = { .vlan = vlan, .queue = (uint16_t)q,
@@ -202,7 +165,7 @@ static void send_one(struct nic_txq *txq, uint8_t *buf, uint64_t buf_dev,
 static void test_tx_null_sink_reads_every_byte(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_open(&r, "null", 4);
 	struct nic_txq txq;
 	txq_open(&r, &txq, 2, 64);
@@ -246,14 +209,14 @@ static void test_tx_null_sink_reads_every_byte(void **state)
 	assert_int_equal(gs.tx_frames, frames);
 	assert_int_equal(gs.tx_bytes, bytes);
 	assert_true(nic_dma_cpu_ns(r.nic) > 0);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* RS descriptors get DD written back; others are left alone (e1000). */
 static void test_tx_status_writeback_only_with_rs(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_open(&r, "null", 1);
 	struct nic_txq txq;
 	txq_open(&r, &txq, 0, 8);
@@ -265,7 +228,7 @@ static void test_tx_status_writeback_only_with_rs(void **state)
 	send_one(&txq, buf, dev, frame, 64, NIC_TXD_CMD_RS, 0);
 	assert_int_equal(txq.ring[0].status, 0);
 	assert_int_equal(txq.ring[1].status, NIC_TXD_STA_DD);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* A driver in another process gets one descriptor, nic_queue_page_fd(q):
@@ -274,7 +237,7 @@ static void test_tx_status_writeback_only_with_rs(void **state)
 static void test_queue_page_fd_is_one_page(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_open(&r, "null", 8);
 	int fd = nic_queue_page_fd(r.nic, 5);
 	assert_true(fd >= 0);
@@ -297,7 +260,7 @@ static void test_queue_page_fd_is_one_page(void **state)
 	void *ring = dma_alloc(&r, 16 * 16, &ring_dev);
 	uint8_t *buf = dma_alloc(&r, BUF_SIZE, &buf_dev);
 	struct nic_txq txq;
-	nic_txq_start(&txq, page, ring, ring_dev, 16);
+	nic_txq_start(&txq, page, ring, ring_dev, 16, nic_queue_doorbell_fd(r.nic, 5));
 	assert_true(nic_queue_wait_status(page, NIC_QSTA_TX_ACTIVE,
 	                                  NIC_QSTA_TX_ACTIVE, 5000));
 	uint8_t frame[64];
@@ -307,7 +270,7 @@ static void test_queue_page_fd_is_one_page(void **state)
 	nic_queue_stats(r.nic, 5, &qs);
 	assert_int_equal(qs.tx_packets, 1);
 	munmap(page, NIC_QUEUE_PAGE_SIZE);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* What a hostile holder of queue 3's page can reach: that page and nothing
@@ -318,7 +281,7 @@ static void test_queue_page_fd_is_one_page(void **state)
 static void test_queue_page_reaches_only_its_queue(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	char err[256];
 	rig_open(&r, "null", 8);
 	add_filter(&r, MAC_A, NIC_VLAN_ANY, 2, NIC_FILTER_BROADCAST);
@@ -347,8 +310,18 @@ static void test_queue_page_reaches_only_its_queue(void **state)
 	assert_memory_equal(now + 0x1000, global + 0x1000,
 	                    NIC_GLOBAL_AREA_SIZE - 0x1000);   /* sched, filters */
 	assert_memory_equal(now, global, 0x40);               /* dev registers */
-	assert_memory_equal(nic_queue_regs(r.nic, 2), q2, sizeof(q2));
-	assert_memory_equal(nic_queue_regs(r.nic, 4), q4, sizeof(q4));
+	/* nic_asleep, which the engine sets in every page when it sleeps, is
+	 * not the other queues' state */
+	static uint8_t now2[NIC_QUEUE_PAGE_SIZE], now4[NIC_QUEUE_PAGE_SIZE];
+	memcpy(now2, nic_queue_regs(r.nic, 2), sizeof(now2));
+	memcpy(now4, nic_queue_regs(r.nic, 4), sizeof(now4));
+	const size_t asleep = offsetof(struct nic_queue_regs, nic_asleep);
+	memset(now2 + asleep, 0, 4);
+	memset(q2 + asleep, 0, 4);
+	memset(now4 + asleep, 0, 4);
+	memset(q4 + asleep, 0, 4);
+	assert_memory_equal(now2, q2, sizeof(q2));
+	assert_memory_equal(now4, q4, sizeof(q4));
 
 	/* reset: the queue gets a new page object; the old one is cut off */
 	assert_int_equal(nic_queue_reset(r.nic, 3, err, sizeof(err)), 0);
@@ -366,7 +339,7 @@ static void test_queue_page_reaches_only_its_queue(void **state)
 	assert_int_equal(nic_reg_read32(&regs->tx_tail), 0);
 	assert_int_equal(nic_reg_read32(&regs->status), 0);
 	munmap(page, NIC_QUEUE_PAGE_SIZE);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* ---- loopback: rings, steering, drops ------------------------------ */
@@ -376,7 +349,7 @@ static void test_queue_page_reaches_only_its_queue(void **state)
 static void test_loop_ring_wraparound(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_open(&r, "loop", 2);
 	add_filter(&r, MAC_A, NIC_VLAN_ANY, 1, 0);
 	struct nic_txq txq;
@@ -402,7 +375,7 @@ static void test_loop_ring_wraparound(void **state)
 	nic_queue_stats(r.nic, 1, &qs);
 	assert_int_equal(qs.rx_packets, 100);
 	assert_int_equal(qs.rx_dropped, 0);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* Destination MAC and VLAN pick the queue; tags are inserted on TX (VLE)
@@ -410,7 +383,7 @@ static void test_loop_ring_wraparound(void **state)
 static void test_loop_steering_by_mac_and_vlan(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_open(&r, "loop", 4);
 	add_filter(&r, MAC_A, NIC_VLAN_ANY, 1, 0);
 	add_filter(&r, MAC_B, 10, 2, 0);
@@ -422,8 +395,8 @@ static void test_loop_steering_by_mac_and_vlan(void **state)
 	rxq_open(&r, &rx2, 2, 16, 8);
 	rxq_open(&r, &rx3, 3, 16, 8);
 	struct nic_queue_regs *regs2 = nic_queue_regs(r.nic, 2);
-	nic_reg_write32(&regs2->control, nic_reg_read32(&regs2->control) |
-	                NIC_QCTL_VLAN_STRIP);
+	nic_queue_write_control(regs2, nic_reg_read32(&regs2->control) |
+	                        NIC_QCTL_VLAN_STRIP, nic_queue_doorbell_fd(r.nic, 2));
 	uint64_t dev;
 	uint8_t *buf = dma_alloc(&r, BUF_SIZE, &dev);
 	uint8_t frame[100], got[BUF_SIZE];
@@ -465,7 +438,7 @@ static void test_loop_steering_by_mac_and_vlan(void **state)
 	nic_global_stats(r.nic, &gs);
 	assert_int_equal(gs.rx_no_match, 2);
 	assert_int_equal(gs.rx_frames, 5);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* Broadcast and multicast reach every BROADCAST queue once (the sender's
@@ -473,7 +446,7 @@ static void test_loop_steering_by_mac_and_vlan(void **state)
 static void test_loop_broadcast_to_several_queues(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_open(&r, "loop", 5);
 	add_filter(&r, MAC_A, NIC_VLAN_ANY, 1, NIC_FILTER_BROADCAST);
 	add_filter(&r, MAC_B, NIC_VLAN_ANY, 2, NIC_FILTER_BROADCAST);
@@ -513,7 +486,7 @@ static void test_loop_broadcast_to_several_queues(void **state)
 	struct nic_queue_stats_regs qs;
 	nic_queue_stats(r.nic, 1, &qs);
 	assert_int_equal(qs.rx_packets, 4);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* A frame nobody matches is counted and dropped; a PROMISC queue gets
@@ -521,7 +494,7 @@ static void test_loop_broadcast_to_several_queues(void **state)
 static void test_loop_no_match_and_promiscuous(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_open(&r, "loop", 3);
 	add_filter(&r, MAC_A, NIC_VLAN_ANY, 1, 0);
 	struct nic_txq txq;
@@ -555,7 +528,7 @@ static void test_loop_no_match_and_promiscuous(void **state)
 	assert_true(rx_quiet(&rx2, 20));
 	nic_global_stats(r.nic, &gs);
 	assert_int_equal(gs.rx_no_match, 3);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* A queue with 3 posted descriptors takes 3 of 10 frames; the rest are
@@ -564,7 +537,7 @@ static void test_loop_no_match_and_promiscuous(void **state)
 static void test_loop_rx_drop_without_descriptor(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_open(&r, "loop", 2);
 	add_filter(&r, MAC_A, NIC_VLAN_ANY, 1, 0);
 	struct nic_txq txq;
@@ -596,7 +569,7 @@ static void test_loop_rx_drop_without_descriptor(void **state)
 	send_one(&txq, buf, dev, frame, 64, 0, 0);
 	assert_true(rx_take(&rx, got, &len, &d));
 	assert_memory_equal(got, frame, 64);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* ---- DMA errors ---------------------------------------------------- */
@@ -606,7 +579,7 @@ static void test_loop_rx_drop_without_descriptor(void **state)
 static void test_dma_errors_do_not_crash(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_open(&r, "loop", 2);
 	add_filter(&r, MAC_A, NIC_VLAN_ANY, 1, 0);
 	struct nic_txq txq;
@@ -680,7 +653,7 @@ static void test_dma_errors_do_not_crash(void **state)
 	struct nic_global_stats_regs gs;
 	nic_global_stats(r.nic, &gs);
 	assert_int_equal(gs.dma_errors, 6);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* Bad ring programming stops the ring with a reason; clearing the enable
@@ -688,9 +661,10 @@ static void test_dma_errors_do_not_crash(void **state)
 static void test_ring_config_errors(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_open(&r, "null", 1);
 	struct nic_queue_regs *regs = nic_queue_regs(r.nic, 0);
+	int doorbell = nic_queue_doorbell_fd(r.nic, 0);
 	uint64_t dev;
 	void *ring = dma_alloc(&r, 64 * 16, &dev);
 	struct nic_txq txq;
@@ -707,23 +681,24 @@ static void test_ring_config_errors(void **state)
 		{ NIC_DEV_ADDR(WINDOW, MEM_SIZE - 512), 64, NIC_QERR_RING_DMA },
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		nic_txq_start(&txq, regs, ring, bad[i].base, bad[i].size);
+		nic_txq_start(&txq, regs, ring, bad[i].base, bad[i].size, doorbell);
 		assert_true(nic_queue_wait_status(regs, NIC_QSTA_TX_ERR,
 		                                  NIC_QSTA_TX_ERR, 5000));
 		assert_int_equal(nic_reg_read32(&regs->tx_error), bad[i].why);
-		nic_reg_write32(&regs->control, 0);
+		nic_queue_write_control(regs, 0, doorbell);
 		assert_true(nic_queue_wait_status(regs, 0xff, 0, 5000));
 	}
 	/* A tail beyond the ring stops a running ring. */
-	nic_txq_start(&txq, regs, ring, dev, 64);
+	nic_txq_start(&txq, regs, ring, dev, 64, doorbell);
 	assert_true(nic_queue_wait_status(regs, NIC_QSTA_TX_ACTIVE,
 	                                  NIC_QSTA_TX_ACTIVE, 5000));
-	nic_reg_write32(&regs->tx_tail, 64);
+	if (nic_doorbell_write32(regs, &regs->tx_tail, 64))
+		nic_doorbell_wake(doorbell);
 	assert_true(nic_queue_wait_status(regs, 0xff, NIC_QSTA_TX_ERR, 5000));
 	assert_int_equal(nic_reg_read32(&regs->tx_error), NIC_QERR_TAIL_RANGE);
-	nic_reg_write32(&regs->control, 0);
+	nic_queue_write_control(regs, 0, doorbell);
 	assert_true(nic_queue_wait_status(regs, 0xff, 0, 5000));
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* ---- window unmap quiesces ----------------------------------------- */
@@ -761,7 +736,7 @@ static void *churn_main(void *arg)
 static void test_window_unmap_quiesces(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	char err[256];
 	rig_open(&r, "loop", 2);
 	add_filter(&r, MAC_A, NIC_VLAN_ANY, 1, 0);
@@ -802,7 +777,7 @@ static void test_window_unmap_quiesces(void **state)
 
 	assert_int_equal(nic_window_unmap(r.nic, 2, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not mapped"));
-	rig_close(&r);
+	nic_rig_close(&r);
 	munmap(mem2, size);
 }
 
@@ -822,7 +797,7 @@ static uint64_t irq_count(int fd, int timeout_ms)
 static void test_irq_fires_once_per_arm(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_open(&r, "loop", 2);
 	add_filter(&r, MAC_A, NIC_VLAN_ANY, 1, 0);
 	struct nic_txq txq;
@@ -859,7 +834,7 @@ static void test_irq_fires_once_per_arm(void **state)
 		assert_int_equal(irq_count(rx_fd, 2000), 1);
 		assert_int_equal(irq_count(rx_fd, 50), 0);
 	}
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* ---- reset, admin, link -------------------------------------------- */
@@ -867,7 +842,7 @@ static void test_irq_fires_once_per_arm(void **state)
 static void test_queue_reset_reclaims(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	char err[256];
 	rig_open(&r, "loop", 3);
 	add_filter(&r, MAC_A, NIC_VLAN_ANY, 1, NIC_FILTER_BROADCAST);
@@ -918,7 +893,7 @@ static void test_queue_reset_reclaims(void **state)
 	send_one(&txq, buf, dev, frame, 64, 0, 0);
 	assert_true(rx_take(&rx1, got, &len, &d));
 	assert_memory_equal(got, frame, 64);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* Admin down stops a queue whatever its driver writes, and it resumes
@@ -926,7 +901,7 @@ static void test_queue_reset_reclaims(void **state)
 static void test_admin_and_link_hold_traffic(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	char err[256];
 	rig_open(&r, "null", 2);
 	struct nic_txq txq;
@@ -958,7 +933,7 @@ static void test_admin_and_link_hold_traffic(void **state)
 	struct wire_stats ws;
 	wire_read_stats(nic_wire(r.nic), &ws);
 	assert_int_equal(ws.tx_frames, 10);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* ---- the null source ----------------------------------------------- */
@@ -973,11 +948,11 @@ static void test_null_source_is_lossless(void **state)
 		char spec[64];
 		snprintf(spec, sizeof(spec), "null:%u,02:00:00:00:00:0a",
 		         sizes[s]);
-		struct rig r;
+		struct nic_rig r;
 		rig_open_stopped(&r, spec, 2);
 		/* before the start: nothing is generated for no one */
 		add_filter(&r, MAC_A, NIC_VLAN_ANY, 1, 0);
-		rig_start(&r);
+		nic_rig_start(&r);
 		struct rx_side rx;
 		rxq_open(&r, &rx, 1, 32, 8);
 		uint8_t got[BUF_SIZE];
@@ -996,7 +971,7 @@ static void test_null_source_is_lossless(void **state)
 		struct nic_global_stats_regs gs;
 		nic_global_stats(r.nic, &gs);
 		assert_int_equal(gs.rx_dropped, 0);
-		rig_close(&r);
+		nic_rig_close(&r);
 	}
 }
 
@@ -1020,12 +995,12 @@ static bool rx_take_n(struct rx_side *rx, unsigned n)
 static void test_lossless_wire_gives_up_on_a_queue_without_room(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_open_stopped(&r, "null:64", 4);
 	add_filter(&r, MAC_A, NIC_VLAN_ANY, 1, NIC_FILTER_BROADCAST);
 	add_filter(&r, MAC_B, NIC_VLAN_ANY, 2, NIC_FILTER_BROADCAST);
 	add_filter(&r, MAC_X, NIC_VLAN_ANY, 3, NIC_FILTER_BROADCAST);
-	rig_start(&r);
+	nic_rig_start(&r);
 	struct rx_side rx1, rx2;
 	rxq_open(&r, &rx2, 2, 16, 0);
 	rxq_open(&r, &rx1, 1, 16, 15);
@@ -1046,7 +1021,7 @@ static void test_lossless_wire_gives_up_on_a_queue_without_room(void **state)
 		             BUF_SIZE);
 	nic_rxq_kick(&rx2.q);
 	assert_true(rx_take_n(&rx2, 100));
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* A consumer thread that keeps taking frames from one queue. */
@@ -1081,13 +1056,13 @@ static void *consume(void *arg)
 static void test_lossless_wire_waits_out_a_short_stall(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_rx_wait_ns = 300000000;   /* 300 ms: a busy test box stalls too */
 	rig_open_stopped(&r, "null:64", 3);
 	rig_rx_wait_ns = 0;
 	add_filter(&r, MAC_A, NIC_VLAN_ANY, 1, NIC_FILTER_BROADCAST);
 	add_filter(&r, MAC_B, NIC_VLAN_ANY, 2, NIC_FILTER_BROADCAST);
-	rig_start(&r);
+	nic_rig_start(&r);
 	struct rx_side rx1, rx2;
 	rxq_open(&r, &rx1, 1, 16, 15);
 	rxq_open(&r, &rx2, 2, 16, 15);
@@ -1116,7 +1091,7 @@ static void test_lossless_wire_waits_out_a_short_stall(void **state)
 	assert_true(q2.rx_dropped > 0);
 	assert_int_equal(q1.rx_dropped, 0);
 	assert_true(after - before > 1000);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* A queue that posts one buffer each time the wire has given up on it (so
@@ -1162,11 +1137,11 @@ static uint64_t taken_in(struct consumer *c, unsigned ms)
 static void test_lossless_wire_resists_a_queue_posting_one_by_one(void **state)
 {
 	(void)state;
-	struct rig r;
+	struct nic_rig r;
 	rig_open_stopped(&r, "null:64", 3);
 	add_filter(&r, MAC_A, NIC_VLAN_ANY, 1, NIC_FILTER_BROADCAST);
 	add_filter(&r, MAC_B, NIC_VLAN_ANY, 2, NIC_FILTER_BROADCAST);
-	rig_start(&r);
+	nic_rig_start(&r);
 	struct rx_side rx1, rx2;
 	rxq_open(&r, &rx2, 2, 16, 0);
 	rxq_open(&r, &rx1, 1, 16, 15);
@@ -1190,7 +1165,7 @@ static void test_lossless_wire_resists_a_queue_posting_one_by_one(void **state)
 	              (unsigned long long)q2.rx_packets);
 	assert_true(q2.rx_packets > 10);   /* it did get frames: waited for */
 	assert_true(nagged * 2 > alone);
-	rig_close(&r);
+	nic_rig_close(&r);
 }
 
 /* The generator against the format's definition (null_frame.h), byte by

@@ -11,21 +11,16 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "nic/nic.h"
-#include "nic_ring.h"
+#include "nic_rig.h"
 
 #define WINDOW    1u
 #define MEM_SIZE  (8u << 20)
 #define RING      4096u   /* slack for a driver thread on a busy host */
 
 struct rig {
-	struct nic *nic;
-	uint8_t *mem;
-	struct nic_dma_arena arena;
+	struct nic_rig base;
 	struct nic_txq txq[2];
 	uint64_t frame_dev;
 	uint16_t frame_len[2];
@@ -34,28 +29,18 @@ struct rig {
 static void rig_open(struct rig *r, uint64_t line_rate_bps)
 {
 	struct nic_config cfg;
-	char err[256];
 	nic_config_defaults(&cfg);
 	cfg.num_queues = 2;
 	cfg.line_rate_bps = line_rate_bps;
-	r->nic = nic_create(&cfg, err, sizeof(err));
-	if (!r->nic)
-		fail_msg("nic_create: %s", err);
-	r->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
-	              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(r->mem != MAP_FAILED);
-	assert_int_equal(nic_window_map(r->nic, WINDOW, r->mem, MEM_SIZE, err,
-	                                sizeof(err)), 0);
-	r->arena = (struct nic_dma_arena){ .host = r->mem, .size = MEM_SIZE,
-	                                   .dev = NIC_DEV_ADDR(WINDOW, 0) };
-	uint8_t *frame = nic_arena_alloc(&r->arena, 2048, 64, &r->frame_dev);
+	nic_rig_open_stopped(&r->base, &cfg, WINDOW, MEM_SIZE);
+	uint8_t *frame = nic_arena_alloc(&r->base.arena, 2048, 64, &r->frame_dev);
 	memset(frame, 0x5a, 2048);
-	assert_int_equal(nic_start(r->nic, err, sizeof(err)), 0);
+	nic_rig_start(&r->base);
 	for (unsigned q = 0; q < 2; q++) {
 		uint64_t dev;
-		void *ring = nic_arena_alloc(&r->arena, RING * 16, 64, &dev);
-		struct nic_queue_regs *regs = nic_queue_regs(r->nic, q);
-		nic_txq_start(&r->txq[q], regs, ring, dev, RING);
+		void *ring = nic_arena_alloc(&r->base.arena, RING * 16, 64, &dev);
+		struct nic_queue_regs *regs = nic_queue_regs(r->base.nic, q);
+		nic_txq_start(&r->txq[q], regs, ring, dev, RING, nic_queue_doorbell_fd(r->base.nic, q));
 		assert_true(nic_queue_wait_status(regs, NIC_QSTA_TX_ACTIVE,
 		                                  NIC_QSTA_TX_ACTIVE, 5000));
 	}
@@ -98,7 +83,7 @@ static double snapshot(struct rig *r, struct nic_queue_stats_regs s[2])
 	for (;;) {
 		double before = now_s();
 		for (unsigned q = 0; q < 2; q++)
-			nic_queue_stats(r->nic, q, &s[q]);
+			nic_queue_stats(r->base.nic, q, &s[q]);
 		double after = now_s();
 		if (after - before < 0.0002)
 			return (before + after) / 2;
@@ -133,21 +118,15 @@ static void set_rate(struct rig *r, unsigned q, uint64_t bps, uint64_t pps)
 {
 	char err[256];
 	struct nic_rate rate = { .bps = bps, .pps = pps };
-	if (nic_queue_set_rate(r->nic, q, &rate, err, sizeof(err)) != 0)
+	if (nic_queue_set_rate(r->base.nic, q, &rate, err, sizeof(err)) != 0)
 		fail_msg("nic_queue_set_rate: %s", err);
 }
 
 static void set_weight(struct rig *r, unsigned q, unsigned weight)
 {
 	char err[256];
-	if (nic_queue_set_weight(r->nic, q, weight, err, sizeof(err)) != 0)
+	if (nic_queue_set_weight(r->base.nic, q, weight, err, sizeof(err)) != 0)
 		fail_msg("nic_queue_set_weight: %s", err);
-}
-
-static void rig_close(struct rig *r)
-{
-	nic_destroy(r->nic);
-	munmap(r->mem, MEM_SIZE);
 }
 
 /* 100 Mbit/s with 1000-byte frames; then the same queue raised to
@@ -161,13 +140,13 @@ static void test_rate_limit_bits_and_live_change(void **state)
 	struct rates m = measure(&r, 0.1);
 	assert_within_5pct(m.bps[0], 100e6);
 	struct nic_queue_stats_regs qs;
-	nic_queue_stats(r.nic, 0, &qs);
+	nic_queue_stats(r.base.nic, 0, &qs);
 	assert_true(qs.throttled > 0);
 
 	set_rate(&r, 0, 150000000, 0);
 	m = measure(&r, 0.02);
 	assert_within_5pct(m.bps[0], 150e6);
-	rig_close(&r);
+	nic_rig_close(&r.base);
 }
 
 /* 20 000 packets/s of 64-byte frames, bits unlimited; then a bit rate
@@ -184,7 +163,7 @@ static void test_rate_limit_packets(void **state)
 	set_rate(&r, 0, 64 * 8 * 5000, 20000);
 	m = measure(&r, 0.02);
 	assert_within_5pct(m.pps[0], 5000);
-	rig_close(&r);
+	nic_rig_close(&r.base);
 }
 
 /* Two saturating queues with weights 1:3 on a 100 Mbit/s line share it
@@ -209,7 +188,7 @@ static void test_wrr_shares_line_rate(void **state)
 	total = m.bps[0] + m.bps[1];
 	assert_within_5pct(total, 100e6);
 	assert_within_5pct(m.bps[0] / total, 0.75);
-	rig_close(&r);
+	nic_rig_close(&r.base);
 }
 
 /* A queue limited below its share leaves the rest of the line to the
@@ -225,7 +204,7 @@ static void test_wrr_with_limited_queue(void **state)
 	struct rates m = measure(&r, 0.1);
 	assert_within_5pct(m.bps[0], 20e6);
 	assert_within_5pct(m.bps[1], 80e6);
-	rig_close(&r);
+	nic_rig_close(&r.base);
 }
 
 static void test_bad_scheduling_settings(void **state)
@@ -234,16 +213,16 @@ static void test_bad_scheduling_settings(void **state)
 	struct rig r = { .frame_len = { 0, 0 } };
 	char err[256];
 	rig_open(&r, 0);
-	assert_int_equal(nic_queue_set_weight(r.nic, 0, 0, err, sizeof(err)),
+	assert_int_equal(nic_queue_set_weight(r.base.nic, 0, 0, err, sizeof(err)),
 	                 -1);
 	assert_non_null(strstr(err, "1 to 1000"));
-	assert_int_equal(nic_queue_set_weight(r.nic, 2, 1, err, sizeof(err)),
+	assert_int_equal(nic_queue_set_weight(r.base.nic, 2, 1, err, sizeof(err)),
 	                 -1);
 	assert_non_null(strstr(err, "no queue pair 2"));
 	struct nic_rate rate = { 0 };
-	assert_int_equal(nic_queue_set_rate(r.nic, 9, &rate, err,
+	assert_int_equal(nic_queue_set_rate(r.base.nic, 9, &rate, err,
 	                                    sizeof(err)), -1);
-	rig_close(&r);
+	nic_rig_close(&r.base);
 }
 
 int main(void)

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
-#include "nic_ring.h"
+#include "nic_rig.h"
 #include "null_frame.h"
 #include "opsub_vring.h"
 
@@ -30,17 +30,11 @@
 #define BUFS_AT   0x400000ull          /* guest receive buffers, 64 KiB apart */
 #define BUF_GAP   0x10000ull
 
-#define WAIT_FOR(cond) ({                                                  \
-	bool ok_ = false;                                                  \
-	for (int i_ = 0; i_ < 50000 && !(ok_ = (cond)); i_++)              \
-		usleep(100);                                               \
-	ok_; })
-
 /* A daemon's worth of one paravirt guest in slot 0: its memory (window 1),
  * its ring area (window 2), its link page, NIC queue 0 with a broadcast
  * filter on a null:64 source. */
 struct pv_rig {
-	struct nic *nic;
+	struct nic_rig base;                /* guest memory: g.mem_map */
 	struct guest g;
 	struct vhost *v;
 	int kick, call;
@@ -55,23 +49,20 @@ static void pv_open(struct pv_rig *r)
 	cfg.wire = "null:64";
 	cfg.num_queues = 2;
 	memset(r, 0, sizeof(*r));
-	r->nic = nic_create(&cfg, err, sizeof(err));
-	if (!r->nic)
-		fail_msg("nic_create: %s", err);
+	nic_rig_open_stopped(&r->base, &cfg, 1, MEM_SIZE);
 	struct guest *g = &r->g;
 	g->slot = 0;
 	g->nqueues = 1;
 	g->queue[0] = 0;
 	g->cfg.mem = MEM_SIZE;
-	g->mem_map = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	g->mem_map = r->base.mem;
 	g->ring_map = mmap(NULL, LINK_RING_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	g->page = calloc(1, 4096);
-	assert_true(g->mem_map != MAP_FAILED && g->ring_map != MAP_FAILED && g->page);
-	assert_int_equal(nic_window_map(r->nic, 1, g->mem_map, MEM_SIZE, err, sizeof(err)), 0);
-	assert_int_equal(nic_window_map(r->nic, 2, g->ring_map, LINK_RING_AREA, err, sizeof(err)), 0);
+	assert_true(g->ring_map != MAP_FAILED && g->page);
+	assert_int_equal(nic_window_map(r->base.nic, 2, g->ring_map, LINK_RING_AREA, err, sizeof(err)), 0);
 	struct nic_filter f = {.mac = {2, 0, 0, 0, 0, 1}, .vlan = NIC_VLAN_ANY, .queue = 0,
 	                       .flags = NIC_FILTER_BROADCAST};
-	assert_true(nic_filter_add(r->nic, &f, err, sizeof(err)) >= 0);
+	assert_true(nic_filter_add(r->base.nic, &f, err, sizeof(err)) >= 0);
 
 	/* the guest's virtqueues, empty: the backend takes no frame yet */
 	opsub_vring_view(&r->rxq, (uint8_t *)g->mem_map + VRING_AT, RING);
@@ -79,17 +70,16 @@ static void pv_open(struct pv_rig *r)
 	g->page->vring_ready = 1;
 	r->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	r->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	r->v = vhost_start(r->nic, g, r->kick, r->call, RING, err, sizeof(err));
+	r->v = vhost_start(r->base.nic, g, r->kick, r->call, RING, err, sizeof(err));
 	if (!r->v)
 		fail_msg("vhost_start: %s", err);
-	assert_int_equal(nic_start(r->nic, err, sizeof(err)), 0);
+	nic_rig_start(&r->base);
 }
 
 static void pv_close(struct pv_rig *r)
 {
 	vhost_stop(r->v);
-	nic_destroy(r->nic);
-	munmap(r->g.mem_map, MEM_SIZE);
+	nic_rig_close(&r->base);
 	munmap(r->g.ring_map, LINK_RING_AREA);
 	free(r->g.page);
 	close(r->kick);
@@ -105,7 +95,7 @@ static struct nic_rx_desc *nic_rx_ring(struct pv_rig *r)
 /* Waits until the NIC has filled every buffer the backend posted. */
 static void wait_ring_full(struct pv_rig *r)
 {
-	struct nic_queue_regs *regs = nic_queue_regs(r->nic, 0);
+	struct nic_queue_regs *regs = nic_queue_regs(r->base.nic, 0);
 	assert_true(WAIT_FOR(nic_reg_read32(&regs->rx_head) == RING - 1));
 }
 

