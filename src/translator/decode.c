@@ -13,14 +13,36 @@ static void init(void)
 	ready = true;
 }
 
+/* A SIB without base (mod 00, base 101) has no base register whatever
+ * REX.B or VEX.B say, and a disp32; Zydis decodes the 32-bit address form
+ * with the B bit set as [r13d + index] without the displacement (the raw
+ * field has it).  Everything downstream gets the operand the CPU uses. */
+static void no_base_sib_fix(struct decoded *d)
+{
+	const ZydisDecodedInstruction *in = &d->insn;
+	if (!(in->attributes & ZYDIS_ATTRIB_HAS_SIB) || in->raw.modrm.mod != 0 || in->raw.sib.base != 5)
+		return;
+	for (unsigned i = 0; i < in->operand_count; i++) {
+		ZydisDecodedOperand *o = &d->op[i];
+		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.base == ZYDIS_REGISTER_NONE ||
+		    o->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT)
+			continue;
+		o->mem.base = ZYDIS_REGISTER_NONE;
+		o->mem.disp.value = in->raw.disp.value;
+		o->mem.disp.has_displacement = true;
+	}
+}
+
 enum decode_result decode_one(const uint8_t *bytes, size_t avail, struct decoded *d)
 {
 	if (!ready)
 		init();
 	d->bytes = bytes;
 	ZyanStatus s = ZydisDecoderDecodeFull(&decoder, bytes, avail, &d->insn, d->op);
-	if (ZYAN_SUCCESS(s))
+	if (ZYAN_SUCCESS(s)) {
+		no_base_sib_fix(d);
 		return DECODE_OK;
+	}
 	return s == ZYDIS_STATUS_NO_MORE_DATA && avail < ZYDIS_MAX_INSTRUCTION_LENGTH ? DECODE_TRUNCATED
 	                                                                               : DECODE_INVALID;
 }

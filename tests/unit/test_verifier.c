@@ -204,6 +204,15 @@ static void test_control_flow_rules(void **state)
 	char err[256];
 	assert_false(verify(&fall, err, sizeof(err)));   /* no final jump: falls off */
 
+	/* 66 0f 84 rel32 is a 7-byte jz to Zydis (and Intel), a 5-byte jz
+	 * rel16 to AMD, whose next instruction is the offset's high bytes */
+	struct block opsize = {0};
+	PUT(&opsize, 0x66, 0x0f, 0x84, 0, 0, 0, 0);
+	rejects(&opsize, "a near branch with an operand-size prefix");
+	struct block opsize_jmp = {0};
+	PUT(&opsize_jmp, 0x66, 0xeb, 0x00);
+	rejects(&opsize_jmp, "a short jmp with an operand-size prefix");
+
 	struct block popf = {0};
 	PUT(&popf, 0x67, 0x48, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xfb, 0xff, 0x9d);   /* and [esp], ~(TF|AC); popf */
 	accepts(&popf);
@@ -211,6 +220,22 @@ static void test_control_flow_rules(void **state)
 	PUT(&skip, 0xeb, 0x09);             /* jmp over the mask onto the popf */
 	PUT(&skip, 0x67, 0x48, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xfb, 0xff, 0x9d);
 	rejects(&skip, "a jump onto a popf, past its mask");
+}
+
+/* An x87 environment store whose field's displacement wraps past 2^31:
+ * fnsave [ecx+0x7fffffff] then mov qword [ecx+0x8000000b], 0 (the
+ * translator's scrub for a guest fnsave [rcx+0x7fffffff]). */
+static void test_fp_ip_scrub_wrapped_displacement(void **state)
+{
+	(void)state;
+	struct block k = {0};
+	PUT(&k, 0x67, 0xdd, 0xb1, 0xff, 0xff, 0xff, 0x7f);
+	PUT(&k, 0x67, 0x48, 0xc7, 0x81, 0x0b, 0x00, 0x00, 0x80, 0, 0, 0, 0);
+	accepts(&k);
+	struct block other = {0};
+	PUT(&other, 0x67, 0xdd, 0xb1, 0xff, 0xff, 0xff, 0x7f);
+	PUT(&other, 0x67, 0x48, 0xc7, 0x81, 0x0c, 0x00, 0x00, 0x80, 0, 0, 0, 0);   /* one byte off */
+	rejects(&other, "a scrub of the wrong field");
 }
 
 static void test_ibl_template(void **state)
@@ -243,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_unconfined_memory_rejected),
 		cmocka_unit_test(test_control_flow_rules),
 		cmocka_unit_test(test_ibl_template),
+		cmocka_unit_test(test_fp_ip_scrub_wrapped_displacement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
