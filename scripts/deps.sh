@@ -3,7 +3,7 @@
 # Idempotent: apt runs only when something is missing.
 set -e
 PKGS="make gcc clang libzydis-dev libzycore-dev musl-tools libpcap-dev libseccomp-dev
-      libjansson-dev libcmocka-dev libmicrohttpd-dev help2man tcpdump iproute2 iputils-ping xz-utils bc jq procps socat
+      libjansson-dev libcmocka-dev libmicrohttpd-dev libsodium-dev help2man tcpdump iproute2 iputils-ping xz-utils bc jq procps socat
       gnuplot-nox dpdk dpdk-dev librte-net-vhost23 librte-net-virtio23 afl++ linux-perf"
 missing=""
 for p in $PKGS; do

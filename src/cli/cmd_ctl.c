@@ -11,10 +11,14 @@
 
 #include "cli/cli.h"
 #include "cli/ctl_capture.h"
+#include "cli/ctl_migrate.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 
 #define REPLY_WAIT_S 60                /* a daemon that answers nothing in this long is stuck */
+/* migrate, snapshot, restore: the daemon bounds each step (connect, a
+ * record, the guest's answers) and says something at least every round */
+#define JOB_WAIT_S 600
 #define REPLY_MAX (64u << 20)          /* bytes of a reply kept */
 
 static const char help_text[] =
@@ -28,6 +32,10 @@ static const char help_text[] =
 	"  capture GUEST FILE [--seconds N]\n"
 	"                              write GUEST's frames, both ways, to a new pcap FILE\n"
 	"  capture GUEST --stop        end that capture (the file is then complete)\n"
+	"  migrate NAME HOST:PORT      move a running guest to the daemon listening there\n"
+	"                              (its config's \"migration\" \"listen\"); progress on stderr\n"
+	"  snapshot NAME FILE [--stop] write the guest's state to a new FILE; --stop: then remove it\n"
+	"  restore FILE [NAME]         start a guest from a snapshot FILE (as NAME)\n"
 	"  stop                        stop the daemon\n"
 	"  raw TEXT                    send TEXT as the request line, as it is\n"
 	"options:\n"
@@ -35,6 +43,9 @@ static const char help_text[] =
 	"                              /run/opsub/opsub.sock for root, $XDG_RUNTIME_DIR/opsub.sock,\n"
 	"                              or /tmp/opsub-UID.sock)\n"
 	"The reply is printed as JSON; the exit status is 0 when it says ok.\n"
+	"migrate, snapshot and restore need \"migration\": {\"key_file\": ...} in the daemons'\n"
+	"configs (docs/migration.md); their reply has downtime_ms, total_ms, bytes, rounds,\n"
+	"frames_lost and pages, or error.\n"
 	"\"opsub ctl REQUEST --help\" describes one request.\n";
 
 /* Builds the request object from the words after the command. */
@@ -94,6 +105,11 @@ static json_t *request(int argc, char **argv, char *err, size_t errlen)
 			free(key);
 		}
 		return r;
+	} else if (ctl_is_migration(cmd)) {
+		if (ctl_migrate_request(r, argc, argv, err, errlen) == 0)
+			return r;
+		json_decref(r);
+		return NULL;
 	} else if (!strcmp(cmd, "capture")) {
 		if (ctl_capture_request(r, argc, argv, err, errlen) == 0)
 			return r;
@@ -109,14 +125,35 @@ static json_t *request(int argc, char **argv, char *err, size_t errlen)
 	return NULL;
 }
 
-/* Reads the whole reply (until the daemon closes); NULL when none came. */
+/* A progress line of a job ({"progress": TEXT}): TEXT goes to stderr. */
+static bool progress_line(const char *line, size_t len)
+{
+	json_t *o = json_loadb(line, len, 0, NULL);
+	const char *text = json_object_size(o) == 1 ? json_string_value(json_object_get(o, "progress")) : NULL;
+	if (text)
+		fprintf(stderr, "opsub ctl: %s\n", text);
+	json_decref(o);
+	return text != NULL;
+}
+
+/* Reads the whole reply (until the daemon closes); NULL when none came.
+ * Progress lines are printed as they come and are not part of it. */
 static char *read_reply(int fd, size_t *len)
 {
-	size_t cap = 65536, got = 0;
+	size_t cap = 65536, got = 0, line = 0;
 	char *buf = malloc(cap);
 	ssize_t r;
 	while (buf && (r = read(fd, buf + got, cap - 1 - got)) > 0) {
 		got += (size_t)r;
+		char *nl;
+		while ((nl = memchr(buf + line, '\n', got - line))) {
+			size_t n = (size_t)(nl - buf) - line;
+			if (progress_line(buf + line, n)) {
+				memmove(buf + line, nl + 1, got - line - n - 1);
+				got -= n + 1;
+			} else
+				line += n + 1;
+		}
 		if (got == cap - 1) {
 			char *more = cap < REPLY_MAX ? realloc(buf, cap * 2) : NULL;
 			if (!more)
@@ -133,7 +170,7 @@ static char *read_reply(int fd, size_t *len)
 
 /* Sends the request line (line is malloc'ed with room for the newline;
  * freed here), prints the reply; the exit status. */
-static int exchange(const char *path, char *line)
+static int exchange(const char *path, char *line, int wait_s)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(a.sun_path)) {
@@ -152,7 +189,7 @@ static int exchange(const char *path, char *line)
 		free(line);
 		return 1;
 	}
-	struct timeval limit = {.tv_sec = REPLY_WAIT_S};
+	struct timeval limit = {.tv_sec = wait_s};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
 	size_t n = strlen(line), sent = 0;
@@ -171,7 +208,7 @@ static int exchange(const char *path, char *line)
 	close(fd);
 	if (!got) {
 		if (e == EAGAIN || e == EWOULDBLOCK)
-			fprintf(stderr, "opsub ctl: no reply from the daemon at %s within %d s\n", path, REPLY_WAIT_S);
+			fprintf(stderr, "opsub ctl: no reply from the daemon at %s within %d s\n", path, wait_s);
 		else
 			fprintf(stderr, "opsub ctl: no reply from the daemon at %s\n", path);
 		free(reply);
@@ -223,5 +260,5 @@ int cmd_ctl(int argc, char **argv)
 		line = json_dumps(req, JSON_COMPACT);
 		json_decref(req);
 	}
-	return exchange(path, line);
+	return exchange(path, line, ctl_is_migration(argv[i]) ? JOB_WAIT_S : REPLY_WAIT_S);
 }

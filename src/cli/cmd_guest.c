@@ -1,11 +1,14 @@
 /*
  * opsub guest-proc [--report-fd N] [--stats] [--trace-syscalls] [--no-verify]
- *                  -- PROGRAM [ARGS...]
+ *                  (-- PROGRAM [ARGS...] | --restore)
  *
  * Not for users: the daemon execs this for every guest, with the link
  * socket as descriptor 3 (driver/link.h).  It builds the sandbox on the
  * memory the daemon sends, attaches the trusted NIC driver and runs the
- * program jailed.
+ * program jailed.  With --restore it runs, instead of a program, the guest
+ * state the daemon sends after the boot message (a migration or a
+ * snapshot: monitor/freeze.h).  Either way it serves the daemon's
+ * migration requests.
  *
  * With --report-fd, everything opsub itself says in this process (a guest
  * fault, the loader's refusal, an internal error, statistics) goes to
@@ -19,6 +22,7 @@
 
 #include "cli/cli.h"
 #include "driver/netdrv.h"
+#include "monitor/freeze.h"
 #include "monitor/monitor.h"
 
 #define LINK_FD 3
@@ -32,7 +36,7 @@ static int attach(struct monitor *m, char *err, size_t errlen)
 
 int cmd_guest_proc(int argc, char **argv)
 {
-	struct monitor_opts o = {.before_run = attach};
+	struct monitor_opts o = {.before_run = attach, .track_writes = true};
 	int i = 1;
 	for (; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--stats"))
@@ -41,6 +45,8 @@ int cmd_guest_proc(int argc, char **argv)
 			o.trace_syscalls = true;
 		else if (!strcmp(argv[i], "--no-verify"))
 			o.no_verify = true;
+		else if (!strcmp(argv[i], "--restore"))
+			o.restore = true;
 		else if (!strcmp(argv[i], "--report-fd") && i + 1 < argc) {
 			/* glibc's stderr is a variable: opsub's messages move, the
 			 * guest's descriptor 2 stays */
@@ -52,12 +58,15 @@ int cmd_guest_proc(int argc, char **argv)
 		} else
 			return usage_error("guest-proc", "unknown option %s", argv[i]);
 	}
-	if (i + 1 >= argc)
+	if (!o.restore && i + 1 >= argc)
 		return usage_error("guest-proc", "no PROGRAM given");
+	if (o.restore && i < argc)
+		return usage_error("guest-proc", "--restore runs a saved guest, not a PROGRAM");
 	char err[256];
-	if (netdrv_boot(LINK_FD, &o.mem_fd, &o.mem_size, err, sizeof(err))) {
+	if (netdrv_boot(LINK_FD, &o.mem_fd, &o.mem_size, err, sizeof(err)) ||
+	    freeze_install(LINK_FD, netdrv_pull_link, err, sizeof(err))) {
 		fprintf(stderr, "opsub guest-proc: %s (it is started by the daemon only)\n", err);
 		return 1;
 	}
-	return monitor_run(&o, argv[i + 1], argv + i + 1, environ);
+	return o.restore ? monitor_run(&o, NULL, NULL, environ) : monitor_run(&o, argv[i + 1], argv + i + 1, environ);
 }

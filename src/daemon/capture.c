@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "util/json_keys.h"
@@ -157,17 +158,6 @@ static struct capture_figures finish(struct daemon *d, struct capture *c, const 
 	return fig;
 }
 
-static json_t *error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_t *error(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
-}
-
 /* Opens the file (new, never an existing one) for pcap_dump. */
 static pcap_dumper_t *open_file(struct capture *c, char *err, size_t errlen)
 {
@@ -198,14 +188,14 @@ static pcap_dumper_t *open_file(struct capture *c, char *err, size_t errlen)
 static json_t *start(struct daemon *d, struct guest *g, const char *path, double seconds)
 {
 	if (active[g->slot])
-		return error("guest '%s' is being captured already (to %s); stop that first: {\"cmd\":\"capture\","
+		return control_error("guest '%s' is being captured already (to %s); stop that first: {\"cmd\":\"capture\","
 		             "\"guest\":\"%s\",\"stop\":true}", g->cfg.name, active[g->slot]->path, g->cfg.name);
 	struct capture *c = calloc(1, sizeof(*c));
 	if (!c || !(c->path = strdup(path)) || !(c->mirror = nic_mirror_create(CAPTURE_SLOTS))) {
 		if (c)
 			free(c->path);
 		free(c);
-		return error("capture: out of memory");
+		return control_error("capture: out of memory");
 	}
 	snprintf(c->guest, sizeof(c->guest), "%s", g->cfg.name);
 	c->slot = g->slot;
@@ -221,7 +211,7 @@ static json_t *start(struct daemon *d, struct guest *g, const char *path, double
 		nic_mirror_destroy(c->mirror);
 		free(c->path);
 		free(c);
-		return error("%s", err);
+		return control_error("%s", err);
 	}
 	active[g->slot] = c;
 	follow_queues(d, c, g);
@@ -237,18 +227,18 @@ json_t *capture_request(struct daemon *d, json_t *req)
 	static const char *const keys[] = {"cmd", "guest", "file", "seconds", "stop", NULL};
 	const char *unknown = json_unknown_key(req, keys);
 	if (unknown)
-		return error("capture: unknown field '%s' (use guest, file, seconds, stop)", unknown);
+		return control_error("capture: unknown field '%s' (use guest, file, seconds, stop)", unknown);
 	const char *name = json_string_value(json_object_get(req, "guest"));
 	if (!name)
-		return error("capture needs \"guest\"");
+		return control_error("capture needs \"guest\"");
 	struct guest *g = guest_find(d, name);
 	json_t *stop = json_object_get(req, "stop");
 	if (stop && !json_is_boolean(stop))
-		return error("capture: \"stop\" must be true or false");
+		return control_error("capture: \"stop\" must be true or false");
 	if (json_is_true(stop)) {
 		struct capture *c = g ? active[g->slot] : NULL;
 		if (!c)
-			return error("guest '%s' is not being captured", name);
+			return control_error("guest '%s' is not being captured", name);
 		char *path = strdup(c->path);
 		struct capture_figures fig = finish(d, c, "stopped by request");
 		json_t *r = json_pack("{s:b, s:s, s:I, s:I}", "ok", 1, "file", path ? path : "", "frames",
@@ -257,13 +247,13 @@ json_t *capture_request(struct daemon *d, json_t *req)
 		return r;
 	}
 	if (!g || g->state != GUEST_RUNNING)
-		return error("no running guest named '%s'", name);
+		return control_error("no running guest named '%s'", name);
 	const char *path = json_string_value(json_object_get(req, "file"));
 	if (!path || path[0] != '/')
-		return error("capture needs \"file\": an absolute path for the new pcap file");
+		return control_error("capture needs \"file\": an absolute path for the new pcap file");
 	json_t *s = json_object_get(req, "seconds");
 	if (s && (!json_is_number(s) || !(json_number_value(s) > 0) || json_number_value(s) > CAPTURE_MAX_SECONDS))
-		return error("capture: \"seconds\" must be a number above 0 (at most a year)");
+		return control_error("capture: \"seconds\" must be a number above 0 (at most a year)");
 	return start(d, g, path, s ? json_number_value(s) : 0);
 }
 

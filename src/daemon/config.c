@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <net/if.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/migrate_stream.h"
 #include "util/json_keys.h"
 #include "daemon/metrics.h"
 #include "sandbox/guest_mem.h"
@@ -94,10 +98,17 @@ void config_guest_free(struct guest_config *g)
 	memset(g, 0, sizeof(*g));
 }
 
-int config_guest(json_t *o, struct guest_config *g, char *err, size_t errlen)
+/* A program path carried by a migration stream: only named, never opened
+ * on this host (the guest runs from its state). */
+#define STREAM_PROGRAM_MAX 4096
+
+static int guest_object(json_t *o, struct guest_config *g, bool from_stream, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"name", "program", "args", "mem", "mac", "queues", "rate", "pps",
 	                                   "weight", "io", "promiscuous", "output", "stats", NULL};
+	/* a stream may not name files for the daemon to write */
+	static const char *const stream_keys[] = {"name", "program", "args", "mem", "mac", "queues", "rate", "pps",
+	                                          "weight", "io", "promiscuous", "stats", NULL};
 	memset(g, 0, sizeof(*g));
 	g->mem = 256ull << 20;
 	g->queues = 1;
@@ -111,12 +122,14 @@ int config_guest(json_t *o, struct guest_config *g, char *err, size_t errlen)
 	snprintf(g->name, sizeof(g->name), "%s", json_string_value(name));
 	char where[64];
 	snprintf(where, sizeof(where), "guest '%s'", g->name);
-	if (check_keys(o, keys, where, err, errlen))
+	if (check_keys(o, from_stream ? stream_keys : keys, where, err, errlen))
 		return -1;
 	json_t *v = json_object_get(o, "program");
 	if (!json_is_string(v) || !json_string_length(v))
 		FAIL("guest '%s' needs a \"program\" (path to a static x86-64 program)", g->name);
-	if (access(json_string_value(v), R_OK) != 0)
+	if (from_stream && (json_string_length(v) > STREAM_PROGRAM_MAX || strlen(json_string_value(v)) != json_string_length(v)))
+		FAIL("guest '%s': \"program\" must be a path of at most %d bytes", g->name, STREAM_PROGRAM_MAX);
+	if (!from_stream && access(json_string_value(v), R_OK) != 0)
 		FAIL("guest '%s': program %s cannot be read", g->name, json_string_value(v));
 	g->argv[0] = strdup(json_string_value(v));
 	if ((v = json_object_get(o, "args"))) {
@@ -124,8 +137,8 @@ int config_guest(json_t *o, struct guest_config *g, char *err, size_t errlen)
 			FAIL("guest '%s': \"args\" must be an array of at most %d strings", g->name, GUEST_MAX_ARGS);
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			json_t *a = json_array_get(v, i);
-			if (!json_is_string(a))
-				FAIL("guest '%s': \"args\" must hold strings only", g->name);
+			if (!json_is_string(a) || strlen(json_string_value(a)) != json_string_length(a))
+				FAIL("guest '%s': \"args\" must hold strings only (without NUL)", g->name);
 			g->argv[i + 1] = strdup(json_string_value(a));
 		}
 	}
@@ -161,6 +174,52 @@ int config_guest(json_t *o, struct guest_config *g, char *err, size_t errlen)
 	if ((v = json_object_get(o, "output")) && get_string(v, &g->output, KEY("output"), err, errlen))
 		return -1;
 #undef KEY
+	return 0;
+}
+
+int config_guest(json_t *o, struct guest_config *g, char *err, size_t errlen)
+{
+	return guest_object(o, g, false, err, errlen);
+}
+
+int config_guest_from_stream(json_t *o, struct guest_config *g, char *err, size_t errlen)
+{
+	return guest_object(o, g, true, err, errlen);
+}
+
+int config_check_listen(const char *text, char *err, size_t errlen)
+{
+	char host[64], port[8];
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV}, *res;
+	if (mig_split_hostport(text, host, sizeof(host), port, sizeof(port)) || getaddrinfo(host, port, &hints, &res))
+		FAIL("migration \"listen\" must look like \"0.0.0.0:7300\" or \"[::]:7300\" (a numeric address, a port "
+		     "1..65535)");
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* "migration": {"key_file": PATH, "listen": "HOST:PORT"} (docs/daemon.md) */
+static int migration_object(json_t *m, struct daemon_config *cfg, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"key_file", "listen", NULL};
+	if (!json_is_object(m))
+		FAIL("\"migration\" must be an object with \"key_file\" and optionally \"listen\"");
+	if (check_keys(m, keys, "\"migration\"", err, errlen))
+		return -1;
+	json_t *k = json_object_get(m, "key_file"), *l = json_object_get(m, "listen");
+	if (!json_is_string(k) || !json_string_length(k))
+		FAIL("\"migration\" needs a \"key_file\": a file of 32 random bytes (head -c 32 /dev/urandom > FILE; chmod 600 FILE)");
+	if (mig_load_key(json_string_value(k), cfg->mig_key, err, errlen))
+		return -1;
+	cfg->mig_key_file = strdup(json_string_value(k));
+	cfg->migration = true;
+	if (l) {
+		if (!json_is_string(l) || !json_string_length(l))
+			FAIL("migration \"listen\" must be a string \"HOST:PORT\"");
+		if (config_check_listen(json_string_value(l), err, errlen))
+			return -1;
+		cfg->mig_listen = strdup(json_string_value(l));
+	}
 	return 0;
 }
 
@@ -221,8 +280,8 @@ int config_parse_buffer(const char *text, size_t len, struct daemon_config *cfg,
 
 static int parse(const char *text, size_t len, struct daemon_config *cfg, char *err, size_t errlen)
 {
-	static const char *const top_keys[] = {"nic", "control", "host_port", "seconds", "log", "metrics", "guests",
-	                                       NULL};
+	static const char *const top_keys[] = {"nic", "control", "host_port", "seconds", "log", "metrics", "migration",
+	                                       "guests", NULL};
 	static const char *const nic_keys[] = {"queues", "ring_size", "wire", "line_rate", "poll", "dma_cpu", NULL};
 	json_error_t je;
 	config_defaults(cfg);
@@ -330,6 +389,8 @@ static int parse(const char *text, size_t len, struct daemon_config *cfg, char *
 	    (get_string(v, &cfg->metrics, "\"metrics\"", err, errlen) ||
 	     !metrics_parse_listen(cfg->metrics, NULL, NULL, err, errlen)))
 		goto out;
+	if ((v = json_object_get(root, "migration")) && migration_object(v, cfg, err, errlen))
+		goto out;
 	guests = json_object_get(root, "guests");
 	if (guests && (!json_is_array(guests) || json_array_size(guests) > DAEMON_MAX_GUESTS)) {
 		snprintf(err, errlen, "\"guests\" must be an array of at most %d guests", DAEMON_MAX_GUESTS);
@@ -420,5 +481,8 @@ void config_free(struct daemon_config *cfg)
 	free(cfg->host_ip);
 	free(cfg->log);
 	free(cfg->metrics);
+	free(cfg->mig_key_file);
+	free(cfg->mig_listen);
+	sodium_memzero(cfg->mig_key, sizeof(cfg->mig_key));
 	memset(cfg, 0, sizeof(*cfg));
 }

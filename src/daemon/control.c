@@ -1,7 +1,9 @@
 /*
  * The control API's requests: one JSON object in, one JSON reply out
  * ({"ok": true, ...} or {"ok": false, "error": "..."}).  Requests
- * (docs/daemon.md): list, stats, add, remove, set, stop.  Every check on a
+ * (docs/daemon.md): list, stats, add, remove, set, capture, stop; and
+ * (docs/migration.md, migrate.h) migrate, snapshot, restore, whose jobs
+ * take the connection over for their progress lines and reply.  Every check on a
  * request is here; a bad request gets an error reply and the daemon goes
  * on.  The socket that carries them is control_socket.c.
  */
@@ -14,6 +16,7 @@
 #include "daemon/capture.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/migrate.h"
 #include "util/json_keys.h"
 #include "util/parse.h"
 
@@ -69,8 +72,7 @@ static void cut_to_whole_chars(char *s, size_t n)
 	}
 }
 
-static json_t *error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_t *error(const char *fmt, ...)
+json_t *control_error(const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -97,7 +99,7 @@ static json_t *list(struct daemon *d, bool counters, const char *only)
 	}
 	if (only && json_array_size(arr) == 0) {
 		json_decref(arr);
-		return error("no guest named '%s'", only);
+		return control_error("no guest named '%s'", only);
 	}
 	json_t *r = json_pack("{s:b, s:o}", "ok", 1, "guests", arr);
 	if (counters) {
@@ -150,31 +152,36 @@ static json_t *set(struct daemon *d, json_t *req)
 	static const char *const keys[] = {"cmd", "guest", "rate", "pps", "weight", "queues", NULL};
 	const char *unknown = json_unknown_key(req, keys);
 	if (unknown)
-		return error("set: unknown field '%s' (use rate, pps, weight, queues)", unknown);
+		return control_error("set: unknown field '%s' (use rate, pps, weight, queues)", unknown);
 	const char *name = json_string_value(json_object_get(req, "guest"));
 	struct guest_change c = {0};
 	if (!name)
-		return error("set needs \"guest\"");
+		return control_error("set needs \"guest\"");
 	int bps = rate_field(req, "rate", &c.rate_bps), pps = rate_field(req, "pps", &c.rate_pps);
 	if (bps < 0 || pps < 0)
-		return error("set: rate and pps must be non-negative numbers or strings like \"100M\"");
+		return control_error("set: rate and pps must be non-negative numbers or strings like \"100M\"");
 	int weight = int_field(req, "weight", 1, NIC_MAX_WEIGHT_API, &c.weight);
 	if (weight < 0)
-		return error("set: weight must be an integer from 1 to %d", NIC_MAX_WEIGHT_API);
+		return control_error("set: weight must be an integer from 1 to %d", NIC_MAX_WEIGHT_API);
 	int queues = int_field(req, "queues", 1, LINK_MAX_QUEUES, &c.queues);
 	if (queues < 0)
-		return error("set: queues must be an integer from 1 to %d", LINK_MAX_QUEUES);
+		return control_error("set: queues must be an integer from 1 to %d", LINK_MAX_QUEUES);
 	c.has_rate_bps = bps > 0;
 	c.has_rate_pps = pps > 0;
 	c.has_weight = weight > 0;
 	c.has_queues = queues > 0;
 	char err[256] = "";
 	if (guest_change(d, name, &c, err, sizeof(err)))
-		return error("%s", err);
+		return control_error("%s", err);
 	return ok();
 }
 
 char *control_handle(struct daemon *d, const char *request, size_t len)
+{
+	return control_handle_client(d, request, len, -1);
+}
+
+char *control_handle_client(struct daemon *d, const char *request, size_t len, int client_fd)
 {
 	json_error_t je;
 	json_t *req = json_loadb(request, len, JSON_REJECT_DUPLICATES, &je), *reply;
@@ -182,37 +189,46 @@ char *control_handle(struct daemon *d, const char *request, size_t len)
 	json_t *guest = req ? json_object_get(req, "guest") : NULL;
 	char err[256] = "";
 	if (!req || !json_is_object(req))
-		reply = error("request is not a JSON object: %s", req ? "wrong type" : je.text);
+		reply = control_error("request is not a JSON object: %s", req ? "wrong type" : je.text);
 	else if (!cmd)
-		reply = error("request needs \"cmd\": list, stats, add, remove, set, capture or stop");
+		reply = control_error("request needs \"cmd\": list, stats, add, remove, set, capture, migrate, snapshot, "
+		              "restore or stop");
 	else if (!strcmp(cmd, "list"))
 		reply = list(d, false, NULL);
 	else if (!strcmp(cmd, "stats"))
-		reply = guest && !json_is_string(guest) ? error("stats: \"guest\" must be a guest's name")
+		reply = guest && !json_is_string(guest) ? control_error("stats: \"guest\" must be a guest's name")
 		        : list(d, true, json_string_value(guest));
 	else if (!strcmp(cmd, "add")) {
 		struct guest_config g;
 		if (!guest)
-			reply = error("add needs \"guest\": a guest object as in the config");
+			reply = control_error("add needs \"guest\": a guest object as in the config");
 		else if (config_guest(guest, &g, err, sizeof(err)) || guest_start(d, &g, err, sizeof(err)))
-			reply = error("%s", err);
+			reply = control_error("%s", err);
 		else
 			reply = ok();
 		if (guest)
 			config_guest_free(&g);
 	} else if (!strcmp(cmd, "remove")) {
 		const char *name = json_string_value(guest);
-		reply = !name ? error("remove needs \"guest\": a guest's name")
-		        : guest_remove(d, name, err, sizeof(err)) ? error("%s", err) : ok();
+		reply = !name ? control_error("remove needs \"guest\": a guest's name")
+		        : guest_remove(d, name, err, sizeof(err)) ? control_error("%s", err) : ok();
 	} else if (!strcmp(cmd, "set"))
 		reply = set(d, req);
 	else if (!strcmp(cmd, "capture"))
 		reply = capture_request(d, req);
-	else if (!strcmp(cmd, "stop")) {
+	else if (!strcmp(cmd, "migrate") || !strcmp(cmd, "snapshot") || !strcmp(cmd, "restore")) {
+		reply = !strcmp(cmd, "migrate") ? migrate_request(d, req, client_fd)
+		        : !strcmp(cmd, "snapshot") ? snapshot_request(d, req, client_fd) : restore_request(d, req, client_fd);
+		if (!reply) {   /* a job has the connection: it replies */
+			json_decref(req);
+			return NULL;
+		}
+	} else if (!strcmp(cmd, "stop")) {
 		d->stopping = true;
 		reply = ok();
 	} else
-		reply = error("unknown cmd '%s': use list, stats, add, remove, set, capture or stop", cmd);
+		reply = control_error("unknown cmd '%s': use list, stats, add, remove, set, capture, migrate, snapshot, restore "
+		              "or stop", cmd);
 	char *s = json_dumps(reply, JSON_COMPACT);
 	json_decref(reply);
 	json_decref(req);

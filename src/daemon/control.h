@@ -68,5 +68,16 @@ char *control_private_path(const char *what);
 /* The reply to one request of len bytes (a malloc'ed JSON line without the
  * newline); never NULL. */
 char *control_handle(struct daemon *d, const char *request, size_t len);
+/* The same from a client connected on client_fd: NULL when a migration,
+ * snapshot or restore job took the connection over (it has a duplicate
+ * and writes progress lines and the reply itself; the caller closes its
+ * own descriptor). */
+char *control_handle_client(struct daemon *d, const char *request, size_t len, int client_fd);
+
+/* The reply that refuses a request: {"ok":false,"error":MESSAGE}, the
+ * message cut to whole UTF-8 characters within 511 bytes.  For every
+ * request's handler (control.c, capture.c, migrate_request.c). */
+struct json_t;
+struct json_t *control_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -333,11 +333,11 @@ static char *error_reply(const char *msg)
 
 static void answer(struct control *c, struct connection *k, struct daemon *d, size_t len)
 {
-	char *reply = control_handle(d, k->buf, len);
+	char *reply = control_handle_client(d, k->buf, len, k->fd);
 	if (reply)
 		reply_with(c, k, reply);
 	else
-		drop(c, k);
+		drop(c, k);   /* a job answers on its own duplicate (migrate.h) */
 }
 
 static void refuse(struct control *c, struct connection *k, const char *msg)

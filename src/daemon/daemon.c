@@ -16,6 +16,7 @@
 #include "daemon/control.h"
 #include "daemon/metrics.h"
 #include "daemon/daemon.h"
+#include "daemon/migrate.h"
 #include "gates/host.h"
 #include "nic/wire.h"
 
@@ -55,6 +56,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	nic_set_link(d->nic, false);
 	if (nic_start(d->nic, err, errlen))
 		return -1;
+	if (d->cfg.migration && migrate_start(d, err, errlen))
+		return -1;
 	if (d->cfg.host_tap) {
 		/* the host port takes the last queue pair */
 		unsigned q = nic_num_queues(d->nic) - 1;
@@ -76,6 +79,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 
 static void stop(struct daemon *d)
 {
+	migrate_stop_all(d);   /* a guest on its way out stays (and goes with the rest) */
 	capture_stop_all(d);   /* capture files complete before their guests go */
 	metrics_stop(d->metrics);
 	d->metrics = NULL;
@@ -188,15 +192,19 @@ int daemon_run(struct daemon *d, void (*tick)(struct daemon *d, void *arg), unsi
 	uint64_t end = d->cfg.seconds > 0 ? d->start_ns + (uint64_t)(d->cfg.seconds * 1e9) : 0;
 	bool timed_out = false;
 	while (!d->stopping) {
-		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
-		                      {.fd = d->control ? control_fd(d->control) : -1, .events = POLLIN}};
-		poll(p, d->control ? 2 : 1, 20);
+		int mig[2];
+		migrate_fds(d, mig);
+		struct pollfd p[4] = {{.fd = sfd, .events = POLLIN},
+		                      {.fd = d->control ? control_fd(d->control) : -1, .events = POLLIN},
+		                      {.fd = mig[0], .events = POLLIN}, {.fd = mig[1], .events = POLLIN}};
+		poll(p, 4, 20);
 		struct signalfd_siginfo si;
 		while (read(sfd, &si, sizeof(si)) == sizeof(si))
 			on_signal(d, (int)si.ssi_signo);
 		if (d->control && (p[1].revents & POLLIN))
 			control_serve(d->control, d);
 		guests_poll(d);
+		migrate_poll(d);
 		capture_poll(d);
 		metrics_poll(d->metrics, d);
 		uint64_t now = now_ns();

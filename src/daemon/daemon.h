@@ -21,6 +21,7 @@
 
 #include "daemon/guest_output.h"
 #include "daemon/log.h"
+#include "daemon/vhost_state.h"
 #include "driver/link.h"
 #include "nic/nic.h"
 #include "opsub_abi.h"
@@ -58,6 +59,10 @@ struct daemon_config {
 	char *log;                         /* log target (log.h): NULL stderr, "syslog", or a file */
 	char *metrics;                     /* metrics endpoint "A.B.C.D:PORT" (metrics.h), NULL: none */
 	enum log_level log_level;          /* the least level logged; 0 = LOG_LEVEL_INFO */
+	bool migration;                    /* "migration" given: migrate, snapshot and restore work */
+	uint8_t mig_key[32];               /* its pre-shared key (the key_file's bytes) */
+	char *mig_key_file;                /* its path, for the log */
+	char *mig_listen;                  /* "HOST:PORT" to take migrations on, NULL: none */
 	unsigned nguests;
 	struct guest_config guest[DAEMON_MAX_GUESTS];
 };
@@ -80,6 +85,13 @@ bool config_mac_ok(const uint8_t mac[6]);
 /* Parses one guest object (also used by the control API's "add"). */
 struct json_t;
 int config_guest(struct json_t *obj, struct guest_config *g, char *err, size_t errlen);
+/* The same for a guest that arrives by migration or from a snapshot: no
+ * "output" (a stream may not name files for the daemon to write), and the
+ * program is only named, not read (it runs from its state). */
+int config_guest_from_stream(struct json_t *obj, struct guest_config *g, char *err, size_t errlen);
+/* A listen address "HOST:PORT" (IPv4 or IPv6 address in brackets, numeric):
+ * 0, or -1 with a reason. */
+int config_check_listen(const char *text, char *err, size_t errlen);
 void config_free(struct daemon_config *cfg);
 void config_guest_free(struct guest_config *g);
 void config_defaults(struct daemon_config *cfg);
@@ -116,6 +128,7 @@ struct guest {
 	struct guest_counters retired;     /* counted on queues it no longer has */
 	struct guest_counters last;        /* for rates: counters at last_ns */
 	uint64_t last_ns;
+	struct mig_job *migrating;         /* a migration or snapshot of it runs (migrate.h), NULL: none */
 };
 
 struct host_port;
@@ -137,6 +150,7 @@ struct daemon {
 	const char *version;               /* for the start line; NULL: unknown */
 	bool started;                      /* daemon_run got past its start (its guests ran) */
 	double run_seconds;                /* once daemon_run returns: from start to stop */
+	struct migrate *mig;               /* migrations, snapshots and restores in progress (migrate.h) */
 };
 
 /* Starts the NIC, the host port and the guests of the config; runs until
@@ -170,6 +184,25 @@ double daemon_wall_time(void);
  * refuses any other thread.  Each start, end, removal and change is logged
  * with its reason. */
 int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, size_t errlen);
+/* A guest that arrives by migration or from a snapshot: its memory is
+ * mem_fd (filled; the guest keeps a duplicate), its process is started
+ * with `guest-proc --restore` and given the guest state (state_fd, a
+ * memfd) with LINK_MIG_STATE after LINK_BOOT (and LINK_VIRTIO); a
+ * paravirt backend starts from `vring` (vhost_start_at checks it).  Its link socket (dup'ed) goes to *link_out for
+ * the reply to LINK_MIG_STATE. */
+struct guest_restore {
+	int mem_fd, state_fd;
+	bool has_vring;
+	struct vhost_state vring;          /* paravirt: where the source's backend stood */
+};
+int guest_start_restored(struct daemon *d, const struct guest_config *cfg, const struct guest_restore *r,
+                         int *link_out, char *err, size_t errlen);
+/* A destination starts the guest's process early, with r->state_fd -1,
+ * so that its start-up is not part of the downtime: the process boots on
+ * the memory being filled and waits; this gives it its paravirt backend
+ * (from r->vring) and its state, and *link_out as guest_start_restored. */
+int guest_give_state(struct daemon *d, const char *name, const struct guest_restore *r, int *link_out, char *err,
+                     size_t errlen);
 int guest_remove(struct daemon *d, const char *name, char *err, size_t errlen);
 /* A change of rate (bps, pps), weight or queue count; only the fields
  * marked present change, and they are checked here whatever their value. */
@@ -196,6 +229,34 @@ void host_port_stop(struct host_port *h);
  * queue from its virtqueues; kick_fd and call_fd are the guest's eventfds. */
 struct vhost *vhost_start(struct nic *nic, struct guest *g, int kick_fd, int call_fd, unsigned ring_size,
                           char *err, size_t errlen);
+/* Live migration (docs/migration.md; the state is in daemon/vhost_state.h).
+ *
+ * The destination: vhost_start going on from a migrated backend's state
+ * (NULL: from the start).  The state comes from the network: refused with
+ * a reason unless vhost_state_check passes for ring_size; once the guest's
+ * virtqueues attach, the worker checks they agree with it (else the port
+ * stays silent, logged) and gives the guest one interrupt. */
+struct vhost *vhost_start_at(struct nic *nic, struct guest *g, int kick_fd, int call_fd, unsigned ring_size,
+                             const struct vhost_state *from, char *err, size_t errlen);
+/* The source's switch-over, after the guest is paused and its queue
+ * quiesced (nic_queue_quiesce): the worker takes no new transmit entry,
+ * waits (at most half of timeout_ns) for the NIC to send what it posted,
+ * hands the guest the received frames the NIC holds that it has buffers
+ * for, acknowledges, and from then on touches neither the rings nor guest
+ * memory.  Any thread; 0 once parked, or -1 if it did not park within
+ * timeout_ns (the request is then withdrawn: the worker goes on).  Parking
+ * a parked backend is 0 at once. */
+int vhost_park(struct vhost *v, uint64_t timeout_ns);
+/* While parked: its indices into *out (0), else -1. */
+int vhost_export(struct vhost *v, struct vhost_state *out);
+/* While parked: received frames the NIC held that the guest had no buffer
+ * for (they are lost if the migration completes; unparked, the guest gets
+ * them); 0 when not parked. */
+uint64_t vhost_stranded_frames(struct vhost *v);
+/* The worker goes on where it stopped (a migration that failed). */
+void vhost_unpark(struct vhost *v);
+/* Ends the worker; a parked one takes nothing more from the rings (its
+ * guest may run elsewhere now).  NULL is ok. */
 void vhost_stop(struct vhost *v);
 /* CPU time the worker has used so far (host CPU of paravirt I/O). */
 uint64_t vhost_cpu_ns(const struct vhost *v);

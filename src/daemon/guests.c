@@ -9,11 +9,13 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/migrate.h"
 
 /* The descriptor of the report channel in a guest process (guest_output.h),
  * after 0-2 (the guest's) and 3 (the link socket). */
@@ -151,8 +153,10 @@ static size_t decimal(char *out, unsigned v)
 }
 
 /* Forks and execs `opsub guest-proc` with its stdout, stderr and report
- * channel from child[] (-1: the daemon's) and the link socket as fd 3. */
-static pid_t spawn(const struct guest_config *cfg, int link_child, const int child[GUEST_STREAMS])
+ * channel from child[] (-1: the daemon's) and the link socket as fd 3;
+ * `restore`: with --restore instead of the program (its state comes by
+ * LINK_MIG_STATE). */
+static pid_t spawn(const struct guest_config *cfg, bool restore, int link_child, const int child[GUEST_STREAMS])
 {
 	char *argv[GUEST_MAX_ARGS + 10];
 	int n = 0;
@@ -168,9 +172,13 @@ static pid_t spawn(const struct guest_config *cfg, int link_child, const int chi
 		argv[n++] = "--trace-syscalls";
 	if (cfg->no_verify)
 		argv[n++] = "--no-verify";
-	argv[n++] = "--";
-	for (int i = 0; cfg->argv[i]; i++)
-		argv[n++] = cfg->argv[i];
+	if (restore)
+		argv[n++] = "--restore";
+	else {
+		argv[n++] = "--";
+		for (int i = 0; cfg->argv[i]; i++)
+			argv[n++] = cfg->argv[i];
+	}
 	argv[n] = NULL;
 	/* made now: after the fork only async-signal-safe calls (the daemon
 	 * has threads) */
@@ -269,10 +277,22 @@ static int memfd_of(const char *name, uint64_t size)
 	return fd;
 }
 
-static int setup(struct daemon *d, struct guest *g, char *err, size_t errlen)
+/* A restored guest's memory: the file the migration filled (the daemon's
+ * own, sealed as memfd_of seals), of the guest's size. */
+static int restored_memory(int fd, uint64_t size)
+{
+	struct stat st;
+	int seals = fcntl(fd, F_GET_SEALS);
+	int want = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	if (fstat(fd, &st) || (uint64_t)st.st_size != size || seals < 0 || (seals & want) != want)
+		return -1;
+	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+static int setup(struct daemon *d, struct guest *g, const struct guest_restore *r, char *err, size_t errlen)
 {
 	const struct guest_config *c = &g->cfg;
-	g->mem_fd = memfd_of("opsub-guest", c->mem);
+	g->mem_fd = r ? restored_memory(r->mem_fd, c->mem) : memfd_of("opsub-guest", c->mem);
 	g->ring_fd = memfd_of("opsub-rings", LINK_RING_AREA);
 	g->page_fd = memfd_of("opsub-link", 4096);
 	if (g->mem_fd < 0 || g->ring_fd < 0 || g->page_fd < 0)
@@ -321,8 +341,9 @@ static int setup(struct daemon *d, struct guest *g, char *err, size_t errlen)
 	return 0;
 }
 
-/* Paravirt: the notification eventfds, then the backend worker. */
-static int start_backend(struct daemon *d, struct guest *g, char *err, size_t errlen)
+/* Paravirt: the notification eventfds, then the backend worker (going on
+ * from a migrated guest's backend state `at`, NULL: from the start). */
+static int start_backend(struct daemon *d, struct guest *g, const struct vhost_state *at, char *err, size_t errlen)
 {
 	g->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	g->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -330,7 +351,7 @@ static int start_backend(struct daemon *d, struct guest *g, char *err, size_t er
 	int fds[2] = {g->kick_fd, g->call_fd};
 	if (g->kick_fd < 0 || g->call_fd < 0 || link_send(g->link_sock, &msg, fds, 2))
 		FAIL("guest '%s': cannot set up its paravirt notifications: %s", g->cfg.name, strerror(errno));
-	g->vhost = vhost_start(d->nic, g, g->kick_fd, g->call_fd, d->cfg.ring_size, err, errlen);
+	g->vhost = vhost_start_at(d->nic, g, g->kick_fd, g->call_fd, d->cfg.ring_size, at, err, errlen);
 	return g->vhost ? 0 : -1;
 }
 
@@ -376,7 +397,36 @@ static void log_started(const struct guest *g)
 	          (unsigned long long)(c->mem >> 20), c->argv[0], c->output ? c->output : c->share_stdio ? "shared" : "log");
 }
 
-int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, size_t errlen)
+/* Kills a guest process that did not get going, and undoes its set-up. */
+static void abandon(struct daemon *d, struct guest *g)
+{
+	if (g->pid > 0) {
+		kill(g->pid, SIGKILL);
+		waitpid(g->pid, NULL, 0);
+	}
+	teardown(d, g);
+	config_guest_free(&g->cfg);
+	g->state = GUEST_FREE;
+}
+
+/* A restored guest's process gets its state after its boot messages;
+ * the caller gets a duplicate of its link socket for the answer. */
+static int send_state(struct guest *g, const struct guest_restore *r, int *link_out, char *err, size_t errlen)
+{
+	struct link_msg m = {.type = LINK_MIG_STATE};
+	*link_out = fcntl(g->link_sock, F_DUPFD_CLOEXEC, 3);
+	if (*link_out < 0 || link_send(g->link_sock, &m, &r->state_fd, 1)) {
+		if (*link_out >= 0)
+			close(*link_out);
+		*link_out = -1;
+		FAIL("guest '%s': cannot give its process the state: %s", g->cfg.name, strerror(errno));
+	}
+	return 0;
+}
+
+/* guest_start, and with r, guest_start_restored. */
+static int start_guest(struct daemon *d, const struct guest_config *cfg, const struct guest_restore *r,
+                       int *link_out, char *err, size_t errlen)
 {
 	/* the death signal of a guest process follows the thread that forked
 	 * it: a thread that ends would take its guests with it */
@@ -384,6 +434,9 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 		FAIL("guest '%s': internal error: guests are started from the daemon's main thread only", cfg->name);
 	if (guest_find(d, cfg->name))
 		FAIL("a guest named '%s' exists already", cfg->name);
+	if (migrate_reserved(d, cfg->name, cfg->mac))
+		FAIL("guest '%s': its name or MAC is held for a guest arriving by migration; try again later",
+		     cfg->name);
 	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
 		if (d->guest[i].state == GUEST_RUNNING && !memcmp(d->guest[i].cfg.mac, cfg->mac, 6))
 			FAIL("guest '%s' already has MAC %02x:%02x:%02x:%02x:%02x:%02x", d->guest[i].cfg.name,
@@ -408,7 +461,7 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 		g->cfg.argv[i] = strdup(cfg->argv[i]);
 	g->cfg.output = cfg->output ? strdup(cfg->output) : NULL;
 	int sv[2];
-	if (setup(d, g, err, errlen) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+	if (setup(d, g, r, err, errlen) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
 		if (!err[0])
 			snprintf(err, errlen, "guest '%s': cannot create its link socket", cfg->name);
 		guest_output_close_child_ends(child);
@@ -418,7 +471,7 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 		return -1;
 	}
 	g->link_sock = sv[0];
-	g->pid = spawn(&g->cfg, sv[1], child);
+	g->pid = spawn(&g->cfg, r != NULL, sv[1], child);
 	close(sv[1]);
 	guest_output_close_child_ends(child);
 	/* the queues first: the generation the process boots into names them */
@@ -429,21 +482,16 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 	int nfds = drives_ring_area(cfg) ? 3 : 2;
 	if (g->pid < 0 || link_send(g->link_sock, &boot, fds, nfds)) {
 		snprintf(err, errlen, "guest '%s': cannot start its process: %s", cfg->name, strerror(errno));
-		if (g->pid > 0) {
-			kill(g->pid, SIGKILL);
-			waitpid(g->pid, NULL, 0);
-		}
-		teardown(d, g);
-		config_guest_free(&g->cfg);
-		g->state = GUEST_FREE;
+		abandon(d, g);
 		return -1;
 	}
-	if (cfg->io == OPSUB_IO_PARAVIRT && start_backend(d, g, err, errlen)) {
-		kill(g->pid, SIGKILL);
-		waitpid(g->pid, NULL, 0);
-		teardown(d, g);
-		config_guest_free(&g->cfg);
-		g->state = GUEST_FREE;
+	/* a restored guest started ahead of its state (state_fd -1) gets its
+	 * backend and state later: guest_give_state */
+	bool waiting = r && r->state_fd < 0;
+	const struct vhost_state *at = r && r->has_vring ? &r->vring : NULL;
+	if ((cfg->io == OPSUB_IO_PARAVIRT && !waiting && start_backend(d, g, at, err, errlen)) ||
+	    (r && !waiting && send_state(g, r, link_out, err, errlen))) {
+		abandon(d, g);
 		return -1;
 	}
 	g->state = GUEST_RUNNING;
@@ -452,11 +500,38 @@ int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, siz
 	return 0;
 }
 
+int guest_start(struct daemon *d, const struct guest_config *cfg, char *err, size_t errlen)
+{
+	return start_guest(d, cfg, NULL, NULL, err, errlen);
+}
+
+int guest_start_restored(struct daemon *d, const struct guest_config *cfg, const struct guest_restore *r,
+                         int *link_out, char *err, size_t errlen)
+{
+	*link_out = -1;
+	return start_guest(d, cfg, r, link_out, err, errlen);
+}
+
+int guest_give_state(struct daemon *d, const char *name, const struct guest_restore *r, int *link_out, char *err,
+                     size_t errlen)
+{
+	*link_out = -1;
+	struct guest *g = guest_find(d, name);
+	if (!g || g->state != GUEST_RUNNING)
+		FAIL("guest '%s' ended before its state came", name);
+	const struct vhost_state *at = r->has_vring ? &r->vring : NULL;
+	if (g->cfg.io == OPSUB_IO_PARAVIRT && start_backend(d, g, at, err, errlen))
+		return -1;
+	return send_state(g, r, link_out, err, errlen);
+}
+
 int guest_remove(struct daemon *d, const char *name, char *err, size_t errlen)
 {
 	struct guest *g = guest_find(d, name);
 	if (!g)
 		FAIL("no guest named '%s'", name);
+	if (g->migrating)
+		FAIL("guest '%s' is being migrated or snapshotted; wait for that to end", name);
 	if (g->state == GUEST_RUNNING) {
 		g->stopped_by_daemon = true;
 		kill(g->pid, SIGKILL);
@@ -520,6 +595,8 @@ int guest_change(struct daemon *d, const char *name, const struct guest_change *
 	struct guest *g = guest_find(d, name);
 	if (!g || g->state != GUEST_RUNNING)
 		FAIL("no running guest named '%s'", name);
+	if (g->migrating)
+		FAIL("guest '%s' is being migrated or snapshotted; change it after that", name);
 	if (c->has_weight && (c->weight < 1 || c->weight > NIC_MAX_WEIGHT_API))
 		FAIL("weight must be from 1 to %d", NIC_MAX_WEIGHT_API);
 	if (c->has_queues && (c->queues < 1 || c->queues > LINK_MAX_QUEUES))
@@ -583,6 +660,7 @@ void guest_counters(const struct daemon *d, const struct guest *g, struct guest_
  * on, its end logged with the reason, its resources reclaimed. */
 static void ended(struct daemon *d, struct guest *g, int ws)
 {
+	migrate_guest_ended(d, g);   /* its job lets go of it first */
 	guest_output_forward(&g->output, g->cfg.name, true);
 	g->wait_status = ws;
 	g->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);

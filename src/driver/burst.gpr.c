@@ -133,6 +133,8 @@ static unsigned receive(struct guest_mem *gm, struct opsub_net_pkt *out, unsigne
 	unsigned ready = nic_rxq_ready(r), n = 0;
 	struct nic_rx_desc d;
 	uint32_t index;
+	while (n < room && drv.carried_next < drv.ncarried)
+		out[n++] = drv.carried[drv.carried_next++];   /* received before a migration, in order */
 	while (n < room && ready-- && nic_rxq_peek(r, &d)) {
 		uint64_t addr = guest_addr(d.addr);
 		bool failed = (d.writeback >> 32) & NIC_RXD_STA_ERR;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "driver/link.h"
+#include "monitor/freeze_check.h"
 #include "gates/ctx.h"
 #include "nic_ring.h"
 #include "opsub_abi.h"
@@ -65,6 +66,10 @@ struct drv {
 	int64_t replay_rc;
 	unsigned wake_q;
 	struct opsub_net_info info;      /* what NET_OPEN answered */
+	/* Frames a restored guest had received and not yet taken: handed out
+	 * before the ring's (netdrv_state.c) */
+	struct opsub_net_pkt *carried;
+	unsigned ncarried, carried_next;
 };
 
 extern struct drv drv;
@@ -105,6 +110,15 @@ void queue_down(struct dq *q);
 /* Device address of copy buffer i of the ring area, and its host view. */
 static inline uint64_t copy_dev(unsigned i) { return NIC_DEV_ADDR(drv.ring_window, LINK_COPY_OFF + (uint64_t)i * LINK_COPY_STRIDE); }
 static inline uint8_t *copy_host(uint64_t dev) { return drv.ring_area + (dev & 0xffffffffu); }
+
+/* Maps and starts the queue pairs of the applied set (opsub mode); -1 if
+ * one cannot be (drv.nq is then the ones that could). */
+int open_queues(void);
+
+/* The port's part of a saved state (netdrv_state.c, monitor.h's port_save
+ * and port_restore). */
+size_t netdrv_state_save(struct monitor *m, uint8_t *out, size_t room);
+int netdrv_state_restore(struct monitor *m, const struct gs_view *v, char *err, size_t errlen);
 
 /* Emulated mode (emulated.c). */
 int emulated_open(struct monitor *m);

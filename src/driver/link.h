@@ -60,6 +60,15 @@ enum link_msg_type {
 	LINK_BOOT = 1,      /* fds: memory, link page, and the ring area in the modes whose driver drives a NIC queue */
 	LINK_QUEUE = 2,     /* fds: interrupt eventfd, queue page and doorbell eventfd of NIC queue `queue` */
 	LINK_VIRTIO = 3,    /* paravirt: fds kick (guest -> backend), call (backend -> guest) */
+	/* Migration and snapshots (docs/migration.md): the daemon writes one of
+	 * these, then sends SIGUSR2; the guest process serves it at its next safe
+	 * point and answers with one LINK_MIG_REPLY.  (Dirty pages are the
+	 * daemon's to find: docs/migration.md.) */
+	LINK_MIG_PAUSE = 16,       /* stop at a safe point, serve requests until RESUME */
+	LINK_MIG_RESUME = 17,      /* go on running the guest */
+	LINK_MIG_SAVE = 21,        /* fd: memfd to write the guest state into (monitor/guest_state.h) */
+	LINK_MIG_STATE = 22,       /* at boot, instead of a program: fd: the guest state to start from */
+	LINK_MIG_REPLY = 23,       /* guest -> daemon: queue = the request, mem_size = result or -errno */
 };
 
 struct link_msg {

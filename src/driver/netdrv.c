@@ -11,6 +11,8 @@
 
 #include "driver/drv.h"
 #include "opsub_vring.h"
+#include "monitor/freeze.h"
+#include "monitor/guest_clock.h"
 #include "monitor/monitor.h"
 
 struct drv drv = {.link_sock = -1, .ring_fd = -1, .page_fd = -1, .kick_fd = -1, .call_fd = -1};
@@ -25,9 +27,16 @@ static void replace_fd(int *slot, int fd)
 }
 
 /* Takes one message other than the boot message: the descriptors of a
- * queue, or the paravirt notifications; anything else is closed. */
+ * queue, the paravirt notifications, or a migration request (for
+ * monitor/freeze.c); anything else is closed. */
 static void take_msg(const struct link_msg *msg, int *fd, int n)
 {
+	if (msg->type >= LINK_MIG_PAUSE && msg->type <= LINK_MIG_STATE) {
+		for (int i = 1; i < n; i++)
+			close(fd[i]);
+		freeze_take(msg, n ? fd[0] : -1);
+		return;
+	}
 	if (msg->type == LINK_QUEUE && n == LINK_QUEUE_FDS && msg->queue < NIC_MAX_QUEUES) {
 		replace_fd(&drv.irq_fd[msg->queue], fd[0]);
 		replace_fd(&drv.qpage_fd[msg->queue], fd[1]);
@@ -122,13 +131,13 @@ int queue_up(struct dq *q, unsigned slot, unsigned nic_q, bool receives)
 	return 0;
 }
 
-/* Takes the descriptors the daemon has sent. */
-static void take_fds(void)
+int netdrv_pull_link(void)
 {
 	struct link_msg msg;
-	int fd[2], n;
-	while (link_recv(drv.link_sock, &msg, fd, 2, &n) == 1)
+	int fd[LINK_QUEUE_FDS], n, r;
+	while ((r = link_recv(drv.link_sock, &msg, fd, LINK_QUEUE_FDS, &n)) == 1)
 		take_msg(&msg, fd, n);
+	return r < 0 ? -1 : 0;
 }
 
 static bool in_set(const struct link_queues *set, unsigned nic_q)
@@ -162,7 +171,7 @@ static void apply_link(void)
 		return;
 	/* the daemon sent the descriptors of a generation's queues before it
 	 * published it: they are in the socket now */
-	take_fds();
+	netdrv_pull_link();
 	unsigned nq = set.nqueues;
 	for (unsigned i = 0; i < nq; i++)
 		if (set.queue[i] >= NIC_MAX_QUEUES)
@@ -186,6 +195,17 @@ static void apply_link(void)
 
 /* ---- network hypercalls ---------------------------------------------------- */
 
+int open_queues(void)
+{
+	for (unsigned i = 0; i < drv.nq; i++) {
+		if (queue_up(&drv.q[i], i, drv.link.queue[i], i == 0) != 0) {
+			drv.nq = i;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
 {
 	struct opsub_net_info info;
@@ -202,12 +222,8 @@ static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
 	info.ports = 1;
 	info.ring_size = drv.ring_size;
 	if (drv.mode == OPSUB_IO_OPSUB) {
-		for (unsigned i = 0; i < drv.nq; i++) {
-			if (queue_up(&drv.q[i], i, drv.link.queue[i], i == 0) != 0) {
-				drv.nq = i;
-				return -ENOMEM;
-			}
-		}
+		if (open_queues())
+			return -ENOMEM;
 	} else if (drv.mode == OPSUB_IO_PASSTHROUGH) {
 		/* the queue page itself, mapped into the sandbox; the driver keeps
 		 * a view of its own for the statistics */
@@ -328,6 +344,8 @@ static int64_t net_wait(uint64_t deadline)
 		uint64_t ms = (deadline - now + 999999) / 1000000;
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int r = poll(&p, fd >= 0 ? 1 : 0, ms > 1000 ? 1000 : (int)ms);
+		if (r < 0 && freeze_pending)
+			freeze_serve(drv.m, drv.m->ctx->rip, GS_CALL_HYPERCALL);
 		if (r > 0) {
 			uint64_t v;
 			if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
@@ -353,7 +371,7 @@ static int64_t net_hypercall(struct monitor *m, uint64_t nr, const uint64_t a[6]
 	case OPSUB_HC_NET_REG:
 		apply_link();
 		return a[0] == 0 && drv.opened && drv.mode == OPSUB_IO_EMULATED ? emulated_reg(m, a[1], a[2]) : -ENODEV;
-	case OPSUB_HC_WAIT: apply_link(); return net_wait(a[0]);
+	case OPSUB_HC_WAIT: apply_link(); return net_wait(guest_clock_to_host_ns(a[0]));
 	default: return -ENOSYS;
 	}
 }
@@ -374,6 +392,8 @@ int netdrv_attach(struct monitor *m, char *err, size_t errlen)
 	}
 	m->hypercall_ext = net_hypercall;
 	m->hypercall_fast = net_burst_fast;
+	m->port_save = netdrv_state_save;
+	m->port_restore = netdrv_state_restore;
 	apply_link();
 	return 0;
 }

@@ -34,4 +34,8 @@ int netdrv_boot(int link_sock, int *mem_fd, uint64_t *mem_size, char *err, size_
  * ring area, hooks the network hypercalls.  0, or -1 with a reason. */
 int netdrv_attach(struct monitor *m, char *err, size_t errlen);
 
+/* Reads every message waiting on the link socket (queue descriptors,
+ * migration requests for monitor/freeze.h); -1 once the daemon closed it. */
+int netdrv_pull_link(void);
+
 #endif

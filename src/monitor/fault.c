@@ -28,15 +28,21 @@ const char *fault_kind(int sig)
 #define EFLAGS_TF 0x100ull
 
 /*
- * Self-modifying code.  A guest write to a page holding translated code
+ * Stepping to the next guest instruction boundary, for two reasons.
+ *
+ * Self-modifying code: a guest write to a page holding translated code
  * faults; the translations of the page are dropped and the write retried.
  * The block doing the write is still running its old translation, and the
  * write may have changed its own next instructions (x86 runs the new ones),
- * so the write is retried alone under the trap flag, and smc_step() then
- * steps to the end of the current guest instruction and leaves the block
- * there: the guest continues from a fresh translation of the next one.
+ * so the write is retried alone under the trap flag, and step() then steps
+ * to the end of the current guest instruction and leaves the block there:
+ * the guest continues from a fresh translation of the next one.
+ *
+ * A request from the daemon (freeze.h) that finds the guest in translated
+ * code: the same stepping brings it to a boundary and into the gates, where
+ * the request is served.
  */
-static void smc_step(struct monitor *m, ucontext_t *uc)
+static void step(struct monitor *m, ucontext_t *uc)
 {
 	greg_t *r = uc->uc_mcontext.gregs;
 	uint64_t host_pc = (uint64_t)r[REG_RIP], pc;
@@ -54,9 +60,34 @@ static void smc_step(struct monitor *m, ucontext_t *uc)
 		r[REG_EFL] |= (greg_t)EFLAGS_TF;
 		return;
 	}
-	/* at an instruction boundary, or out of translated code (a gate) */
+	/* at an instruction boundary, or out of translated code (a gate, or
+	 * the IBL entry of the next block: a request then waits for the next
+	 * gate or the daemon's next signal) */
 	r[REG_EFL] &= (greg_t)~EFLAGS_TF;
-	m->smc_stepping = false;
+	m->stepping = false;
+}
+
+static void (*request_noted)(int sig);
+
+static void on_request(int sig, siginfo_t *si, void *ucv)
+{
+	(void)si;
+	struct monitor *m = the_monitor;
+	ucontext_t *uc = ucv;
+	uint64_t pc;
+	request_noted(sig);
+	if (m && tr_guest_pc(&m->tr, (uint64_t)uc->uc_mcontext.gregs[REG_RIP], &pc)) {
+		m->stepping = true;
+		step(m, uc);
+	}
+}
+
+int fault_on_request(int sig, void (*noted)(int))
+{
+	struct sigaction sa = {.sa_sigaction = on_request, .sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART};
+	sigemptyset(&sa.sa_mask);
+	request_noted = noted;
+	return sigaction(sig, &sa, NULL);
 }
 
 static void on_fault(int sig, siginfo_t *si, void *ucv)
@@ -65,8 +96,8 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 	uint64_t host_pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
 	uint64_t addr = (uint64_t)(uintptr_t)si->si_addr, pc;
 	struct monitor *m = the_monitor;
-	if (m && sig == SIGTRAP && m->smc_stepping) {
-		smc_step(m, uc);
+	if (m && sig == SIGTRAP && m->stepping) {
+		step(m, uc);
 		return;
 	}
 	if (m && tr_guest_pc(&m->tr, host_pc, &pc)) {
@@ -74,7 +105,7 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 		    gm_access_ok(&m->gm, addr, 1, GP_W)) {
 			if (gm_prepare_write(&m->gm, addr, 1)) {
 				uc->uc_mcontext.gregs[REG_EFL] |= (greg_t)EFLAGS_TF;
-				m->smc_stepping = true;
+				m->stepping = true;
 				return;
 			}
 			monitor_guest_fault(sig, pc, addr, true, "no host mapping slot left to let the write through");
@@ -106,6 +137,7 @@ int fault_install(char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		struct sigaction sa = {.sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK};
 		sigemptyset(&sa.sa_mask);
+		sigaddset(&sa.sa_mask, SIGUSR2);   /* a request waits until the step is taken */
 		if (sigaction(sigs[i], &sa, NULL) != 0) {
 			snprintf(err, errlen, "cannot install the fault handlers");
 			return -1;

@@ -19,6 +19,12 @@ int fault_install(char *err, size_t errlen);
 /* Installs handler for signal sig on the alternate stack. */
 int fault_on_signal(int sig, void (*handler)(int));
 
+/* Installs the handler of the daemon's requests (monitor/freeze.h) on sig:
+ * noted(sig) runs first; then a guest in translated code is stepped to its
+ * next instruction boundary and into the gates, where requests are
+ * served.  Interrupted reads and writes restart (SA_RESTART). */
+int fault_on_request(int sig, void (*noted)(int));
+
 /* "segmentation fault", "illegal instruction", ... */
 const char *fault_kind(int sig);
 

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "monitor/freeze.h"
+#include "monitor/guest_clock.h"
 #include "monitor/personality.h"
 #include "opsub_abi.h"
 #include "monitor/monitor.h"
@@ -19,11 +21,14 @@ static int64_t console(struct monitor *m, uint64_t buf, uint64_t len)
 	return r < 0 ? -errno : r;
 }
 
-static int64_t wait_until(uint64_t deadline)
+/* deadline: the guest's monotonic time */
+static int64_t wait_until(struct monitor *m, uint64_t deadline)
 {
-	struct timespec ts = {(time_t)(deadline / 1000000000u), (long)(deadline % 1000000000u)};
+	uint64_t host = guest_clock_to_host_ns(deadline);
+	struct timespec ts = {(time_t)(host / 1000000000u), (long)(host % 1000000000u)};
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+		if (freeze_pending)
+			freeze_serve(m, m->ctx->rip, GS_CALL_HYPERCALL);
 	return 0;
 }
 
@@ -36,9 +41,9 @@ bool personality_hypercall(struct monitor *m, struct rt_ctx *c)
 	m->hypercalls++;
 	switch (nr) {
 	case OPSUB_HC_CONSOLE: r = console(m, a[0], a[1]); break;
-	case OPSUB_HC_CLOCK: r = (int64_t)monitor_now_ns(); break;
+	case OPSUB_HC_CLOCK: r = (int64_t)guest_clock_now_ns(); break;
 	case OPSUB_HC_WAIT:
-		r = m->hypercall_ext ? m->hypercall_ext(m, nr, a) : wait_until(a[0]);
+		r = m->hypercall_ext ? m->hypercall_ext(m, nr, a) : wait_until(m, a[0]);
 		break;
 	default:
 		r = m->hypercall_ext ? m->hypercall_ext(m, nr, a) : -ENOSYS;

@@ -13,6 +13,7 @@
 #include <linux/futex.h>
 #include <linux/mman.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sched.h>
@@ -28,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "monitor/freeze.h"
+#include "monitor/guest_clock.h"
 #include "monitor/personality.h"
 #include "monitor/monitor.h"
 
@@ -403,9 +406,8 @@ static int64_t sys_clock_gettime(struct monitor *m, ARGS)
 	struct timespec ts;
 	if (a[0] > CLOCK_BOOTTIME)
 		return -EINVAL;   /* no other process's clocks */
-	if (clock_gettime((clockid_t)a[0], &ts) != 0)
-		return -errno;
-	return gm_write(&m->gm, a[1], &ts, sizeof(ts));
+	int r = guest_clock_gettime((clockid_t)a[0], &ts);
+	return r ? r : gm_write(&m->gm, a[1], &ts, sizeof(ts));
 }
 
 static int64_t sys_clock_getres(struct monitor *m, ARGS)
@@ -436,27 +438,41 @@ static int64_t sys_time(struct monitor *m, ARGS)
 	return t;
 }
 
-/* Sleeps for the guest timespec at req (absolute on clk when abs). */
-static int64_t guest_sleep(struct monitor *m, clockid_t clk, bool abs, uint64_t req, uint64_t rem)
+/* Sleeps for the guest timespec at req (absolute on clk when abs).  The
+ * sleep is made absolute on the host's clock first, so that a migration
+ * request served in the middle (EINTR) does not shorten or lengthen it;
+ * the guest never sees EINTR (it has no signal handlers that run). */
+static int64_t guest_sleep(struct monitor *m, clockid_t clk, bool abs, uint64_t req)
 {
-	struct timespec ts, left = {0, 0};
+	struct timespec ts, now;
 	if (gm_read(&m->gm, &ts, req, sizeof(ts)))
 		return -EFAULT;
 	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
 		return -EINVAL;
-	int r = clock_nanosleep(clk, abs ? TIMER_ABSTIME : 0, &ts, &left);
-	if (r == EINTR && rem && !abs)
-		gm_write(&m->gm, rem, &left, sizeof(left));
+	if (abs) {
+		ts = guest_clock_to_host(clk, ts);
+	} else if (clock_gettime(clk, &now) == 0) {
+		ts.tv_sec = ts.tv_sec > INT32_MAX ? INT32_MAX + now.tv_sec : ts.tv_sec + now.tv_sec;
+		ts.tv_nsec += now.tv_nsec;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+	}
+	int r;
+	while ((r = clock_nanosleep(clk, TIMER_ABSTIME, &ts, NULL)) == EINTR)
+		if (freeze_pending)
+			freeze_serve(m, m->ctx->rip, GS_CALL_SYSCALL);
 	return -r;
 }
 
-static int64_t sys_nanosleep(struct monitor *m, ARGS) { return guest_sleep(m, CLOCK_MONOTONIC, false, a[0], a[1]); }
+static int64_t sys_nanosleep(struct monitor *m, ARGS) { return guest_sleep(m, CLOCK_MONOTONIC, false, a[0]); }
 
 static int64_t sys_clock_nanosleep(struct monitor *m, ARGS)
 {
 	if (a[0] > CLOCK_BOOTTIME || a[0] == CLOCK_THREAD_CPUTIME_ID)
 		return -EINVAL;
-	return guest_sleep(m, (clockid_t)a[0], a[1] & TIMER_ABSTIME, a[2], a[3]);
+	return guest_sleep(m, (clockid_t)a[0], a[1] & TIMER_ABSTIME, a[2]);
 }
 
 /* ---- signals: recorded, never delivered; none sent to anyone else --------- */
@@ -540,12 +556,15 @@ static int64_t sys_futex(struct monitor *m, ARGS)
 			return -EAGAIN;
 		if (!a[3]) {
 			/* no other thread can wake it: the guest sleeps until killed */
-			for (;;)
+			for (;;) {
 				pause();
+				if (freeze_pending)
+					freeze_serve(m, m->ctx->rip, GS_CALL_SYSCALL);
+			}
 		}
 		int64_t r = guest_sleep(m, op == FUTEX_WAIT ? CLOCK_MONOTONIC
 		                             : (a[1] & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC),
-		                        op == FUTEX_WAIT_BITSET, a[3], 0);
+		                        op == FUTEX_WAIT_BITSET, a[3]);
 		return r == 0 ? -ETIMEDOUT : r;
 	default:
 		return -ENOSYS;

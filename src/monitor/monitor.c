@@ -16,6 +16,7 @@
 #include "gates/gate.h"
 #include "monitor/personality.h"
 #include "monitor/fault.h"
+#include "monitor/freeze.h"
 #include "sandbox/jail.h"
 #include "sandbox/loader.h"
 #include "monitor/stats.h"
@@ -68,18 +69,36 @@ static void cpuid_exit(struct rt_ctx *c)
 	c->gpr[GPR_RDX] = r[3];
 }
 
+/* A request from the daemon at a gate's entry: the guest goes on at the
+ * target of the branch that left the block, or makes the exiting
+ * instruction (a system call, cpuid) again.  Not at a hypercall: the fast
+ * gate may have done that call already and sent it here only to finish
+ * (netdrv.c's replay), so making it again would send its frames twice;
+ * hypercalls that block serve requests themselves, and the request
+ * otherwise waits for the next gate.  Nor at a target the guest cannot
+ * run, which faults as it would. */
+static void serve_at_exit(struct monitor *m, struct rt_ctx *c, const struct exit *x)
+{
+	uint64_t pc = !x ? c->ibl_target : x->kind == EXITK_BRANCH ? x->target : x->pc;
+	if ((x && (x->kind == EXITK_FAULT || x->kind == EXITK_HYPERCALL)) || !gm_access_ok(&m->gm, pc, 1, GP_X))
+		return;
+	freeze_serve(m, pc, GS_CALL_NONE);
+}
+
 uint64_t gate_dispatch(struct rt_ctx *c)
 {
 	struct monitor *m = the_monitor;
 	struct translator *t = &m->tr;
 	uint32_t id = (uint32_t)c->exit_id;
-	if (id == EXIT_IBL_MISS)
-		return tr_indirect(t, c->ibl_target);
-	const struct exit *x = tr_exit(t, id);
-	if (!x) {
+	const struct exit *x = id == EXIT_IBL_MISS ? NULL : tr_exit(t, id);
+	if (id != EXIT_IBL_MISS && !x) {
 		fprintf(stderr, "opsub: internal error: unknown exit id %u\n", id);
 		abort();
 	}
+	if (freeze_pending)
+		serve_at_exit(m, c, x);
+	if (!x)
+		return tr_indirect(t, c->ibl_target);
 	uint64_t pc = x->pc, next = x->target;
 	switch ((enum exit_kind)x->kind) {
 	case EXITK_BRANCH:
@@ -124,6 +143,10 @@ static int setup(struct monitor *m, char *err, size_t errlen)
 		return -1;
 	if (gm_init(&m->gm, m->opts.mem_size, m->opts.mem_fd, err, errlen))
 		return -1;
+	/* a guest of the daemon can migrate; without the kernel's support it
+	 * still runs, and the daemon refuses to move it */
+	if (m->opts.track_writes)
+		gm_track_writes(&m->gm);
 	m->ctx = ctx_create(&m->ibl);
 	if (!m->ctx) {
 		snprintf(err, errlen, "cannot allocate the runtime context: %s", strerror(errno));
@@ -156,12 +179,19 @@ int monitor_run(const struct monitor_opts *o, const char *path, char *const argv
 		return 1;
 	}
 	struct guest_start start;
-	if (loader_load(&m.gm, path, argv, envp, &start, err, sizeof(err))) {
-		fprintf(stderr, "opsub: %s: %s\n", path, err);
-		return 2;
+	if (o->restore) {
+		if (freeze_load(&m, &start.pc, err, sizeof(err))) {
+			fprintf(stderr, "opsub: cannot restore the guest: %s\n", err);
+			return 2;
+		}
+	} else {
+		if (loader_load(&m.gm, path, argv, envp, &start, err, sizeof(err))) {
+			fprintf(stderr, "opsub: %s: %s\n", path, err);
+			return 2;
+		}
+		m.ctx->gpr[GPR_RSP] = start.rsp;
+		m.ctx->rflags = 0x202;
 	}
-	m.ctx->gpr[GPR_RSP] = start.rsp;
-	m.ctx->rflags = 0x202;
 	if (o->seconds > 0) {
 		/* like every signal while a guest runs: on the alternate stack */
 		fault_on_signal(SIGALRM, stop_timer);
@@ -172,7 +202,8 @@ int monitor_run(const struct monitor_opts *o, const char *path, char *const argv
 		if (timer_create(CLOCK_MONOTONIC, &sev, &tid) == 0)
 			timer_settime(tid, 0, &its, NULL);
 	}
-	if ((o->before_run && o->before_run(&m, err, sizeof(err))) || jail_enter(err, sizeof(err))) {
+	if ((o->before_run && o->before_run(&m, err, sizeof(err))) || (o->restore && freeze_loaded(&m, err, sizeof(err))) ||
+	    jail_enter(err, sizeof(err))) {
 		fprintf(stderr, "opsub: %s\n", err);
 		return 1;
 	}

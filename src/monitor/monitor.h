@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "gates/ctx.h"
+#include "monitor/freeze_check.h"
 #include "sandbox/guest_mem.h"
 #include "translator/translator.h"
 
@@ -27,6 +28,8 @@ struct monitor_opts {
 	bool no_verify;           /* skip the verifier (measurement only) */
 	double seconds;           /* stop the guest after this long (0: never) */
 	int mem_fd;               /* guest memory from the daemon, -1: create one */
+	bool track_writes;        /* register guest memory for the daemon's dirty log (gm_track_writes) */
+	bool restore;             /* start from a saved state (freeze_load), not a program */
 	/* Called with the program loaded, just before the jail closes and the
 	 * guest runs (the network driver attaches here). */
 	int (*before_run)(struct monitor *m, char *err, size_t errlen);
@@ -42,9 +45,9 @@ struct monitor {
 	uint64_t first_insn_ns;    /* when the guest's first instruction ran */
 	int exit_status;
 	uint64_t syscalls, hypercalls;
-	/* After a write to a watched page: single-stepping the rest of the
-	 * current guest instruction before leaving the block (monitor/fault.c). */
-	bool smc_stepping;
+	/* Single-stepping to the next guest instruction boundary (after a
+	 * write to a watched page, or to serve a request: monitor/fault.c). */
+	bool stepping;
 	/* Linux personality state */
 	uint64_t tid_address;
 	uint8_t closed_fds;                /* bit per fd 0..2 */
@@ -55,6 +58,12 @@ struct monitor {
 	/* GATE_FAST_HC through the fast gate (gates/gate.h): general-register-
 	 * only code, returns the result or GATE_SLOW before changing anything. */
 	int64_t (*hypercall_fast)(struct monitor *m, uint64_t a0, uint64_t a1);
+	/* The network driver's part of a saved state (driver/netdrv_state.c):
+	 * port_save writes a DRIVER section's body (struct gs_driver first)
+	 * into out and returns its size, 0 if more than room; port_restore
+	 * applies a checked state's. */
+	size_t (*port_save)(struct monitor *m, uint8_t *out, size_t room);
+	int (*port_restore)(struct monitor *m, const struct gs_view *v, char *err, size_t errlen);
 	void *ext;
 };
 

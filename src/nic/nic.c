@@ -207,6 +207,7 @@ struct nic *nic_create(const struct nic_config *cfg, char *err, size_t errlen)
 	nic->wire->deliver_ctx = nic;
 	if (idle_init(nic, err, errlen))
 		goto fail;
+	migrate_init(nic);
 
 	engine_reload_config(nic, 0);
 	return nic;

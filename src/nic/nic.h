@@ -164,6 +164,48 @@ void nic_set_line_rate(struct nic *nic, uint64_t bps);
 /* Link: while down nothing is sent to or taken from the wire (TX waits). */
 void nic_set_link(struct nic *nic, bool up);
 
+/* ---- migration (nic_migrate.c, docs/migration.md) ------------------------ */
+
+/* DMA dirty log of one window: from now on every DMA write into the window
+ * (received frames, descriptor write-backs) sets the bit of each page
+ * (4 KiB) it touches in `bitmap` (pages bits, atomic OR made after the
+ * write; the caller clears bits it harvests with atomic exchange, then
+ * reads those pages).  The window must be mapped and pages cover it.  One
+ * log per window (-1 with a reason: unmapped, too small, already logged).
+ * Writes made before start returns, by the engine or by a nic_dirty_mark
+ * caller, are visible to the caller's reads after it, so a first full copy
+ * made after start misses nothing. */
+int nic_dirty_log_start(struct nic *nic, unsigned window, uint64_t *bitmap,
+                        uint64_t pages, char *err, size_t errlen);
+/* Ends the window's log (none: nothing to do).  When it returns nothing
+ * touches the bitmap any more: the engine is past it and nic_dirty_mark
+ * calls inside it have finished (waited for), so it may be freed.
+ * Unmapping the window ends its log too. */
+void nic_dirty_log_stop(struct nic *nic, unsigned window);
+/* Marks [addr, addr+len) of device address space dirty in its window's log,
+ * if it has one (bits beyond the log's pages are never touched): for
+ * writers outside the NIC (the paravirt backend), from any thread, called
+ * after the write.  One load while no log is on. */
+void nic_dirty_mark(struct nic *nic, uint64_t dev_addr, uint64_t len);
+
+/* Stops queue q taking received frames (each one steered to it is counted,
+ * see nic_queue_quiesced_frames, and in its rx_dropped; a lossless wire
+ * never waits for it) and waits until its transmit ring is sent
+ * (head == tail; or TX not enabled) or timeout_ns passes: 0, or -1 on
+ * timeout, a TX ring stopped on an error or a bad q (the queue stays
+ * quiesced).  nic_queue_unquiesce undoes it (as does nic_queue_reset). */
+int nic_queue_quiesce(struct nic *nic, unsigned q, uint64_t timeout_ns);
+void nic_queue_unquiesce(struct nic *nic, unsigned q);
+/* Frames steered to q while it was quiesced, since the last quiesce. */
+uint64_t nic_queue_quiesced_frames(const struct nic *nic, unsigned q);
+
+/* Announces mac on the wire as QEMU's self-announce does (a RARP frame from
+ * it), now and twice more 50 ms apart, so a switch learns its new place.
+ * Returns at once: the engine sends the repeats (while the link is down
+ * they wait for it).  Like any frame sent, on a loop wire the local queues
+ * with a broadcast filter get them too. */
+void nic_announce(struct nic *nic, const uint8_t mac[6]);
+
 /* ---- receive filters ----------------------------------------------- */
 
 struct nic_filter {

@@ -58,6 +58,7 @@ int nic_window_unmap(struct nic *nic, unsigned index, char *err,
 		__atomic_store_n(&w->size, 0, __ATOMIC_RELEASE);
 		nic_engine_call(nic, engine_quiesce, 0);
 		w->host = NULL;
+		dirty_log_end(nic, index);   /* nothing can write there now */
 		rc = 0;
 	}
 	pthread_mutex_unlock(&nic->ctl_lock);

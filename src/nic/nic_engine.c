@@ -121,6 +121,7 @@ void engine_reload_config(struct nic *nic, unsigned unused)
 		nic->any_rate_limit |= eq->bits.limited || eq->packets.limited;
 		eq->quantum = s->weight * NIC_DRR_QUANTUM;
 		eq->admin_up = s->admin & NIC_ADMIN_UP;
+		queue_admit_rx(eq);
 		write_status(eq);
 	}
 	steer_compile(nic->steer, g->filter, nic->num_queues);
@@ -167,6 +168,7 @@ void engine_reset_queue(struct nic *nic, unsigned q)
 	eq->rx = (struct engine_ring){ .state = RING_OFF };
 	eq->deficit = 0;
 	eq->quantum_given = false;
+	eq->quiesced = false;   /* its quiesced_frames stay readable */
 	uint64_t pending;
 	while (read(nic->irq_fds[q], &pending, sizeof(pending)) > 0)
 		continue;   /* drain: a new owner starts with no wakeup */
@@ -211,6 +213,8 @@ void *nic_engine_main(void *arg)
 		unsigned moved = 0;
 		if (nic->link_up) {
 			moved += tx_schedule(nic, now);
+			if (__builtin_expect(nic->announcing != 0, 0))
+				moved += announce_tick(nic);
 			moved += rx_from_wire(nic);
 		}
 		rx_publish(nic);

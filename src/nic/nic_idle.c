@@ -167,9 +167,14 @@ void idle_step(struct nic *nic, uint64_t now, uint64_t idle_since)
 		set_asleep(nic, 1);
 		return;
 	}
+	/* a pending announcement (nic_migrate.c) is a timer */
+	int timeout_ms = nic->sleep_backstop_ms;
+	int announce_ms = announce_sleep_ms(nic, now);
+	if (announce_ms >= 0 && announce_ms < timeout_ms)
+		timeout_ms = announce_ms;
 	__atomic_add_fetch(&nic->sleeps, 1, __ATOMIC_RELAXED);
 	struct epoll_event ev[16];
-	int n = epoll_wait(nic->epoll_fd, ev, 16, nic->sleep_backstop_ms);
+	int n = epoll_wait(nic->epoll_fd, ev, 16, timeout_ms);
 	if (n > 0) {
 		drain(nic, ev, n);
 		set_asleep(nic, 0);

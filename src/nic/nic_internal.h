@@ -7,6 +7,8 @@
  *   nic_rx.c      receive: steering, descriptors, publishing, interrupts
  *   nic_idle.c    sleeping when there is nothing to do, doorbell wake-ups
  *   nic_mirror.c  port mirroring: copies of a queue's frames for capture
+ *   nic_migrate.c live migration: DMA dirty logs, quiescing a queue,
+ *                 announcing a MAC
  *
  * Ownership: struct engine_queue and the steering table belong to the
  * engine thread while it runs; the control thread touches them only through
@@ -58,6 +60,29 @@ static inline uint8_t *dma_translate(const struct dma_window *windows,
 	return windows[index].host + offset;
 }
 
+/* ---- migration (nic_migrate.c) -------------------------------------- */
+
+#define NIC_DIRTY_PAGE_SHIFT 12     /* the dirty logs' page: 4 KiB */
+#define NIC_ANNOUNCE_SLOTS  16u     /* MACs being announced at once */
+
+/* The DMA dirty log of one window. bitmap is published last (after pages)
+ * and withdrawn first; the engine reads it only between engine calls, and
+ * nic_dirty_mark (another thread) only while counted in writers, which
+ * nic_dirty_log_stop waits to drain before its caller may free the bitmap. */
+struct dirty_log {
+	uint64_t *bitmap;       /* atomic; NULL: no log */
+	uint64_t pages;         /* bits in bitmap */
+	int writers;            /* atomic: nic_dirty_mark calls inside */
+};
+
+/* A MAC being announced: `left` more RARP frames, the next one at due_ns
+ * (CLOCK_MONOTONIC). Engine-private. */
+struct announce_slot {
+	uint8_t mac[6];
+	uint8_t left;
+	uint64_t due_ns;
+};
+
 /* ---- per queue, engine-private -------------------------------------- */
 
 enum ring_state {
@@ -80,6 +105,11 @@ struct engine_queue {
 	struct nic_queue_regs *regs;
 	struct engine_ring tx, rx;
 	bool admin_up;
+	/* Quiesced for migration: steering delivers nothing to it (each frame
+	 * counted in quiesced_frames, which the control side reads). */
+	bool quiesced;
+	bool rx_admitted;       /* admin_up && !quiesced: may receive */
+	uint64_t quiesced_frames;
 	/* WRR (deficit round robin in bytes) and rate limiting */
 	uint32_t quantum;
 	int64_t deficit;
@@ -119,6 +149,7 @@ struct nic {
 	int new_doorbell_fd;    /* handed to engine_reset_queue */
 
 	struct dma_window windows[NIC_MAX_WINDOWS];
+	struct dirty_log dirty[NIC_MAX_WINDOWS];  /* per window, nic_migrate.c */
 	struct wire *wire;
 
 	/* engine thread */
@@ -161,6 +192,15 @@ struct nic {
 	                         * budget runs, so the engine must not sleep */
 	uint16_t *rx_dirty_list;
 	unsigned rx_dirty_count;
+	/* migration (nic_migrate.c): some window has a dirty log, the one
+	 * branch DMA writes pay while none has */
+	bool dirty_logging;
+	unsigned dirty_logs;    /* control side, under ctl_lock */
+	bool mark_fenced;       /* no membarrier: nic_dirty_mark fences itself */
+	bool membarrier_private;    /* registered for the expedited command */
+	unsigned announcing;    /* announce slots with frames left (engine) */
+	struct announce_slot announces[NIC_ANNOUNCE_SLOTS];
+	uint8_t call_mac[6];    /* argument of engine_announce */
 	uint8_t (*vlan_scratch)[NIC_MAX_FRAME];   /* NIC_TX_BATCH frames */
 };
 
@@ -200,6 +240,25 @@ void idle_swap_doorbell(struct nic *nic, unsigned q, int new_fd);
 void mirror_put(struct nic_mirror *m, unsigned q, unsigned dir,
                 const struct wire_frame *frames, unsigned n);
 void engine_set_mirror(struct nic *nic, unsigned q);
+
+/* nic_migrate.c: the engine's side of migration. */
+void migrate_init(struct nic *nic);     /* nic_create: probes membarrier */
+/* Marks [dev_addr, dev_addr + len) in its window's log, if any; the engine
+ * calls it (after the write) only while nic->dirty_logging. */
+void dirty_note(struct nic *nic, uint64_t dev_addr, uint64_t len);
+/* nic_window_unmap: the window's log ends with it. Caller holds ctl_lock. */
+void dirty_log_end(struct nic *nic, unsigned window);
+/* Sends the RARP frames that are due; frames sent. While nic->announcing. */
+unsigned announce_tick(struct nic *nic);
+/* ms until the next announcement is due (0: now), or -1: none pending. */
+int announce_sleep_ms(const struct nic *nic, uint64_t now);
+
+/* Whether a queue may receive now: admin up and not quiesced (the one test
+ * of both on the receive path, nic_rx.c). */
+static inline void queue_admit_rx(struct engine_queue *eq)
+{
+	eq->rx_admitted = eq->admin_up && !eq->quiesced;
+}
 
 /* nic_rx.c */
 unsigned rx_from_wire(struct nic *nic);

@@ -43,7 +43,7 @@ static void mark_dirty(struct nic *nic, unsigned q, struct engine_queue *eq)
 static bool rx_has_room(struct nic *nic, struct engine_queue *eq)
 {
 	struct engine_ring *ring = &eq->rx;
-	if (ring->state != RING_ON || !eq->admin_up)
+	if (ring->state != RING_ON || !eq->rx_admitted)
 		return false;
 	if (ring->head != ring->tail)
 		return true;
@@ -131,10 +131,11 @@ static bool rx_must_wait(struct nic *nic, const struct qset *targets)
 		struct engine_queue *eq = &nic->queues[q];
 		if (rx_has_room(nic, eq)) {
 			others_ready = true;
-		} else if (eq->wait_left_ns || eq->rx_posted) {
+		} else if (!eq->quiesced && (eq->wait_left_ns || eq->rx_posted)) {
 			lacking.bits[q / 64] |= 1ull << (q % 64);
 			any_lacking = true;
-		}   /* else: given up, and not posting: its copy is dropped */
+		}   /* else: given up and not posting, or quiesced: its copy is
+		     * dropped */
 	}
 	if (!any_lacking)
 		return false;
@@ -165,6 +166,8 @@ static void rx_to_queue(struct nic *nic, unsigned q,
 	if (!descs) {
 		stat_add(&regs->stats.rx_dropped, 1);
 		stat_add(&nic->global->stats.rx_dropped, 1);
+		if (eq->quiesced)
+			stat_add(&eq->quiesced_frames, 1);
 		return;
 	}
 
@@ -211,6 +214,11 @@ static void rx_to_queue(struct nic *nic, unsigned q,
 		}
 	}
 	__atomic_store_n(&d->writeback, writeback, __ATOMIC_RELEASE);
+	if (__builtin_expect(nic->dirty_logging, 0)) {   /* migrating */
+		dirty_note(nic, eq->rx.base + (uint64_t)head * 16, 16);
+		if (buf)
+			dirty_note(nic, addr, len);
+	}
 	eq->rx.head = (head + 1) & (eq->rx.size - 1);
 	/* Only descriptors already posted: one beyond the tail is a line the
 	 * driver is about to write, and taking it would cost the driver a

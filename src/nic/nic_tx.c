@@ -73,6 +73,10 @@ static void tx_complete(struct nic *nic, struct engine_queue *eq,
 		__atomic_store_n(&d->errors, b->wb[i].errors, __ATOMIC_RELAXED);
 		__atomic_store_n(&d->status, b->wb[i].status, __ATOMIC_RELEASE);
 	}
+	if (__builtin_expect(nic->dirty_logging, 0))   /* migrating */
+		for (unsigned i = 0; i < b->nwb; i++)
+			dirty_note(nic, eq->tx.base + (uint64_t)b->wb[i].index * 16,
+			           16);
 	eq->tx.head = head;
 	nic_reg_write32(&eq->regs->tx_head, head);
 

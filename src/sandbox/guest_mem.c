@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static uint64_t mmap_min_addr(void)
@@ -69,7 +72,7 @@ int gm_init(struct guest_mem *gm, uint64_t size, int fd, char *err, size_t errle
 		goto fail;
 	}
 	gm->size = size;
-	gm->mmap_top = size - GUEST_STACK_SIZE - (1u << 20);
+	gm->mmap_top = gm_mmap_top(size);
 	gm->mmap_low = gm->mmap_top;
 	return 0;
 fail:
@@ -213,6 +216,49 @@ int gm_unmap(struct guest_mem *gm, uint64_t addr, uint64_t len)
 	drop_watches(gm, first, n);
 	zero_pages(gm, addr, len);
 	return change(gm, first, n, 0, 0);
+}
+
+int gm_restore(struct guest_mem *gm, const uint8_t *prot, uint64_t brk_start, uint64_t brk, uint64_t mmap_low)
+{
+	uint64_t pages = gm->size / GUEST_PAGE;
+	for (uint64_t first = 0, p = 1; p <= pages; p++) {
+		if (p < pages && prot[p] == prot[first])
+			continue;
+		int rc = change(gm, first, p - first, prot[first], 0);
+		if (rc)
+			return rc;
+		first = p;
+	}
+	gm->brk_start = brk_start;
+	gm->brk = brk;
+	gm->mmap_low = mmap_low;
+	return 0;
+}
+
+/* The kernel ABI of asynchronous write-protection (Linux 6.7), which
+ * Debian 12's headers predate: include/uapi/linux/userfaultfd.h. */
+#define UFFD_FEATURE_WP_HUGETLBFS_SHMEM_ (1ull << 12)
+#define UFFD_FEATURE_WP_UNPOPULATED_ (1ull << 13)
+#define UFFD_FEATURE_WP_ASYNC_ (1ull << 15)
+
+int gm_track_writes(struct guest_mem *gm)
+{
+	/* user-mode-only needs no privilege; the kernel's own writes into
+	 * guest memory (a read(2) into it) are still tracked in async mode */
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (fd < 0)
+		return -errno;
+	struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC_ | UFFD_FEATURE_WP_UNPOPULATED_ |
+	                                                      UFFD_FEATURE_WP_HUGETLBFS_SHMEM_};
+	struct uffdio_register reg = {.range = {GUEST_LOWEST, gm->size - GUEST_LOWEST}, .mode = UFFDIO_REGISTER_MODE_WP};
+	if (ioctl(fd, UFFDIO_API, &api) != 0 || ioctl(fd, UFFDIO_REGISTER, &reg) != 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	/* kept open for the process's life: closing it would drop the
+	 * registration */
+	return 0;
 }
 
 int gm_protect(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)

@@ -72,6 +72,24 @@ static inline uint64_t page_up(uint64_t a) { return (a + GUEST_PAGE - 1) & ~(GUE
  * with a one-line reason in err. */
 int gm_init(struct guest_mem *gm, uint64_t size, int fd, char *err, size_t errlen);
 
+/* Where mmap starts allocating (downwards) in a guest memory of `size`
+ * bytes: below the stack and a guard gap. */
+static inline uint64_t gm_mmap_top(uint64_t size) { return size - GUEST_STACK_SIZE - (1u << 20); }
+
+/* Registers the guest memory with userfaultfd in asynchronous
+ * write-protect mode (Linux 6.7+), so that the daemon can find the pages
+ * written while a migration copies them (docs/migration.md).  Nothing is
+ * protected until the daemon asks; the kernel resolves each fault itself.
+ * Returns 0, or -errno when the kernel cannot (the guest then runs but
+ * cannot migrate). */
+int gm_track_writes(struct guest_mem *gm);
+
+/* Gives every page the protection in prot[] (one byte per page, GP_R/W/X
+ * and GP_MAPPED; checked by the caller) and sets the break and the mmap
+ * low mark: a guest memory as a saved state describes it.  Returns 0 or
+ * -errno. */
+int gm_restore(struct guest_mem *gm, const uint8_t *prot, uint64_t brk_start, uint64_t brk, uint64_t mmap_low);
+
 /* Creates the memfd for a guest memory of `size` bytes; -1 with errno. */
 int gm_create_fd(uint64_t size);
 void gm_destroy(struct guest_mem *gm);

@@ -5,6 +5,9 @@
 #   fuzz_elf        the ELF checker elf_check()
 #   fuzz_control    the daemon's config parser and validator, and the
 #                   control API's requests (fuzz_control.c)
+#   fuzz_migrate    the receiving end of a migration stream or snapshot
+#                   file (fuzz_migrate.c)
+#   fuzz_state      the checker of saved guest states gs_check()
 # The src/ files are compiled directly into each target (nothing from the
 # normal build is reused, so the fuzzers always see the current sources).
 # Usage: tests/fuzz/build.sh        (from anywhere; CC=clang-NN to override)
@@ -28,9 +31,13 @@ TR_SRC=(src/translator/*.c src/gates/gate.S src/gates/ctx.c src/gates/cpu_model.
 ELF_SRC=(src/sandbox/loader.c src/sandbox/guest_mem.c src/gates/cpu_model.c)
 # The config and the requests, with the NIC (for its defaults and stats);
 # the guests are a model in fuzz_control.c.
-CTL_SRC=(src/daemon/config.c src/daemon/config_wire.c src/daemon/control.c src/daemon/metrics_listen.c src/util/parse.c src/util/json_keys.c src/nic/*.c)
+CTL_SRC=(src/daemon/config.c src/daemon/config_wire.c src/daemon/control.c src/daemon/metrics_listen.c src/daemon/migrate_stream.c src/util/parse.c src/util/json_keys.c src/nic/*.c)
+# The receiver of migrations and snapshots, with the config checks it uses.
+MIG_SRC=(src/daemon/migrate_recv.c src/daemon/migrate_stream.c src/daemon/config.c src/daemon/config_wire.c src/daemon/metrics_listen.c src/util/parse.c src/util/json_keys.c src/nic/*.c)
 
 "$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_translate" tests/fuzz/fuzz_translate.c "${TR_SRC[@]}" -lZydis
 "$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_elf" tests/fuzz/fuzz_elf.c "${ELF_SRC[@]}"
-"$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_control" tests/fuzz/fuzz_control.c "${CTL_SRC[@]}" -ljansson -lpcap -lpthread
-echo "built $OUT/fuzz_translate $OUT/fuzz_elf $OUT/fuzz_control"
+"$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_control" tests/fuzz/fuzz_control.c "${CTL_SRC[@]}" -ljansson -lpcap -lsodium -lpthread
+"$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_migrate" tests/fuzz/fuzz_migrate.c "${MIG_SRC[@]}" -ljansson -lpcap -lsodium -lpthread
+"$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_state" tests/fuzz/fuzz_state.c src/monitor/freeze_check.c
+echo "built $OUT/fuzz_translate $OUT/fuzz_elf $OUT/fuzz_control $OUT/fuzz_state $OUT/fuzz_migrate"

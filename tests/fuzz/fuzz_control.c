@@ -20,7 +20,8 @@
  * table the way guests.c does, and it checks that every change the control
  * layer passes on was validated first.  Guests persist across inputs (up
  * to the table's size), so list, stats, set and remove meet real entries.
- * The "capture" request is left out (it writes files): a stub answers it.
+ * The "capture", "migrate", "snapshot" and "restore" requests are left out
+ * (they write files and start threads): stubs answer them.
  */
 #include <jansson.h>
 #include <net/if.h>
@@ -33,6 +34,7 @@
 #include "daemon/capture.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/migrate.h"
 #include "sandbox/guest_mem.h"
 
 static void die(const char *text, size_t len, const char *fmt, ...)
@@ -155,6 +157,32 @@ json_t *capture_request(struct daemon *dd, json_t *req)
 	(void)dd;
 	(void)req;
 	return json_pack("{s:b, s:s}", "ok", 0, "error", "capture is not fuzzed");
+}
+
+/* Migrations, snapshots and restores (daemon/migrate.c) run threads,
+ * connections and files: not under this fuzzer (fuzz_migrate.c has their
+ * input).  Without "migration" in the daemon's config they are refused. */
+static json_t *no_migration(void)
+{
+	return json_pack("{s:b, s:s}", "ok", 0, "error", "migration is not fuzzed");
+}
+
+json_t *migrate_request(struct daemon *dd, json_t *req, int client_fd)
+{
+	(void)dd, (void)req, (void)client_fd;
+	return no_migration();
+}
+
+json_t *snapshot_request(struct daemon *dd, json_t *req, int client_fd)
+{
+	(void)dd, (void)req, (void)client_fd;
+	return no_migration();
+}
+
+json_t *restore_request(struct daemon *dd, json_t *req, int client_fd)
+{
+	(void)dd, (void)req, (void)client_fd;
+	return no_migration();
 }
 
 /* The clocks of the stats replies (daemon.c): fixed, replies stay comparable. */

@@ -7,6 +7,8 @@
 #   PASS fuzz/translate: N runs, no rejection
 #   PASS fuzz/elf: N runs, no violation
 #   PASS fuzz/control: N runs, no violation
+#   PASS fuzz/migrate: N runs, no violation
+#   PASS fuzz/state: N runs, no violation
 #   FAIL fuzz/<what>: <reason>       (the failing input is copied to
 #                                     build/tests/fuzz/artifacts/)
 #
@@ -62,6 +64,8 @@ for f in tests/fuzz/crashes/*; do
 	translate-*) fz=$BIN/fuzz_translate ;;
 	elf-*) fz=$BIN/fuzz_elf ;;
 	control-*) fz=$BIN/fuzz_control ;;
+	state-*) fz=$BIN/fuzz_state ;;
+	migrate-*) fz=$BIN/fuzz_migrate ;;
 	*) continue ;;
 	esac
 	if timeout 120 "$fz" -rss_limit_mb="$RSS" "$f" > "$WORK/replay.log" 2>&1; then
@@ -108,4 +112,6 @@ fuzz() {
 fuzz translate "$TR_SECS" "no rejection" -max_len=8192 -dict=tests/fuzz/translate.dict
 fuzz elf "$ELF_SECS" "no violation" -max_len=4096
 fuzz control "$CTL_SECS" "no violation" -max_len=4096 -dict=tests/fuzz/control.dict
+fuzz state "$CTL_SECS" "no violation" -max_len=1024
+fuzz migrate "$CTL_SECS" "no violation" -max_len=65536
 exit 0

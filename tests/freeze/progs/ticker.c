@@ -1,0 +1,69 @@
+/*
+ * ticker: a guest whose output depends on everything a saved state must
+ * carry.  Each step mixes busy loops (a pause then finds it in translated
+ * code), sleeps (a pause finds it inside a system call), vector registers
+ * live across both (x87, SSE and AVX state), a heap grown with brk and
+ * mmap'd blocks freed again (page protections, holes), the FS base (the
+ * thread pointer) and a monotonic clock that must never go back.  Native
+ * and migrated runs print the same lines.
+ * Usage: ticker STEPS SLEEP_MS
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+static __thread uint64_t per_thread = 7;   /* reached through FS */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+	int steps = argc > 1 ? atoi(argv[1]) : 20, sleep_ms = argc > 2 ? atoi(argv[2]) : 20;
+	uint64_t last = now_ns(), hash = 1469598103934665603ull;
+	double acc = 1.0;
+	long double ext = 1.0L;
+	uint8_t *heap = malloc(1 << 20);
+	for (int step = 0; step < steps; step++) {
+		/* busy: a few million iterations in a loop with no exit */
+		double v = acc;
+		for (uint32_t i = 0; i < 3000000u; i++) {
+			hash = (hash ^ (i + (uint64_t)step)) * 1099511628211ull;
+			v = v * 1.0000001 + 1e-9;
+		}
+		acc = v;
+		ext = ext * 1.5L - 0.25L;
+		/* memory: touch the heap, map and unmap a block */
+		for (uint32_t i = 0; i < (1u << 20); i += 4096)
+			heap[i] = (uint8_t)(heap[i] + step + 1);
+		uint8_t *block = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (block == MAP_FAILED)
+			return 3;
+		memset(block, step, 1 << 16);
+		hash ^= block[12345];
+		munmap(block, 1 << 16);
+		per_thread = per_thread * 3 + (uint64_t)step;
+		/* sleeping */
+		struct timespec ts = {0, sleep_ms * 1000000L};
+		nanosleep(&ts, NULL);
+		uint64_t t = now_ns();
+		if (t < last) {
+			printf("step %d: the monotonic clock went back by %lu ns\n", step, last - t);
+			return 4;
+		}
+		last = t;
+		uint32_t sum = 0;
+		for (uint32_t i = 0; i < (1u << 20); i += 4096)
+			sum += heap[i];
+		printf("step %d hash %016lx acc %.12f ext %.6Lf tls %lu heap %u\n", step, hash, acc, ext, per_thread, sum);
+		fflush(stdout);
+	}
+	return 0;
+}
