@@ -351,14 +351,22 @@ static void file_key(const uint8_t psk[MIG_KEY_BYTES], const uint8_t nonce[MIG_N
 	sodium_memzero(master, sizeof(master));
 }
 
-struct mig_stream *mig_file_writer(int fd, const uint8_t key[MIG_KEY_BYTES], char *err, size_t errlen)
+/* A stream on a snapshot file (which it owns from now on), or NULL. */
+static struct mig_stream *file_stream(int fd, char *err, size_t errlen)
 {
 	struct mig_stream *s = new_stream(fd, -1, true);
 	if (!s) {
 		close(fd);
 		snprintf(err, errlen, "out of memory");
-		return NULL;
 	}
+	return s;
+}
+
+struct mig_stream *mig_file_writer(int fd, const uint8_t key[MIG_KEY_BYTES], char *err, size_t errlen)
+{
+	struct mig_stream *s = file_stream(fd, err, errlen);
+	if (!s)
+		return NULL;
 	uint8_t head[8 + MIG_NONCE_BYTES + HEADERBYTES], k[crypto_secretstream_xchacha20poly1305_KEYBYTES];
 	memcpy(head, SNAP_MAGIC, 8);
 	randombytes_buf(head + 8, MIG_NONCE_BYTES);
@@ -375,12 +383,9 @@ struct mig_stream *mig_file_writer(int fd, const uint8_t key[MIG_KEY_BYTES], cha
 
 struct mig_stream *mig_file_reader(int fd, const uint8_t key[MIG_KEY_BYTES], char *err, size_t errlen)
 {
-	struct mig_stream *s = new_stream(fd, -1, true);
-	if (!s) {
-		close(fd);
-		snprintf(err, errlen, "out of memory");
+	struct mig_stream *s = file_stream(fd, err, errlen);
+	if (!s)
 		return NULL;
-	}
 	uint8_t head[8 + MIG_NONCE_BYTES + HEADERBYTES], k[crypto_secretstream_xchacha20poly1305_KEYBYTES];
 	if (read_all(s, head, sizeof(head), 0, NULL, err, errlen)) {
 		snprintf(err, errlen, "not an opsub snapshot: shorter than its header");

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
-#include "nic_rig.h"
+#include "pv_rig.h"
 #include "null_frame.h"
 #include "opsub_vring.h"
 
@@ -50,27 +50,10 @@ static void pv_open(struct pv_rig *r)
 	cfg.num_queues = 2;
 	memset(r, 0, sizeof(*r));
 	nic_rig_open_stopped(&r->base, &cfg, 1, MEM_SIZE);
-	struct guest *g = &r->g;
-	g->slot = 0;
-	g->nqueues = 1;
-	g->queue[0] = 0;
-	g->cfg.mem = MEM_SIZE;
-	g->mem_map = r->base.mem;
-	g->ring_map = mmap(NULL, LINK_RING_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	g->page = calloc(1, 4096);
-	assert_true(g->ring_map != MAP_FAILED && g->page);
-	assert_int_equal(nic_window_map(r->base.nic, 2, g->ring_map, LINK_RING_AREA, err, sizeof(err)), 0);
-	struct nic_filter f = {.mac = {2, 0, 0, 0, 0, 1}, .vlan = NIC_VLAN_ANY, .queue = 0,
-	                       .flags = NIC_FILTER_BROADCAST};
-	assert_true(nic_filter_add(r->base.nic, &f, err, sizeof(err)) >= 0);
-
+	pv_guest_open(&r->base, &r->g, MEM_SIZE, VRING_AT, &r->kick, &r->call);
 	/* the guest's virtqueues, empty: the backend takes no frame yet */
-	opsub_vring_view(&r->rxq, (uint8_t *)g->mem_map + VRING_AT, RING);
-	g->page->vring_addr = VRING_AT;
-	g->page->vring_ready = 1;
-	r->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	r->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	r->v = vhost_start(r->base.nic, g, r->kick, r->call, RING, err, sizeof(err));
+	opsub_vring_view(&r->rxq, (uint8_t *)r->g.mem_map + VRING_AT, RING);
+	r->v = vhost_start(r->base.nic, &r->g, r->kick, r->call, RING, err, sizeof(err));
 	if (!r->v)
 		fail_msg("vhost_start: %s", err);
 	nic_rig_start(&r->base);
@@ -78,12 +61,7 @@ static void pv_open(struct pv_rig *r)
 
 static void pv_close(struct pv_rig *r)
 {
-	vhost_stop(r->v);
-	nic_rig_close(&r->base);
-	munmap(r->g.ring_map, LINK_RING_AREA);
-	free(r->g.page);
-	close(r->kick);
-	close(r->call);
+	pv_guest_close(&r->base, &r->g, r->v, r->kick, r->call);
 }
 
 /* The NIC side of the backend's receive ring, in the ring area. */

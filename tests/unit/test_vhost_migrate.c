@@ -22,7 +22,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/vhost_state.h"
-#include "nic_rig.h"
+#include "pv_rig.h"
 #include "null_frame.h"
 #include "opsub_vring.h"
 
@@ -51,32 +51,16 @@ struct pv_rig {
 
 static void pv_open(struct pv_rig *r)
 {
-	char err[256];
 	struct nic_config cfg;
 	nic_config_defaults(&cfg);
 	cfg.wire = "null:64";
 	cfg.num_queues = 2;
 	memset(r, 0, sizeof(*r));
 	nic_rig_open_stopped(&r->base, &cfg, 1, MEM_SIZE);
-	struct guest *g = &r->g;
-	strcpy(g->cfg.name, "migrant");
-	g->nqueues = 1;
-	g->cfg.mem = MEM_SIZE;
-	g->mem_map = r->base.mem;
-	g->ring_map = mmap(NULL, LINK_RING_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	g->page = calloc(1, 4096);
-	assert_true(g->ring_map != MAP_FAILED && g->page);
-	assert_int_equal(nic_window_map(r->base.nic, 2, g->ring_map, LINK_RING_AREA, err, sizeof(err)), 0);
-	struct nic_filter f = {.mac = {2, 0, 0, 0, 0, 1}, .vlan = NIC_VLAN_ANY, .queue = 0,
-	                       .flags = NIC_FILTER_BROADCAST};
-	assert_true(nic_filter_add(r->base.nic, &f, err, sizeof(err)) >= 0);
-	uint8_t *vrings = (uint8_t *)g->mem_map + VRING_AT;
+	pv_guest_open(&r->base, &r->g, MEM_SIZE, VRING_AT, &r->kick, &r->call);
+	uint8_t *vrings = (uint8_t *)r->g.mem_map + VRING_AT;
 	opsub_vring_view(&r->rxq, vrings, RING);
 	opsub_vring_view(&r->txq, vrings + OPSUB_VRING_SIZE(RING), RING);
-	g->page->vring_addr = VRING_AT;
-	g->page->vring_ready = 1;
-	r->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	r->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	nic_rig_start(&r->base);
 }
 
@@ -90,12 +74,7 @@ static void pv_start(struct pv_rig *r, const struct vhost_state *from)
 
 static void pv_close(struct pv_rig *r)
 {
-	vhost_stop(r->v);
-	nic_rig_close(&r->base);
-	munmap(r->g.ring_map, LINK_RING_AREA);
-	free(r->g.page);
-	close(r->kick);
-	close(r->call);
+	pv_guest_close(&r->base, &r->g, r->v, r->kick, r->call);
 }
 
 static void kick(struct pv_rig *r)
