@@ -45,15 +45,15 @@
 
 /* ---- sizes and limits ---------------------------------------------- */
 
-#define NIC_GLOBAL_AREA_SIZE  0x10000u          /* 64 KiB */
+#define NIC_GLOBAL_AREA_SIZE  0x40000u          /* 256 KiB */
 #define NIC_QUEUE_PAGE_SIZE   0x1000u           /* 4 KiB per queue pair */
 #define NIC_QUEUE_PAGE_OFFSET(q) \
 	((uint64_t)NIC_GLOBAL_AREA_SIZE + (uint64_t)(q) * NIC_QUEUE_PAGE_SIZE)
 #define NIC_REGS_SIZE(nq)     NIC_QUEUE_PAGE_OFFSET(nq)
 
-#define NIC_MAX_QUEUES        256u
+#define NIC_MAX_QUEUES        4096u
 #define NIC_DEFAULT_QUEUES    64u
-#define NIC_MAX_FILTERS       512u
+#define NIC_MAX_FILTERS       4096u
 
 #define NIC_RING_MIN          8u                /* entries, power of two */
 #define NIC_RING_DEFAULT      1024u
@@ -63,7 +63,9 @@
 #define NIC_MIN_FRAME         14u               /* an Ethernet header */
 
 /* Device addresses: window = addr >> 32, offset = addr & 0xffffffff. */
-#define NIC_MAX_WINDOWS       1024u
+/* 16384 windows: the daemon gives each guest two (memory and ring area),
+ * so up to 8191 guests besides the host port's window 0. */
+#define NIC_MAX_WINDOWS       16384u
 #define NIC_WINDOW_SHIFT      32
 #define NIC_DEV_ADDR(window, offset) \
 	(((uint64_t)(window) << NIC_WINDOW_SHIFT) | (uint32_t)(offset))
@@ -276,14 +278,14 @@ struct nic_global_regs {
 	struct nic_global_stats_regs stats;                 /* 0x0040 */
 	uint8_t reserved1[0x1000 - 0x80];
 	struct nic_queue_sched_regs sched[NIC_MAX_QUEUES];  /* 0x1000 */
-	struct nic_filter_regs filter[NIC_MAX_FILTERS];     /* 0x3000 */
-	uint8_t reserved2[NIC_GLOBAL_AREA_SIZE - 0x5000];
+	struct nic_filter_regs filter[NIC_MAX_FILTERS];     /* 0x21000 */
+	uint8_t reserved2[NIC_GLOBAL_AREA_SIZE - 0x31000];
 };
 static_assert(sizeof(struct nic_global_regs) == NIC_GLOBAL_AREA_SIZE, "ga");
 static_assert(offsetof(struct nic_global_regs, line_rate_bps) == 0x10, "lr");
 static_assert(offsetof(struct nic_global_regs, stats) == 0x40, "gs");
 static_assert(offsetof(struct nic_global_regs, sched) == 0x1000, "sched");
-static_assert(offsetof(struct nic_global_regs, filter) == 0x3000, "filter");
+static_assert(offsetof(struct nic_global_regs, filter) == 0x21000, "filter");
 
 #define NIC_CTRL_LINK_UP      0x1u  /* clear: no TX to, no RX from the wire */
 #define NIC_STATUS_RUNNING    0x1u  /* the DMA engine thread is running */

@@ -102,8 +102,7 @@ static void sample(struct daemon *d, enum scenario sc, struct sample *s)
 	s->ns = now_ns();
 	s->device_cpu = nic_dma_cpu_ns(d->nic);
 	s->host_cpu = thread_cpu_ns();   /* the daemon's own thread */
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
-		struct guest *g = &d->guest[i];
+	DAEMON_FOR_EACH_GUEST(d, g) {
 		if (g->state != GUEST_RUNNING)
 			continue;
 		s->running++;
@@ -190,7 +189,11 @@ int cmd_bench(int argc, char **argv)
 	d.cfg.nic.num_queues = guests + 1 < 4 ? 4 : guests + 1;
 	d.cfg.log_level = LOG_LEVEL_WARNING;   /* the figures are the output; the log only says what went wrong */
 	for (unsigned i = 0; i < guests; i++) {
-		struct guest_config *g = &d.cfg.guest[d.cfg.nguests++];
+		struct guest_config *g = config_guest_append(&d.cfg);
+		if (!g) {
+			fprintf(stderr, "opsub bench: out of memory\n");
+			return 1;
+		}
 		static const char *const prog[] = {"pktgen", "sink", "l2fwd"};
 		char path[PATH_MAX + 16];
 		snprintf(g->name, sizeof(g->name), "g%u", i);
@@ -217,6 +220,7 @@ int cmd_bench(int argc, char **argv)
 	struct bench b = {.scenario = (enum scenario)sc, .seconds = seconds};
 	int rc = daemon_run(&d, tick, 100, &b);
 	config_free(&d.cfg);
+	guests_free(&d);
 	if (rc || !b.b.ns) {
 		fprintf(stderr, "opsub bench: the run did not complete (are the guests built? make)\n");
 		return 1;

@@ -1,8 +1,10 @@
 /*
- * opsub demo [--seconds N] [--json]: the daemon on the embedded default
- * set-up — pktgen -> l2fwd -> sink over the NIC's internal switch, and a
- * responder that the host pings through its own port (a TAP) — with a live
- * table of per-guest packet and bit rates.
+ * opsub demo [--seconds N] [--json] [--guests N]: the daemon on the embedded
+ * default set-up — pktgen -> l2fwd -> sink over the NIC's internal switch,
+ * and a responder that the host pings through its own port (a TAP) — with a
+ * live table of per-guest packet and bit rates.  --guests N adds idle
+ * listeners (sink, each with a MAC of its own) up to N guests; the table
+ * then shows the busiest DEMO_ROWS and a line for all of them.
  */
 #include <fcntl.h>
 #include <jansson.h>
@@ -23,9 +25,12 @@
 #define DEMO_TAP "opsub-demo0"
 #define HOST_IP "10.11.0.1/24"
 #define RESPONDER_IP "10.11.0.2"
+#define DEMO_SET 4u                    /* pktgen, l2fwd, sink, responder */
+#define DEMO_QUEUES 64u                /* the NIC's queue pairs, unless more guests need more */
+#define DEMO_ROWS 20u                  /* guests shown in the table, the busiest */
 
 static const char config_template[] =
-	"{\"nic\": {\"wire\": \"loop\", \"queues\": 64},"
+	"{\"nic\": {\"wire\": \"loop\", \"queues\": %u},"
 	" %s"
 	" \"guests\": ["
 	"  {\"name\": \"pktgen\", \"program\": \"%s/pktgen\", \"args\": [\"--size\", \"64\", \"--dst\", \"02:00:00:00:00:02\"],"
@@ -35,12 +40,26 @@ static const char config_template[] =
 	"  {\"name\": \"sink\", \"program\": \"%s/sink\", \"mac\": \"02:00:00:00:00:03\", \"output\": \"/dev/null\"},"
 	"  {\"name\": \"responder\", \"program\": \"%s/responder\", \"args\": [\"" RESPONDER_IP "/24\"],"
 	"   \"mac\": \"02:00:00:00:00:04\", \"output\": \"/dev/null\"}"
-	" ]}";
+	"%s ]}";
+
+/* Guests beyond the demo's set: idle listeners, each with its own MAC
+ * (02:00:01:xx:xx:xx, apart from the set's), as small as a guest may be. */
+static const char extra_template[] =
+	", {\"name\": \"idle-%u\", \"program\": \"%s/sink\", \"mac\": \"02:00:01:%02x:%02x:%02x\","
+	" \"mem\": \"64M\", \"output\": \"/dev/null\"}";
 
 struct demo {
 	bool tty, json, host_port;
 	pid_t ping;
 	unsigned ticks;
+	struct row *rows;                  /* one per guest, for the table (room for nrows) */
+	unsigned nrows;
+};
+
+/* A guest's line of the table. */
+struct row {
+	struct guest *g;
+	double txp, rxp, txb, rxb;
 };
 
 static const char *const io_names[] = {"opsub", "passthrough", "paravirt", "emulated"};
@@ -72,6 +91,27 @@ static void si(char out[16], double v)
 		u++;
 	}
 	snprintf(out, 16, u ? "%.2f %s" : "%.0f %s", v, unit[u]);
+}
+
+/* Busier (more packets per second, sent and received) first; then by slot. */
+static int busier(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	double ex = x->txp + x->rxp, ey = y->txp + y->rxp;
+	if (ex != ey)
+		return ex < ey ? 1 : -1;
+	return (x->g->slot > y->g->slot) - (x->g->slot < y->g->slot);
+}
+
+static void print_row(const char *name, const char *io, unsigned queues, const struct row *r,
+                      unsigned long long drops, const char *note)
+{
+	char v[4][16];
+	si(v[0], r->txp);
+	si(v[1], r->txb);
+	si(v[2], r->rxp);
+	si(v[3], r->rxb);
+	printf("%-10s %-6s %-6u %10s %10s %10s %10s %10llu%s\n", name, io, queues, v[0], v[1], v[2], v[3], drops, note);
 }
 
 static void start_ping(struct demo *demo)
@@ -109,20 +149,45 @@ static void tick(struct daemon *d, void *arg)
 	       demo->tty ? "   [Ctrl-C stops]" : "");
 	printf("%-10s %-6s %-6s %10s %10s %10s %10s %10s\n", "guest", "io", "queues", "tx pkt/s", "tx bit/s",
 	       "rx pkt/s", "rx bit/s", "rx drops");
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
-		struct guest *g = &d->guest[i];
+	/* every guest's rates, for the rows and the line of all of them */
+	unsigned n = 0, ended = 0, queues = 0;
+	struct row all = {0};
+	unsigned long long drops = 0;
+	DAEMON_FOR_EACH_GUEST(d, g) {
 		if (g->state == GUEST_FREE)
 			continue;
-		double txp, rxp, txb, rxb;
-		rates(d, g, &txp, &rxp, &txb, &rxb);
-		char v[4][16];
-		si(v[0], txp);
-		si(v[1], txb);
-		si(v[2], rxp);
-		si(v[3], rxb);
-		printf("%-10s %-6s %-6u %10s %10s %10s %10s %10llu%s\n", g->cfg.name, io_names[g->cfg.io], g->nqueues,
-		       v[0], v[1], v[2], v[3], (unsigned long long)g->last.rx_dropped,
-		       g->state == GUEST_EXITED ? "  (ended)" : "");
+		if (n == demo->nrows) {
+			unsigned more = demo->nrows ? 2 * demo->nrows : 64;
+			struct row *r = realloc(demo->rows, more * sizeof(*r));
+			if (!r)
+				break;   /* the table shows those it has room for */
+			demo->rows = r;
+			demo->nrows = more;
+		}
+		struct row *r = &demo->rows[n++];
+		r->g = g;
+		rates(d, g, &r->txp, &r->rxp, &r->txb, &r->rxb);
+		all.txp += r->txp;
+		all.rxp += r->rxp;
+		all.txb += r->txb;
+		all.rxb += r->rxb;
+		drops += g->last.rx_dropped;
+		queues += g->nqueues;
+		ended += g->state == GUEST_EXITED;
+	}
+	/* many guests: the busiest first, the rest in the line of all */
+	if (n > DEMO_ROWS)
+		qsort(demo->rows, n, sizeof(*demo->rows), busier);
+	for (unsigned i = 0; i < n && i < DEMO_ROWS; i++) {
+		const struct row *r = &demo->rows[i];
+		print_row(r->g->cfg.name, io_names[r->g->cfg.io], r->g->nqueues, r, r->g->last.rx_dropped,
+		          r->g->state == GUEST_EXITED ? "  (ended)" : "");
+	}
+	if (n > DEMO_ROWS) {
+		char note[96];
+		snprintf(note, sizeof(note), "  (%u guests: %u running, %u ended; the busiest %u shown)", n, n - ended,
+		         ended, DEMO_ROWS);
+		print_row("all", "", queues, &all, drops, note);
 	}
 	struct nic_global_stats_regs s;
 	nic_global_stats(d->nic, &s);
@@ -136,8 +201,7 @@ static void tick(struct daemon *d, void *arg)
 static void final_json(struct daemon *d, double seconds)
 {
 	json_t *guests = json_array();
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
-		struct guest *g = &d->guest[i];
+	DAEMON_FOR_EACH_GUEST(d, g) {
 		if (g->state == GUEST_FREE)
 			continue;
 		struct guest_counters c = g->retired;
@@ -170,8 +234,7 @@ static void final_json(struct daemon *d, double seconds)
 static unsigned report_ended(const struct daemon *d)
 {
 	unsigned n = 0;
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
-		const struct guest *g = &d->guest[i];
+	DAEMON_FOR_EACH_GUEST(d, g) {
 		if (g->state != GUEST_EXITED || g->stopped_by_daemon)
 			continue;
 		fprintf(stderr, "opsub demo: guest '%s' ended after %.3f s (status %d): %s\n", g->cfg.name,
@@ -187,17 +250,27 @@ int cmd_demo(int argc, char **argv)
 	struct demo demo = {.tty = isatty(1), .ping = -1};
 	double seconds = 0;
 	const char *guest_dir = NULL, *log = NULL;
+	unsigned long guests = DEMO_SET;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			demo.json = true;
 		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc && parse_seconds(argv[i + 1], &seconds))
 			i++;
-		else if (!strcmp(argv[i], "--guests") && i + 1 < argc)
+		else if (!strcmp(argv[i], "--guest-dir") && i + 1 < argc)
 			guest_dir = argv[++i];
+		else if (!strcmp(argv[i], "--guests")) {
+			char *end;
+			if (i + 1 < argc)
+				guests = strtoul(argv[i + 1], &end, 10);
+			if (i + 1 == argc || !argv[i + 1][0] || *end || guests < DEMO_SET || guests > DAEMON_MAX_GUESTS)
+				return usage_error("demo", "--guests needs a number of guests from %u to %u", DEMO_SET,
+				                   (unsigned)DAEMON_MAX_GUESTS);
+			i++;
+		}
 		else if (!strcmp(argv[i], "--log") && i + 1 < argc)
 			log = argv[++i];
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: opsub demo [--seconds N] [--json] [--guests DIR] [--log TARGET]\n"
+			printf("usage: opsub demo [--seconds N] [--json] [--guests N] [--guest-dir DIR] [--log TARGET]\n"
 			       "Runs pktgen -> l2fwd -> sink over the NIC's internal switch, and a responder\n"
 			       "that the host pings through its own TAP port (" DEMO_TAP ", when /dev/net/tun\n"
 			       "can be opened), and shows each guest's packet and bit rates every second.\n\n"
@@ -205,7 +278,10 @@ int cmd_demo(int argc, char **argv)
 			       "  --seconds N    stop after N seconds (default: run until Ctrl-C)\n"
 			       "  --json         no live table; at the end, one JSON object with each\n"
 			       "                 guest's counters and whether it moved packets\n"
-			       "  --guests DIR   the directory of pktgen, l2fwd, sink and responder\n"
+			       "  --guests N     run N guests (at least 4): the four above and N - 4 idle\n"
+			       "                 listeners (sink, a MAC each) sharing the NIC; the table\n"
+			       "                 then shows the busiest 20 and a line for all of them\n"
+			       "  --guest-dir DIR  the directory of pktgen, l2fwd, sink and responder\n"
 			       "                 (default: the example guests of this opsub)\n"
 			       "  --log TARGET   log every event to TARGET: a file, \"syslog\" or \"stderr\"\n"
 			       "                 (default: only errors, on stderr)\n"
@@ -215,7 +291,6 @@ int cmd_demo(int argc, char **argv)
 			return usage_error("demo", "unknown argument %s", argv[i]);
 	}
 	char dir[PATH_MAX], host[128] = "", err[512];
-	static char text[sizeof(config_template) + sizeof(host) + 4 * sizeof(dir)];
 	if (guest_dir)
 		snprintf(dir, sizeof(dir), "%s", guest_dir);
 	else
@@ -227,9 +302,28 @@ int cmd_demo(int argc, char **argv)
 		demo.host_port = true;
 		snprintf(host, sizeof(host), "\"host_port\": {\"tap\": \"%s\", \"ip\": \"%s\"},", DEMO_TAP, HOST_IP);
 	}
-	snprintf(text, sizeof(text), config_template, host, dir, dir, dir, dir);
-	if (config_parse(text, &d.cfg, err, sizeof(err))) {
-		fprintf(stderr, "opsub demo: %s (build the guests with make)\n", err);
+	/* a queue pair per guest, and one for the host port */
+	unsigned queues = (unsigned)guests + demo.host_port > DEMO_QUEUES ? (unsigned)guests + demo.host_port : DEMO_QUEUES;
+	if (queues > NIC_MAX_QUEUES)
+		queues = NIC_MAX_QUEUES;   /* the config says what does not fit */
+	size_t extra_len = (guests - DEMO_SET) * (sizeof(extra_template) + strlen(dir) + 16) + 1;
+	size_t text_len = sizeof(config_template) + sizeof(host) + 4 * strlen(dir) + 16 + extra_len;
+	char *extra = malloc(extra_len), *text = malloc(text_len);
+	if (!extra || !text) {
+		fprintf(stderr, "opsub demo: out of memory for %lu guests\n", guests);
+		return 1;
+	}
+	size_t used = 0;
+	extra[0] = 0;
+	for (unsigned i = 1; i <= guests - DEMO_SET; i++)
+		used += (size_t)snprintf(extra + used, extra_len - used, extra_template, i, dir, (i >> 16) & 0xff,
+		                         (i >> 8) & 0xff, i & 0xff);
+	snprintf(text, text_len, config_template, queues, host, dir, dir, dir, dir, extra);
+	free(extra);
+	int bad = config_parse(text, &d.cfg, err, sizeof(err));
+	free(text);
+	if (bad) {
+		fprintf(stderr, "opsub demo: %s%s\n", err, strstr(err, "program") ? " (build the guests with make)" : "");
 		return 1;
 	}
 	d.cfg.seconds = seconds;
@@ -250,5 +344,7 @@ int cmd_demo(int argc, char **argv)
 			rc = 1;
 	}
 	config_free(&d.cfg);
+	guests_free(&d);
+	free(demo.rows);
 	return rc;
 }

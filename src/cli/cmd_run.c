@@ -42,7 +42,11 @@ static int run_net(const struct monitor_opts *o, const char *wire, enum opsub_ne
 	d.cfg.seconds = o->seconds;
 	d.cfg.exit_with_guests = true;
 	d.cfg.control = control_private_path("run");   /* never a daemon's socket */
-	struct guest_config *g = &d.cfg.guest[d.cfg.nguests++];
+	struct guest_config *g = config_guest_append(&d.cfg);
+	if (!g) {
+		fprintf(stderr, "opsub: out of memory\n");
+		return 1;
+	}
 	snprintf(g->name, sizeof(g->name), "guest");
 	for (int i = 0; argv[i] && i < GUEST_MAX_ARGS + 1; i++)
 		g->argv[i] = strdup(argv[i]);
@@ -62,6 +66,7 @@ static int run_net(const struct monitor_opts *o, const char *wire, enum opsub_ne
 	d.cfg.log_level = LOG_LEVEL_WARNING;
 	int rc = daemon_run(&d, NULL, 0, NULL);
 	config_free(&d.cfg);
+	guests_free(&d);
 	return rc;
 }
 

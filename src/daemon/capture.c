@@ -112,24 +112,41 @@ static bool in_list(const uint16_t *list, unsigned n, unsigned q)
 	return false;
 }
 
-/* Mirrors exactly the queues the guest has now (none once it has ended). */
+/* The guest's queues a capture follows: those on the device of its
+ * receiving queue (a mirror has one producer, the DMA engine of one
+ * device; while the guest moves between the pool and a dedicated queue,
+ * the capture follows the new one). */
+static unsigned followed(const struct daemon *d, const struct guest *g, uint16_t *out)
+{
+	unsigned n = 0, ng = g && g->state == GUEST_RUNNING ? g->nqueues : 0;
+	for (unsigned i = 0; i < ng; i++)
+		if (queue_pooled(d, g->queue[i]) == queue_pooled(d, g->queue[0]))
+			out[n++] = g->queue[i];
+	return n;
+}
+
+/* Mirrors exactly the queues followed now (none once the guest has ended);
+ * those it leaves first, so no two engines ever feed the mirror at once. */
 static void follow_queues(struct daemon *d, struct capture *c, const struct guest *g)
 {
-	unsigned ng = g && g->state == GUEST_RUNNING ? g->nqueues : 0;
+	uint16_t want[LINK_MAX_QUEUES];
+	unsigned nwant = followed(d, g, want);
 	for (unsigned i = 0; i < c->nqueues;) {
-		if (in_list(g ? g->queue : NULL, ng, c->queue[i])) {
+		if (in_list(want, nwant, c->queue[i])) {
 			i++;
 			continue;
 		}
 		/* gone (a reset has detached it already) or going: only ours */
-		nic_queue_unset_mirror(d->nic, c->queue[i], c->mirror);
+		struct qref r = queue_ref(d, c->queue[i]);
+		nic_queue_unset_mirror(r.nic, r.q, c->mirror);
 		c->queue[i] = c->queue[--c->nqueues];
 	}
-	for (unsigned i = 0; i < ng; i++) {
-		if (in_list(c->queue, c->nqueues, g->queue[i]))
+	for (unsigned i = 0; i < nwant; i++) {
+		if (in_list(c->queue, c->nqueues, want[i]))
 			continue;
-		if (nic_queue_set_mirror(d->nic, g->queue[i], c->mirror, NULL, 0) == 0)
-			c->queue[c->nqueues++] = g->queue[i];
+		struct qref r = queue_ref(d, want[i]);
+		if (nic_queue_set_mirror(r.nic, r.q, c->mirror, NULL, 0) == 0)
+			c->queue[c->nqueues++] = want[i];
 	}
 }
 
@@ -260,11 +277,11 @@ json_t *capture_request(struct daemon *d, json_t *req)
 void capture_poll(struct daemon *d)
 {
 	uint64_t now = 0;
-	for (unsigned s = 0; s < DAEMON_MAX_GUESTS; s++) {
+	for (unsigned s = 0; s < d->nslots; s++) {   /* no slot above has been used */
 		struct capture *c = active[s];
 		if (!c)
 			continue;
-		struct guest *g = &d->guest[s];
+		struct guest *g = d->guest[s];
 		bool same = g->state == GUEST_RUNNING && !strcmp(g->cfg.name, c->guest);
 		if (!now)
 			now = now_ns();
@@ -279,7 +296,7 @@ void capture_poll(struct daemon *d)
 
 void capture_stop_all(struct daemon *d)
 {
-	for (unsigned s = 0; s < DAEMON_MAX_GUESTS; s++)
+	for (unsigned s = 0; s < d->nslots; s++)
 		if (active[s])
 			finish(d, active[s], "the daemon stopped");
 }

@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/cpu_limit.h"
 #include "daemon/daemon.h"
+#include "daemon/pool.h"
 #include "daemon/migrate_stream.h"
 #include "util/json_keys.h"
 #include "daemon/metrics.h"
@@ -32,6 +34,7 @@ void config_defaults(struct daemon_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	nic_config_defaults(&cfg->nic);
 	cfg->ring_size = NIC_RING_DEFAULT;
+	cfg->pool_queues = POOL_DEFAULT_QUEUES;
 }
 
 /* Only the keys in `known` (NULL-ended) may appear in obj. */
@@ -105,14 +108,15 @@ void config_guest_free(struct guest_config *g)
 static int guest_object(json_t *o, struct guest_config *g, bool from_stream, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"name", "program", "args", "mem", "mac", "queues", "rate", "pps",
-	                                   "weight", "io", "promiscuous", "output", "stats", NULL};
+	                                   "weight", "io", "promiscuous", "output", "stats", "cpu_weight", "cpu_max", NULL};
 	/* a stream may not name files for the daemon to write */
 	static const char *const stream_keys[] = {"name", "program", "args", "mem", "mac", "queues", "rate", "pps",
-	                                          "weight", "io", "promiscuous", "stats", NULL};
+	                                          "weight", "io", "promiscuous", "stats", "cpu_weight", "cpu_max", NULL};
 	memset(g, 0, sizeof(*g));
 	g->mem = 256ull << 20;
-	g->queues = 1;
+	g->queues = 0;   /* on demand (queues.c) */
 	g->weight = 1;
+	g->cpu_weight = CPU_WEIGHT_DEFAULT;
 	if (!json_is_object(o))
 		FAIL("a guest must be a JSON object");
 	json_t *name = json_object_get(o, "name");
@@ -154,11 +158,16 @@ static int guest_object(json_t *o, struct guest_config *g, bool from_stream, cha
 	if (g->mac[0] & 1)
 		FAIL("guest '%s': the MAC must be unicast (first byte even)", g->name);
 	if (!config_mac_ok(g->mac))
-		FAIL("guest '%s': the MAC 00:00:00:00:00:00 is no address: give one like 02:00:00:00:00:01", g->name);
+		FAIL("guest '%s': the MAC 00:00:00:00:00:00 is no address, and fe:ff:ff:ff:ff:fe is the pool's: give "
+		     "one like 02:00:00:00:00:01", g->name);
 	char what[GUEST_NAME_MAX + 32];
 #define KEY(k) (snprintf(what, sizeof(what), "guest '%s': \"%s\"", g->name, k), what)
-	if ((v = json_object_get(o, "queues")) && get_uint(v, 1, LINK_MAX_QUEUES, &g->queues, KEY("queues"), err, errlen))
+	if ((v = json_object_get(o, "queues")) && !(json_is_string(v) && !strcmp(json_string_value(v), "auto")) &&
+	    get_uint(v, 1, LINK_MAX_QUEUES, &g->queues, KEY("queues"), err, errlen)) {
+		snprintf(err, errlen, "guest '%s': \"queues\" must be an integer from 1 to %u (dedicated queue pairs), "
+		         "or \"auto\" (placed by its traffic, the default)", g->name, LINK_MAX_QUEUES);
 		return -1;
+	}
 	if ((v = json_object_get(o, "rate")) && get_rate(v, &g->rate_bps, KEY("rate"), err, errlen))
 		return -1;
 	if ((v = json_object_get(o, "pps")) && get_rate(v, &g->rate_pps, KEY("pps"), err, errlen))
@@ -173,6 +182,16 @@ static int guest_object(json_t *o, struct guest_config *g, bool from_stream, cha
 		return -1;
 	if ((v = json_object_get(o, "output")) && get_string(v, &g->output, KEY("output"), err, errlen))
 		return -1;
+	if ((v = json_object_get(o, "cpu_weight")) &&
+	    get_uint(v, CPU_WEIGHT_MIN, CPU_WEIGHT_MAX, &g->cpu_weight, KEY("cpu_weight"), err, errlen))
+		return -1;
+	/* null: no cap, as when absent; 0 is refused here (in `set` it lifts a cap) */
+	if ((v = json_object_get(o, "cpu_max")) && !json_is_null(v)) {
+		if (!json_is_number(v) || !cpu_max_valid(json_number_value(v)))
+			FAIL("guest '%s': \"cpu_max\" must be a number of cores from %g to %g (0.5: half a core), or null "
+			     "for no cap", g->name, CPU_MAX_MIN, CPU_MAX_MAX);
+		g->cpu_max = json_number_value(v);
+	}
 #undef KEY
 	return 0;
 }
@@ -225,13 +244,14 @@ static int migration_object(json_t *m, struct daemon_config *cfg, char *err, siz
 
 bool config_mac_ok(const uint8_t mac[6])
 {
-	static const uint8_t zero[6];
-	return !(mac[0] & 1) && memcmp(mac, zero, 6) != 0;
+	static const uint8_t zero[6], uplink[6] = POOL_UPLINK_MAC;
+	return !(mac[0] & 1) && memcmp(mac, zero, 6) != 0 && memcmp(mac, uplink, 6) != 0;
 }
 
-/* What a config can only get wrong as a whole: the guests' queues must fit
- * the NIC next to the host port's; a TAP interface cannot be both the wire
- * and the host port. */
+/* What a config can only get wrong as a whole: the guests' pinned queues
+ * must fit the NIC next to the host port's (guests on demand share the
+ * pool when the NIC runs out); a TAP interface cannot be both the wire and
+ * the host port. */
 static int check_whole(const struct daemon_config *cfg, char *err, size_t errlen)
 {
 	unsigned want = cfg->host_tap ? 1 : 0;
@@ -277,12 +297,75 @@ int config_parse_buffer(const char *text, size_t len, struct daemon_config *cfg,
 		one_line(err, errlen);
 	return rc;
 }
+struct guest_config *config_guest_append(struct daemon_config *cfg)
+{
+	if (cfg->nguests >= DAEMON_MAX_GUESTS)
+		return NULL;
+	if (cfg->nguests == cfg->guest_cap) {
+		unsigned cap = cfg->guest_cap ? cfg->guest_cap * 2 : 8;
+		struct guest_config *more = realloc(cfg->guest, cap * sizeof(*more));
+		if (!more)
+			return NULL;
+		cfg->guest = more;
+		cfg->guest_cap = cap;
+	}
+	struct guest_config *g = &cfg->guest[cfg->nguests++];
+	memset(g, 0, sizeof(*g));
+	return g;
+}
+
+/* The guests' names and MACs seen so far, to find a duplicate in O(1) per
+ * guest: a config may list thousands.  Open addressing on indices into
+ * the guest array (+1; 0: empty), one table for names, one for MACs. */
+struct seen {
+	unsigned *slot[2];
+	size_t mask;
+};
+
+static int seen_init(struct seen *s, size_t n)
+{
+	size_t size = 16;
+	while (size < 2 * n)
+		size *= 2;
+	s->mask = size - 1;
+	s->slot[0] = calloc(size, sizeof(unsigned));
+	s->slot[1] = calloc(size, sizeof(unsigned));
+	return s->slot[0] && s->slot[1] ? 0 : -1;
+}
+
+static void seen_free(struct seen *s)
+{
+	free(s->slot[0]);
+	free(s->slot[1]);
+}
+
+/* Index of an earlier guest with the same MAC (mac) or name as guest i,
+ * or -1 (and i is remembered). */
+static long seen_add(struct seen *s, const struct guest_config *guest, unsigned i, bool mac)
+{
+	const uint8_t *key = mac ? guest[i].mac : (const uint8_t *)guest[i].name;
+	size_t len = mac ? 6 : strlen(guest[i].name);
+	uint64_t h = 14695981039346656037ull;   /* FNV-1a */
+	for (size_t k = 0; k < len; k++)
+		h = (h ^ key[k]) * 1099511628211ull;
+	unsigned *t = s->slot[mac];
+	for (size_t at = h & s->mask;; at = (at + 1) & s->mask) {
+		if (!t[at]) {
+			t[at] = i + 1;
+			return -1;
+		}
+		const struct guest_config *o = &guest[t[at] - 1];
+		if (mac ? !memcmp(o->mac, key, 6) : !strcmp(o->name, guest[i].name))
+			return (long)(t[at] - 1);
+	}
+}
 
 static int parse(const char *text, size_t len, struct daemon_config *cfg, char *err, size_t errlen)
 {
 	static const char *const top_keys[] = {"nic", "control", "host_port", "seconds", "log", "metrics", "migration",
 	                                       "guests", NULL};
-	static const char *const nic_keys[] = {"queues", "ring_size", "wire", "line_rate", "poll", "dma_cpu", NULL};
+	static const char *const nic_keys[] = {"queues", "ring_size", "wire", "line_rate", "poll", "dma_cpu", "pool",
+	                                       NULL};
 	json_error_t je;
 	config_defaults(cfg);
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
@@ -290,6 +373,7 @@ static int parse(const char *text, size_t len, struct daemon_config *cfg, char *
 		FAIL("config is not valid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
 	int rc = -1;
 	json_t *nic, *v, *guests;
+	struct seen seen = {0};
 	if (!json_is_object(root)) {
 		snprintf(err, errlen, "config must be a JSON object");
 		goto out;
@@ -305,6 +389,9 @@ static int parse(const char *text, size_t len, struct daemon_config *cfg, char *
 		}
 		if ((v = json_object_get(nic, "queues")) &&
 		    get_uint(v, 2, NIC_MAX_QUEUES, &cfg->nic.num_queues, "nic \"queues\"", err, errlen))
+			goto out;
+		if ((v = json_object_get(nic, "pool")) &&
+		    get_uint(v, 0, NIC_MAX_QUEUES - cfg->nic.num_queues, &cfg->pool_queues, "nic \"pool\"", err, errlen))
 			goto out;
 		if ((v = json_object_get(nic, "ring_size")) &&
 		    (get_uint(v, NIC_RING_MIN, NIC_RING_MAX, &cfg->ring_size, "nic \"ring_size\"", err, errlen) ||
@@ -393,29 +480,40 @@ static int parse(const char *text, size_t len, struct daemon_config *cfg, char *
 		goto out;
 	guests = json_object_get(root, "guests");
 	if (guests && (!json_is_array(guests) || json_array_size(guests) > DAEMON_MAX_GUESTS)) {
-		snprintf(err, errlen, "\"guests\" must be an array of at most %d guests", DAEMON_MAX_GUESTS);
+		snprintf(err, errlen, "\"guests\" must be an array of at most %u guests", (unsigned)DAEMON_MAX_GUESTS);
+		goto out;
+	}
+	if (guests && seen_init(&seen, json_array_size(guests))) {
+		snprintf(err, errlen, "out of memory for %zu guests", json_array_size(guests));
 		goto out;
 	}
 	for (size_t i = 0; guests && i < json_array_size(guests); i++) {
-		struct guest_config *g = &cfg->guest[cfg->nguests];
-		if (config_guest(json_array_get(guests, i), g, err, errlen)) {
-			config_guest_free(g);
+		struct guest_config *g = config_guest_append(cfg);
+		if (!g) {
+			snprintf(err, errlen, "out of memory for %zu guests", json_array_size(guests));
 			goto out;
 		}
-		cfg->nguests++;
-		for (unsigned j = 0; j + 1 < cfg->nguests; j++) {
-			if (!strcmp(cfg->guest[j].name, g->name)) {
-				snprintf(err, errlen, "two guests are named '%s'", g->name);
-				goto out;
-			}
-			if (!memcmp(cfg->guest[j].mac, g->mac, 6)) {
-				snprintf(err, errlen, "guests '%s' and '%s' have the same MAC", cfg->guest[j].name, g->name);
-				goto out;
-			}
+		if (config_guest(json_array_get(guests, i), g, err, errlen)) {
+			config_guest_free(g);
+			cfg->nguests--;
+			goto out;
+		}
+		/* the first earlier guest with its name or its MAC (the name when
+		 * one guest has both) */
+		long same_name = seen_add(&seen, cfg->guest, cfg->nguests - 1, false);
+		long same_mac = seen_add(&seen, cfg->guest, cfg->nguests - 1, true);
+		if (same_name >= 0 && (same_mac < 0 || same_name <= same_mac)) {
+			snprintf(err, errlen, "two guests are named '%s'", g->name);
+			goto out;
+		}
+		if (same_mac >= 0) {
+			snprintf(err, errlen, "guests '%s' and '%s' have the same MAC", cfg->guest[same_mac].name, g->name);
+			goto out;
 		}
 	}
 	rc = check_whole(cfg, err, errlen);
 out:
+	seen_free(&seen);
 	json_decref(root);
 	if (rc)
 		config_free(cfg);
@@ -475,6 +573,7 @@ void config_free(struct daemon_config *cfg)
 {
 	for (unsigned i = 0; i < cfg->nguests; i++)
 		config_guest_free(&cfg->guest[i]);
+	free(cfg->guest);
 	free(cfg->wire);
 	free(cfg->control);
 	free(cfg->host_tap);

@@ -15,7 +15,9 @@
 
 #include "daemon/capture.h"
 #include "daemon/control.h"
+#include "daemon/cpu_limit.h"
 #include "daemon/daemon.h"
+#include "daemon/pool.h"
 #include "daemon/migrate.h"
 #include "util/json_keys.h"
 #include "util/parse.h"
@@ -36,13 +38,27 @@ static json_t *guest_json(struct daemon *d, struct guest *g, bool counters)
 	char mac[18];
 	const uint8_t *m = g->cfg.mac;
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-	json_t *queues = json_array();
+	/* the NIC's queue pairs it holds, and the pool device's */
+	json_t *queues = json_array(), *pooled = json_array();
+	unsigned nic_queues = nic_num_queues(d->nic);
 	for (unsigned i = 0; i < g->nqueues; i++)
-		json_array_append_new(queues, json_integer(g->queue[i]));
+		json_array_append_new(queue_pooled(d, g->queue[i]) ? pooled : queues,
+		                      json_integer(g->queue[i] - (queue_pooled(d, g->queue[i]) ? nic_queues : 0)));
 	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:o, s:I, s:I, s:i}", "name", g->cfg.name, "state",
 	                      state_name(g->state), "pid", (json_int_t)g->pid, "io", mode_name(g->cfg.io), "mac",
 	                      mac, "queues", queues, "rate_bps", (json_int_t)g->cfg.rate_bps, "rate_pps",
 	                      (json_int_t)g->cfg.rate_pps, "weight", (int)g->cfg.weight);
+	json_object_set_new(o, "cpu_weight", json_integer(g->cfg.cpu_weight));
+	json_object_set_new(o, "cpu_max", g->cfg.cpu_max > 0 ? json_real(g->cfg.cpu_max) : json_null());
+	double cpu_seconds;   /* a running guest's: an exited one's group is gone */
+	if (counters && g->state == GUEST_RUNNING && cpu_limit_usage(d->cpu, g->cfg.name, g->pid, &cpu_seconds) == 0)
+		json_object_set_new(o, "cpu_seconds", json_real(cpu_seconds));
+	struct queues_status qs;
+	queues_status(d, g, &qs);
+	json_object_set_new(o, "pool_queues", pooled);
+	json_object_set_new(o, "placement", json_string(qs.placement));
+	json_object_set_new(o, "moving", json_boolean(qs.moving));
+	json_object_set_new(o, "moves", json_integer(g->moves));
 	if (g->state == GUEST_EXITED)
 		json_object_set_new(o, "status", json_integer(g->status));
 	if (counters) {
@@ -89,11 +105,37 @@ json_t *control_error(const char *fmt, ...)
 
 static json_t *ok(void) { return json_pack("{s:b}", "ok", 1); }
 
+/* Who holds the NIC's queue pairs and the pool's, in numbers. */
+static json_t *queues_json(struct daemon *d)
+{
+	unsigned used = 0, n = nic_num_queues(d->nic);
+	for (unsigned q = 0; q < n; q++)
+		used += d->queue_used[q];
+	json_t *o = json_pack("{s:i, s:i}", "nic", (int)n, "nic_in_use", (int)used);
+	if (d->pool) {
+		struct nic_global_stats_regs s;
+		nic_global_stats(pool_nic(d->pool), &s);
+		unsigned size = nic_num_queues(pool_nic(d->pool));
+		struct nic_queue_stats_regs up;
+		nic_queue_stats(d->nic, d->pool_uplink, &up);
+		/* where pooled frames can be lost: the uplink's ring full on
+		 * either side, or a pool queue without buffers (pool_rx_dropped) */
+		json_object_update_new(o, json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "pool", (int)size,
+		                                    "pool_in_use", (int)(size - pool_free_queues(d->pool)), "pool_uplink",
+		                                    (int)d->pool_uplink, "pool_rx_frames", (json_int_t)s.rx_frames,
+		                                    "pool_tx_frames", (json_int_t)s.tx_frames, "pool_rx_dropped",
+		                                    (json_int_t)s.rx_dropped, "pool_rx_no_match", (json_int_t)s.rx_no_match,
+		                                    "uplink_rx_dropped",
+		                                    (json_int_t)up.rx_dropped, "uplink_tx_lost", (json_int_t)s.wire_errors,
+		                                    "pool_dma_cpu_ns", (json_int_t)nic_dma_cpu_ns(pool_nic(d->pool))));
+	}
+	return o;
+}
+
 static json_t *list(struct daemon *d, bool counters, const char *only)
 {
 	json_t *arr = json_array();
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
-		struct guest *g = &d->guest[i];
+	DAEMON_FOR_EACH_GUEST(d, g) {
 		if (g->state != GUEST_FREE && (!only || !strcmp(only, g->cfg.name)))
 			json_array_append_new(arr, guest_json(d, g, counters));
 	}
@@ -111,6 +153,7 @@ static json_t *list(struct daemon *d, bool counters, const char *only)
 		                                        (json_int_t)s.rx_dropped, "dma_errors",
 		                                        (json_int_t)s.dma_errors, "dma_cpu_ns",
 		                                        (json_int_t)nic_dma_cpu_ns(d->nic)));
+		json_object_set_new(r, "queues", queues_json(d));
 		/* when the figures were taken (Unix time, and seconds since the
 		 * daemon started, monotonic): a rate needs two replies and these */
 		json_object_set_new(r, "time", json_real(daemon_wall_time()));
@@ -147,12 +190,33 @@ static int int_field(json_t *req, const char *key, json_int_t lo, json_int_t hi,
 	return 1;
 }
 
+/* "cpu_max" of "set": cores as a number or a string holding one (what
+ * `opsub ctl set G cpu_max=0.5` sends), or no cap: 0, null, "null" or
+ * "none".  0 absent, 1 present (in *out, 0: no cap), -1 malformed. */
+static int cpu_max_field(json_t *req, double *out)
+{
+	json_t *v = json_object_get(req, "cpu_max");
+	const char *s = json_string_value(v);
+	char *end = NULL;
+	if (!v)
+		return 0;
+	if (json_is_null(v) || (s && (!strcmp(s, "null") || !strcmp(s, "none"))))
+		*out = 0;
+	else if (json_is_number(v))
+		*out = json_number_value(v);
+	else if (!s || !*s || (*out = strtod(s, &end), *end))
+		return -1;
+	return *out == 0 || cpu_max_valid(*out) ? 1 : -1;
+}
+
 static json_t *set(struct daemon *d, json_t *req)
 {
-	static const char *const keys[] = {"cmd", "guest", "rate", "pps", "weight", "queues", NULL};
+	static const char *const keys[] = {"cmd", "guest", "rate", "pps", "weight", "queues", "cpu_weight", "cpu_max",
+	                                   NULL};
 	const char *unknown = json_unknown_key(req, keys);
 	if (unknown)
-		return control_error("set: unknown field '%s' (use rate, pps, weight, queues)", unknown);
+		return control_error("set: unknown field '%s' (use rate, pps, weight, queues, cpu_weight, cpu_max)",
+		                     unknown);
 	const char *name = json_string_value(json_object_get(req, "guest"));
 	struct guest_change c = {0};
 	if (!name)
@@ -170,7 +234,16 @@ static json_t *set(struct daemon *d, json_t *req)
 	c.has_rate_pps = pps > 0;
 	c.has_weight = weight > 0;
 	c.has_queues = queues > 0;
-	char err[256] = "";
+	int cpu_weight = int_field(req, "cpu_weight", CPU_WEIGHT_MIN, CPU_WEIGHT_MAX, &c.cpu_weight);
+	if (cpu_weight < 0)
+		return control_error("set: cpu_weight must be an integer from %d to %d", CPU_WEIGHT_MIN, CPU_WEIGHT_MAX);
+	int cpu_max = cpu_max_field(req, &c.cpu_max);
+	if (cpu_max < 0)
+		return control_error("set: cpu_max must be a number of cores from %g to %g (0.5: half a core), or 0, "
+		                     "null or none for no cap", CPU_MAX_MIN, CPU_MAX_MAX);
+	c.has_cpu_weight = cpu_weight > 0;
+	c.has_cpu_max = cpu_max > 0;
+	char err[1280] = "";   /* (CPU control's reason names paths) */
 	if (guest_change(d, name, &c, err, sizeof(err)))
 		return control_error("%s", err);
 	return ok();
@@ -202,7 +275,9 @@ char *control_handle_client(struct daemon *d, const char *request, size_t len, i
 		struct guest_config g;
 		if (!guest)
 			reply = control_error("add needs \"guest\": a guest object as in the config");
-		else if (config_guest(guest, &g, err, sizeof(err)) || guest_start(d, &g, err, sizeof(err)))
+		else if (config_guest(guest, &g, err, sizeof(err)) ||
+		         cpu_limit_check(d->cpu, g.cpu_weight, g.cpu_max, err, sizeof(err)) ||
+		         guest_start(d, &g, err, sizeof(err)))
 			reply = control_error("%s", err);
 		else
 			reply = ok();

@@ -14,9 +14,11 @@
 
 #include "daemon/capture.h"
 #include "daemon/control.h"
+#include "daemon/cpu_limit.h"
 #include "daemon/metrics.h"
 #include "daemon/daemon.h"
 #include "daemon/migrate.h"
+#include "daemon/pool.h"
 #include "gates/host.h"
 #include "nic/wire.h"
 
@@ -27,16 +29,41 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The NIC holds a page object and an eventfd per queue (513 descriptors
- * for 256 queues), each guest half a dozen more: the default soft limit of
- * 1024 is not enough for a full set-up, so take what the hard limit allows. */
+/* The most a root daemon raises its hard limit to when
+ * /proc/sys/fs/nr_open cannot be read (the kernel's default nr_open). */
+#define FD_LIMIT_FALLBACK (1u << 20)
+
+/* The NIC holds a page object, a doorbell and an interrupt eventfd per
+ * queue, and each guest costs the daemon about ten descriptors (memory,
+ * rings, link page and socket, output pipes, paravirt eventfds): the
+ * default soft limit of 1024 holds about a hundred guests.  So the soft
+ * limit goes to the hard one, and a daemon that may raise the hard limit
+ * (root, CAP_SYS_RESOURCE) raises it to the kernel's nr_open first.  The
+ * limit is logged; a guest that cannot get its descriptors says so. */
 static void raise_fd_limit(void)
 {
 	struct rlimit r;
-	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+		return;
+	rlim_t ceiling = FD_LIMIT_FALLBACK;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+	unsigned long long nr_open;
+	if (f && fscanf(f, "%llu", &nr_open) == 1 && nr_open > 0)
+		ceiling = (rlim_t)nr_open;
+	if (f)
+		fclose(f);
+	if (r.rlim_max != RLIM_INFINITY && r.rlim_max < ceiling) {
+		struct rlimit up = {.rlim_cur = ceiling, .rlim_max = ceiling};
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)   /* fails without CAP_SYS_RESOURCE: fine */
+			r = up;
+	}
+	if (r.rlim_cur < r.rlim_max) {
 		r.rlim_cur = r.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &r);
 	}
+	getrlimit(RLIMIT_NOFILE, &r);
+	log_event("open files limit %llu (soft), %llu (hard): room for about %llu guests", (unsigned long long)r.rlim_cur,
+	          (unsigned long long)r.rlim_max, (unsigned long long)(r.rlim_cur / 10));
 }
 
 static int start(struct daemon *d, char *err, size_t errlen)
@@ -48,6 +75,9 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (d->cfg.control && !(d->control = control_open(d->cfg.control, err, errlen)))
 		return -1;
 	raise_fd_limit();
+	/* never a reason not to start: without it guests run as they always
+	 * did (a warning for `opsub daemon`, a routine line for run and demo) */
+	d->cpu = cpu_limit_open(d->config_path != NULL);
 	d->nic = nic_create(&d->cfg.nic, err, errlen);
 	if (!d->nic)
 		return -1;
@@ -83,20 +113,24 @@ static void stop(struct daemon *d)
 	capture_stop_all(d);   /* capture files complete before their guests go */
 	metrics_stop(d->metrics);
 	d->metrics = NULL;
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
-		if (d->guest[i].state == GUEST_RUNNING) {
-			d->guest[i].stopped_by_daemon = true;
-			kill(d->guest[i].pid, SIGKILL);
+	DAEMON_FOR_EACH_GUEST(d, g)
+		if (g->state == GUEST_RUNNING) {
+			g->stopped_by_daemon = true;
+			kill(g->pid, SIGKILL);
 		}
 	while (guests_running(d)) {
 		guests_poll(d);
 		if (guests_running(d))
 			usleep(1000);
 	}
+	cpu_limit_close(d->cpu);   /* every guest reaped: the groups are empty */
+	d->cpu = NULL;
 	host_port_stop(d->host);
 	d->host = NULL;
 	control_close(d->control);
 	d->control = NULL;
+	pool_stop(d->pool);   /* every guest is gone: no pool queue is in use */
+	d->pool = NULL;
 	uint64_t wire_errors = __atomic_load_n(&nic_wire(d->nic)->stats.errors, __ATOMIC_RELAXED);
 	if (wire_errors)
 		log_warning("the wire '%s' skipped %llu frames it could not carry (a capture's frame truncated or "
@@ -180,6 +214,8 @@ int daemon_run(struct daemon *d, void (*tick)(struct daemon *d, void *arg), unsi
 			stop(d);
 		control_close(d->control);   /* also when the NIC never started */
 		d->control = NULL;
+		cpu_limit_close(d->cpu);
+		d->cpu = NULL;
 		if (sfd >= 0)
 			close(sfd);
 		sigprocmask(SIG_UNBLOCK, &sigs, NULL);
@@ -197,13 +233,14 @@ int daemon_run(struct daemon *d, void (*tick)(struct daemon *d, void *arg), unsi
 		struct pollfd p[4] = {{.fd = sfd, .events = POLLIN},
 		                      {.fd = d->control ? control_fd(d->control) : -1, .events = POLLIN},
 		                      {.fd = mig[0], .events = POLLIN}, {.fd = mig[1], .events = POLLIN}};
-		poll(p, 4, 20);
+		poll(p, 4, d->pool ? QUEUES_DEMAND_TICK_MS : 20);   /* moves between the pool and queues go on */
 		struct signalfd_siginfo si;
 		while (read(sfd, &si, sizeof(si)) == sizeof(si))
 			on_signal(d, (int)si.ssi_signo);
 		if (d->control && (p[1].revents & POLLIN))
 			control_serve(d->control, d);
 		guests_poll(d);
+		queues_demand(d);
 		migrate_poll(d);
 		capture_poll(d);
 		metrics_poll(d->metrics, d);

@@ -26,7 +26,9 @@
 #include "nic/nic.h"
 #include "opsub_abi.h"
 
-#define DAEMON_MAX_GUESTS  128
+/* The guests the daemon holds at most: the table grows with demand, but
+ * slot s has DMA windows 1 + 2s and 2 + 2s (window 0 is the host port's). */
+#define DAEMON_MAX_GUESTS  ((NIC_MAX_WINDOWS - 1) / 2)
 #define GUEST_NAME_MAX     32
 #define GUEST_MAX_ARGS     32
 #define NIC_MAX_WEIGHT_API 1000            /* weight: 1..this, as the NIC takes */
@@ -45,6 +47,8 @@ struct guest_config {
 	bool stats;                        /* opsub --stats for this guest */
 	bool trace_syscalls, no_verify;    /* opsub run's options, for run --net */
 	bool share_stdio;                  /* run --net: the daemon's stdout and stderr, as they are */
+	unsigned cpu_weight;               /* CPU share, cgroup v2 scale 1..10000 (cpu_limit.h); 0: the default 100 */
+	double cpu_max;                    /* CPU cap in cores (0.5: half a core), 0: none */
 };
 
 struct daemon_config {
@@ -63,8 +67,10 @@ struct daemon_config {
 	uint8_t mig_key[32];               /* its pre-shared key (the key_file's bytes) */
 	char *mig_key_file;                /* its path, for the log */
 	char *mig_listen;                  /* "HOST:PORT" to take migrations on, NULL: none */
+	unsigned pool_queues;              /* nic "pool": queue pairs of the pool device, 0: none */
 	unsigned nguests;
-	struct guest_config guest[DAEMON_MAX_GUESTS];
+	struct guest_config *guest;        /* [nguests], grown by config_guest_append (owned) */
+	unsigned guest_cap;                /* room in guest[] */
 };
 
 /* Parses a JSON config (docs/daemon.md) and makes every check that needs
@@ -95,10 +101,33 @@ int config_check_listen(const char *text, char *err, size_t errlen);
 void config_free(struct daemon_config *cfg);
 void config_guest_free(struct guest_config *g);
 void config_defaults(struct daemon_config *cfg);
+/* A new zeroed guest at the end of cfg->guest (counted in nguests), the
+ * array grown as needed: NULL when memory or DAEMON_MAX_GUESTS runs out.
+ * A pointer into cfg->guest is good until the next append. */
+struct guest_config *config_guest_append(struct daemon_config *cfg);
 
 enum guest_state { GUEST_FREE, GUEST_RUNNING, GUEST_EXITED };
 
 struct guest_counters { uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes, rx_dropped; };
+
+/* A move of an on-demand guest between the pool and a dedicated queue
+ * (queues.c): queue[0] is the new queue, queue[1] the old one, draining. */
+enum move_phase { MOVE_SWITCH = 1, MOVE_DRAIN };
+struct move {
+	bool active;
+	enum move_phase phase;
+	uint64_t started_ns, steered_ns;   /* begun, and the MAC steered to the new queue */
+	uint64_t drained_at;               /* MOVE_DRAIN from the pool: pool_uplink_taken to wait for */
+	uint64_t sent_at;                  /* its TX ring empty: pool_uplink_sent to wait for, + 1; 0: not yet */
+};
+/* What placement by demand knows of a guest's traffic (queues.c). */
+struct demand {
+	uint64_t look_ns, look_frames;     /* the last look */
+	uint64_t rate;                     /* frames/s over the last full look */
+	unsigned busy_looks;               /* pooled: looks in a row at a busy rate */
+	uint64_t since_ns, idle_ns;        /* dedicated: how long it has been idle */
+	uint64_t placed_ns;                /* when it got its dedicated queue */
+};
 struct vhost;
 
 struct guest {
@@ -114,6 +143,7 @@ struct guest {
 	char end_reason[GUEST_LAST_WORDS + 128];   /* once EXITED: how it ended, in words */
 	uint64_t ended_ns;
 	int link_sock, mem_fd, ring_fd, page_fd;
+	int pid_fd;                        /* a pidfd of its process in output_epoll, -1: none (reaped by the sweep) */
 	struct link_page *page;            /* shared with the guest process: untrusted */
 	uint32_t generation;               /* of the link page, the daemon's own count */
 	void *mem_map, *ring_map;          /* the daemon's (the NIC's) view */
@@ -121,7 +151,15 @@ struct guest {
 	uint16_t queue[LINK_MAX_QUEUES];
 	uint16_t retiring[LINK_MAX_QUEUES];   /* taken away, freed once acknowledged */
 	unsigned nretiring;
-	int filter;                        /* NIC filter slot, -1: none */
+	int filter;                        /* filter slot on filter_nic (the NIC or the pool), -1: none */
+	struct nic *filter_nic;
+	int old_filter;                    /* moving from the pool: its pool filter, until the move ends; -1: none */
+	struct nic *old_filter_nic;
+	bool on_demand;                    /* no "queues" pinned: placed by its traffic (queues.c) */
+	bool pool_mapped;                  /* its windows are mapped in the pool device too */
+	struct move move;
+	struct demand demand;
+	unsigned moves;                    /* moves between the pool and a dedicated queue */
 	struct vhost *vhost;               /* paravirt: its backend worker */
 	int kick_fd, call_fd;              /* paravirt: notifications both ways */
 	uint64_t started_ns;
@@ -136,8 +174,18 @@ struct host_port;
 struct daemon {
 	struct daemon_config cfg;
 	struct nic *nic;
-	struct guest guest[DAEMON_MAX_GUESTS];
+	/* The guest table: guest[s] is slot s, allocated when first used and
+	 * kept until the daemon ends (threads and migration jobs hold struct
+	 * guest *; a free slot is GUEST_FREE), so slots 0..nslots-1 are all
+	 * allocated.  A new guest takes the lowest free slot.  Iterate with
+	 * DAEMON_FOR_EACH_GUEST. */
+	struct guest **guest;
+	unsigned nslots, slot_cap;
+	int output_epoll;                  /* the guests' output pipes and pidfds (guests.c); 0: not made yet */
+	uint64_t swept_ns;                 /* guests_poll's last waitpid(-1) sweep */
 	bool queue_used[NIC_MAX_QUEUES];
+	struct pool *pool;                 /* the pool device (pool.h), started when first needed; NULL: not yet */
+	unsigned pool_uplink;              /* its NIC queue */
 	struct host_port *host;
 	struct control *control;           /* the control socket (control.h), NULL: none */
 	struct metrics *metrics;           /* the metrics endpoint (metrics.h), NULL: none */
@@ -151,6 +199,7 @@ struct daemon {
 	bool started;                      /* daemon_run got past its start (its guests ran) */
 	double run_seconds;                /* once daemon_run returns: from start to stop */
 	struct migrate *mig;               /* migrations, snapshots and restores in progress (migrate.h) */
+	struct cpu_limit *cpu;             /* the guests' CPU groups (cpu_limit.h), NULL: not set up */
 };
 
 /* Starts the NIC, the host port and the guests of the config; runs until
@@ -204,12 +253,17 @@ int guest_start_restored(struct daemon *d, const struct guest_config *cfg, const
 int guest_give_state(struct daemon *d, const char *name, const struct guest_restore *r, int *link_out, char *err,
                      size_t errlen);
 int guest_remove(struct daemon *d, const char *name, char *err, size_t errlen);
-/* A change of rate (bps, pps), weight or queue count; only the fields
- * marked present change, and they are checked here whatever their value. */
+/* A change of rate (bps, pps), weight, queue count, CPU weight or CPU cap;
+ * only the fields marked present change, and they are checked here
+ * whatever their value (CPU settings: refused where CPU control is
+ * unavailable, cpu_limit.h). */
 struct guest_change {
 	bool has_rate_bps, has_rate_pps, has_weight, has_queues;
 	uint64_t rate_bps, rate_pps;
 	int64_t weight, queues;
+	bool has_cpu_weight, has_cpu_max;  /* CPU share and cap (cpu_limit.h); cpu_max 0: no cap */
+	int64_t cpu_weight;
+	double cpu_max;
 };
 int guest_change(struct daemon *d, const char *name, const struct guest_change *c, char *err, size_t errlen);
 /* Passes on guest output (guest_output.h); reaps ended guest processes,
@@ -217,8 +271,62 @@ int guest_change(struct daemon *d, const char *name, const struct guest_change *
  * hand-backs that were acknowledged. */
 void guests_poll(struct daemon *d);
 struct guest *guest_find(struct daemon *d, const char *name);
+/* Every slot of the table in slot order, free ones included (check
+ * g->state):  DAEMON_FOR_EACH_GUEST(d, g) { if (g->state == ...) ... }
+ * break and continue work as in any for loop. */
+#define DAEMON_FOR_EACH_GUEST(d, g) \
+	for (struct guest *g = (d)->nslots ? (d)->guest[0] : NULL; g; \
+	     g = g->slot + 1 < (d)->nslots ? (d)->guest[g->slot + 1] : NULL)
+/* Frees the guest table (and the epoll set of guests.c) once daemon_run
+ * has returned and the caller has read what it wanted of the guests. */
+void guests_free(struct daemon *d);
 void guest_counters(const struct daemon *d, const struct guest *g, struct guest_counters *c);
 unsigned guests_running(const struct daemon *d);
+
+/* The guests' queue pairs (queues.c).  One numbering: ids below the NIC's
+ * queue count are its own queue pairs (dedicated), the ones above are the
+ * pool device's (pool.h): id = NIC queues + pool queue. */
+struct pool;
+struct qref { struct nic *nic; unsigned q; };
+struct qref queue_ref(const struct daemon *d, unsigned id);
+bool queue_pooled(const struct daemon *d, unsigned id);
+/* A free queue pair of the NIC or of the pool (started if need be), reset
+ * and admin up: its id, or -1 with a reason. */
+int queue_take(struct daemon *d, bool pooled, char *err, size_t errlen);
+/* Its counters go to the guest's retired ones; the queue is free again. */
+void queue_release(struct daemon *d, struct guest *g, unsigned id);
+/* Hands the guest process queue id's descriptors (before a generation
+ * names it). */
+void queue_send(struct daemon *d, struct guest *g, unsigned id);
+/* The guest's TX limit shared evenly by its queues, and its weight. */
+void queues_apply_sched(struct daemon *d, struct guest *g);
+/* Publishes the guest's queue set in its link page. */
+void queues_publish(struct guest *g);
+/* Steers the guest's MAC to queue[0] (on its device), replacing the
+ * filter it had; unsteer removes it. */
+int queues_steer(struct daemon *d, struct guest *g, char *err, size_t errlen);
+void queues_unsteer(struct guest *g);
+/* The guest's queues at its start: "queues" pinned dedicated ones, or on
+ * demand a pool queue (a dedicated one if the pool cannot serve it), and
+ * its filter; unplace gives everything back. */
+int queues_place(struct daemon *d, struct guest *g, char *err, size_t errlen);
+void queues_unplace(struct daemon *d, struct guest *g);
+/* Maps the guest's windows in the pool device (when there is one). */
+int pool_map_guest(struct daemon *d, struct guest *g, char *err, size_t errlen);
+void pool_unmap_guest(struct daemon *d, struct guest *g);
+/* Placement by demand: moves on-demand guests between the pool and
+ * dedicated queues by their traffic, and carries moves on.  Called at
+ * least every QUEUES_DEMAND_TICK_MS. */
+#define QUEUES_DEMAND_TICK_MS 2
+void queues_demand(struct daemon *d);
+struct queues_status {
+	const char *placement;             /* "pinned", "dedicated", "pool", "none" */
+	bool pooled, moving;
+};
+void queues_status(const struct daemon *d, const struct guest *g, struct queues_status *out);
+/* A guest slot's DMA windows: its memory and its ring area. */
+static inline unsigned guest_mem_window(const struct guest *g) { return 1 + 2 * g->slot; }
+static inline unsigned guest_ring_window(const struct guest *g) { return 2 + 2 * g->slot; }
 
 /* Host port (host_port.c): the daemon's own queue pair bridged to TAP. */
 struct host_port *host_port_start(struct nic *nic, unsigned queue, const char *tap, const char *ip,

@@ -5,15 +5,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/cpu_limit.h"
 #include "daemon/daemon.h"
 #include "daemon/migrate.h"
 
@@ -30,100 +33,70 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static unsigned mem_window(const struct guest *g) { return 1 + 2 * g->slot; }
-static unsigned ring_window(const struct guest *g) { return 2 + 2 * g->slot; }
 
 struct guest *guest_find(struct daemon *d, const char *name)
 {
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
-		if (d->guest[i].state != GUEST_FREE && !strcmp(d->guest[i].cfg.name, name))
-			return &d->guest[i];
+	DAEMON_FOR_EACH_GUEST(d, g)
+		if (g->state != GUEST_FREE && !strcmp(g->cfg.name, name))
+			return g;
 	return NULL;
 }
 
 unsigned guests_running(const struct daemon *d)
 {
 	unsigned n = 0;
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
-		n += d->guest[i].state == GUEST_RUNNING;
+	DAEMON_FOR_EACH_GUEST(d, g)
+		n += g->state == GUEST_RUNNING;
 	return n;
 }
 
-/* A free queue, reset (so it has a page no one else holds). A queue whose
- * reset fails stays out of the pool for good: its old owner may still hold
- * its page. */
-static int take_queue(struct daemon *d)
+/* The lowest free slot of the table, the table grown (doubling) or a slot
+ * allocated if need be; NULL with a reason when memory or the DMA windows
+ * run out.  A guest, once allocated, stays where it is. */
+static struct guest *free_slot(struct daemon *d, char *err, size_t errlen)
 {
-	for (unsigned q = 0; q < nic_num_queues(d->nic); q++) {
-		if (d->queue_used[q])
-			continue;
-		d->queue_used[q] = true;
-		char err[160];
-		if (nic_queue_reset(d->nic, q, err, sizeof(err)) == 0)
-			return (int)q;
-		log_error("%s; queue %u is withdrawn", err, q);
+	DAEMON_FOR_EACH_GUEST(d, g)
+		if (g->state == GUEST_FREE)
+			return g;
+	if (d->nslots >= DAEMON_MAX_GUESTS) {
+		snprintf(err, errlen, "the daemon holds at most %u guests (each takes two of the NIC's %u DMA windows); "
+		         "remove one first", (unsigned)DAEMON_MAX_GUESTS, NIC_MAX_WINDOWS);
+		return NULL;
 	}
-	return -1;
-}
-
-/* The NIC forgets everything of the queue and it goes back to the pool. */
-static void release_queue(struct daemon *d, struct guest *g, unsigned q)
-{
-	struct nic_queue_stats_regs s;
-	nic_queue_stats(d->nic, q, &s);
-	g->retired.tx_packets += s.tx_packets;
-	g->retired.tx_bytes += s.tx_bytes;
-	g->retired.rx_packets += s.rx_packets;
-	g->retired.rx_bytes += s.rx_bytes;
-	g->retired.rx_dropped += s.rx_dropped;
-	nic_queue_set_admin(d->nic, q, false, NULL, 0);
-	char err[160];
-	/* the reset gives the queue a new page: the guest process may keep
-	 * the old one, which no longer reaches the NIC */
-	if (nic_queue_reset(d->nic, q, err, sizeof(err)) == 0)
-		d->queue_used[q] = false;
-	else
-		log_error("%s; queue %u is withdrawn", err, q);
-}
-
-/* Share i of n of a limit: the parts add up to it, and no part of a real
- * limit is 0, which would mean no limit (so below n, each gets 1). */
-static uint64_t share(uint64_t limit, unsigned i, unsigned n)
-{
-	uint64_t part = limit / n + (i < limit % n);
-	return limit && !part ? 1 : part;
-}
-
-/* The guest's TX limit is shared evenly by its queues. */
-static void apply_sched(struct daemon *d, struct guest *g)
-{
-	for (unsigned i = 0; i < g->nqueues; i++) {
-		struct nic_rate r = {.bps = share(g->cfg.rate_bps, i, g->nqueues),
-		                     .pps = share(g->cfg.rate_pps, i, g->nqueues)};
-		nic_queue_set_rate(d->nic, g->queue[i], &r, NULL, 0);
-		nic_queue_set_weight(d->nic, g->queue[i], g->cfg.weight, NULL, 0);
+	if (d->nslots == d->slot_cap) {
+		unsigned cap = d->slot_cap ? d->slot_cap * 2 : 64;
+		struct guest **more = realloc(d->guest, cap * sizeof(*more));
+		if (!more) {
+			snprintf(err, errlen, "cannot grow the guest table to %u guests: out of memory", cap);
+			return NULL;
+		}
+		d->guest = more;
+		d->slot_cap = cap;
 	}
+	struct guest *g = calloc(1, sizeof(*g));
+	if (!g) {
+		snprintf(err, errlen, "cannot make room for guest %u: out of memory", d->nslots + 1);
+		return NULL;
+	}
+	g->state = GUEST_FREE;
+	g->slot = d->nslots;
+	d->guest[d->nslots++] = g;
+	return g;
 }
 
-/* What the guest process gets of queue q: its interrupt eventfd and its
- * queue page, nothing else of the NIC.  Sent before the generation that
- * names q is published. */
-static void send_queue(struct daemon *d, struct guest *g, unsigned q)
+void guests_free(struct daemon *d)
 {
-	struct link_msg msg = {.type = LINK_QUEUE, .queue = q};
-	int page = nic_queue_page_fd(d->nic, q), read_only = -1;
-	if (g->cfg.io == OPSUB_IO_PARAVIRT) {
-		/* the backend drives the queue: the guest process only reads its
-		 * counters, through a descriptor that cannot map it writable */
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", page);
-		page = read_only = open(path, O_RDONLY | O_CLOEXEC);
+	for (unsigned s = 0; s < d->nslots; s++) {
+		if (d->guest[s]->state != GUEST_FREE)
+			config_guest_free(&d->guest[s]->cfg);
+		free(d->guest[s]);
 	}
-	int fds[LINK_QUEUE_FDS] = {nic_queue_irq_fd(d->nic, q), page, nic_queue_doorbell_fd(d->nic, q)};
-	if (page >= 0)
-		link_send(g->link_sock, &msg, fds, LINK_QUEUE_FDS);
-	if (read_only >= 0)
-		close(read_only);
+	free(d->guest);
+	d->guest = NULL;
+	d->nslots = d->slot_cap = 0;
+	if (d->output_epoll > 0)
+		close(d->output_epoll);
+	d->output_epoll = 0;
 }
 
 /* Whether the guest's trusted driver writes NIC rings in the ring area
@@ -131,12 +104,6 @@ static void send_queue(struct daemon *d, struct guest *g, unsigned q)
 static bool drives_ring_area(const struct guest_config *c)
 {
 	return c->io == OPSUB_IO_OPSUB || c->io == OPSUB_IO_EMULATED;
-}
-
-/* Publishes the guest's queue set in its link page. */
-static void publish(struct guest *g)
-{
-	link_publish(g->page, &g->generation, g->nqueues, g->queue);
 }
 
 /* Writes a decimal number into out (async-signal-safe); its length. */
@@ -229,37 +196,85 @@ static pid_t spawn(const struct guest_config *cfg, bool restore, int link_child,
 	_exit(127);
 }
 
+/* The tag of a descriptor in the daemon's epoll set: the guest's slot, and
+ * what it is: an output pipe (its stream) or its process (GUEST_STREAMS). */
+static uint64_t tag(const struct guest *g, uint64_t kind) { return kind << 32 | g->slot; }
+
+/* The guest's output pipes join the daemon's epoll set (guests_poll reads
+ * only those that have something). */
+static int watch_output(struct daemon *d, struct guest *g, char *err, size_t errlen)
+{
+	if (d->output_epoll <= 0) {
+		int fd = epoll_create1(EPOLL_CLOEXEC);
+		if (fd == 0) {   /* 0 means "none yet": move it, and 0 is /dev/null again */
+			fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+			close(0);
+			open("/dev/null", O_RDWR);
+		}
+		if (fd < 0)
+			FAIL("guest '%s': cannot watch its output: %s", g->cfg.name, strerror(errno));
+		d->output_epoll = fd;
+	}
+	for (int s = 0; s < GUEST_STREAMS; s++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag(g, (uint64_t)s)};
+		if (g->output.fd[s] >= 0 && epoll_ctl(d->output_epoll, EPOLL_CTL_ADD, g->output.fd[s], &ev))
+			FAIL("guest '%s': cannot watch its output: %s", g->cfg.name, strerror(errno));
+	}
+	return 0;
+}
+
+/* Its process's pidfd joins the set too: guests_poll reaps the guests that
+ * ended, instead of a waitpid(-1) per pass, which has the kernel look at
+ * every child.  Without a pidfd (none to be had) the guest is reaped by
+ * guests_poll's sweep, within a second. */
+static void watch_process(struct daemon *d, struct guest *g)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag(g, GUEST_STREAMS)};
+	g->pid_fd = (int)syscall(SYS_pidfd_open, g->pid, 0);
+	if (g->pid_fd >= 0 && epoll_ctl(d->output_epoll, EPOLL_CTL_ADD, g->pid_fd, &ev)) {
+		close(g->pid_fd);
+		g->pid_fd = -1;
+	}
+}
+
+/* Before its pipes and pidfd close: a copy of one in a process being
+ * forked would otherwise keep it in the set. */
+static void unwatch_output(struct daemon *d, struct guest *g)
+{
+	for (int s = 0; s < GUEST_STREAMS && d->output_epoll > 0; s++)
+		if (g->output.fd[s] >= 0)
+			epoll_ctl(d->output_epoll, EPOLL_CTL_DEL, g->output.fd[s], NULL);
+	if (g->pid_fd >= 0 && d->output_epoll > 0)
+		epoll_ctl(d->output_epoll, EPOLL_CTL_DEL, g->pid_fd, NULL);
+}
+
 /* Undoes what guest_start did, in reverse; safe on a partly started guest. */
 static void teardown(struct daemon *d, struct guest *g)
 {
+	/* (its process is reaped, or was never started: the group is empty) */
+	cpu_limit_leave(d->cpu, g->cfg.name, g->cfg.cpu_weight);
 	vhost_stop(g->vhost);   /* before its queue and windows go */
 	g->vhost = NULL;
-	for (unsigned i = 0; i < g->nqueues; i++)
-		release_queue(d, g, g->queue[i]);
-	for (unsigned i = 0; i < g->nretiring; i++)
-		release_queue(d, g, g->retiring[i]);
-	g->nqueues = g->nretiring = 0;
-	if (g->filter >= 0)
-		nic_filter_clear(d->nic, (unsigned)g->filter, NULL, 0);
-	g->filter = -1;
+	queues_unplace(d, g);
 	if (g->mem_map) {
-		nic_window_unmap(d->nic, mem_window(g), NULL, 0);
+		nic_window_unmap(d->nic, guest_mem_window(g), NULL, 0);
 		munmap(g->mem_map, g->cfg.mem);
 	}
 	if (g->ring_map) {
-		nic_window_unmap(d->nic, ring_window(g), NULL, 0);
+		nic_window_unmap(d->nic, guest_ring_window(g), NULL, 0);
 		munmap(g->ring_map, LINK_RING_AREA);
 	}
 	if (g->page)
 		munmap(g->page, 4096);
 	g->mem_map = g->ring_map = NULL;
 	g->page = NULL;
-	int *fds[] = {&g->link_sock, &g->mem_fd, &g->ring_fd, &g->page_fd, &g->kick_fd, &g->call_fd};
+	int *fds[] = {&g->link_sock, &g->mem_fd, &g->ring_fd, &g->page_fd, &g->kick_fd, &g->call_fd, &g->pid_fd};
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
+	unwatch_output(d, g);
 	guest_output_close(&g->output);
 }
 
@@ -302,42 +317,29 @@ static int setup(struct daemon *d, struct guest *g, const struct guest_restore *
 		g->mem_map = NULL;
 		FAIL("guest '%s': cannot map its memory: %s", c->name, strerror(errno));
 	}
-	if (nic_window_map(d->nic, mem_window(g), g->mem_map, c->mem, err, errlen))
+	if (nic_window_map(d->nic, guest_mem_window(g), g->mem_map, c->mem, err, errlen))
 		return -1;
 	g->ring_map = mmap(NULL, LINK_RING_AREA, PROT_READ | PROT_WRITE, MAP_SHARED, g->ring_fd, 0);
 	if (g->ring_map == MAP_FAILED) {
 		g->ring_map = NULL;
 		FAIL("guest '%s': cannot map its ring area", c->name);
 	}
-	if (nic_window_map(d->nic, ring_window(g), g->ring_map, LINK_RING_AREA, err, errlen))
+	if (nic_window_map(d->nic, guest_ring_window(g), g->ring_map, LINK_RING_AREA, err, errlen))
 		return -1;
 	g->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, g->page_fd, 0);
 	if (g->page == MAP_FAILED) {
 		g->page = NULL;
 		FAIL("guest '%s': cannot map its link page", c->name);
 	}
-	for (unsigned i = 0; i < c->queues; i++) {
-		int q = take_queue(d);
-		if (q < 0)
-			FAIL("guest '%s': the NIC has no free queue pair left (all %u are in use); give the NIC "
-			     "more \"queues\" or this guest fewer", c->name, nic_num_queues(d->nic));
-		g->queue[g->nqueues++] = (uint16_t)q;
-		nic_queue_set_admin(d->nic, (unsigned)q, true, NULL, 0);
-	}
-	apply_sched(d, g);
-	struct nic_filter f = {.vlan = NIC_VLAN_ANY, .queue = g->queue[0],
-	                       .flags = NIC_FILTER_BROADCAST | (c->promiscuous ? NIC_FILTER_PROMISC : 0)};
-	memcpy(f.mac, c->mac, 6);
-	g->filter = nic_filter_add(d->nic, &f, err, errlen);
-	if (g->filter < 0)
+	if (queues_place(d, g, err, errlen))
 		return -1;
 	struct link_page *p = g->page;
 	p->mode = c->io;
 	memcpy(p->mac, c->mac, 6);
 	p->ring_size = d->cfg.ring_size;
-	p->mem_window = mem_window(g);
-	p->ring_window = ring_window(g);
-	publish(g);
+	p->mem_window = guest_mem_window(g);
+	p->ring_window = guest_ring_window(g);
+	queues_publish(g);
 	return 0;
 }
 
@@ -361,13 +363,16 @@ static const char *io_name(enum opsub_net_mode m)
 	return (unsigned)m < 4 ? names[m] : "?";
 }
 
-/* "0,1,4", or "none" */
-static void format_queues(const uint16_t *q, unsigned n, char *out, size_t len)
+/* "0,1,4" (the NIC's), "pool 3" (the pool's), or "none" */
+static void format_queues(const struct daemon *d, const uint16_t *q, unsigned n, char *out, size_t len)
 {
 	size_t used = 0;
 	out[0] = 0;
-	for (unsigned i = 0; i < n && used < len; i++)
-		used += (size_t)snprintf(out + used, len - used, "%s%u", i ? "," : "", q[i]);
+	for (unsigned i = 0; i < n && used < len; i++) {
+		bool pooled = queue_pooled(d, q[i]);
+		used += (size_t)snprintf(out + used, len - used, "%s%s%u", i ? "," : "", pooled ? "pool " : "",
+		                         q[i] - (pooled ? nic_num_queues(d->nic) : 0));
+	}
 	if (!n)
 		snprintf(out, len, "none");
 }
@@ -384,17 +389,32 @@ static void format_rate(uint64_t v, char out[24])
 	snprintf(out, 24, v ? "%llu" : "none", (unsigned long long)v);
 }
 
-static void log_started(const struct guest *g)
+static void log_started(const struct daemon *d, const struct guest *g)
 {
 	const struct guest_config *c = &g->cfg;
-	char queues[LINK_MAX_QUEUES * 6 + 8], rate[24], pps[24];
-	format_queues(g->queue, g->nqueues, queues, sizeof(queues));
+	char queues[LINK_MAX_QUEUES * 11 + 8], rate[24], pps[24], cpu_max[24];
+	format_queues(d, g->queue, g->nqueues, queues, sizeof(queues));
 	format_rate(c->rate_bps, rate);
 	format_rate(c->rate_pps, pps);
+	cpu_max_format(c->cpu_max, cpu_max, sizeof(cpu_max));
 	log_event("guest '%s' started: pid %d, io %s, queues %s, mac %02x:%02x:%02x:%02x:%02x:%02x, rate %s bit/s, "
-	          "pps %s, weight %u, mem %lluM, program %s, output %s", c->name, (int)g->pid, io_name(c->io), queues,
-	          c->mac[0], c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5], rate, pps, c->weight,
-	          (unsigned long long)(c->mem >> 20), c->argv[0], c->output ? c->output : c->share_stdio ? "shared" : "log");
+	          "pps %s, weight %u, cpu weight %u, cpu max %s, mem %lluM, program %s, output %s", c->name, (int)g->pid,
+	          io_name(c->io), queues, c->mac[0], c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5], rate, pps,
+	          c->weight, c->cpu_weight, cpu_max, (unsigned long long)(c->mem >> 20), c->argv[0],
+	          c->output ? c->output : c->share_stdio ? "shared" : "log");
+}
+
+/* Its CPU group (cpu_limit.h).  A guest whose settings cannot be applied
+ * runs without them, as it would where CPU control is unavailable, and
+ * its config says so from then on. */
+static void join_cpu_group(struct daemon *d, struct guest *g)
+{
+	char err[1280];
+	if (cpu_limit_join(d->cpu, g->cfg.name, g->pid, g->cfg.cpu_weight, g->cfg.cpu_max, err, sizeof(err)) == 0)
+		return;
+	log_warning("guest '%s': its CPU weight and cap are not applied: %s", g->cfg.name, err);
+	g->cfg.cpu_weight = CPU_WEIGHT_DEFAULT;
+	g->cfg.cpu_max = 0;
 }
 
 /* Kills a guest process that did not get going, and undoes its set-up. */
@@ -424,6 +444,17 @@ static int send_state(struct guest *g, const struct guest_restore *r, int *link_
 	return 0;
 }
 
+/* A start that failed for want of descriptors says what to do (each guest
+ * costs the daemon about ten; daemon_run raised the soft limit to the hard
+ * one at start). */
+static void fd_hint(int e, char *err, size_t errlen)
+{
+	size_t n = strlen(err);
+	if ((e == EMFILE || e == ENFILE) && n < errlen)
+		snprintf(err + n, errlen - n, "; raise the open files limit (ulimit -n%s)",
+		         e == ENFILE ? ", or the system's: fs.file-max" : "");
+}
+
 /* guest_start, and with r, guest_start_restored. */
 static int start_guest(struct daemon *d, const struct guest_config *cfg, const struct guest_restore *r,
                        int *link_out, char *err, size_t errlen)
@@ -437,33 +468,37 @@ static int start_guest(struct daemon *d, const struct guest_config *cfg, const s
 	if (migrate_reserved(d, cfg->name, cfg->mac))
 		FAIL("guest '%s': its name or MAC is held for a guest arriving by migration; try again later",
 		     cfg->name);
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
-		if (d->guest[i].state == GUEST_RUNNING && !memcmp(d->guest[i].cfg.mac, cfg->mac, 6))
-			FAIL("guest '%s' already has MAC %02x:%02x:%02x:%02x:%02x:%02x", d->guest[i].cfg.name,
+	DAEMON_FOR_EACH_GUEST(d, other)
+		if (other->state == GUEST_RUNNING && !memcmp(other->cfg.mac, cfg->mac, 6))
+			FAIL("guest '%s' already has MAC %02x:%02x:%02x:%02x:%02x:%02x", other->cfg.name,
 			     cfg->mac[0], cfg->mac[1], cfg->mac[2], cfg->mac[3], cfg->mac[4], cfg->mac[5]);
-	struct guest *g = NULL;
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS && !g; i++)
-		if (d->guest[i].state == GUEST_FREE)
-			g = &d->guest[i];
+	struct guest *g = free_slot(d, err, errlen);
 	if (!g)
-		FAIL("the daemon already runs %d guests", DAEMON_MAX_GUESTS);
-	unsigned slot = (unsigned)(g - d->guest);
+		return -1;
+	unsigned slot = g->slot;
 	int child[GUEST_STREAMS];
 	memset(g, 0, sizeof(*g));
 	g->slot = slot;
-	g->filter = -1;
-	g->link_sock = g->mem_fd = g->ring_fd = g->page_fd = g->kick_fd = g->call_fd = -1;
+	g->filter = g->old_filter = -1;
+	g->link_sock = g->mem_fd = g->ring_fd = g->page_fd = g->kick_fd = g->call_fd = g->pid_fd = -1;
 	/* first, so that teardown finds its descriptors set (or -1) */
-	if (guest_output_open(&g->output, cfg->name, cfg->output, cfg->share_stdio, child, err, errlen))
+	if (guest_output_open(&g->output, cfg->name, cfg->output, cfg->share_stdio, child, err, errlen)) {
+		fd_hint(errno, err, errlen);
 		return -1;
+	}
 	g->cfg = *cfg;
+	if (!g->cfg.cpu_weight)   /* a config made in code (run --net, bench) */
+		g->cfg.cpu_weight = CPU_WEIGHT_DEFAULT;
 	for (unsigned i = 0; cfg->argv[i]; i++)
 		g->cfg.argv[i] = strdup(cfg->argv[i]);
 	g->cfg.output = cfg->output ? strdup(cfg->output) : NULL;
 	int sv[2];
-	if (setup(d, g, r, err, errlen) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+	if (watch_output(d, g, err, errlen) || setup(d, g, r, err, errlen) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		int e = errno;
 		if (!err[0])
-			snprintf(err, errlen, "guest '%s': cannot create its link socket", cfg->name);
+			snprintf(err, errlen, "guest '%s': cannot create its link socket: %s", cfg->name, strerror(e));
+		fd_hint(e, err, errlen);
 		guest_output_close_child_ends(child);
 		teardown(d, g);
 		config_guest_free(&g->cfg);
@@ -472,16 +507,22 @@ static int start_guest(struct daemon *d, const struct guest_config *cfg, const s
 	}
 	g->link_sock = sv[0];
 	g->pid = spawn(&g->cfg, r != NULL, sv[1], child);
+	if (g->pid > 0)
+		watch_process(d, g);
 	close(sv[1]);
+	/* into its CPU group before LINK_BOOT: no guest code runs outside it */
+	if (g->pid > 0)
+		join_cpu_group(d, g);
 	guest_output_close_child_ends(child);
 	/* the queues first: the generation the process boots into names them */
 	for (unsigned i = 0; i < g->nqueues; i++)
-		send_queue(d, g, g->queue[i]);
+		queue_send(d, g, g->queue[i]);
 	struct link_msg boot = {.type = LINK_BOOT, .mem_size = cfg->mem};
 	int fds[LINK_BOOT_FDS] = {g->mem_fd, g->page_fd, g->ring_fd};
 	int nfds = drives_ring_area(cfg) ? 3 : 2;
 	if (g->pid < 0 || link_send(g->link_sock, &boot, fds, nfds)) {
 		snprintf(err, errlen, "guest '%s': cannot start its process: %s", cfg->name, strerror(errno));
+		fd_hint(errno, err, errlen);
 		abandon(d, g);
 		return -1;
 	}
@@ -496,7 +537,7 @@ static int start_guest(struct daemon *d, const struct guest_config *cfg, const s
 	}
 	g->state = GUEST_RUNNING;
 	g->started_ns = g->last_ns = now_ns();
-	log_started(g);
+	log_started(d, g);
 	return 0;
 }
 
@@ -552,6 +593,8 @@ struct settings {
 	uint64_t rate_bps, rate_pps;
 	unsigned weight, nqueues;
 	uint16_t queue[LINK_MAX_QUEUES];
+	unsigned cpu_weight;
+	double cpu_max;
 };
 
 static void settings_of(const struct guest *g, struct settings *s)
@@ -559,15 +602,17 @@ static void settings_of(const struct guest *g, struct settings *s)
 	s->rate_bps = g->cfg.rate_bps;
 	s->rate_pps = g->cfg.rate_pps;
 	s->weight = g->cfg.weight;
+	s->cpu_weight = g->cfg.cpu_weight;
+	s->cpu_max = g->cfg.cpu_max;
 	s->nqueues = g->nqueues;
 	memcpy(s->queue, g->queue, sizeof(s->queue));
 }
 
-static void log_changes(const struct guest *g, const struct settings *was, const char *note)
+static void log_changes(const struct daemon *d, const struct guest *g, const struct settings *was, const char *note)
 {
 	struct settings now;
 	settings_of(g, &now);
-	char text[512] = "", a[LINK_MAX_QUEUES * 6 + 8], b[sizeof(a)];
+	char text[512] = "", a[LINK_MAX_QUEUES * 11 + 8], b[sizeof(a)];
 	size_t n = 0;
 	if (was->rate_bps != now.rate_bps) {
 		format_rate(was->rate_bps, a);
@@ -582,12 +627,36 @@ static void log_changes(const struct guest *g, const struct settings *was, const
 	if (was->weight != now.weight && n < sizeof(text))
 		n += (size_t)snprintf(text + n, sizeof(text) - n, ", weight %u -> %u", was->weight, now.weight);
 	if ((was->nqueues != now.nqueues || memcmp(was->queue, now.queue, sizeof(now.queue))) && n < sizeof(text)) {
-		format_queues(was->queue, was->nqueues, a, sizeof(a));
-		format_queues(now.queue, now.nqueues, b, sizeof(b));
+		format_queues(d, was->queue, was->nqueues, a, sizeof(a));
+		format_queues(d, now.queue, now.nqueues, b, sizeof(b));
 		n += (size_t)snprintf(text + n, sizeof(text) - n, ", queues %s -> %s", a, b);
+	}
+	if (was->cpu_weight != now.cpu_weight && n < sizeof(text))
+		n += (size_t)snprintf(text + n, sizeof(text) - n, ", cpu weight %u -> %u", was->cpu_weight, now.cpu_weight);
+	if (was->cpu_max != now.cpu_max && n < sizeof(text)) {
+		cpu_max_format(was->cpu_max, a, sizeof(a));
+		cpu_max_format(now.cpu_max, b, sizeof(b));
+		n += (size_t)snprintf(text + n, sizeof(text) - n, ", cpu max %s -> %s", a, b);
 	}
 	if (n)
 		log_event("guest '%s' changed: %s%s", g->cfg.name, text + 2, note);
+}
+
+/* A new CPU weight or cap, into its group first: refused there, nothing
+ * of the change is made. */
+static int change_cpu(struct daemon *d, struct guest *g, const struct guest_change *c, char *err, size_t errlen)
+{
+	if (c->has_cpu_weight && (c->cpu_weight < CPU_WEIGHT_MIN || c->cpu_weight > CPU_WEIGHT_MAX))
+		FAIL("cpu_weight must be from %d to %d", CPU_WEIGHT_MIN, CPU_WEIGHT_MAX);
+	if (c->has_cpu_max && c->cpu_max != 0 && !cpu_max_valid(c->cpu_max))
+		FAIL("cpu_max must be from %g to %g cores, or 0 for no cap", CPU_MAX_MIN, CPU_MAX_MAX);
+	unsigned weight = c->has_cpu_weight ? (unsigned)c->cpu_weight : g->cfg.cpu_weight;
+	double max = c->has_cpu_max ? c->cpu_max : g->cfg.cpu_max;
+	if (cpu_limit_apply(d->cpu, g->cfg.name, g->pid, g->cfg.cpu_weight, g->cfg.cpu_max, weight, max, err, errlen))
+		return -1;
+	g->cfg.cpu_weight = weight;
+	g->cfg.cpu_max = max;
+	return 0;
 }
 
 int guest_change(struct daemon *d, const char *name, const struct guest_change *c, char *err, size_t errlen)
@@ -601,11 +670,16 @@ int guest_change(struct daemon *d, const char *name, const struct guest_change *
 		FAIL("weight must be from 1 to %d", NIC_MAX_WEIGHT_API);
 	if (c->has_queues && (c->queues < 1 || c->queues > LINK_MAX_QUEUES))
 		FAIL("queues must be from 1 to %d", LINK_MAX_QUEUES);
-	if (c->has_queues && g->nretiring)
+	if (c->has_queues && (g->nretiring || g->move.active))
 		FAIL("guest '%s' has not let go of the queues it lost yet (its driver does at its next network "
 		     "call); try again then", name);
+	if (c->has_queues && g->nqueues && queue_pooled(d, g->queue[0]))
+		FAIL("guest '%s' shares the pool (its config leaves \"queues\" out): it gets a dedicated queue "
+		     "when it is busy; to pin it to dedicated queues, give it \"queues\" in its config", name);
 	struct settings was;
 	settings_of(g, &was);
+	if ((c->has_cpu_weight || c->has_cpu_max) && change_cpu(d, g, c, err, errlen))
+		return -1;
 	if (c->has_rate_bps)
 		g->cfg.rate_bps = c->rate_bps;
 	if (c->has_rate_pps)
@@ -613,16 +687,18 @@ int guest_change(struct daemon *d, const char *name, const struct guest_change *
 	if (c->has_weight)
 		g->cfg.weight = (unsigned)c->weight;
 	if (c->has_queues && (unsigned)c->queues != g->nqueues) {
+		/* pinned from now on: placement by demand leaves it alone */
+		g->on_demand = false;
 		while (g->nqueues < (unsigned)c->queues) {
-			int q = take_queue(d);
+			char why[200];
+			int q = queue_take(d, false, why, sizeof(why));
 			if (q < 0) {
-				apply_sched(d, g);
-				publish(g);
-				log_changes(g, &was, " (short of the queues asked for: the NIC has no free queue pair left)");
-				FAIL("the NIC has no free queue pair left; guest '%s' now has %u", name, g->nqueues);
+				queues_apply_sched(d, g);
+				queues_publish(g);
+				log_changes(d, g, &was, " (short of the queues asked for: the NIC has no free queue pair left)");
+				FAIL("%s; guest '%s' now has %u", why, name, g->nqueues);
 			}
-			nic_queue_set_admin(d->nic, (unsigned)q, true, NULL, 0);
-			send_queue(d, g, (unsigned)q);
+			queue_send(d, g, (unsigned)q);
 			g->queue[g->nqueues++] = (uint16_t)q;
 		}
 		/* A queue taken away stops at once; it goes back to the pool only
@@ -631,14 +707,15 @@ int guest_change(struct daemon *d, const char *name, const struct guest_change *
 		 * touch the queue's registers, which would disturb a new owner. */
 		while (g->nqueues > (unsigned)c->queues) {
 			unsigned q = g->queue[--g->nqueues];
-			nic_queue_set_admin(d->nic, q, false, NULL, 0);
+			struct qref r = queue_ref(d, q);
+			nic_queue_set_admin(r.nic, r.q, false, NULL, 0);
 			g->retiring[g->nretiring++] = (uint16_t)q;
 		}
 		g->cfg.queues = g->nqueues;
-		publish(g);
+		queues_publish(g);
 	}
-	apply_sched(d, g);
-	log_changes(g, &was, g->nretiring ? " (the queues taken away return to the pool once its driver lets go)" : "");
+	queues_apply_sched(d, g);
+	log_changes(d, g, &was, g->nretiring ? " (the queues taken away return to the pool once its driver lets go)" : "");
 	return 0;
 }
 
@@ -647,7 +724,8 @@ void guest_counters(const struct daemon *d, const struct guest *g, struct guest_
 	*c = g->retired;
 	for (unsigned i = 0; i < g->nqueues; i++) {
 		struct nic_queue_stats_regs s;
-		nic_queue_stats(d->nic, g->queue[i], &s);
+		struct qref r = queue_ref(d, g->queue[i]);
+		nic_queue_stats(r.nic, r.q, &s);
 		c->tx_packets += s.tx_packets;
 		c->tx_bytes += s.tx_bytes;
 		c->rx_packets += s.rx_packets;
@@ -680,30 +758,56 @@ static void ended(struct daemon *d, struct guest *g, int ws)
 
 void guests_poll(struct daemon *d)
 {
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
-		if (d->guest[i].state == GUEST_RUNNING)
-			guest_output_forward(&d->guest[i].output, d->guest[i].cfg.name, false);
+	/* only the guests whose pipes have something or whose process
+	 * ended: one epoll_wait, not a system call per guest */
 	int status;
-	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
-			if (d->guest[i].state == GUEST_RUNNING && d->guest[i].pid == pid)
-				ended(d, &d->guest[i], status);
+	if (d->output_epoll > 0) {
+		/* (level-triggered: what is left for want of room comes next pass) */
+		struct epoll_event ev[512];
+		int n = epoll_wait(d->output_epoll, ev, 512, 0);
+		for (int i = 0; i < n; i++) {
+			uint64_t slot = ev[i].data.u64 & 0xffffffffu, kind = ev[i].data.u64 >> 32;
+			struct guest *g = slot < d->nslots ? d->guest[slot] : NULL;
+			if (!g || g->state != GUEST_RUNNING)
+				continue;
+			if (kind == GUEST_STREAMS) {
+				if (waitpid(g->pid, &status, WNOHANG) == g->pid)
+					ended(d, g, status);
+			} else if (ev[i].events & EPOLLIN)
+				guest_output_forward(&g->output, g->cfg.name, false);
+			else if (kind < GUEST_STREAMS && g->output.fd[kind] >= 0)
+				/* its writer is gone and nothing is left: it would be
+				 * reported every pass until the guest is reaped */
+				epoll_ctl(d->output_epoll, EPOLL_CTL_DEL, g->output.fd[kind], NULL);
+		}
 	}
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
-		struct guest *g = &d->guest[i];
+	/* the rest (a guest without a pidfd, a child that is no guest) once
+	 * a second */
+	uint64_t now = now_ns();
+	if (now - d->swept_ns >= 1000000000u) {
+		d->swept_ns = now;
+		pid_t pid;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			DAEMON_FOR_EACH_GUEST(d, g)
+				if (g->state == GUEST_RUNNING && g->pid == pid) {
+					ended(d, g, status);
+					break;
+				}
+		}
+	}
+	DAEMON_FOR_EACH_GUEST(d, g) {
 		if (g->state != GUEST_RUNNING || !g->nretiring)
 			continue;
 		/* ack is the guest process's word, read once and compared with
 		 * the daemon's own generation; a false ack only frees the queues
 		 * early, and each gets a new page before anyone else has it */
 		if (__atomic_load_n(&g->page->ack, __ATOMIC_ACQUIRE) == g->generation) {
-			char list[LINK_MAX_QUEUES * 6 + 8];
-			format_queues(g->retiring, g->nretiring, list, sizeof(list));
+			char list[LINK_MAX_QUEUES * 11 + 8];
+			format_queues(d, g->retiring, g->nretiring, list, sizeof(list));
 			for (unsigned j = 0; j < g->nretiring; j++)
-				release_queue(d, g, g->retiring[j]);
+				queue_release(d, g, g->retiring[j]);
 			g->nretiring = 0;
-			log_event("guest '%s' let go of queue%s %s: back in the pool", g->cfg.name, strchr(list, ',') ? "s" : "",
+			log_event("guest '%s' let go of queue%s %s: free again", g->cfg.name, strchr(list, ',') ? "s" : "",
 			          list);
 		}
 	}

@@ -33,7 +33,7 @@ struct metrics {
  * one if the main loop has not answered within SNAPSHOT_WAIT_MS. */
 static struct metrics_snapshot *snapshot_copy(struct metrics *m)
 {
-	struct metrics_snapshot *s = malloc(sizeof(*s));
+	struct metrics_snapshot *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	struct timespec until;
@@ -44,8 +44,13 @@ static struct metrics_snapshot *snapshot_copy(struct metrics *m)
 	__atomic_store_n(&m->wanted, true, __ATOMIC_RELEASE);
 	while (m->generation < want && pthread_cond_timedwait(&m->taken, &m->lock, &until) != ETIMEDOUT)
 		continue;
-	memcpy(s, &m->snapshot, sizeof(*s));
+	int rc = metrics_snapshot_copy(s, &m->snapshot);
 	pthread_mutex_unlock(&m->lock);
+	if (rc) {
+		metrics_snapshot_free(s);
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -94,6 +99,8 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 		metrics_snapshot_render(s, out);
 		fclose(out);
 	}
+	if (s)
+		metrics_snapshot_free(s);
 	free(s);
 	if (!text)
 		return plain(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "opsub: out of memory\n");
@@ -116,15 +123,18 @@ struct metrics *metrics_start(struct daemon *d, const char *listen, char *err, s
 	metrics_snapshot_take(d, &m->snapshot);   /* something to answer from the start */
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = addr};
 	errno = 0;
-	m->http = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, port, NULL, NULL, serve, m,
+	/* epoll or poll, never select: a daemon of a thousand guests holds
+	 * descriptors far above FD_SETSIZE */
+	m->http = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, port, NULL, NULL, serve, m,
 	                           MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
 	                           (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
 	                           (unsigned)CONNECTION_TIMEOUT, MHD_OPTION_END);
 	if (!m->http) {
 		snprintf(err, errlen, "metrics: cannot listen on %s: %s (is the port taken? change \"metrics\")", listen,
-		         errno ? strerror(errno) : "libmicrohttpd refused");
+		         errno ? strerror(errno) : "libmicrohttpd refused (its reason is in the log above)");
 		pthread_cond_destroy(&m->taken);
 		pthread_mutex_destroy(&m->lock);
+		metrics_snapshot_free(&m->snapshot);
 		free(m);
 		return NULL;
 	}
@@ -137,7 +147,9 @@ void metrics_poll(struct metrics *m, struct daemon *d)
 		return;
 	metrics_snapshot_take(d, &m->scratch);
 	pthread_mutex_lock(&m->lock);
-	memcpy(&m->snapshot, &m->scratch, sizeof(m->snapshot));
+	struct metrics_snapshot last = m->snapshot;   /* its guest array is the next scratch's */
+	m->snapshot = m->scratch;
+	m->scratch = last;
 	m->generation++;
 	m->wanted = false;
 	pthread_cond_broadcast(&m->taken);
@@ -151,12 +163,14 @@ void metrics_stop(struct metrics *m)
 	MHD_stop_daemon(m->http);
 	pthread_cond_destroy(&m->taken);
 	pthread_mutex_destroy(&m->lock);
+	metrics_snapshot_free(&m->snapshot);
+	metrics_snapshot_free(&m->scratch);
 	free(m);
 }
 
 char *metrics_render_now(struct daemon *d)
 {
-	struct metrics_snapshot *s = malloc(sizeof(*s));
+	struct metrics_snapshot *s = calloc(1, sizeof(*s));
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = s ? open_memstream(&text, &len) : NULL;
@@ -165,6 +179,8 @@ char *metrics_render_now(struct daemon *d)
 		metrics_snapshot_render(s, out);
 		fclose(out);
 	}
+	if (s)
+		metrics_snapshot_free(s);
 	free(s);
 	return text;
 }

@@ -1,6 +1,7 @@
 /* The metrics' snapshot of the daemon and its Prometheus text. */
 #include "daemon/metrics_snapshot.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,9 +20,54 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Room for n guests in s: 0, or -1 (s keeps what it had). */
+static int reserve(struct metrics_snapshot *s, unsigned n)
+{
+	if (n <= s->guest_cap)
+		return 0;
+	struct metrics_guest *more = realloc(s->guest, n * sizeof(*more));
+	if (!more)
+		return -1;
+	s->guest = more;
+	s->guest_cap = n;
+	return 0;
+}
+
+int metrics_snapshot_copy(struct metrics_snapshot *dst, const struct metrics_snapshot *src)
+{
+	struct metrics_guest *guest = dst->guest;
+	unsigned cap = dst->guest_cap;
+	*dst = *src;
+	dst->guest = guest;
+	dst->guest_cap = cap;
+	if (reserve(dst, src->nguests)) {
+		dst->nguests = 0;
+		return -1;
+	}
+	if (src->nguests)
+		memcpy(dst->guest, src->guest, src->nguests * sizeof(*dst->guest));
+	return 0;
+}
+
+void metrics_snapshot_free(struct metrics_snapshot *s)
+{
+	free(s->guest);
+	s->guest = NULL;
+	s->guest_cap = s->nguests = 0;
+}
+
 void metrics_snapshot_take(struct daemon *d, struct metrics_snapshot *s)
 {
+	struct metrics_guest *guest = s->guest;
+	unsigned cap = s->guest_cap;
 	memset(s, 0, sizeof(*s));
+	s->guest = guest;
+	s->guest_cap = cap;
+	unsigned known = 0;
+	DAEMON_FOR_EACH_GUEST(d, g)
+		known += g->state != GUEST_FREE;
+	if (reserve(s, known))
+		known = 0;   /* the NIC's figures without the guests' */
 	s->uptime_s = (double)(now_ns() - d->start_ns) / 1e9;
 	s->nic_queues = nic_num_queues(d->nic);
 	for (unsigned q = 0; q < s->nic_queues; q++)
@@ -29,11 +75,11 @@ void metrics_snapshot_take(struct daemon *d, struct metrics_snapshot *s)
 	nic_global_stats(d->nic, &s->nic);
 	s->dma_cpu_ns = nic_dma_cpu_ns(d->nic);
 	s->engine_sleeps = nic_engine_sleeps(d->nic);
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
-		const struct guest *g = &d->guest[i];
-		if (g->state == GUEST_FREE)
+	DAEMON_FOR_EACH_GUEST(d, g) {
+		if (g->state == GUEST_FREE || s->nguests == known)
 			continue;
 		struct metrics_guest *m = &s->guest[s->nguests++];
+		memset(m, 0, sizeof(*m));
 		const uint8_t *mac = g->cfg.mac;
 		snprintf(m->name, sizeof(m->name), "%s", g->cfg.name);
 		snprintf(m->mac, sizeof(m->mac), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
@@ -47,11 +93,12 @@ void metrics_snapshot_take(struct daemon *d, struct metrics_snapshot *s)
 		guest_counters(d, g, &m->total);
 		m->nqueues = g->nqueues;
 		for (unsigned j = 0; j < g->nqueues; j++) {
+			struct qref r = queue_ref(d, g->queue[j]);
 			m->queue[j] = g->queue[j];
-			nic_queue_stats(d->nic, g->queue[j], &m->q[j]);
+			nic_queue_stats(r.nic, r.q, &m->q[j]);
 		}
 		struct capture_figures fig;
-		if ((m->capturing = capture_figures(d, i, &fig))) {
+		if ((m->capturing = capture_figures(d, g->slot, &fig))) {
 			m->capture_written = fig.written;
 			m->capture_dropped = fig.dropped;
 		}

@@ -34,11 +34,17 @@ struct metrics_snapshot {
 	struct nic_global_stats_regs nic;
 	uint64_t dma_cpu_ns, engine_sleeps;
 	unsigned nguests;
-	struct metrics_guest guest[DAEMON_MAX_GUESTS];
+	struct metrics_guest *guest;       /* [nguests], room for guest_cap (owned) */
+	unsigned guest_cap;
 };
 
-/* Main loop only. */
+/* Main loop only.  s is zeroed, or a snapshot taken before (its guest
+ * array is reused); on want of memory the guests are left out. */
 void metrics_snapshot_take(struct daemon *d, struct metrics_snapshot *s);
+/* Copies src into dst (zeroed or a snapshot), its guests included; -1 when
+ * out of memory (dst then has no guests). */
+int metrics_snapshot_copy(struct metrics_snapshot *dst, const struct metrics_snapshot *src);
+void metrics_snapshot_free(struct metrics_snapshot *s);
 
 /* Any thread; writes the exposition text. */
 void metrics_snapshot_render(const struct metrics_snapshot *s, FILE *out);

@@ -216,7 +216,7 @@ static void finish(struct daemon *d, struct mig_job *j, bool guest_gone)
 {
 	if (j->thread_started)
 		pthread_join(j->thread, NULL);
-	struct guest *g = j->kind == JOB_SEND || j->kind == JOB_SNAPSHOT ? &d->guest[j->slot] : NULL;
+	struct guest *g = j->kind == JOB_SEND || j->kind == JOB_SNAPSHOT ? d->guest[j->slot] : NULL;
 	if (g && g->migrating == j)
 		g->migrating = NULL;
 	char err[256];

@@ -61,19 +61,19 @@ static int reserve(struct daemon *d, struct mig_job *j, void *arg, char *err, si
 	if (migrate_reserved(d, NULL, c->mac))
 		FAIL("MAC %02x:%02x:%02x:%02x:%02x:%02x is in use here", c->mac[0], c->mac[1], c->mac[2], c->mac[3],
 		     c->mac[4], c->mac[5]);
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
-		if (d->guest[i].state == GUEST_RUNNING && !memcmp(d->guest[i].cfg.mac, c->mac, 6))
+	DAEMON_FOR_EACH_GUEST(d, g)
+		if (g->state == GUEST_RUNNING && !memcmp(g->cfg.mac, c->mac, 6))
 			FAIL("MAC %02x:%02x:%02x:%02x:%02x:%02x is in use here (guest '%s')", c->mac[0], c->mac[1],
-			     c->mac[2], c->mac[3], c->mac[4], c->mac[5], d->guest[i].cfg.name);
-	unsigned free_queues = 0, free_slots = 0;
+			     c->mac[2], c->mac[3], c->mac[4], c->mac[5], g->cfg.name);
+	unsigned free_queues = 0, free_slots = DAEMON_MAX_GUESTS - d->nslots;
 	for (unsigned q = 0; q < nic_num_queues(d->nic); q++)
 		free_queues += !d->queue_used[q];
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
-		free_slots += d->guest[i].state == GUEST_FREE;
+	DAEMON_FOR_EACH_GUEST(d, g)
+		free_slots += g->state == GUEST_FREE;
 	if (free_queues < c->queues)
 		FAIL("the NIC has %u free queue pairs, the guest needs %u", free_queues, c->queues);
 	if (!free_slots)
-		FAIL("the daemon already runs %d guests", DAEMON_MAX_GUESTS);
+		FAIL("the daemon already holds %u guests, its most", (unsigned)DAEMON_MAX_GUESTS);
 	uint64_t need = j->in.resident_pages * MIG_PAGE_SIZE + MEM_MARGIN, have = mem_available();
 	if (need > have)
 		FAIL("not enough memory: the guest holds %llu MiB, %llu MiB are available",
@@ -86,7 +86,7 @@ struct create_args {
 	int mem_fd, state_fd;
 	int link_fd;          /* out (give_state) */
 	int pidfd;            /* out (create) */
-	unsigned queue;       /* out (create): its first NIC queue */
+	struct qref queue;    /* out (create): its first queue, on the NIC or the pool */
 };
 
 /* The guest and its process, started ahead of the state (guests.c:
@@ -102,7 +102,7 @@ static int create(struct daemon *d, struct mig_job *j, void *arg, char *err, siz
 	snprintf(j->created, sizeof(j->created), "%s", j->in.cfg.name);
 	struct guest *g = guest_find(d, j->created);
 	a->pidfd = (int)syscall(SYS_pidfd_open, g->pid, 0);
-	a->queue = g->queue[0];
+	a->queue = queue_ref(d, g->queue[0]);
 	return 0;
 }
 
@@ -217,7 +217,7 @@ static int receive(struct mig_job *j, struct mig_stream **sp, char *err, size_t 
 	 * find no buffer there: the destination's part of the loss */
 	struct nic_queue_stats_regs st0 = {0}, st1 = {0};
 	if (a.pidfd >= 0)
-		nic_queue_stats(j->d->nic, a.queue, &st0);
+		nic_queue_stats(a.queue.nic, a.queue.q, &st0);
 	if (!rc)
 		rc = state_file(j, &state_fd, err, errlen);
 	if (j->in.mem) {
@@ -235,7 +235,7 @@ static int receive(struct mig_job *j, struct mig_stream **sp, char *err, size_t 
 	if (!rc)
 		rc = state_reply(j, a.link_fd, a.pidfd, err, errlen);
 	if (a.pidfd >= 0)
-		nic_queue_stats(j->d->nic, a.queue, &st1);
+		nic_queue_stats(a.queue.nic, a.queue.q, &st1);
 	if (a.link_fd >= 0)
 		close(a.link_fd);
 	if (a.pidfd >= 0)

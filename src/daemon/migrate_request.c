@@ -48,6 +48,9 @@ static json_t *source_guest(struct daemon *d, const char *cmd, const char *name,
 		             name, cmd);
 	if (g->migrating)
 		return control_error("guest '%s' is being migrated or snapshotted already", name);
+	if (g->move.active || g->nretiring)
+		return control_error("guest '%s' is moving between queues (the pool and a dedicated one); try again in a "
+		                     "moment", name);
 	*out = g;
 	return NULL;
 }
@@ -56,11 +59,14 @@ static int dup_guest(struct mig_job *j, struct guest *g)
 {
 	struct daemon *d = j->d;
 	j->slot = g->slot;
-	j->nic = d->nic;
+	/* the device of its queues (all on one: it is not moving), and their
+	 * numbers there */
+	j->nic = queue_ref(d, g->queue[0]).nic;
 	j->mem_size = g->cfg.mem;
-	j->window = 1 + 2 * g->slot;
+	j->window = guest_mem_window(g);
 	j->nqueues = g->nqueues;
-	memcpy(j->queue, g->queue, sizeof(j->queue));
+	for (unsigned i = 0; i < g->nqueues; i++)
+		j->queue[i] = (uint16_t)queue_ref(d, g->queue[i]).q;
 	j->vhost = g->vhost;
 	j->cfg = g->cfg;
 	for (unsigned i = 0; g->cfg.argv[i]; i++)

@@ -348,8 +348,9 @@ static int send_hello(struct sender *x, uint64_t resident, char *err, size_t err
 	json_t *args = json_array();
 	for (unsigned i = 1; c->argv[i]; i++)
 		json_array_append_new(args, json_string(c->argv[i]));
-	json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:s, s:i, s:I, s:I, s:i, s:s, s:b, s:b}", "name", c->name,
-	                      "program", c->argv[0], "args", args, "mem", mem, "mac", mac, "queues", (int)c->queues,
+	json_t *queues = c->queues ? json_integer(c->queues) : json_string("auto");
+	json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:I, s:I, s:i, s:s, s:b, s:b}", "name", c->name,
+	                      "program", c->argv[0], "args", args, "mem", mem, "mac", mac, "queues", queues,
 	                      "rate", (json_int_t)c->rate_bps, "pps", (json_int_t)c->rate_pps, "weight",
 	                      (int)c->weight, "io", io[c->io], "promiscuous", c->promiscuous, "stats", c->stats);
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;

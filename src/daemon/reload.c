@@ -79,9 +79,14 @@ static void change_in_place(struct daemon *d, struct guest *g, const struct gues
 		.has_rate_bps = g->cfg.rate_bps != c->rate_bps, .rate_bps = c->rate_bps,
 		.has_rate_pps = g->cfg.rate_pps != c->rate_pps, .rate_pps = c->rate_pps,
 		.has_weight = g->cfg.weight != c->weight, .weight = c->weight,
-		.has_queues = g->nqueues != c->queues, .queues = c->queues,
+		/* pinned queues follow the config; an on-demand guest's are the
+		 * daemon's to place (and a pinned guest stays pinned) */
+		.has_queues = c->queues && g->nqueues != c->queues, .queues = c->queues,
+		.has_cpu_weight = g->cfg.cpu_weight != c->cpu_weight, .cpu_weight = c->cpu_weight,
+		.has_cpu_max = g->cfg.cpu_max != c->cpu_max, .cpu_max = c->cpu_max,
 	};
-	if (!ch.has_rate_bps && !ch.has_rate_pps && !ch.has_weight && !ch.has_queues)
+	if (!ch.has_rate_bps && !ch.has_rate_pps && !ch.has_weight && !ch.has_queues && !ch.has_cpu_weight &&
+	    !ch.has_cpu_max)
 		return;
 	char err[512] = "";
 	if (guest_change(d, c->name, &ch, err, sizeof(err))) {
@@ -95,8 +100,7 @@ static void apply(struct daemon *d, const struct daemon_config *want, struct tal
 {
 	char err[512];
 	/* first what goes, so that its MACs and queues are free for the rest */
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
-		struct guest *g = &d->guest[i];
+	DAEMON_FOR_EACH_GUEST(d, g) {
 		bool listed = false;
 		for (unsigned j = 0; j < want->nguests && !listed; j++)
 			listed = !strcmp(want->guest[j].name, g->cfg.name);
@@ -162,11 +166,14 @@ void daemon_reload(struct daemon *d)
 	struct tally t = {0};
 	apply(d, want, &t);
 	/* the new guest list is the config from now on (its strings move) */
-	for (unsigned i = 0; i < d->cfg.nguests; i++)
-		config_guest_free(&d->cfg.guest[i]);
-	memcpy(d->cfg.guest, want->guest, sizeof(want->guest[0]) * want->nguests);
+	struct guest_config *old = d->cfg.guest;
+	unsigned old_n = d->cfg.nguests, old_cap = d->cfg.guest_cap;
+	d->cfg.guest = want->guest;
 	d->cfg.nguests = want->nguests;
-	want->nguests = 0;
+	d->cfg.guest_cap = want->guest_cap;
+	want->guest = old;   /* the old list goes with want */
+	want->nguests = old_n;
+	want->guest_cap = old_cap;
 	config_free(want);
 	free(want);
 	log_event("reload done: guests started %u, restarted %u, changed %u, removed %u, not applied %u", t.started,

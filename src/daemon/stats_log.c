@@ -23,8 +23,7 @@ double daemon_wall_time(void)
 void daemon_log_stats(struct daemon *d)
 {
 	unsigned n = 0;
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
-		struct guest *g = &d->guest[i];
+	DAEMON_FOR_EACH_GUEST(d, g) {
 		if (g->state == GUEST_FREE)
 			continue;
 		struct guest_counters c;

@@ -47,14 +47,14 @@ static unsigned reclaim(uint64_t *done, unsigned room, unsigned sending)
 	while (n < room && drv.nreturned)
 		done[n++] = drv.returned[--drv.nreturned];
 	for (unsigned i = 0; i < drv.nq; i++)
-		free += nic_txq_free(&drv.q[i].tx);
+		free += dq_at(i)->draining ? 0 : nic_txq_free(&dq_at(i)->tx);
 	if (sending && free >= sending && drv.tx_since_reclaim < RECLAIM_EVERY)
 		return n;
 	drv.tx_since_reclaim = 0;
 	for (unsigned i = 0; i < drv.nq && n < room; i++) {
-		struct nic_txq *t = &drv.q[i].tx;
+		struct nic_txq *t = &dq_at(i)->tx;
 		uint32_t head = nic_reg_read32(&t->regs->tx_head), mask = t->size - 1;
-		const uint32_t *frame = drv.q[i].tx_frame;
+		const uint32_t *frame = dq_at(i)->tx_frame;
 		for (; t->clean != head && n < room; t->clean = (t->clean + 1) & mask)
 			done[n++] = frame[t->clean];
 	}
@@ -71,13 +71,28 @@ static void rang_asleep(unsigned nic_q, const struct burst_slow *slow, int *asle
 		*asleep_q = (int)nic_q;
 }
 
+/* Whether a queue is being taken away: until the daemon has seen what it
+ * queued leave the device (on the pool's path, the uplink too), frames on
+ * the new queue, a faster path, would overtake them; they wait. */
+static bool draining(void)
+{
+	for (unsigned i = 1; i < drv.nq; i++)
+		if (dq_at(i)->draining)
+			return true;
+	return false;
+}
+
 /* Queues frames; returns how many.  Stops at the first bad buffer (*bad). */
 static unsigned transmit(const struct guest_mem *gm, const struct opsub_net_pkt *pkts, unsigned n, bool *bad,
                          const struct burst_slow *slow, int *asleep_q)
 {
 	unsigned sent = 0;
+	if (n && drv.nq > 1 && draining())
+		return 0;   /* the guest tries again, as with a full ring */
 	for (unsigned tries = 0; tries < drv.nq && sent < n; tries++) {
-		struct dq *q = &drv.q[drv.tx_next++ % drv.nq];
+		struct dq *q = dq_at(drv.tx_next++ % drv.nq);
+		if (q->draining)
+			continue;
 		struct nic_txq *t = &q->tx;
 		unsigned room = nic_txq_free(t), start = sent;
 		while (sent < n && sent - start < room) {
@@ -105,7 +120,8 @@ static unsigned transmit(const struct guest_mem *gm, const struct opsub_net_pkt 
 static unsigned post(const struct guest_mem *gm, const uint64_t *addrs, unsigned n, bool *bad,
                      const struct burst_slow *slow, int *asleep_q)
 {
-	struct nic_rxq *r = &drv.q[0].rx;
+	struct dq *q = dq_at(0);
+	struct nic_rxq *r = &q->rx;
 	unsigned taken = 0, room = nic_rxq_free(r);
 	while (taken < n && taken < room) {
 		uint64_t addr = load_once(addrs[taken]);
@@ -113,33 +129,31 @@ static unsigned post(const struct guest_mem *gm, const uint64_t *addrs, unsigned
 			*bad = true;
 			break;
 		}
-		drv.q[0].rx_epoch[nic_rxq_post(r, NIC_DEV_ADDR(drv.mem_window, addr), OPSUB_NET_BUF_SIZE)] =
-			gm->watch_epoch;
+		q->rx_epoch[nic_rxq_post(r, NIC_DEV_ADDR(drv.mem_window, addr), OPSUB_NET_BUF_SIZE)] = gm->watch_epoch;
 		taken++;
 	}
 	if (taken && nic_rxq_ring(r))
-		rang_asleep(drv.q[0].nic_q, slow, asleep_q);
+		rang_asleep(q->nic_q, slow, asleep_q);
 	return taken;
 }
 
-/* Collects received frames into out[].  A frame the NIC failed, or one in
- * a buffer the guest has since run code from (its translations must go:
- * the NIC wrote there), needs the slow helpers: the fast path stops before
- * it and leaves it to the next call, which then takes the full gate. */
-static unsigned receive(struct guest_mem *gm, struct opsub_net_pkt *out, unsigned room,
-                        const struct burst_slow *slow, int *fault)
+/* Takes the frames one queue received into out[n..room); returns the new n.
+ * A frame the NIC failed, or one in a buffer the guest has since run code
+ * from (its translations must go: the NIC wrote there), needs the slow
+ * helpers: the fast path stops before it and leaves it to the next call,
+ * which then takes the full gate. */
+static unsigned receive_from(struct dq *q, struct guest_mem *gm, struct opsub_net_pkt *out, unsigned n,
+                             unsigned room, const struct burst_slow *slow, int *fault)
 {
-	struct nic_rxq *r = &drv.q[0].rx;
-	unsigned ready = nic_rxq_ready(r), n = 0;
+	struct nic_rxq *r = &q->rx;
+	unsigned ready = nic_rxq_ready(r);
 	struct nic_rx_desc d;
 	uint32_t index;
-	while (n < room && drv.carried_next < drv.ncarried)
-		out[n++] = drv.carried[drv.carried_next++];   /* received before a migration, in order */
 	while (n < room && ready-- && nic_rxq_peek(r, &d)) {
 		uint64_t addr = guest_addr(d.addr);
 		bool failed = (d.writeback >> 32) & NIC_RXD_STA_ERR;
 		/* page bits only if some page became code since the post */
-		if (!slow && (failed || (drv.q[0].rx_epoch[r->next] != gm->watch_epoch &&
+		if (!slow && (failed || (q->rx_epoch[r->next] != gm->watch_epoch &&
 		                         gm_range_watched(gm, addr, OPSUB_NET_BUF_SIZE)))) {
 			drv.force_slow = true;
 			break;
@@ -157,6 +171,24 @@ static unsigned receive(struct guest_mem *gm, struct opsub_net_pkt *out, unsigne
 		n++;
 	}
 	return n;
+}
+
+/* Collects received frames into out[], in the order they came: those
+ * carried over (a queue stopped, a migration), then, while a queue drains,
+ * only its own (frames steered to it before the port's MAC moved may still
+ * be on their way, on a slower path than the new queue's: those wait in
+ * the new queue's ring until the daemon has seen the old path empty and
+ * left the draining queue out), else the receiving queue's. */
+static unsigned receive(struct guest_mem *gm, struct opsub_net_pkt *out, unsigned room,
+                        const struct burst_slow *slow, int *fault)
+{
+	unsigned n = 0;
+	while (n < room && drv.carried_next < drv.ncarried)
+		out[n++] = drv.carried[drv.carried_next++];
+	for (unsigned i = 1; i < drv.nq && !drv.force_slow; i++)
+		if (dq_at(i)->draining)
+			n = receive_from(dq_at(i), gm, out, n, room, slow, fault);
+	return draining() || drv.force_slow ? n : receive_from(dq_at(0), gm, out, n, room, slow, fault);
 }
 
 int64_t burst_run(struct guest_mem *gm, uint64_t port, uint64_t req_addr, const struct burst_slow *slow)
@@ -199,7 +231,12 @@ int64_t burst_run(struct guest_mem *gm, uint64_t port, uint64_t req_addr, const 
 	req->post_n = post_n;
 	req->rx_n = rx_n;
 	req->done_n = done_n;
-	req->rx_posted = (drv.q[0].rx.tail - drv.q[0].rx.next) & (drv.ring_size - 1);
+	req->rx_posted = rx_posted(dq_at(0));
+	if (drv.ack_due && req->rx_posted >= drv.ack_posted) {
+		/* the new receiving queue has buffers: the daemon may steer to it */
+		__atomic_store_n(&drv.page->ack, drv.ack_due, __ATOMIC_RELEASE);
+		drv.ack_due = 0;
+	}
 	int64_t rc = fault ? -EFAULT : bad ? -EINVAL : 0;
 	if (asleep_q >= 0) {
 		/* done, but the NIC sleeps through it: the full gate must wake

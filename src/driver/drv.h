@@ -22,10 +22,12 @@ struct monitor;
  * hold (device addresses the driver wrote) can be trusted when read back. */
 struct dq {
 	unsigned nic_q;                  /* NIC queue pair number */
-	struct nic_queue_regs *regs;     /* its queue page */
+	struct nic_queue_regs *regs;     /* its queue page, NULL: this ring slot is free */
 	struct nic_txq tx;
 	struct nic_rxq rx;
-	bool receives;                   /* the port's filter targets this queue */
+	bool receives;                   /* its RX ring runs: it is, or was, queue[0] */
+	bool draining;                   /* being taken away (link.h): receive only */
+	bool stale;                      /* free slot the NIC did not let go of: never reused */
 	/* guest address of the frame in each TX slot: reclaim reads these,
 	 * not the descriptors (lines the NIC reads too) */
 	uint32_t tx_frame[NIC_RING_MAX];
@@ -45,7 +47,11 @@ struct drv {
 	uint32_t ring_size, mem_window, ring_window;
 	enum opsub_net_mode mode;
 	unsigned nq;
+	/* By ring slot: a queue keeps its slot (its rings in the ring area)
+	 * while it is ours, whatever its place in the set; pos[i] is the slot
+	 * of the set's queue i (dq_at). */
 	struct dq q[LINK_MAX_QUEUES];
+	unsigned pos[LINK_MAX_QUEUES];
 	int irq_fd[NIC_MAX_QUEUES];      /* eventfds received, by NIC queue */
 	int qpage_fd[NIC_MAX_QUEUES];    /* queue pages received, by NIC queue */
 	int doorbell_fd[NIC_MAX_QUEUES]; /* doorbell eventfds received, by NIC queue */
@@ -54,6 +60,9 @@ struct drv {
 	uint64_t *returned;              /* buffers to hand back (queues taken away) */
 	unsigned nreturned, returned_cap;
 	uint64_t tx_refused;
+	uint32_t ack_due;                /* a generation to acknowledge once ack_posted buffers are on dq_at(0), 0: none */
+	unsigned ack_posted;
+	struct opsub_net_stats retired;  /* counters of the queues it no longer has */
 	int kick_fd, call_fd;            /* paravirt notifications */
 	bool opened;
 	bool force_slow;                 /* a received frame needs the full gate */
@@ -66,13 +75,23 @@ struct drv {
 	int64_t replay_rc;
 	unsigned wake_q;
 	struct opsub_net_info info;      /* what NET_OPEN answered */
-	/* Frames a restored guest had received and not yet taken: handed out
-	 * before the ring's (netdrv_state.c) */
+	/* Frames received and not yet taken from a queue that was stopped, or
+	 * by a restored guest (netdrv_state.c): handed out before the rings' */
 	struct opsub_net_pkt *carried;
-	unsigned ncarried, carried_next;
+	unsigned ncarried, carried_next, carried_cap;
 };
 
 extern struct drv drv;
+
+/* Receive buffers queue q holds. */
+static inline unsigned rx_posted(const struct dq *q)
+{
+	return q->receives ? (q->rx.tail - q->rx.next) & (q->rx.size - 1) : 0;
+}
+
+/* The acknowledgement of a generation that puts a new receiving queue in
+ * front of a draining one waits for this many buffers on it (netdrv.c). */
+#define ACK_POSTED 32u
 
 /* The checks on guest buffers, for every mode: inside guest memory, no
  * wrap-around, a sane length, the right protection, and for receive
@@ -103,8 +122,13 @@ int64_t burst_run(struct guest_mem *gm, uint64_t port, uint64_t req_addr, const 
 /* Queues a buffer to be handed back to the guest through `done`. */
 void give_back(uint64_t addr);
 
-/* Maps and starts (stops and unmaps) queue pair nic_q in ring slot slot. */
-int queue_up(struct dq *q, unsigned slot, unsigned nic_q, bool receives);
+/* The set's queue i (i < drv.nq); dq_at(0) is the one the port receives on. */
+static inline struct dq *dq_at(unsigned i) { return &drv.q[drv.pos[i]]; }
+
+/* Maps and starts queue pair nic_q in ring slot slot.  queue_down stops
+ * one, waits until the NIC has let go of its rings (so the slot can be
+ * reused) and hands the buffers it still held back to the guest. */
+int queue_up(unsigned slot, unsigned nic_q, bool receives);
 void queue_down(struct dq *q);
 
 /* Device address of copy buffer i of the ring area, and its host view. */

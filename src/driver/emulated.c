@@ -35,7 +35,7 @@ int emulated_open(struct monitor *m)
 {
 	(void)m;
 	drv.nq = 1;
-	if (queue_up(&drv.q[0], 0, drv.link.queue[0], true))
+	if (queue_up(0, drv.link.queue[0], true))
 		return -1;
 	struct nic_rxq *r = &drv.q[0].rx;
 	for (unsigned i = 0; i < r->size - 1; i++)

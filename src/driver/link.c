@@ -60,13 +60,15 @@ int link_recv(int sock, struct link_msg *msg, int *fds, int maxfds, int *nfds)
 /* A sequence lock: the generation is odd while the daemon writes, so a
  * reader that saw the same even generation before and after its copy has
  * a set that no write overlapped. */
-void link_publish(struct link_page *p, uint32_t *generation, unsigned nqueues, const uint16_t *queue)
+void link_publish(struct link_page *p, uint32_t *generation, unsigned nqueues, const uint16_t *queue,
+                  uint16_t draining)
 {
 	__atomic_store_n(&p->generation, *generation + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	__atomic_store_n(&p->nqueues, nqueues, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < LINK_MAX_QUEUES; i++)
 		__atomic_store_n(&p->queue[i], i < nqueues ? queue[i] : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->draining, draining, __ATOMIC_RELAXED);
 	*generation += 2;
 	__atomic_store_n(&p->generation, *generation, __ATOMIC_RELEASE);
 }
@@ -84,10 +86,12 @@ bool link_read(const struct link_page *p, struct link_queues *out)
 		uint32_t n = __atomic_load_n(&p->nqueues, __ATOMIC_RELAXED);
 		for (unsigned i = 0; i < LINK_MAX_QUEUES; i++)
 			out->queue[i] = __atomic_load_n(&p->queue[i], __ATOMIC_RELAXED);
+		uint16_t draining = __atomic_load_n(&p->draining, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&p->generation, __ATOMIC_RELAXED) == before) {
 			out->generation = before;
 			out->nqueues = n < LINK_MAX_QUEUES ? n : LINK_MAX_QUEUES;
+			out->draining = draining & (uint16_t)~1u;   /* never queue[0] */
 			return true;
 		}
 	}

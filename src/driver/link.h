@@ -48,7 +48,7 @@ struct link_page {
 	uint32_t nqueues;             /* NIC queue pairs of the guest's port */
 	uint16_t queue[LINK_MAX_QUEUES];
 	uint8_t mac[6];
-	uint16_t pad;
+	uint16_t draining;            /* bit i: queue[i] is being taken away (below) */
 	uint32_t ring_size;           /* descriptors per ring */
 	uint32_t mem_window;          /* device window of the guest's memory */
 	uint32_t ring_window;         /* device window of its ring area */
@@ -80,16 +80,24 @@ struct link_msg {
 #define LINK_BOOT_FDS 3             /* at most; 2 without the ring area */
 #define LINK_QUEUE_FDS 3
 
-/* The queue set of one generation, as the driver acts on it. */
+/* The queue set of one generation, as the driver acts on it.  queue[0]
+ * is the one the port receives on (the daemon steers the port's MAC
+ * there).  A draining queue is one the port is moving away from, make
+ * before break: the daemon has steered the MAC to queue[0] already, the
+ * driver posts and sends nothing more on it but still takes the frames
+ * that reached it before, and drops it when a later generation leaves it
+ * out.  queue[0] is never draining. */
 struct link_queues {
 	uint32_t generation;
 	uint32_t nqueues;             /* at most LINK_MAX_QUEUES */
 	uint16_t queue[LINK_MAX_QUEUES];
+	uint16_t draining;            /* bit i: queue[i] drains */
 };
 
 /* Daemon: writes the queue set and makes it the next generation
  * (*generation, the daemon's own count, never read back from the page). */
-void link_publish(struct link_page *p, uint32_t *generation, unsigned nqueues, const uint16_t *queue);
+void link_publish(struct link_page *p, uint32_t *generation, unsigned nqueues, const uint16_t *queue,
+                  uint16_t draining);
 
 /* Driver: one consistent copy of the queue set, each field read once; false
  * if the daemon was rewriting it all along (try again later). */

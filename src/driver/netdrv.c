@@ -97,21 +97,71 @@ void give_back(uint64_t addr)
 
 static uint64_t guest_addr(uint64_t dev) { return dev & 0xffffffffu; }
 
+/* A frame received on a queue being stopped: handed out before the ring's,
+ * like those a restored guest carries (drv.carried). */
+static void carry(struct opsub_net_pkt pkt)
+{
+	if (drv.carried_next == drv.ncarried)
+		drv.carried_next = drv.ncarried = 0;
+	if (drv.ncarried == drv.carried_cap) {
+		unsigned cap = drv.carried_cap ? drv.carried_cap * 2 : 256;
+		struct opsub_net_pkt *p = realloc(drv.carried, cap * sizeof(*p));
+		if (!p) {
+			give_back(pkt.addr);   /* the frame is lost, the buffer is not */
+			return;
+		}
+		drv.carried = p;
+		drv.carried_cap = cap;
+	}
+	drv.carried[drv.ncarried++] = pkt;
+}
+
+/* How long queue_down waits for the NIC to let go of a queue's rings: the
+ * engine sees a control write within one iteration (a sleeping one is
+ * woken by the doorbell). */
+#define QUEUE_STOP_MS 200
+
 void queue_down(struct dq *q)
 {
 	nic_queue_write_control(q->regs, 0, q->tx.doorbell_fd);
-	/* buffers the NIC will not finish any more go back to the guest */
+	/* Until the NIC says the rings are off it may still write a
+	 * completion into them: a new queue in the same slot would find a
+	 * descriptor it did not write.  A NIC that never answers keeps the
+	 * slot (stale), and the daemon's reset of the queue ends it. */
+	bool stopped = nic_queue_wait_status(q->regs, NIC_QSTA_TX_ACTIVE | NIC_QSTA_RX_ACTIVE, 0, QUEUE_STOP_MS);
+	/* frames it received still reach the guest; buffers the NIC will not
+	 * finish any more go back to it */
 	for (uint32_t i = q->tx.clean; i != q->tx.tail; i = (i + 1) & (q->tx.size - 1))
-		give_back(guest_addr(q->tx.ring[i].addr));
+		give_back(q->tx_frame[i]);
+	struct nic_rx_desc d;
+	uint32_t index;
+	for (uint32_t ready = q->receives ? nic_rxq_ready(&q->rx) : 0; ready-- && nic_rxq_poll(&q->rx, &index, &d);) {
+		uint64_t addr = guest_addr(d.addr);
+		if ((d.writeback >> 32) & NIC_RXD_STA_ERR || !gm_prepare_write(&drv.m->gm, addr, OPSUB_NET_BUF_SIZE))
+			give_back(addr);
+		else
+			carry((struct opsub_net_pkt){.addr = addr, .len = (uint16_t)d.writeback});
+	}
 	for (uint32_t i = q->rx.next; q->receives && i != q->rx.tail; i = (i + 1) & (q->rx.size - 1))
 		give_back(guest_addr(q->rx.ring[i].addr));
+	/* its counters stay in the port's (net_stats): a program that waits
+	 * for "sent" to reach what it queued must not see it fall */
+	const struct nic_queue_stats_regs *st = &q->regs->stats;
+	drv.retired.tx_packets += st->tx_packets;
+	drv.retired.tx_bytes += st->tx_bytes;
+	drv.retired.rx_packets += st->rx_packets;
+	drv.retired.rx_bytes += st->rx_bytes;
+	drv.retired.rx_dropped += st->rx_dropped;
 	munmap(q->regs, NIC_QUEUE_PAGE_SIZE);
 	memset(q, 0, sizeof(*q));
+	q->stale = !stopped;
 }
 
-int queue_up(struct dq *q, unsigned slot, unsigned nic_q, bool receives)
+int queue_up(unsigned slot, unsigned nic_q, bool receives)
 {
-	if (nic_q >= NIC_MAX_QUEUES || drv.qpage_fd[nic_q] < 0 || !drv.ring_area)
+	struct dq *q = &drv.q[slot];
+	if (slot >= LINK_MAX_QUEUES || q->regs || q->stale || nic_q >= NIC_MAX_QUEUES || drv.qpage_fd[nic_q] < 0 ||
+	    !drv.ring_area)
 		return -1;
 	void *regs = mmap(NULL, NIC_QUEUE_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, drv.qpage_fd[nic_q], 0);
 	if (regs == MAP_FAILED)
@@ -162,6 +212,48 @@ static void drop_lost_queues(const struct link_queues *set)
 	}
 }
 
+/* The slot of our queue nic_q, or -1. */
+static int slot_of(unsigned nic_q)
+{
+	for (unsigned k = 0; k < LINK_MAX_QUEUES; k++)
+		if (drv.q[k].regs && drv.q[k].nic_q == nic_q)
+			return (int)k;
+	return -1;
+}
+
+/* Brings the running queues to the set: a queue that stays keeps its slot
+ * and its rings (and what is in flight on them) unless its part changes
+ * to one its rings were not started for; one that goes is stopped; one
+ * that comes gets a free slot.  Returns how many of the set's queues run
+ * (the first ones: a queue that cannot start ends the set there). */
+static unsigned apply_queues(const struct link_queues *set)
+{
+	bool wanted[LINK_MAX_QUEUES] = {false};
+	for (unsigned i = 0; i < set->nqueues; i++) {
+		int k = slot_of(set->queue[i]);
+		bool receives = i == 0, draining = set->draining >> i & 1;
+		/* a queue whose RX ring runs may stay to receive (queue[0]) or
+		 * drain; one without may only send */
+		if (k >= 0 && (drv.q[k].receives ? receives || draining : !receives && !draining))
+			wanted[k] = true;
+	}
+	for (unsigned k = 0; k < LINK_MAX_QUEUES; k++)
+		if (drv.q[k].regs && !wanted[k])
+			queue_down(&drv.q[k]);
+	unsigned n = 0;
+	for (; n < set->nqueues; n++) {
+		int k = slot_of(set->queue[n]);
+		for (unsigned free = 0; k < 0 && free < LINK_MAX_QUEUES; free++)
+			if (!drv.q[free].regs && !drv.q[free].stale && queue_up(free, set->queue[n], n == 0) == 0)
+				k = (int)free;
+		if (k < 0)
+			break;
+		drv.q[k].draining = set->draining >> n & 1;
+		drv.pos[n] = (unsigned)k;
+	}
+	return n;
+}
+
 /* Applies a new link page generation: the queue set of the port, from one
  * snapshot taken after the generation (never from the shared page again). */
 static void apply_link(void)
@@ -177,33 +269,33 @@ static void apply_link(void)
 		if (set.queue[i] >= NIC_MAX_QUEUES)
 			nq = i;   /* not a queue of this NIC: use the ones before it */
 	set.nqueues = nq;
-	if (drv.mode == OPSUB_IO_OPSUB && drv.opened) {
-		for (unsigned i = 0; i < LINK_MAX_QUEUES; i++) {
-			bool keep = i < nq && i < drv.nq && drv.q[i].nic_q == set.queue[i];
-			if (i < drv.nq && !keep)
-				queue_down(&drv.q[i]);
-			if (i < nq && !keep && queue_up(&drv.q[i], i, set.queue[i], i == 0) != 0)
-				nq = i;
-		}
-	}
+	if (drv.mode == OPSUB_IO_OPSUB && drv.opened)
+		nq = apply_queues(&set);
 	drop_lost_queues(&set);
 	drv.link = set;
 	drv.nq = nq;
 	drv.generation = set.generation;
-	__atomic_store_n(&drv.page->ack, set.generation, __ATOMIC_RELEASE);
+	/* A new receiving queue in front of a draining one: the daemon steers
+	 * the port's MAC to it once this is acknowledged, so the answer waits
+	 * until it holds buffers (burst_run), as many as the old one had up to
+	 * ACK_POSTED; a port that posted none acknowledges at once. */
+	unsigned want = 0;
+	for (unsigned i = 1; i < nq; i++)
+		if (dq_at(i)->draining)
+			want += rx_posted(dq_at(i));
+	drv.ack_posted = want < ACK_POSTED ? want : ACK_POSTED;
+	drv.ack_due = nq && rx_posted(dq_at(0)) < drv.ack_posted ? set.generation : 0;
+	if (!drv.ack_due)
+		__atomic_store_n(&drv.page->ack, set.generation, __ATOMIC_RELEASE);
 }
 
 /* ---- network hypercalls ---------------------------------------------------- */
 
 int open_queues(void)
 {
-	for (unsigned i = 0; i < drv.nq; i++) {
-		if (queue_up(&drv.q[i], i, drv.link.queue[i], i == 0) != 0) {
-			drv.nq = i;
-			return -1;
-		}
-	}
-	return 0;
+	unsigned want = drv.nq;
+	drv.nq = apply_queues(&drv.link);
+	return drv.nq == want ? 0 : -1;
 }
 
 static int64_t net_open(struct monitor *m, uint64_t port, uint64_t info_addr)
@@ -296,12 +388,13 @@ static int64_t net_burst_fast(struct monitor *m, uint64_t port, uint64_t req_add
 
 static int64_t net_stats(struct monitor *m, uint64_t port, uint64_t out)
 {
-	struct opsub_net_stats s = {.tx_refused = drv.tx_refused};
+	struct opsub_net_stats s = drv.retired;
+	s.tx_refused = drv.tx_refused;
 	apply_link();
 	if (port != 0 || !drv.opened)
 		return -ENODEV;
-	for (unsigned i = 0; i < drv.nq && drv.q[i].regs; i++) {
-		const struct nic_queue_stats_regs *r = &drv.q[i].regs->stats;
+	for (unsigned i = 0; i < drv.nq && dq_at(i)->regs; i++) {
+		const struct nic_queue_stats_regs *r = &dq_at(i)->regs->stats;
 		s.tx_packets += r->tx_packets;
 		s.tx_bytes += r->tx_bytes;
 		s.rx_packets += r->rx_packets;
@@ -325,31 +418,58 @@ static int64_t net_kick(uint64_t port)
 	return write(drv.kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN ? -errno : 0;
 }
 
+/* Arms the receive interrupts of the queues the port takes frames from
+ * now (those draining while there are, else the receiving one: burst.gpr.c)
+ * and lists their eventfds; false if a frame came before the arming,
+ * which would not interrupt. */
+static bool arm_receive(struct pollfd *p, unsigned *n)
+{
+	bool ready = false, draining = false;
+	for (unsigned i = 1; i < drv.nq; i++)
+		draining |= dq_at(i)->draining;
+	for (unsigned i = 0; i < drv.nq; i++) {
+		struct dq *q = dq_at(i);
+		if (i ? !q->draining : draining)
+			continue;
+		nic_reg_write32(&q->regs->irq_arm, 1);
+		ready |= nic_rxq_ready(&q->rx) != 0;
+		p[(*n)++] = (struct pollfd){.fd = drv.irq_fd[q->nic_q], .events = POLLIN};
+	}
+	return !ready;
+}
+
 /* Sleeps until the deadline or a receive interrupt of the port (from the
  * NIC, or in paravirt mode from the backend). */
 static int64_t net_wait(uint64_t deadline)
 {
-	int fd = drv.mode == OPSUB_IO_PARAVIRT ? drv.call_fd : drv.nq ? drv.irq_fd[drv.link.queue[0]] : -1;
-	if (fd >= 0 && drv.mode == OPSUB_IO_OPSUB && drv.opened) {
-		nic_reg_write32(&drv.q[0].regs->irq_arm, 1);
-		/* a frame that came before arming would not interrupt */
-		if (nic_rxq_ready(&drv.q[0].rx))
+	struct pollfd p[LINK_MAX_QUEUES];
+	unsigned n = 0;
+	if (drv.mode == OPSUB_IO_OPSUB && drv.opened) {
+		if (!arm_receive(p, &n) || drv.carried_next < drv.ncarried)
 			return 1;
+	} else if (drv.mode == OPSUB_IO_PARAVIRT && drv.call_fd >= 0) {
+		p[n++] = (struct pollfd){.fd = drv.call_fd, .events = POLLIN};
+	} else if (drv.nq && drv.irq_fd[drv.link.queue[0]] >= 0) {
+		p[n++] = (struct pollfd){.fd = drv.irq_fd[drv.link.queue[0]], .events = POLLIN};
 	}
+	uint32_t generation = drv.generation;
 	for (;;) {
 		apply_link();   /* a sleeping guest still lets go of queues it lost */
+		if (drv.generation != generation)
+			return 1;   /* its queues changed: look again (a spurious wake-up) */
 		uint64_t now = monitor_now_ns();
 		if (now >= deadline)
 			return 0;
 		uint64_t ms = (deadline - now + 999999) / 1000000;
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, fd >= 0 ? 1 : 0, ms > 1000 ? 1000 : (int)ms);
+		int r = poll(p, n, ms > 1000 ? 1000 : (int)ms);
 		if (r < 0 && freeze_pending)
 			freeze_serve(drv.m, drv.m->ctx->rip, GS_CALL_HYPERCALL);
 		if (r > 0) {
-			uint64_t v;
-			if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-				return -errno;
+			for (unsigned i = 0; i < n; i++) {
+				uint64_t v;
+				if ((p[i].revents & POLLIN) && read(p[i].fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					return -errno;
+			}
 			return 1;
 		}
 	}

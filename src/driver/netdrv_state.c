@@ -42,21 +42,9 @@ static void add_returned(struct lists *l, uint64_t addr)
 		l->returned[l->nreturned++] = addr;
 }
 
-/* Reads the rings without taking anything from them. */
-static void collect(struct lists *l)
+/* One RX ring: frames received and not taken, then buffers posted. */
+static void collect_rx(struct lists *l, const struct nic_rxq *r)
 {
-	for (unsigned i = 0; i < drv.nreturned; i++)
-		add_returned(l, drv.returned[i]);
-	for (unsigned i = drv.carried_next; i < drv.ncarried && l->nreceived < GS_DRIVER_MAX_RECEIVED; i++)
-		l->received[l->nreceived++] = drv.carried[i];
-	for (unsigned i = 0; i < drv.nq; i++) {
-		const struct nic_txq *t = &drv.q[i].tx;
-		for (uint32_t s = t->clean; s != t->tail; s = (s + 1) & (t->size - 1))
-			add_returned(l, drv.q[i].tx_frame[s]);
-	}
-	if (drv.nq == 0)
-		return;
-	const struct nic_rxq *r = &drv.q[0].rx;
 	uint32_t mask = r->size - 1, ready = nic_rxq_ready(r), s = r->next;
 	for (uint32_t k = 0; s != r->tail; k++, s = (s + 1) & mask) {
 		struct nic_rx_desc d = r->ring[s];
@@ -74,6 +62,26 @@ static void collect(struct lists *l)
 		else
 			l->overflow = true;
 	}
+}
+
+/* Reads the rings without taking anything from them. */
+static void collect(struct lists *l)
+{
+	for (unsigned i = 0; i < drv.nreturned; i++)
+		add_returned(l, drv.returned[i]);
+	for (unsigned i = drv.carried_next; i < drv.ncarried && l->nreceived < GS_DRIVER_MAX_RECEIVED; i++)
+		l->received[l->nreceived++] = drv.carried[i];
+	for (unsigned i = 0; i < drv.nq; i++) {
+		const struct dq *q = dq_at(i);
+		for (uint32_t s = q->tx.clean; s != q->tx.tail; s = (s + 1) & (q->tx.size - 1))
+			add_returned(l, q->tx_frame[s]);
+	}
+	/* a draining queue's frames come first, as receive hands them out */
+	for (unsigned i = 1; i < drv.nq; i++)
+		if (dq_at(i)->draining)
+			collect_rx(l, &dq_at(i)->rx);
+	if (drv.nq)
+		collect_rx(l, &dq_at(0)->rx);
 }
 
 size_t netdrv_state_save(struct monitor *m, uint8_t *out, size_t room)
@@ -121,7 +129,8 @@ static int restore_buffers(struct monitor *m, const struct gs_view *v, char *err
 		snprintf(err, errlen, "cannot start the port's queues");
 		return -1;
 	}
-	struct nic_rxq *r = &drv.q[0].rx;
+	struct dq *q = dq_at(0);
+	struct nic_rxq *r = &q->rx;
 	if (d->posted > nic_rxq_free(r)) {
 		snprintf(err, errlen, "%u receive buffers were posted, this port's ring holds %u", d->posted,
 		         nic_rxq_free(r));
@@ -133,8 +142,7 @@ static int restore_buffers(struct monitor *m, const struct gs_view *v, char *err
 			snprintf(err, errlen, "posted receive buffer 0x%lx is not writable guest memory", addr);
 			return -1;
 		}
-		drv.q[0].rx_epoch[nic_rxq_post(r, NIC_DEV_ADDR(drv.mem_window, addr), OPSUB_NET_BUF_SIZE)] =
-			m->gm.watch_epoch;
+		q->rx_epoch[nic_rxq_post(r, NIC_DEV_ADDR(drv.mem_window, addr), OPSUB_NET_BUF_SIZE)] = m->gm.watch_epoch;
 	}
 	if (d->posted)
 		nic_rxq_kick(r);
@@ -152,7 +160,7 @@ static int restore_buffers(struct monitor *m, const struct gs_view *v, char *err
 			}
 			drv.carried[i] = v->received[i];
 		}
-		drv.ncarried = d->received;
+		drv.ncarried = drv.carried_cap = d->received;
 	}
 	for (uint32_t i = 0; i < d->returned; i++)
 		give_back(v->returned[i]);

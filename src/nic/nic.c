@@ -144,20 +144,21 @@ static void init_registers(struct nic *nic, uint64_t line_rate_bps)
 
 struct nic *nic_create(const struct nic_config *cfg, char *err, size_t errlen)
 {
+	struct nic *nic = NULL;
 	if (cfg->num_queues < 1 || cfg->num_queues > NIC_MAX_QUEUES) {
 		snprintf(err, errlen, "nic: %u queue pairs asked for: use 1 to %u",
 		         cfg->num_queues, NIC_MAX_QUEUES);
-		return NULL;
+		goto refused;
 	}
 	if (cfg->dma_cpu >= CPU_SETSIZE) {
 		snprintf(err, errlen, "nic: DMA CPU %d out of range: use -1 "
 		         "(no pinning) or a CPU number", cfg->dma_cpu);
-		return NULL;
+		goto refused;
 	}
-	struct nic *nic = calloc(1, sizeof(*nic));
+	nic = calloc(1, sizeof(*nic));
 	if (!nic) {
 		snprintf(err, errlen, "nic: out of memory");
-		return NULL;
+		goto refused;
 	}
 	nic->global_fd = nic->new_page_fd = nic->new_doorbell_fd = -1;
 	nic->epoll_fd = nic->wake_fd = -1;
@@ -174,6 +175,7 @@ struct nic *nic_create(const struct nic_config *cfg, char *err, size_t errlen)
 	nic->doorbell_fds = malloc(nic->num_queues * sizeof(*nic->doorbell_fds));
 	nic->steer = malloc(sizeof(*nic->steer));
 	nic->rx_dirty_list = calloc(nic->num_queues, sizeof(uint16_t));
+	nic->active = calloc(nic->num_queues, sizeof(unsigned));
 	nic->vlan_scratch = malloc(NIC_TX_BATCH * sizeof(*nic->vlan_scratch));
 	for (unsigned q = 0; nic->irq_fds && q < nic->num_queues; q++)
 		nic->irq_fds[q] = -1;   /* so nic_destroy closes only real ones */
@@ -183,7 +185,7 @@ struct nic *nic_create(const struct nic_config *cfg, char *err, size_t errlen)
 		nic->doorbell_fds[q] = -1;
 	if (!nic->queues || !nic->irq_fds || !nic->page_fds || !nic->steer ||
 	    !nic->doorbell_fds ||
-	    !nic->rx_dirty_list || !nic->vlan_scratch) {
+	    !nic->rx_dirty_list || !nic->vlan_scratch || !nic->active) {
 		snprintf(err, errlen, "nic: out of memory");
 		goto fail;
 	}
@@ -200,7 +202,7 @@ struct nic *nic_create(const struct nic_config *cfg, char *err, size_t errlen)
 		goto fail;
 	init_registers(nic, cfg->line_rate_bps);
 
-	nic->wire = wire_open(cfg->wire, err, errlen);
+	nic->wire = cfg->wire_backend ? cfg->wire_backend : wire_open(cfg->wire, err, errlen);
 	if (!nic->wire)
 		goto fail;
 	nic->wire->deliver = rx_deliver_burst;
@@ -212,7 +214,12 @@ struct nic *nic_create(const struct nic_config *cfg, char *err, size_t errlen)
 	engine_reload_config(nic, 0);
 	return nic;
 fail:
+	if (!nic->wire)
+		nic->wire = cfg->wire_backend;   /* so that nic_destroy closes it */
 	nic_destroy(nic);
+	return NULL;
+refused:
+	wire_close(cfg->wire_backend);
 	return NULL;
 }
 
@@ -242,6 +249,7 @@ void nic_destroy(struct nic *nic)
 	free(nic->queues);
 	free(nic->steer);
 	free(nic->rx_dirty_list);
+	free(nic->active);
 	free(nic->vlan_scratch);
 	pthread_mutex_destroy(&nic->ctl_lock);
 	free(nic);

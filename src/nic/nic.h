@@ -45,8 +45,11 @@ enum nic_poll_mode {
 };
 
 struct nic_config {
-	unsigned num_queues;        /* queue pairs, 1..256 */
+	unsigned num_queues;        /* queue pairs, 1..NIC_MAX_QUEUES */
 	const char *wire;           /* a wire_open spec (wire.h) */
+	/* Or a wire already open (the pool's uplink, daemon/pool.h): the NIC
+	 * takes it over, closing it with itself or when nic_create fails. */
+	struct wire *wire_backend;
 	uint64_t line_rate_bps;     /* port rate shared by WRR, 0 = unlimited */
 	enum nic_poll_mode poll_mode;
 	int dma_cpu;                /* CPU to pin the engine to, -1 = none */

@@ -67,6 +67,7 @@ static void ring_latch(struct nic *nic, struct engine_queue *eq,
 	}
 	*ring = (struct engine_ring){ .state = RING_ON, .base = base,
 	                              .size = size };
+	nic->active_stale = true;
 	if (tx) {
 		nic_reg_write32(&regs->tx_head, 0);
 	} else {
@@ -84,14 +85,30 @@ static void ring_follow_enable(struct nic *nic, struct engine_queue *eq,
 		ring_latch(nic, eq, ring, tx);
 	} else if (ring->state != RING_OFF && !enabled) {
 		ring->state = RING_OFF;
+		nic->active_stale = true;
 		write_status(eq);
 	}
 }
 
+static void rebuild_active(struct nic *nic)
+{
+	nic->nactive = 0;
+	for (unsigned q = 0; q < nic->num_queues; q++) {
+		const struct engine_queue *eq = &nic->queues[q];
+		if (eq->admin_up || eq->tx.state != RING_OFF || eq->rx.state != RING_OFF)
+			nic->active[nic->nactive++] = q;
+	}
+	if (nic->rr_next >= nic->nactive)
+		nic->rr_next = 0;
+	nic->active_stale = false;
+}
+
 static void poll_queue_controls(struct nic *nic)
 {
-	for (unsigned q = 0; q < nic->num_queues; q++) {
-		struct engine_queue *eq = &nic->queues[q];
+	if (nic->active_stale)
+		rebuild_active(nic);
+	for (unsigned i = 0; i < nic->nactive; i++) {
+		struct engine_queue *eq = &nic->queues[nic->active[i]];
 		uint32_t control = nic_reg_read32(&eq->regs->control);
 		ring_follow_enable(nic, eq, &eq->tx, control & NIC_QCTL_TX_EN,
 		                   true);
@@ -125,6 +142,7 @@ void engine_reload_config(struct nic *nic, unsigned unused)
 		write_status(eq);
 	}
 	steer_compile(nic->steer, g->filter, nic->num_queues);
+	nic->active_stale = true;   /* admin may have changed */
 }
 
 /* The queue's page becomes nic->new_page_fd's object, mapped at the same

@@ -113,10 +113,13 @@ void idle_wake_engine(struct nic *nic)
 	(void)rc;   /* a full counter: a wake-up is pending anyway */
 }
 
+/* The flag goes to the pages of the active queues: an inactive one comes
+ * back only through a control call, which the engine serves awake (and a
+ * reset writes the flag into the new page). */
 static void set_asleep(struct nic *nic, uint32_t value)
 {
-	for (unsigned q = 0; q < nic->num_queues; q++)
-		__atomic_store_n(&nic->queues[q].regs->nic_asleep, value,
+	for (unsigned i = 0; i < nic->nactive; i++)
+		__atomic_store_n(&nic->queues[nic->active[i]].regs->nic_asleep, value,
 		                 __ATOMIC_RELAXED);
 	/* seq_cst: the barrier between these stores and the engine's next
 	 * look at the doorbells (and the control side's call_seq) */

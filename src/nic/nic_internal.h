@@ -183,7 +183,15 @@ struct nic {
 	struct token_bucket port;
 	bool any_rate_limit;    /* some bucket is limited: TX needs the time */
 	bool port_backlogged;   /* the last pass left frames in some ring */
-	unsigned rr_next;       /* queue the WRR round resumes at */
+	unsigned rr_next;       /* index in active[] the WRR round resumes at */
+	/* The queues the engine looks at each iteration: admin up, or a ring
+	 * not off (so a queue taken down still sees its driver stop it).  A
+	 * pool of thousands of queues, most of them unused, then costs what
+	 * its used ones do.  Rebuilt at the start of an iteration after a
+	 * change (active_stale). */
+	unsigned *active;
+	unsigned nactive;
+	bool active_stale;
 	struct steer_table *steer;
 	uint64_t rx_wait_ns;    /* a lossless wire's wait budget per queue */
 	uint64_t rx_episode;    /* bumped when a held frame leaves the wire */

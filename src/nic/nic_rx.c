@@ -30,7 +30,7 @@ static void mark_dirty(struct nic *nic, unsigned q, struct engine_queue *eq)
 }
 
 #define FOR_EACH_QUEUE(q, set, nq)                                          \
-	for (unsigned w_ = 0; w_ < NIC_MAX_QUEUES / 64; w_++)               \
+	for (unsigned w_ = 0; w_ < qset_words(nq); w_++)                    \
 		for (uint64_t b_ = (set)->bits[w_]; b_; b_ &= b_ - 1)       \
 			if (((q) = w_ * 64 + (unsigned)__builtin_ctzll(b_)) < (nq))
 
@@ -73,10 +73,12 @@ void rx_wait_reset(struct nic *nic, struct engine_queue *eq)
  * the wire's head back keeps frames from someone. */
 static bool other_queue_has_room(struct nic *nic, const struct qset *targets)
 {
-	for (unsigned q = 0; q < nic->num_queues; q++)
+	for (unsigned i = 0; i < nic->nactive; i++) {
+		unsigned q = nic->active[i];
 		if (!(targets->bits[q / 64] >> (q % 64) & 1) &&
 		    rx_has_room(nic, &nic->queues[q]))
 			return true;
+	}
 	return false;
 }
 
@@ -246,7 +248,7 @@ static bool rx_deliver(struct nic *nic, const struct wire_frame *f,
 	}
 	stat_add(&nic->global->stats.rx_frames, 1);
 	stat_add(&nic->global->stats.rx_bytes, f->len);
-	if (qset_empty(targets)) {
+	if (qset_empty(targets, nic->steer->words)) {
 		stat_add(&nic->global->stats.rx_no_match, 1);
 		return true;
 	}

@@ -49,7 +49,7 @@ static void add_key(struct steer_table *t, uint64_t key, unsigned queue)
 	if (t->slots[i].key == 0) {
 		t->slots[i].key = key;
 		t->slots[i].set = t->num_sets;
-		memset(&t->sets[t->num_sets++], 0, sizeof(struct qset));
+		memset(&t->sets[t->num_sets++], 0, t->words * sizeof(uint64_t));
 	}
 	t->sets[t->slots[i].set].bits[queue / 64] |= 1ull << (queue % 64);
 }
@@ -60,6 +60,7 @@ void steer_compile(struct steer_table *t, const struct nic_filter_regs *f,
 	memset(t->slots, 0, sizeof(t->slots));
 	memset(t->cache, 0, sizeof(t->cache));
 	t->num_sets = 0;
+	t->words = qset_words(num_queues);
 	for (unsigned i = 0; i < NIC_MAX_FILTERS; i++) {
 		if (!(f[i].flags & NIC_FILTER_VALID) || f[i].queue >= num_queues)
 			continue;
@@ -84,7 +85,7 @@ static void add_matches(const struct steer_table *t, struct qset *out,
 		find(t, make_key(kind, mac, VLAN_CODE_ANY)),
 	};
 	for (unsigned k = 0; k < 2; k++)
-		for (unsigned i = 0; s[k] && i < NIC_MAX_QUEUES / 64; i++)
+		for (unsigned i = 0; s[k] && i < t->words; i++)
 			out->bits[i] |= s[k]->bits[i];
 }
 
@@ -103,11 +104,11 @@ const struct qset *steer_lookup(struct steer_table *t, const uint8_t *frame,
 		return &c->set;
 
 	c->key = frame_key;
-	memset(&c->set, 0, sizeof(c->set));
+	memset(&c->set, 0, t->words * sizeof(uint64_t));
 	add_matches(t, &c->set, KIND_EXACT, mac, vlan_code);
 	if (frame[0] & 1)       /* group bit: broadcast or multicast */
 		add_matches(t, &c->set, KIND_BROADCAST, 0, vlan_code);
-	if (qset_empty(&c->set))
+	if (qset_empty(&c->set, t->words))
 		add_matches(t, &c->set, KIND_PROMISC, 0, vlan_code);
 	return &c->set;
 }

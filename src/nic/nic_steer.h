@@ -13,22 +13,28 @@
 
 #include "nic_regs.h"
 
-/* A set of queue pairs. */
+/* A set of queue pairs.  Only the first qset_words(num_queues) words are
+ * used: a NIC of 64 queues looks at one word per frame, not 64. */
 struct qset {
 	uint64_t bits[NIC_MAX_QUEUES / 64];
 };
 
-static inline bool qset_empty(const struct qset *s)
+static inline unsigned qset_words(unsigned num_queues)
+{
+	return (num_queues + 63) / 64;
+}
+
+static inline bool qset_empty(const struct qset *s, unsigned words)
 {
 	uint64_t any = 0;
-	for (unsigned i = 0; i < NIC_MAX_QUEUES / 64; i++)
+	for (unsigned i = 0; i < words; i++)
 		any |= s->bits[i];
 	return any == 0;
 }
 
 /* Every filter makes at most three keys: its MAC, BROADCAST, PROMISC. */
 #define STEER_MAX_KEYS  (3 * NIC_MAX_FILTERS)
-#define STEER_SLOTS     4096u   /* power of two, > 2 * STEER_MAX_KEYS */
+#define STEER_SLOTS     32768u  /* power of two, > 2 * STEER_MAX_KEYS */
 #define STEER_CACHE     64u     /* power of two */
 
 struct steer_table {
@@ -38,6 +44,7 @@ struct steer_table {
 	} slots[STEER_SLOTS];
 	struct qset sets[STEER_MAX_KEYS];
 	unsigned num_sets;
+	unsigned words;     /* qset_words of the NIC's queue count */
 	struct steer_cached {
 		uint64_t key;   /* frame key + 1; 0: empty */
 		struct qset set;

@@ -197,8 +197,8 @@ unsigned tx_schedule(struct nic *nic, uint64_t now)
 	unsigned sent = 0;
 	tb_refill(&nic->port, now, nic->port_backlogged);
 	nic->port_backlogged = false;
-	for (unsigned visited = 0; visited < nic->num_queues; visited++) {
-		unsigned q = nic->rr_next;
+	for (unsigned visited = 0; visited < nic->nactive; visited++) {
+		unsigned q = nic->active[nic->rr_next];
 		struct engine_queue *eq = &nic->queues[q];
 		if (eq->tx.state == RING_ON && eq->admin_up) {
 			enum visit_end end = tx_visit(nic, q, now, &sent);
@@ -213,7 +213,7 @@ unsigned tx_schedule(struct nic *nic, uint64_t now)
 				eq->deficit = 0;
 			eq->quantum_given = false;
 		}
-		nic->rr_next = q + 1 == nic->num_queues ? 0 : q + 1;
+		nic->rr_next = nic->rr_next + 1 == nic->nactive ? 0 : nic->rr_next + 1;
 	}
 	return sent;
 }

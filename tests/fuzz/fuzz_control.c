@@ -73,8 +73,7 @@ int guest_start(struct daemon *dd, const struct guest_config *cfg, char *err, si
 {
 	check_guest_config(cfg, "(add)", 5);
 	struct guest *free_slot = NULL;
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++) {
-		struct guest *g = &dd->guest[i];
+	DAEMON_FOR_EACH_GUEST(dd, g) {
 		if (g->state == GUEST_FREE) {
 			if (!free_slot)
 				free_slot = g;
@@ -83,11 +82,21 @@ int guest_start(struct daemon *dd, const struct guest_config *cfg, char *err, si
 			return -1;
 		}
 	}
+	if (!free_slot && dd->nslots < 128) {   /* the model holds 128, as the daemon once did */
+		if (dd->nslots == dd->slot_cap) {
+			dd->slot_cap = dd->slot_cap ? 2 * dd->slot_cap : 8;
+			dd->guest = realloc(dd->guest, dd->slot_cap * sizeof(*dd->guest));
+		}
+		free_slot = dd->guest[dd->nslots] = calloc(1, sizeof(*free_slot));
+		free_slot->slot = dd->nslots++;
+	}
 	if (!free_slot) {
-		snprintf(err, errlen, "the daemon already runs %d guests", DAEMON_MAX_GUESTS);
+		snprintf(err, errlen, "the daemon already holds %u guests", dd->nslots);
 		return -1;
 	}
+	unsigned slot = free_slot->slot;
 	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->slot = slot;
 	free_slot->state = GUEST_RUNNING;
 	memcpy(free_slot->cfg.name, cfg->name, sizeof(cfg->name));
 	memcpy(free_slot->cfg.mac, cfg->mac, 6);
@@ -96,7 +105,7 @@ int guest_start(struct daemon *dd, const struct guest_config *cfg, char *err, si
 	free_slot->cfg.rate_bps = cfg->rate_bps;
 	free_slot->cfg.rate_pps = cfg->rate_pps;
 	free_slot->cfg.io = cfg->io;
-	free_slot->pid = 1000 + (pid_t)(free_slot - dd->guest);
+	free_slot->pid = 1000 + (pid_t)slot;
 	free_slot->nqueues = cfg->queues;
 	free_slot->filter = -1;
 	return 0;
@@ -109,7 +118,9 @@ int guest_remove(struct daemon *dd, const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "no guest named '%s'", name);
 		return -1;
 	}
+	unsigned slot = g->slot;
 	memset(g, 0, sizeof(*g));
+	g->slot = slot;
 	return 0;
 }
 
@@ -137,9 +148,9 @@ int guest_change(struct daemon *dd, const char *name, const struct guest_change 
 
 struct guest *guest_find(struct daemon *dd, const char *name)
 {
-	for (unsigned i = 0; i < DAEMON_MAX_GUESTS; i++)
-		if (dd->guest[i].state != GUEST_FREE && !strcmp(dd->guest[i].cfg.name, name))
-			return &dd->guest[i];
+	DAEMON_FOR_EACH_GUEST(dd, g)
+		if (g->state != GUEST_FREE && !strcmp(g->cfg.name, name))
+			return g;
 	return NULL;
 }
 

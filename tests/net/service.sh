@@ -219,7 +219,7 @@ test_demo_dead_guests() {
 	mkdir -p "$T/notguests"
 	for g in pktgen l2fwd sink responder; do echo "not a program" > "$T/notguests/$g"; done
 	local out err rc
-	out=$(timeout 60 $OPSUB demo --seconds 20 --json --guests "$T/notguests" 2> "$T/demo-dead.err"); rc=$?
+	out=$(timeout 60 $OPSUB demo --seconds 20 --json --guest-dir "$T/notguests" 2> "$T/demo-dead.err"); rc=$?
 	err=$(cat "$T/demo-dead.err")
 	if [ $rc = 1 ] && [[ "$err" == *"opsub demo: guest 'pktgen' ended after "*"(status 2): $T/notguests/pktgen: not an ELF file"* ]] &&
 	   [[ "$out" == *'"name":"sink"'*'"ended":true,"status":2'* ]]; then pass demo_guests_dead_at_start

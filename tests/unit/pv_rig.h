@@ -9,6 +9,7 @@
 #define OPSUB_TESTS_PV_RIG_H
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 
 #include "daemon/daemon.h"

@@ -33,7 +33,7 @@ static void *publish_loop(void *arg)
 	struct writer *w = arg;
 	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
 		bool a = w->published++ % 2 == 0;
-		link_publish(w->page, &w->generation, a ? 16 : 2, a ? SET_A : SET_B);
+		link_publish(w->page, &w->generation, a ? 16 : 2, a ? SET_A : SET_B, 0);
 	}
 	return NULL;
 }
@@ -49,7 +49,7 @@ static void test_snapshot_is_one_generation(void **state)
 	struct link_page *page = calloc(1, 4096);
 	assert_non_null(page);
 	struct writer w = {.page = page};
-	link_publish(page, &w.generation, 2, SET_B);
+	link_publish(page, &w.generation, 2, SET_B, 0);
 	pthread_t thread;
 	assert_int_equal(pthread_create(&thread, NULL, publish_loop, &w), 0);
 	unsigned long taken = 0, mixed = 0;
@@ -78,7 +78,7 @@ static void test_snapshot_bounds_the_count(void **state)
 	struct link_page *page = calloc(1, 4096);
 	assert_non_null(page);
 	uint32_t generation = 0;
-	link_publish(page, &generation, 2, SET_B);
+	link_publish(page, &generation, 2, SET_B, 0);
 	page->nqueues = 1000000;
 	struct link_queues s;
 	assert_true(link_read(page, &s));
@@ -88,11 +88,30 @@ static void test_snapshot_bounds_the_count(void **state)
 	free(page);
 }
 
+/* The draining mask travels with its set, and never marks queue[0] (the
+ * one the port receives on), whatever the page says. */
+static void test_draining_is_never_the_receiving_queue(void **state)
+{
+	(void)state;
+	struct link_page *page = calloc(1, 4096);
+	assert_non_null(page);
+	uint32_t generation = 0;
+	link_publish(page, &generation, 2, SET_B, 1u << 1);
+	struct link_queues s;
+	assert_true(link_read(page, &s));
+	assert_int_equal(s.draining, 1u << 1);
+	link_publish(page, &generation, 2, SET_B, 0xffff);
+	assert_true(link_read(page, &s));
+	assert_int_equal(s.draining, 0xfffe);
+	free(page);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshot_is_one_generation),
 		cmocka_unit_test(test_snapshot_bounds_the_count),
+		cmocka_unit_test(test_draining_is_never_the_receiving_queue),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,9 +72,9 @@ static void test_bad_specs_get_one_line_errors(void **state)
 	struct nic_config cfg;
 	char err[256];
 	nic_config_defaults(&cfg);
-	cfg.num_queues = 300;
+	cfg.num_queues = NIC_MAX_QUEUES + 1;
 	assert_null(nic_create(&cfg, err, sizeof(err)));
-	assert_non_null(strstr(err, "use 1 to 256"));
+	assert_non_null(strstr(err, "use 1 to 4096"));
 	nic_config_defaults(&cfg);
 	cfg.wire = "bogus";
 	assert_null(nic_create(&cfg, err, sizeof(err)));
@@ -92,7 +92,7 @@ static void test_bad_control_calls(void **state)
 	struct nic *nic = nic_create(&cfg, err, sizeof(err));
 	assert_non_null(nic);
 	static uint8_t mem[4096];
-	assert_int_equal(nic_window_map(nic, 1024, mem, 4096, err,
+	assert_int_equal(nic_window_map(nic, NIC_MAX_WINDOWS, mem, 4096, err,
 	                                sizeof(err)), -1);
 	assert_int_equal(nic_window_map(nic, 1, mem, 0, err, sizeof(err)), -1);
 	assert_int_equal(nic_window_map(nic, 1, mem, (1ull << 32) + 1, err,
