@@ -353,6 +353,12 @@ static int send_hello(struct sender *x, uint64_t resident, char *err, size_t err
 	                      "program", c->argv[0], "args", args, "mem", mem, "mac", mac, "queues", queues,
 	                      "rate", (json_int_t)c->rate_bps, "pps", (json_int_t)c->rate_pps, "weight",
 	                      (int)c->weight, "io", io[c->io], "promiscuous", c->promiscuous, "stats", c->stats);
+	/* its CPU share and cap go with it (cpu_limit.h); the default weight
+	 * is sent as such */
+	if (o && c->cpu_weight)
+		json_object_set_new(o, "cpu_weight", json_integer(c->cpu_weight));
+	if (o && c->cpu_max > 0)
+		json_object_set_new(o, "cpu_max", json_real(c->cpu_max));
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (!text)

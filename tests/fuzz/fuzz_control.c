@@ -61,7 +61,8 @@ static void check_guest_config(const struct guest_config *g, const char *text, s
 		die(text, len, "accepted a guest named '%.40s'", g->name);
 	if ((g->mac[0] & 1) || !memcmp(g->mac, zero, 6))
 		die(text, len, "accepted guest '%s' with MAC %02x:..:%02x", g->name, g->mac[0], g->mac[5]);
-	if (g->queues < 1 || g->queues > LINK_MAX_QUEUES || g->weight < 1 || g->weight > NIC_MAX_WEIGHT_API)
+	/* queues 0: placed on demand (daemon/queues.c) */
+	if (g->queues > LINK_MAX_QUEUES || g->weight < 1 || g->weight > NIC_MAX_WEIGHT_API)
 		die(text, len, "accepted guest '%s' with %u queues, weight %u", g->name, g->queues, g->weight);
 	if (g->mem < GUEST_MEM_MIN || g->mem > GUEST_SPACE || g->mem % GUEST_PAGE)
 		die(text, len, "accepted guest '%s' with %llu bytes of memory", g->name, (unsigned long long)g->mem);
@@ -106,8 +107,8 @@ int guest_start(struct daemon *dd, const struct guest_config *cfg, char *err, si
 	free_slot->cfg.rate_pps = cfg->rate_pps;
 	free_slot->cfg.io = cfg->io;
 	free_slot->pid = 1000 + (pid_t)slot;
-	free_slot->nqueues = cfg->queues;
-	free_slot->filter = -1;
+	free_slot->nqueues = cfg->queues ? cfg->queues : 1;
+	free_slot->filter = free_slot->old_filter = -1;
 	return 0;
 }
 
