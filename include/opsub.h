@@ -78,6 +78,12 @@ unsigned opsub_rx_burst(struct opsub_port *p, struct opsub_buf *bufs, unsigned m
  * may be waiting, 0 on timeout. */
 int opsub_port_wait(struct opsub_port *p, uint64_t timeout_ns);
 
+/* A descriptor that poll, select and epoll report readable while frames
+ * may wait on p (in opsub mode exactly; in the other modes always), to
+ * wait on the port together with pipes, timers and stdin.  Receive with
+ * opsub_rx_burst as usual.  Returns the descriptor or -1 with errno. */
+int opsub_port_fd(struct opsub_port *p);
+
 /* The port's counters as the NIC and the driver see them. */
 int opsub_port_stats(struct opsub_port *p, struct opsub_net_stats *s);
 

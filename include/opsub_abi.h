@@ -56,6 +56,12 @@
  * guest's driver wrote a doorbell while its queue page said nic_asleep
  * (nic_regs.h), and this wakes the NIC. */
 #define OPSUB_HC_NET_KICK     20
+/* port_fd(port): a descriptor that is readable (poll, select, epoll) while
+ * frames may wait on the port, for event loops that also wait on pipes,
+ * timers or stdin; read() on it is EINVAL.  In opsub mode it is exact; in
+ * the other modes it is always readable.  Returns the descriptor (close-
+ * on-exec), -ENODEV without the port, -EMFILE. */
+#define OPSUB_HC_PORT_FD      21
 
 /* Every packet buffer has this capacity: a 64-byte aligned block of the
  * guest's own writable memory. */

@@ -387,6 +387,16 @@ int opsub_port_wait(struct opsub_port *p, uint64_t timeout_ns)
 	return opsub_wait(opsub_clock_ns() + timeout_ns);
 }
 
+int opsub_port_fd(struct opsub_port *p)
+{
+	long fd = hypercall(OPSUB_HC_PORT_FD, (long)p->index, 0);
+	if (fd < 0) {
+		errno = (int)-fd;
+		return -1;
+	}
+	return (int)fd;
+}
+
 int opsub_port_stats(struct opsub_port *p, struct opsub_net_stats *s)
 {
 	return (int)hypercall(OPSUB_HC_NET_STATS, (long)p->index, (long)s);

@@ -475,6 +475,18 @@ static int64_t net_wait(uint64_t deadline)
 	}
 }
 
+/* The port descriptor's readiness (monitor.h: port_arm). */
+static bool net_port_arm(struct monitor *m, unsigned port, struct pollfd *p, unsigned *n, unsigned max)
+{
+	(void)m;
+	apply_link();
+	if (port != 0 || drv.mode != OPSUB_IO_OPSUB || !drv.opened)
+		return true;   /* the guest's own driver owns the rings: it looks itself */
+	if (max < LINK_MAX_QUEUES)
+		return true;
+	return !arm_receive(p, n) || drv.carried_next < drv.ncarried;
+}
+
 static int64_t net_hypercall(struct monitor *m, uint64_t nr, const uint64_t a[6])
 {
 	if (drv.replay && nr != OPSUB_HC_NET_BURST) {
@@ -512,6 +524,7 @@ int netdrv_attach(struct monitor *m, char *err, size_t errlen)
 	}
 	m->hypercall_ext = net_hypercall;
 	m->hypercall_fast = net_burst_fast;
+	m->port_arm = net_port_arm;
 	m->port_save = netdrv_state_save;
 	m->port_restore = netdrv_state_restore;
 	apply_link();

@@ -3,6 +3,7 @@
  * they save and restore (freeze.h, docs/migration.md).
  */
 #include "monitor/freeze.h"
+#include "monitor/fdtab.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -134,6 +135,13 @@ int64_t freeze_save(struct monitor *m, uint64_t pc, uint32_t call, uint8_t **out
 {
 	uint64_t pages = m->gm.size / GUEST_PAGE;
 	struct writer w = {.cap = GUEST_STATE_MAX};
+	/* a saved state carries memory, registers and descriptors 0-2 only:
+	 * a guest with other descriptors or a changed file system stays */
+	for (int fd = 0; fd < FD_MAX; fd++)
+		if (fd_get(fd) && !fd_is_std(fd))
+			return -ENOTSUP;
+	if (m->fs.mem.changes != m->fs_changes_at_start)
+		return -ENOTSUP;
 	if (pages % 8)
 		return -EINVAL;   /* the page table would break alignment: no daemon gives such a size */
 	w.buf = calloc(1, w.cap);

@@ -10,6 +10,7 @@
 #include "monitor/freeze.h"
 #include "monitor/guest_clock.h"
 #include "monitor/personality.h"
+#include "monitor/syscalls.h"
 #include "opsub_abi.h"
 #include "monitor/monitor.h"
 
@@ -42,6 +43,7 @@ bool personality_hypercall(struct monitor *m, struct rt_ctx *c)
 	switch (nr) {
 	case OPSUB_HC_CONSOLE: r = console(m, a[0], a[1]); break;
 	case OPSUB_HC_CLOCK: r = (int64_t)guest_clock_now_ns(); break;
+	case OPSUB_HC_PORT_FD: r = port_fd_open(m, a[0]); break;
 	case OPSUB_HC_WAIT:
 		r = m->hypercall_ext ? m->hypercall_ext(m, nr, a) : wait_until(m, a[0]);
 		break;

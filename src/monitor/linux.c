@@ -1,8 +1,10 @@
 /*
- * The Linux personality: the system calls a musl-static program needs, on
- * the guest's own memory and the inherited descriptors 0-2.  There is no
- * host file system, no process creation, no sockets and no signal to
- * anyone else: those calls return an error code, as the table says.
+ * The Linux personality: the system calls a static Linux program needs,
+ * in one table.  This file has the process, memory, time and signal calls;
+ * files.c the descriptors and paths (on the guest's own file system,
+ * fs/fs.h), wait.c pipes, timers and polling.  There is no process
+ * creation, no sockets and no signal to anyone else: those calls return
+ * an error code, as the table says.
  *
  * Every guest pointer is checked here, in the handler that takes it, with
  * gm_access_ok / gm_read / gm_write: a range outside the sandbox, running
@@ -33,11 +35,7 @@
 #include "monitor/guest_clock.h"
 #include "monitor/personality.h"
 #include "monitor/monitor.h"
-
-#define ARGS const uint64_t a[6]
-typedef int64_t (*sys_fn)(struct monitor *m, ARGS);
-
-#define MAX_IOV 1024
+#include "monitor/syscalls.h"
 
 static bool stopping;   /* set by exit and fatal self-signals */
 
@@ -48,125 +46,7 @@ static int64_t stop(struct monitor *m, int status)
 	return 0;
 }
 
-static bool std_fd(const struct monitor *m, uint64_t fd)
-{
-	return fd <= 2 && !(m->closed_fds & (1u << fd));
-}
-
-/* ---- I/O on descriptors 0-2 ---------------------------------------------- */
-
 static int64_t host_result(ssize_t r) { return r < 0 ? -errno : r; }
-
-static int64_t sys_read(struct monitor *m, ARGS)
-{
-	if (!std_fd(m, a[0]))
-		return -EBADF;
-	if (!gm_access_ok(&m->gm, a[1], a[2], GP_W) || !gm_prepare_write(&m->gm, a[1], a[2]))
-		return -EFAULT;
-	return host_result(read((int)a[0], guest_ptr(a[1]), a[2]));
-}
-
-static int64_t sys_write(struct monitor *m, ARGS)
-{
-	if (!std_fd(m, a[0]))
-		return -EBADF;
-	if (!gm_access_ok(&m->gm, a[1], a[2], GP_R))
-		return -EFAULT;
-	return host_result(write((int)a[0], guest_ptr(a[1]), a[2]));
-}
-
-/* Copies and checks a guest iovec array; returns the count or -errno. */
-static int64_t take_iov(struct monitor *m, uint64_t addr, uint64_t cnt, unsigned need, struct iovec *iov)
-{
-	if (cnt > MAX_IOV)
-		return -EINVAL;
-	uint64_t raw[2 * MAX_IOV];
-	if (gm_read(&m->gm, raw, addr, cnt * 16))
-		return -EFAULT;
-	for (uint64_t i = 0; i < cnt; i++) {
-		if (!gm_access_ok(&m->gm, raw[2 * i], raw[2 * i + 1], need) ||
-		    ((need & GP_W) && !gm_prepare_write(&m->gm, raw[2 * i], raw[2 * i + 1])))
-			return -EFAULT;
-		iov[i] = (struct iovec){guest_ptr(raw[2 * i]), raw[2 * i + 1]};
-	}
-	return (int64_t)cnt;
-}
-
-static int64_t sys_readv(struct monitor *m, ARGS)
-{
-	struct iovec iov[MAX_IOV];
-	if (!std_fd(m, a[0]))
-		return -EBADF;
-	int64_t n = take_iov(m, a[1], a[2], GP_W, iov);
-	return n < 0 ? n : host_result(readv((int)a[0], iov, (int)n));
-}
-
-static int64_t sys_writev(struct monitor *m, ARGS)
-{
-	struct iovec iov[MAX_IOV];
-	if (!std_fd(m, a[0]))
-		return -EBADF;
-	int64_t n = take_iov(m, a[1], a[2], GP_R, iov);
-	return n < 0 ? n : host_result(writev((int)a[0], iov, (int)n));
-}
-
-static int64_t sys_close(struct monitor *m, ARGS)
-{
-	if (!std_fd(m, a[0]))
-		return -EBADF;
-	m->closed_fds |= (uint8_t)(1u << a[0]);   /* opsub keeps the host descriptor */
-	return 0;
-}
-
-static int64_t sys_lseek(struct monitor *m, ARGS)
-{
-	return std_fd(m, a[0]) ? host_result(lseek((int)a[0], (off_t)a[1], (int)a[2])) : -EBADF;
-}
-
-static int64_t sys_ioctl(struct monitor *m, ARGS)
-{
-	if (!std_fd(m, a[0]))
-		return -EBADF;
-	uint8_t buf[64];
-	size_t size;
-	switch (a[1]) {
-	case TIOCGWINSZ: size = sizeof(struct winsize); break;
-	case TCGETS: size = 36; break;              /* the kernel's struct termios */
-	default: return -ENOTTY;
-	}
-	if (!gm_access_ok(&m->gm, a[2], size, GP_W))
-		return -EFAULT;
-	if (ioctl((int)a[0], a[1], buf) != 0)
-		return -errno;
-	return gm_write(&m->gm, a[2], buf, size);
-}
-
-static int64_t sys_fstat(struct monitor *m, ARGS)
-{
-	struct stat host, st;
-	if (!std_fd(m, a[0]))
-		return -EBADF;
-	/* the fstat system call itself: the C library's wrapper would use
-	 * newfstatat, which the jail does not allow */
-	if (syscall(SYS_fstat, (int)a[0], &host) != 0)
-		return -errno;
-	memset(&st, 0, sizeof(st));              /* only the kind of file, nothing of the host */
-	st.st_mode = host.st_mode & S_IFMT;
-	st.st_blksize = 4096;
-	return gm_write(&m->gm, a[1], &st, sizeof(st));
-}
-
-static int64_t sys_fcntl(struct monitor *m, ARGS)
-{
-	if (!std_fd(m, a[0]))
-		return -EBADF;
-	switch (a[1]) {
-	case F_GETFD: return 0;
-	case F_GETFL: return host_result(fcntl((int)a[0], F_GETFL));
-	case F_SETFD: case F_SETFL: return 0;
-	default: return -EINVAL;
-	}
-}
 
 /* ---- memory --------------------------------------------------------------- */
 
@@ -204,10 +84,16 @@ static int64_t sys_brk(struct monitor *m, ARGS)
 static int64_t sys_mmap(struct monitor *m, ARGS)
 {
 	uint64_t addr = a[0], len = page_up(a[1]), flags = a[3];
-	if (a[1] == 0 || len < a[1] || a[5] % GUEST_PAGE)
+	if (a[1] == 0 || len < a[1] || a[5] % GUEST_PAGE ||
+	    ((flags & MAP_TYPE) != MAP_PRIVATE && (flags & MAP_TYPE) != MAP_SHARED &&
+	     (flags & MAP_TYPE) != MAP_SHARED_VALIDATE))
 		return -EINVAL;
-	if (!(flags & MAP_ANONYMOUS))
-		return a[4] <= 2 ? -ENODEV : -EBADF;   /* no files to map */
+	bool file = !(flags & MAP_ANONYMOUS);
+	if (file) {
+		int64_t r = file_map_check(m, a[4], flags, a[2]);
+		if (r)
+			return r;
+	}
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
 		if (check_range(m, addr, len, -ENOMEM))
 			return addr % GUEST_PAGE ? -EINVAL : -ENOMEM;
@@ -219,8 +105,16 @@ static int64_t sys_mmap(struct monitor *m, ARGS)
 		if (!addr)
 			return -ENOMEM;
 	}
-	if (gm_map(&m->gm, addr, len, guest_prot(a[2])))
+	/* a file's bytes are copied in before the mapping gets its protection */
+	if (gm_map(&m->gm, addr, len, file ? GP_R | GP_W : guest_prot(a[2])))
 		return -ENOMEM;
+	if (file) {
+		int64_t r = file_map_fill(m, a[4], addr, len, a[5]);
+		if (r || gm_protect(&m->gm, addr, len, guest_prot(a[2]))) {
+			gm_unmap(&m->gm, addr, len);
+			return r ? r : -ENOMEM;
+		}
+	}
 	return (int64_t)addr;
 }
 
@@ -360,19 +254,12 @@ static int64_t sys_getrandom(struct monitor *m, ARGS)
 	return host_result(getrandom(guest_ptr(a[0]), a[1], (unsigned)(a[2] & (GRND_NONBLOCK | GRND_RANDOM))));
 }
 
-static int64_t sys_getcwd(struct monitor *m, ARGS)
-{
-	if (a[1] < 2)
-		return -ERANGE;
-	return gm_write(&m->gm, a[0], "/", 2) ? -EFAULT : 2;
-}
-
 static int64_t limits(struct monitor *m, uint64_t res, uint64_t old)
 {
 	uint64_t lim[2] = {RLIM_INFINITY, RLIM_INFINITY};
 	switch (res) {
 	case RLIMIT_STACK: lim[0] = lim[1] = GUEST_STACK_SIZE; break;
-	case RLIMIT_NOFILE: lim[0] = lim[1] = 3; break;
+	case RLIMIT_NOFILE: lim[0] = fd_limit(); lim[1] = FD_MAX; break;
 	case RLIMIT_AS: case RLIMIT_DATA: lim[0] = lim[1] = m->gm.size; break;
 	case RLIMIT_NPROC: lim[0] = lim[1] = 1; break;
 	default: if (res >= RLIM_NLIMITS) return -EINVAL; break;
@@ -384,10 +271,28 @@ static int64_t sys_prlimit64(struct monitor *m, ARGS)
 {
 	if (a[0] != 0 && a[0] != (uint64_t)getpid())
 		return -EPERM;
-	return limits(m, a[1], a[3]);   /* new limits are accepted and ignored */
+	uint64_t want[2];
+	if (a[2] && gm_read(&m->gm, want, a[2], sizeof(want)))
+		return -EFAULT;
+	if (a[2] && want[0] > want[1])
+		return -EINVAL;
+	if (a[2] && a[1] == RLIMIT_NOFILE && want[1] > FD_MAX)
+		return -EPERM;
+	int64_t r = limits(m, a[1], a[3]);
+	/* the descriptor limit is kept (at most FD_MAX); other new limits are
+	 * accepted and ignored */
+	if (!r && a[2] && a[1] == RLIMIT_NOFILE)
+		fd_set_limit((unsigned)want[0]);
+	return r;
 }
 
 static int64_t sys_getrlimit(struct monitor *m, ARGS) { return limits(m, a[0], a[1]); }
+
+static int64_t sys_setrlimit(struct monitor *m, ARGS)
+{
+	const uint64_t b[6] = {0, a[0], a[1], 0, 0, 0};
+	return sys_prlimit64(m, b);
+}
 
 static int64_t sys_getrusage(struct monitor *m, ARGS)
 {
@@ -509,7 +414,7 @@ static bool ignored_by_default(uint64_t sig)
 
 /* A signal the guest sends itself: default action, or nothing if it has a
  * handler (handlers are never run). */
-static int64_t self_signal(struct monitor *m, uint64_t sig)
+int64_t self_signal(struct monitor *m, uint64_t sig)
 {
 	if (sig == 0)
 		return 0;
@@ -571,54 +476,44 @@ static int64_t sys_futex(struct monitor *m, ARGS)
 	}
 }
 
-static int64_t sys_denied_path(struct monitor *m, ARGS) { (void)m; (void)a; return -EACCES; }
 static int64_t sys_absent(struct monitor *m, ARGS) { (void)m; (void)a; return -ENOSYS; }
 
 /* ---- the table ------------------------------------------------------------- */
 
+#define CALL(nr, name) [nr] = {#name, sys_##name}
 static const struct { const char *name; sys_fn fn; } table[] = {
-	[0] = {"read", sys_read},            [1] = {"write", sys_write},
-	[2] = {"open", sys_denied_path},     [3] = {"close", sys_close},
-	[4] = {"stat", sys_denied_path},     [5] = {"fstat", sys_fstat},
-	[6] = {"lstat", sys_denied_path},    [8] = {"lseek", sys_lseek},
-	[9] = {"mmap", sys_mmap},            [10] = {"mprotect", sys_mprotect},
-	[11] = {"munmap", sys_munmap},       [12] = {"brk", sys_brk},
-	[13] = {"rt_sigaction", sys_rt_sigaction}, [14] = {"rt_sigprocmask", sys_rt_sigprocmask},
-	[16] = {"ioctl", sys_ioctl},         [19] = {"readv", sys_readv},
-	[20] = {"writev", sys_writev},       [21] = {"access", sys_denied_path},
-	[24] = {"sched_yield", sys_sched_yield}, [25] = {"mremap", sys_mremap},
-	[28] = {"madvise", sys_madvise},     [35] = {"nanosleep", sys_nanosleep},
-	[39] = {"getpid", sys_getpid},       [41] = {"socket", sys_absent},
-	[56] = {"clone", sys_absent},        [57] = {"fork", sys_absent},
-	[58] = {"vfork", sys_absent},        [59] = {"execve", sys_absent},
-	[60] = {"exit", sys_exit},           [62] = {"kill", sys_kill},
-	[63] = {"uname", sys_uname},         [72] = {"fcntl", sys_fcntl},
-	[79] = {"getcwd", sys_getcwd},       [80] = {"chdir", sys_denied_path},
-	[82] = {"rename", sys_denied_path},  [83] = {"mkdir", sys_denied_path},
-	[84] = {"rmdir", sys_denied_path},   [85] = {"creat", sys_denied_path},
-	[86] = {"link", sys_denied_path},    [87] = {"unlink", sys_denied_path},
-	[88] = {"symlink", sys_denied_path}, [89] = {"readlink", sys_denied_path},
-	[90] = {"chmod", sys_denied_path},   [92] = {"chown", sys_denied_path},
-	[96] = {"gettimeofday", sys_gettimeofday}, [97] = {"getrlimit", sys_getrlimit},
-	[98] = {"getrusage", sys_getrusage}, [101] = {"ptrace", sys_absent},
-	[102] = {"getuid", sys_getuid},      [104] = {"getgid", sys_getgid},
-	[107] = {"geteuid", sys_getuid},     [108] = {"getegid", sys_getgid},
-	[110] = {"getppid", sys_getppid},    [131] = {"sigaltstack", sys_zero},
-	[137] = {"statfs", sys_denied_path}, [158] = {"arch_prctl", sys_arch_prctl},
-	[161] = {"chroot", sys_denied_path}, [186] = {"gettid", sys_getpid},
-	[200] = {"tkill", sys_tkill},        [201] = {"time", sys_time},
-	[202] = {"futex", sys_futex},        [218] = {"set_tid_address", sys_set_tid_address},
-	[228] = {"clock_gettime", sys_clock_gettime}, [229] = {"clock_getres", sys_clock_getres},
-	[230] = {"clock_nanosleep", sys_clock_nanosleep}, [231] = {"exit_group", sys_exit},
-	[234] = {"tgkill", sys_tgkill},      [257] = {"openat", sys_denied_path},
-	[258] = {"mkdirat", sys_denied_path}, [262] = {"newfstatat", sys_denied_path},
-	[263] = {"unlinkat", sys_denied_path}, [264] = {"renameat", sys_denied_path},
-	[269] = {"faccessat", sys_denied_path}, [273] = {"set_robust_list", sys_zero},
-	[302] = {"prlimit64", sys_prlimit64}, [318] = {"getrandom", sys_getrandom},
-	[322] = {"execveat", sys_absent},    [332] = {"statx", sys_denied_path},
-	[334] = {"rseq", sys_absent},        [435] = {"clone3", sys_absent},
-	[437] = {"openat2", sys_denied_path}, [439] = {"faccessat2", sys_denied_path},
+	CALL(0, read), CALL(1, write), CALL(2, open), CALL(3, close), CALL(4, stat), CALL(5, fstat),
+	CALL(6, lstat), CALL(7, poll), CALL(8, lseek), CALL(9, mmap), CALL(10, mprotect), CALL(11, munmap),
+	CALL(12, brk), CALL(13, rt_sigaction), CALL(14, rt_sigprocmask), CALL(16, ioctl), CALL(17, pread64),
+	CALL(18, pwrite64), CALL(19, readv), CALL(20, writev), CALL(21, access), CALL(22, pipe),
+	CALL(23, select), CALL(24, sched_yield), CALL(25, mremap), CALL(28, madvise), CALL(32, dup),
+	CALL(33, dup2), CALL(35, nanosleep), CALL(39, getpid), CALL(40, sendfile),
+	[41] = {"socket", sys_absent}, [56] = {"clone", sys_absent}, [57] = {"fork", sys_absent},
+	[58] = {"vfork", sys_absent}, [59] = {"execve", sys_absent}, CALL(60, exit), CALL(62, kill),
+	CALL(63, uname), CALL(72, fcntl), CALL(73, flock), CALL(74, fsync), [75] = {"fdatasync", sys_fsync},
+	CALL(76, truncate), CALL(77, ftruncate), CALL(79, getcwd), CALL(80, chdir), CALL(81, fchdir),
+	CALL(82, rename), CALL(83, mkdir), CALL(84, rmdir), CALL(85, creat), CALL(86, link), CALL(87, unlink),
+	CALL(88, symlink), CALL(89, readlink), CALL(90, chmod), CALL(91, fchmod), CALL(92, chown),
+	CALL(93, fchown), [94] = {"lchown", sys_chown}, CALL(95, umask),
+	CALL(96, gettimeofday), CALL(97, getrlimit), CALL(160, setrlimit), CALL(98, getrusage), [101] = {"ptrace", sys_absent},
+	CALL(102, getuid), CALL(104, getgid), [107] = {"geteuid", sys_getuid}, [108] = {"getegid", sys_getgid},
+	CALL(110, getppid), [131] = {"sigaltstack", sys_zero}, CALL(132, utime), CALL(137, statfs),
+	CALL(138, fstatfs), CALL(158, arch_prctl), CALL(161, chroot), [186] = {"gettid", sys_getpid},
+	CALL(200, tkill), CALL(201, time), CALL(202, futex), CALL(213, epoll_create), CALL(217, getdents64),
+	CALL(218, set_tid_address), CALL(221, fadvise64), CALL(228, clock_gettime), CALL(229, clock_getres),
+	CALL(230, clock_nanosleep), [231] = {"exit_group", sys_exit}, CALL(232, epoll_wait), CALL(233, epoll_ctl),
+	CALL(234, tgkill), CALL(235, utimes), CALL(257, openat), CALL(258, mkdirat), CALL(259, mknodat),
+	CALL(260, fchownat), CALL(262, newfstatat), CALL(263, unlinkat), CALL(264, renameat), CALL(265, linkat),
+	CALL(266, symlinkat), CALL(267, readlinkat), CALL(268, fchmodat), CALL(269, faccessat),
+	CALL(270, pselect6), CALL(271, ppoll), [273] = {"set_robust_list", sys_zero}, CALL(280, utimensat),
+	CALL(281, epoll_pwait), CALL(283, timerfd_create), CALL(284, eventfd), CALL(285, fallocate),
+	CALL(286, timerfd_settime), CALL(287, timerfd_gettime), CALL(290, eventfd2), CALL(291, epoll_create1),
+	CALL(292, dup3), CALL(293, pipe2), CALL(295, preadv), CALL(296, pwritev), CALL(302, prlimit64),
+	CALL(316, renameat2), CALL(318, getrandom), [322] = {"execveat", sys_absent}, CALL(332, statx),
+	[334] = {"rseq", sys_absent}, [435] = {"clone3", sys_absent}, [437] = {"openat2", sys_absent},
+	CALL(439, faccessat2), CALL(441, epoll_pwait2),
 };
+#undef CALL
 
 bool personality_syscall(struct monitor *m, struct rt_ctx *c)
 {

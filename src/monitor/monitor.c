@@ -16,6 +16,7 @@
 #include "gates/gate.h"
 #include "monitor/personality.h"
 #include "monitor/fault.h"
+#include "monitor/fdtab.h"
 #include "monitor/freeze.h"
 #include "sandbox/jail.h"
 #include "sandbox/loader.h"
@@ -202,6 +203,16 @@ int monitor_run(const struct monitor_opts *o, const char *path, char *const argv
 		if (timer_create(CLOCK_MONOTONIC, &sev, &tid) == 0)
 			timer_settime(tid, 0, &its, NULL);
 	}
+	if (fs_setup(&m.fs, &o->fs, path, err, sizeof(err))) {
+		fprintf(stderr, "opsub: %s\n", err);
+		return 2;
+	}
+	m.fs_changes_at_start = m.fs.mem.changes;
+	m.umask = 022;
+	fd_init();
+	for (int fd = 0; fd < 3; fd++)   /* what a restored guest had closed */
+		if (m.closed_fds & (1u << fd))
+			fd_close(fd);
 	if ((o->before_run && o->before_run(&m, err, sizeof(err))) || (o->restore && freeze_loaded(&m, err, sizeof(err))) ||
 	    jail_enter(err, sizeof(err))) {
 		fprintf(stderr, "opsub: %s\n", err);

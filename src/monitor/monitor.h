@@ -13,7 +13,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <poll.h>
 
+#include "fs/fs.h"
 #include "gates/ctx.h"
 #include "monitor/freeze_check.h"
 #include "sandbox/guest_mem.h"
@@ -30,6 +32,7 @@ struct monitor_opts {
 	int mem_fd;               /* guest memory from the daemon, -1: create one */
 	bool track_writes;        /* register guest memory for the daemon's dirty log (gm_track_writes) */
 	bool restore;             /* start from a saved state (freeze_load), not a program */
+	struct fs_options fs;     /* the guest's file system (fs/fs.h) */
 	/* Called with the program loaded, just before the jail closes and the
 	 * guest runs (the network driver attaches here). */
 	int (*before_run)(struct monitor *m, char *err, size_t errlen);
@@ -50,7 +53,10 @@ struct monitor {
 	bool stepping;
 	/* Linux personality state */
 	uint64_t tid_address;
-	uint8_t closed_fds;                /* bit per fd 0..2 */
+	uint8_t closed_fds;                /* bit per fd 0..2 (a saved state's; monitor/fdtab.h holds the rest) */
+	struct guest_fs fs;                /* its files (fs/fs.h) */
+	uint64_t fs_changes_at_start;      /* fs.mem.changes when the guest began */
+	uint32_t umask;
 	uint64_t sigmask;
 	uint64_t sigactions[65][4];
 	/* Extra gate users (the network driver) hook in here. */
@@ -64,6 +70,10 @@ struct monitor {
 	 * applies a checked state's. */
 	size_t (*port_save)(struct monitor *m, uint8_t *out, size_t room);
 	int (*port_restore)(struct monitor *m, const struct gs_view *v, char *err, size_t errlen);
+	/* A network port's readiness for the guest's poll and epoll: true
+	 * when frames wait now, else the receive interrupts' eventfds are
+	 * armed and added to p[*n] (at most max).  NULL: no ports. */
+	bool (*port_arm)(struct monitor *m, unsigned port, struct pollfd *p, unsigned *n, unsigned max);
 	void *ext;
 };
 
