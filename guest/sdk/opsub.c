@@ -389,6 +389,9 @@ int opsub_port_wait(struct opsub_port *p, uint64_t timeout_ns)
 
 int opsub_port_fd(struct opsub_port *p)
 {
+	struct opsub_buf none[1];
+	if (!drives_rings(p) && p->info.mode != OPSUB_IO_PARAVIRT)
+		op_burst(p, none, 0, none, 0);   /* posts receive buffers: an idle port has none yet */
 	long fd = hypercall(OPSUB_HC_PORT_FD, (long)p->index, 0);
 	if (fd < 0) {
 		errno = (int)-fd;

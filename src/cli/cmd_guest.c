@@ -1,6 +1,7 @@
 /*
  * opsub guest-proc [--report-fd N] [--stats] [--trace-syscalls] [--no-verify]
- *                  (-- PROGRAM [ARGS...] | --restore)
+ *                  [--root DIR|ARCHIVE] [--volume HOSTDIR:GUESTDIR[:ro]]...
+ *                  [--tmp-size SIZE] (-- PROGRAM [ARGS...] | --restore)
  *
  * Not for users: the daemon execs this for every guest, with the link
  * socket as descriptor 3 (driver/link.h).  It builds the sandbox on the
@@ -15,6 +16,10 @@
  * descriptor N, the daemon's report channel (daemon/guest_output.h), and
  * the guest's own descriptors 0-2 carry only what the guest wrote: the
  * guest cannot write to N, so the daemon can trust what comes on it.
+ *
+ * --root, --volume and --tmp-size are `opsub run`'s (the guest's "root",
+ * "volumes" and "tmp_size"), checked again here: the host may have
+ * changed since the daemon read its config.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +27,7 @@
 
 #include "cli/cli.h"
 #include "driver/netdrv.h"
+#include "fs/fs_options.h"
 #include "monitor/freeze.h"
 #include "monitor/monitor.h"
 
@@ -37,6 +43,8 @@ static int attach(struct monitor *m, char *err, size_t errlen)
 int cmd_guest_proc(int argc, char **argv)
 {
 	struct monitor_opts o = {.before_run = attach, .track_writes = true};
+	static char volume_buf[FS_MAX_VOLUMES][FS_VOLUME_BUF];   /* o.fs borrows from it */
+	char why[512];
 	int i = 1;
 	for (; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--stats"))
@@ -47,6 +55,11 @@ int cmd_guest_proc(int argc, char **argv)
 			o.no_verify = true;
 		else if (!strcmp(argv[i], "--restore"))
 			o.restore = true;
+		else if (fs_is_option(argv[i])) {
+			const char *opt = argv[i];
+			if (fs_take_option(&o.fs, volume_buf, opt, ++i < argc ? argv[i] : NULL, why, sizeof(why)))
+				return usage_error("guest-proc", "%s", why);
+		}
 		else if (!strcmp(argv[i], "--report-fd") && i + 1 < argc) {
 			/* glibc's stderr is a variable: opsub's messages move, the
 			 * guest's descriptor 2 stays */

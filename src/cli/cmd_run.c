@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "fs/fs_options.h"
 #include "monitor/monitor.h"
 #include "util/parse.h"
 
@@ -21,6 +22,14 @@ static const char help_text[] =
 	"  --trace-syscalls    print every guest system call on stderr\n"
 	"  --seconds N         stop the guest after N seconds and exit 0\n"
 	"  --no-verify         skip the verifier (for measuring its cost only)\n"
+	"  --root DIR|ARCHIVE  the guest's root file system: a copy of DIR or of an\n"
+	"                      archive (tar, cpio, zip, 7z, ISO 9660; gzip, xz, zstd, ...)\n"
+	"                      made in memory at the start (default: empty, with /tmp\n"
+	"                      and /dev)\n"
+	"  --volume HOSTDIR:GUESTDIR[:ro]\n"
+	"                      show HOSTDIR read-only at GUESTDIR (repeatable, up to 16)\n"
+	"  --tmp-size SIZE     what the guest may write to its file system, 1M..16G\n"
+	"                      (default 64M); it stays in memory and goes at the end\n"
 	"  --net WIRE          give the guest a port of an embedded NIC on WIRE:\n"
 	"                      null, null:SIZE[,DST[,SRC]], loop, pcap:IN,OUT, tap:IFNAME\n"
 	"  --io MODE           I/O mode with --net: opsub (default), passthrough,\n"
@@ -29,10 +38,17 @@ static const char help_text[] =
 
 static const char *const io_names[] = {"opsub", "passthrough", "paravirt", "emulated"};
 
+/* The file-system options' text: o->fs borrows from here, and run --net
+ * passes the volumes on as given. */
+struct fs_args {
+	const char *volume[FS_MAX_VOLUMES];
+	char buf[FS_MAX_VOLUMES][FS_VOLUME_BUF];
+};
+
 /* The one-guest shortcut: a daemon with an embedded NIC and this guest,
  * which owns the port (promiscuous), until it ends or --seconds. */
-static int run_net(const struct monitor_opts *o, const char *wire, enum opsub_net_mode io,
-                   const uint8_t mac[6], char **argv)
+static int run_net(const struct monitor_opts *o, const struct fs_args *fa, const char *wire,
+                   enum opsub_net_mode io, const uint8_t mac[6], char **argv)
 {
 	static struct daemon d;
 	config_defaults(&d.cfg);
@@ -59,6 +75,12 @@ static int run_net(const struct monitor_opts *o, const char *wire, enum opsub_ne
 	g->stats = o->stats;
 	g->trace_syscalls = o->trace_syscalls;
 	g->no_verify = o->no_verify;
+	/* the file system as given: the guest process checks it again */
+	g->root = o->fs.root ? strdup(o->fs.root) : NULL;
+	for (unsigned v = 0; v < o->fs.nvolumes; v++)
+		g->volume[v] = strdup(fa->volume[v]);
+	g->nvolumes = o->fs.nvolumes;
+	g->tmp_size = o->fs.tmp_size;
 	/* the guest is the foreground program: its stdio is opsub's, unlabelled,
 	 * and its exit status is opsub's; the log says only what goes wrong
 	 * around it (a guest killed by a signal, a wire that dropped frames) */
@@ -76,6 +98,8 @@ int cmd_run(int argc, char **argv)
 	const char *net = NULL;
 	enum opsub_net_mode io = OPSUB_IO_OPSUB;
 	uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+	static struct fs_args fa;   /* o.fs borrows from it until the guest ends */
+	char why[512];
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
@@ -113,6 +137,12 @@ int cmd_run(int argc, char **argv)
 		} else if (!strcmp(a, "--mac")) {
 			if (++i == argc || !parse_mac(argv[i], mac) || !config_mac_ok(mac))
 				return usage_error("run", "--mac needs a unicast MAC like 02:00:00:00:00:01");
+		} else if (fs_is_option(a)) {
+			const char *val = ++i < argc ? argv[i] : NULL;
+			if (fs_take_option(&o.fs, fa.buf, a, val, why, sizeof(why)))
+				return usage_error("run", "%s", why);
+			if (!strcmp(a, "--volume"))
+				fa.volume[o.fs.nvolumes - 1] = val;   /* as given, for run --net */
 		} else if (!strcmp(a, "--")) {
 			i++;
 			break;
@@ -123,7 +153,7 @@ int cmd_run(int argc, char **argv)
 	if (i == argc)
 		return usage_error("run", "no PROGRAM given");
 	if (net)
-		return run_net(&o, net, io, mac, argv + i);
+		return run_net(&o, &fa, net, io, mac, argv + i);
 	if (io != OPSUB_IO_OPSUB)
 		return usage_error("run", "--io needs --net");
 	return monitor_run(&o, argv[i], argv + i, environ);

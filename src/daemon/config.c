@@ -18,6 +18,7 @@
 #include "daemon/migrate_stream.h"
 #include "util/json_keys.h"
 #include "daemon/metrics.h"
+#include "fs/fs_options.h"
 #include "sandbox/guest_mem.h"
 #include "util/parse.h"
 
@@ -98,7 +99,56 @@ void config_guest_free(struct guest_config *g)
 	for (unsigned i = 0; g->argv[i]; i++)
 		free(g->argv[i]);
 	free(g->output);
+	free(g->root);
+	for (unsigned i = 0; i < g->nvolumes; i++)
+		free(g->volume[i]);
 	memset(g, 0, sizeof(*g));
+}
+
+/* "root", "volumes" and "tmp_size" (fs/fs_options.h): checked as
+ * `opsub run` checks its options; guest-proc reads them again. */
+static int guest_fs(json_t *o, struct guest_config *g, char *err, size_t errlen)
+{
+	char why[256];
+	json_t *v;
+	if ((v = json_object_get(o, "root"))) {
+		if (!json_is_string(v) || !json_string_length(v) || strlen(json_string_value(v)) != json_string_length(v))
+			FAIL("guest '%s': \"root\" must be a directory or an archive file", g->name);
+		if (fs_check_root(json_string_value(v), why, sizeof(why)))
+			FAIL("guest '%s': \"root\": %s", g->name, why);
+		g->root = strdup(json_string_value(v));
+	}
+	if ((v = json_object_get(o, "volumes"))) {
+		if (!json_is_array(v) || json_array_size(v) > FS_MAX_VOLUMES)
+			FAIL("guest '%s': \"volumes\" must be an array of at most %d strings \"HOSTDIR:GUESTDIR[:ro]\"",
+			     g->name, FS_MAX_VOLUMES);
+		/* parsed for the checks only (a guest-proc parses them again) */
+		struct fs_options seen = {0};
+		char (*buf)[FS_VOLUME_BUF] = malloc(FS_MAX_VOLUMES * sizeof(*buf));
+		if (!buf)
+			FAIL("guest '%s': out of memory for its \"volumes\"", g->name);
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			json_t *s = json_array_get(v, i);
+			if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s)) {
+				snprintf(err, errlen, "guest '%s': \"volumes\" must hold strings \"HOSTDIR:GUESTDIR[:ro]\"",
+				         g->name);
+				break;
+			}
+			if (fs_add_volume(&seen, json_string_value(s), buf[i], why, sizeof(why))) {
+				snprintf(err, errlen, "guest '%s': volume \"%.200s\": %s", g->name, json_string_value(s), why);
+				break;
+			}
+			g->volume[g->nvolumes++] = strdup(json_string_value(s));
+		}
+		free(buf);
+		if (g->nvolumes != json_array_size(v))
+			return -1;
+	}
+	if ((v = json_object_get(o, "tmp_size")) &&
+	    (!json_is_string(v) || fs_parse_tmp_size(json_string_value(v), &g->tmp_size, why, sizeof(why))))
+		FAIL("guest '%s': \"tmp_size\" must be a size from \"1M\" to \"%lluG\", e.g. \"256M\"", g->name,
+		     FS_TMP_SIZE_MAX >> 30);
+	return 0;
 }
 
 /* A program path carried by a migration stream: only named, never opened
@@ -108,10 +158,13 @@ void config_guest_free(struct guest_config *g)
 static int guest_object(json_t *o, struct guest_config *g, bool from_stream, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"name", "program", "args", "mem", "mac", "queues", "rate", "pps",
-	                                   "weight", "io", "promiscuous", "output", "stats", "cpu_weight", "cpu_max", NULL};
-	/* a stream may not name files for the daemon to write */
+	                                   "weight", "io", "promiscuous", "output", "stats", "cpu_weight", "cpu_max",
+	                                   "root", "volumes", "tmp_size", NULL};
+	/* a stream may not name files for the daemon to write, nor host paths
+	 * for the guest to read */
 	static const char *const stream_keys[] = {"name", "program", "args", "mem", "mac", "queues", "rate", "pps",
-	                                          "weight", "io", "promiscuous", "stats", "cpu_weight", "cpu_max", NULL};
+	                                          "weight", "io", "promiscuous", "stats", "cpu_weight", "cpu_max",
+	                                          "tmp_size", NULL};
 	memset(g, 0, sizeof(*g));
 	g->mem = 256ull << 20;
 	g->queues = 0;   /* on demand (queues.c) */
@@ -126,6 +179,9 @@ static int guest_object(json_t *o, struct guest_config *g, bool from_stream, cha
 	snprintf(g->name, sizeof(g->name), "%s", json_string_value(name));
 	char where[64];
 	snprintf(where, sizeof(where), "guest '%s'", g->name);
+	if (from_stream && (json_object_get(o, "root") || json_object_get(o, "volumes")))
+		FAIL("guest '%s': a guest that arrives by migration or from a snapshot may not bring \"root\" or "
+		     "\"volumes\" (host paths of the sending side)", g->name);
 	if (check_keys(o, from_stream ? stream_keys : keys, where, err, errlen))
 		return -1;
 	json_t *v = json_object_get(o, "program");
@@ -193,7 +249,7 @@ static int guest_object(json_t *o, struct guest_config *g, bool from_stream, cha
 		g->cpu_max = json_number_value(v);
 	}
 #undef KEY
-	return 0;
+	return guest_fs(o, g, err, errlen);
 }
 
 int config_guest(json_t *o, struct guest_config *g, char *err, size_t errlen)

@@ -23,6 +23,7 @@
 #include "daemon/log.h"
 #include "daemon/vhost_state.h"
 #include "driver/link.h"
+#include "fs/fs.h"
 #include "nic/nic.h"
 #include "opsub_abi.h"
 
@@ -49,6 +50,11 @@ struct guest_config {
 	bool share_stdio;                  /* run --net: the daemon's stdout and stderr, as they are */
 	unsigned cpu_weight;               /* CPU share, cgroup v2 scale 1..10000 (cpu_limit.h); 0: the default 100 */
 	double cpu_max;                    /* CPU cap in cores (0.5: half a core), 0: none */
+	/* its file system (fs/fs.h), passed to guest-proc as its options */
+	char *root;                        /* root image, NULL: an empty root (owned) */
+	char *volume[FS_MAX_VOLUMES];      /* "HOSTDIR:GUESTDIR[:ro]", as given (owned) */
+	unsigned nvolumes;
+	uint64_t tmp_size;                 /* bytes the guest may write, 0: FS_TMP_SIZE_DEFAULT */
 };
 
 struct daemon_config {

@@ -125,7 +125,8 @@ static size_t decimal(char *out, unsigned v)
  * LINK_MIG_STATE). */
 static pid_t spawn(const struct guest_config *cfg, bool restore, int link_child, const int child[GUEST_STREAMS])
 {
-	char *argv[GUEST_MAX_ARGS + 10];
+	char *argv[GUEST_MAX_ARGS + 16 + 2 * FS_MAX_VOLUMES];
+	char tmp_size[24];
 	int n = 0;
 	argv[n++] = "opsub";
 	argv[n++] = "guest-proc";
@@ -139,6 +140,21 @@ static pid_t spawn(const struct guest_config *cfg, bool restore, int link_child,
 		argv[n++] = "--trace-syscalls";
 	if (cfg->no_verify)
 		argv[n++] = "--no-verify";
+	/* its file system, checked by the config already; guest-proc checks
+	 * again, as for `opsub run` */
+	if (cfg->root) {
+		argv[n++] = "--root";
+		argv[n++] = cfg->root;
+	}
+	for (unsigned i = 0; i < cfg->nvolumes; i++) {
+		argv[n++] = "--volume";
+		argv[n++] = cfg->volume[i];
+	}
+	if (cfg->tmp_size) {
+		snprintf(tmp_size, sizeof(tmp_size), "%llu", (unsigned long long)cfg->tmp_size);
+		argv[n++] = "--tmp-size";
+		argv[n++] = tmp_size;
+	}
 	if (restore)
 		argv[n++] = "--restore";
 	else {
@@ -492,6 +508,9 @@ static int start_guest(struct daemon *d, const struct guest_config *cfg, const s
 	for (unsigned i = 0; cfg->argv[i]; i++)
 		g->cfg.argv[i] = strdup(cfg->argv[i]);
 	g->cfg.output = cfg->output ? strdup(cfg->output) : NULL;
+	g->cfg.root = cfg->root ? strdup(cfg->root) : NULL;
+	for (unsigned i = 0; i < cfg->nvolumes; i++)
+		g->cfg.volume[i] = strdup(cfg->volume[i]);
 	int sv[2];
 	if (watch_output(d, g, err, errlen) || setup(d, g, r, err, errlen) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {

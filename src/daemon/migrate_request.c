@@ -72,6 +72,9 @@ static int dup_guest(struct mig_job *j, struct guest *g)
 	for (unsigned i = 0; g->cfg.argv[i]; i++)
 		j->cfg.argv[i] = strdup(g->cfg.argv[i]);
 	j->cfg.output = NULL;
+	j->cfg.root = g->cfg.root ? strdup(g->cfg.root) : NULL;   /* owned, as the guest's (not sent) */
+	for (unsigned i = 0; i < g->cfg.nvolumes; i++)
+		j->cfg.volume[i] = strdup(g->cfg.volume[i]);
 	j->mem_fd = fcntl(g->mem_fd, F_DUPFD_CLOEXEC, 3);
 	j->link_sock = fcntl(g->link_sock, F_DUPFD_CLOEXEC, 3);
 	j->pid = g->pid;

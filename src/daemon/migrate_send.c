@@ -359,6 +359,13 @@ static int send_hello(struct sender *x, uint64_t resident, char *err, size_t err
 		json_object_set_new(o, "cpu_weight", json_integer(c->cpu_weight));
 	if (o && c->cpu_max > 0)
 		json_object_set_new(o, "cpu_max", json_real(c->cpu_max));
+	/* its write budget goes with it; "root" and "volumes" are this host's
+	 * paths and do not (config_guest_from_stream refuses them) */
+	if (o && c->tmp_size) {
+		char tmp[32];
+		snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)c->tmp_size);   /* bytes */
+		json_object_set_new(o, "tmp_size", json_string(tmp));
+	}
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (!text)

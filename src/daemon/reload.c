@@ -30,6 +30,13 @@ static const char *needs_restart(const struct guest_config *now, const struct gu
 		return "\"output\"";
 	if (now->stats != want->stats)
 		return "\"stats\"";
+	if (!same_string(now->root, want->root))
+		return "\"root\"";
+	for (unsigned i = 0; i < now->nvolumes || i < want->nvolumes; i++)
+		if (i >= now->nvolumes || i >= want->nvolumes || strcmp(now->volume[i], want->volume[i]))
+			return "\"volumes\"";
+	if (now->tmp_size != want->tmp_size)
+		return "\"tmp_size\"";
 	return NULL;
 }
 

@@ -34,7 +34,7 @@ int fs_setup(struct guest_fs *fs, const struct fs_options *o, const char *exe, c
 		return -1;
 	}
 	if (o->root && image_load(&fs->mem, o->root, IMAGE_MAX_BYTES_DEFAULT, why, sizeof(why))) {
-		snprintf(err, errlen, "--root %s: %s", o->root, why);
+		snprintf(err, errlen, "%s", why);   /* image_load names the root */
 		return -1;
 	}
 	if (add_standard(&fs->mem, fs->exe, why, sizeof(why))) {

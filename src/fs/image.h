@@ -1,6 +1,7 @@
 /*
  * The root image: a host directory or an archive (tar, optionally
- * compressed: whatever libarchive reads) copied into the guest's memfs
+ * compressed; the formats image.c lists, none that reads other host files)
+ * copied into the guest's memfs
  * once, before the jail closes.  Only directories, regular files and
  * symbolic links are taken (links as text: they resolve inside the guest's
  * tree, never on the host); devices, sockets and FIFOs are skipped, hard

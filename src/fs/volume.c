@@ -25,10 +25,15 @@ int volume_attach(const char *host_dir, unsigned index, char *err, size_t errlen
 	return want;
 }
 
+int host_fstat(int fd, struct stat *st)
+{
+	return (int)syscall(SYS_fstat, fd, st);
+}
+
 static int open_beneath(int vfd, const char *rel, uint64_t flags)
 {
 	struct open_how how = {
-		.flags = flags | O_CLOEXEC | O_NOCTTY,
+		.flags = flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY),   /* openat2 refuses O_NOCTTY with O_PATH */
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 	};
 	long fd = syscall(SYS_openat2, vfd, rel, &how, sizeof(how));
@@ -42,7 +47,7 @@ int volume_open(int vfd, const char *rel, bool nofollow, bool path_only, struct 
 	int pfd = open_beneath(vfd, rel, O_PATH | nf);
 	if (pfd < 0)
 		return pfd;
-	if (fstat(pfd, st)) {
+	if (host_fstat(pfd, st)) {
 		int e = -errno;
 		close(pfd);
 		return e;
@@ -64,7 +69,7 @@ int volume_open(int vfd, const char *rel, bool nofollow, bool path_only, struct 
 	struct stat again;
 	/* a host rename between the two opens: refuse rather than serve
 	 * something that was not checked */
-	if (fstat(fd, &again) || again.st_dev != st->st_dev || again.st_ino != st->st_ino) {
+	if (host_fstat(fd, &again) || again.st_dev != st->st_dev || again.st_ino != st->st_ino) {
 		close(fd);
 		return -EAGAIN;
 	}

@@ -30,4 +30,8 @@ int volume_attach(const char *host_dir, unsigned index, char *err, size_t errlen
  * The descriptor, or -errno. */
 int volume_open(int vfd, const char *rel, bool nofollow, bool path_only, struct stat *st);
 
+/* fstat through the fstat system call itself: the C library's wrapper
+ * uses newfstatat, which the jail does not allow.  0 or -1 with errno. */
+int host_fstat(int fd, struct stat *st);
+
 #endif

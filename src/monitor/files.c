@@ -58,15 +58,12 @@ static bool is_dir_of(const struct ofile *of)
 	return of->kind == OF_MEMDIR || (of->kind == OF_HOST && (of->flags & O_DIRECTORY));
 }
 
-/* Resolves the guest path at addr against dirfd (AT_FDCWD: the working
- * directory).  AT_EMPTY_PATH with "" gives dirfd's own path. */
-static int where_at(struct monitor *m, uint64_t dirfd, uint64_t addr, unsigned flags, bool empty_ok,
-                    struct fs_where *w)
+/* Resolves the path (the monitor's copy) against dirfd (AT_FDCWD: the
+ * working directory).  With empty_ok (AT_EMPTY_PATH), "" names dirfd's
+ * own file. */
+static int resolve_at(struct monitor *m, uint64_t dirfd, char *path, unsigned flags, bool empty_ok,
+                      struct fs_where *w)
 {
-	char path[FS_PATH_MAX];
-	int r = read_path(m, addr, path);
-	if (r)
-		return r;
 	const char *base = m->fs.cwd;
 	if (path[0] != '/' && (int)dirfd == AT_FDCWD && m->fs.cwd_node && !m->fs.cwd_node->nlink)
 		return -ENOENT;   /* nothing can be found in, or made in, a removed directory */
@@ -82,8 +79,19 @@ static int where_at(struct monitor *m, uint64_t dirfd, uint64_t addr, unsigned f
 			return -ENOTDIR;
 		}
 		base = d->path;
+	} else if (!path[0] && empty_ok) {
+		strcpy(path, ".");
 	}
 	return fs_resolve(&m->fs, base, path, flags, w);
+}
+
+/* The same for the guest path at addr, copied once. */
+static int where_at(struct monitor *m, uint64_t dirfd, uint64_t addr, unsigned flags, bool empty_ok,
+                    struct fs_where *w)
+{
+	char path[FS_PATH_MAX];
+	int r = read_path(m, addr, path);
+	return r ? r : resolve_at(m, dirfd, path, flags, empty_ok, w);
 }
 
 /* ---- stat ------------------------------------------------------------------------ */
@@ -126,12 +134,10 @@ static int stat_of(const struct ofile *of, struct stat *st)
 		stat_node(of->node, st);
 		return 0;
 	case OF_HOST:
-		return fstat(of->host_fd, st) ? -errno : 0;
+		return host_fstat(of->host_fd, st) ? -errno : 0;
 	case OF_STD: {
 		struct stat host;
-		/* the fstat system call itself: the C library's wrapper would use
-		 * newfstatat, which the jail does not allow */
-		if (syscall(SYS_fstat, of->host_fd, &host) != 0)
+		if (host_fstat(of->host_fd, &host) != 0)
 			return -errno;
 		memset(st, 0, sizeof(*st));   /* only the kind of file, nothing of the host */
 		st->st_mode = host.st_mode & S_IFMT;
@@ -177,26 +183,27 @@ int64_t sys_fstat(struct monitor *m, ARGS)
 	return of ? put_stat(m, a[1], stat_of(of, &st), &st) : -EBADF;
 }
 
-static int64_t stat_at(struct monitor *m, uint64_t dirfd, uint64_t path, uint64_t out, uint64_t flags)
+/* The stat of path (or, with AT_EMPTY_PATH and "", of dirfd's file). */
+static int stat_path(struct monitor *m, uint64_t dirfd, char *path, uint64_t flags, struct stat *st)
 {
-	if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
-		return -EINVAL;
-	char probe;
-	if ((flags & AT_EMPTY_PATH) && !gm_read(&m->gm, &probe, path, 1) && !probe) {
-		struct ofile *of = (int)dirfd == AT_FDCWD ? NULL : fd_get((int)dirfd);
-		struct stat st;
-		if ((int)dirfd == AT_FDCWD) {
-			struct fs_where w;
-			int r = fs_resolve(&m->fs, m->fs.cwd, ".", PATH_FOLLOW, &w);
-			return put_stat(m, out, r ? r : stat_where(m, &w, true, &st), &st);
-		}
-		return of ? put_stat(m, out, stat_of(of, &st), &st) : -EBADF;
+	if ((flags & AT_EMPTY_PATH) && !path[0] && (int)dirfd != AT_FDCWD) {
+		struct ofile *of = fd_get((int)dirfd);
+		return of ? stat_of(of, st) : -EBADF;
 	}
 	bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
 	struct fs_where w;
-	int r = where_at(m, dirfd, path, follow ? PATH_FOLLOW : 0, false, &w);
+	int r = resolve_at(m, dirfd, path, follow ? PATH_FOLLOW : 0, flags & AT_EMPTY_PATH, &w);
+	return r ? r : stat_where(m, &w, follow, st);
+}
+
+static int64_t stat_at(struct monitor *m, uint64_t dirfd, uint64_t addr, uint64_t out, uint64_t flags)
+{
+	if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
+		return -EINVAL;
+	char path[FS_PATH_MAX];
 	struct stat st;
-	return put_stat(m, out, r ? r : stat_where(m, &w, follow, &st), &st);
+	int r = read_path(m, addr, path);
+	return put_stat(m, out, r ? r : stat_path(m, dirfd, path, flags, &st), &st);
 }
 
 int64_t sys_stat(struct monitor *m, ARGS) { return stat_at(m, (uint64_t)AT_FDCWD, a[0], a[1], 0); }
@@ -209,19 +216,11 @@ int64_t sys_statx(struct monitor *m, ARGS)
 	if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
 		return -EINVAL;
 	/* newfstatat's answer, rewritten in statx's layout */
+	char path[FS_PATH_MAX];
 	struct stat st;
-	struct fs_where w;
-	char probe = 1;
-	int r;
-	if ((flags & AT_EMPTY_PATH) && !gm_read(&m->gm, &probe, a[1], 1) && !probe && (int)a[0] != AT_FDCWD) {
-		struct ofile *of = fd_get((int)a[0]);
-		r = of ? stat_of(of, &st) : -EBADF;
-	} else {
-		bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
-		r = where_at(m, a[0], a[1], follow ? PATH_FOLLOW : 0, flags & AT_EMPTY_PATH, &w);
-		if (!r)
-			r = stat_where(m, &w, follow, &st);
-	}
+	int r = read_path(m, a[1], path);
+	if (!r)
+		r = stat_path(m, a[0], path, flags, &st);
 	if (r)
 		return r;
 	struct statx sx;

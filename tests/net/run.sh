@@ -18,7 +18,7 @@ fail() { echo "FAIL net/$1: $2"; }
 
 build() {
 	gcc -O2 -Wall -Wextra -Werror -o "$B/pcaptool" tests/net/pcaptool.c -lpcap || return 1
-	for g in secret_holder forger sleeper fastgate rxcode deaf lifecycle; do
+	for g in secret_holder forger sleeper fastgate rxcode deaf lifecycle port_epoll; do
 		musl-gcc -std=gnu11 -O2 -static -Wall -Wextra -Werror -Iinclude -o "$B/$g" \
 			"tests/net/guests/$g.c" "$G/libopsub.a" || return 1
 	done
@@ -363,6 +363,28 @@ test_deaf_pcap() {
 	else fail deaf_pcap "victim: ${out:-no output}; dropped for the deaf guest: $dropped (want 1)"; fi
 }
 test_deaf_pcap
+
+# ---- an event loop waits on its port's descriptor with a timer ------------------
+
+test_port_epoll() {
+	$B/pcaptool genb "$T/pe.pcap" 2000 02:00:00:00:0c:01 || { fail port_epoll "pcaptool genb failed"; return; }
+	SOCK=pe
+	if ! daemon_start pe "{\"nic\":{\"wire\":\"pcap:$T/pe.pcap,$T/pe-out.pcap\",\"queues\":4},\"control\":\"$T/pe.sock\",\"guests\":[
+	 {\"name\":\"ev\",\"program\":\"$B/port_epoll\",\"args\":[\"2000\"],\"mac\":\"02:00:00:00:0c:01\",\"output\":\"$T/pe-ev.out\"}]}"; then
+		fail port_epoll "daemon did not start: $(tail -1 "$T/pe.log")"; return
+	fi
+	wait_exited ev 40
+	daemon_stop
+	local out=$(grep received "$T/pe-ev.out" 2>/dev/null)
+	# every frame came through epoll wake-ups, the timer ticked, and the
+	# loop slept: CPU under half the wall time (a polling loop uses it all)
+	local wall=$(echo "$out" | sed -n 's/.* \([0-9]*\) ms wall.*/\1/p') cpu=$(echo "$out" | sed -n 's/.* \([0-9]*\) ms cpu.*/\1/p')
+	local ticks=$(echo "$out" | sed -n 's/.* \([0-9]*\) ticks.*/\1/p')
+	if [[ "$out" == *"received 2000 frames"* ]] && [ "${ticks:-0}" -ge 25 ] && [ -n "$wall" ] && [ -n "$cpu" ] &&
+	   [ $((cpu * 2)) -lt "$wall" ]; then pass port_epoll
+	else fail port_epoll "guest: ${out:-no output ($(tail -1 "$T/pe-ev.out" 2>/dev/null))}"; fi
+}
+test_port_epoll
 
 # ---- a packet limit split over several queues still holds ----------------------
 
