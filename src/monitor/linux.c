@@ -1,8 +1,8 @@
 /*
  * The Linux personality: the system calls a static Linux program needs,
  * in one table.  This file has the process, memory, time and signal calls;
- * files.c the descriptors and paths (on the guest's own file system,
- * fs/fs.h), wait.c pipes, timers and polling.  There is no process
+ * files.c the descriptors and paths.c the paths (on the guest's own file
+ * system, fs/fs.h), wait.c pipes, timers and polling.  There is no process
  * creation, no sockets and no signal to anyone else: those calls return
  * an error code, as the table says.
  *

@@ -5,8 +5,9 @@
  * checked in the handler that takes it, and guest bytes (paths, structs)
  * are copied once into the monitor before they are looked at.
  *
- * linux.c: process, memory, time, signals; files.c: descriptors and
- * paths; wait.c: pipes, eventfd, timerfd, poll, select and epoll.
+ * linux.c: process, memory, time, signals; files.c: descriptors;
+ * paths.c: paths, names and attributes; wait.c: pipes, eventfd, timerfd,
+ * poll, select and epoll.
  */
 #ifndef OPSUB_MONITOR_SYSCALLS_H
 #define OPSUB_MONITOR_SYSCALLS_H
@@ -19,7 +20,7 @@
 #define ARGS const uint64_t a[6]
 typedef int64_t (*sys_fn)(struct monitor *m, ARGS);
 
-/* files.c */
+/* files.c and paths.c */
 #define FILE_CALLS(X) X(read) X(write) X(open) X(close) X(stat) X(fstat) X(lstat) X(lseek) X(ioctl) \
 	X(pread64) X(pwrite64) X(readv) X(writev) X(access) X(dup) X(dup2) X(sendfile) X(fcntl) X(flock) \
 	X(fsync) X(truncate) X(ftruncate) X(getdents64) X(getcwd) X(chdir) X(fchdir) X(rename) X(mkdir) \
