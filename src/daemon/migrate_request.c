@@ -46,6 +46,10 @@ static json_t *source_guest(struct daemon *d, const char *cmd, const char *name,
 	if (g->cfg.io == OPSUB_IO_EMULATED)
 		return control_error("guest '%s' is in emulated mode, which does not support %s (opsub and paravirt guests do)",
 		             name, cmd);
+	if (g->cfg.root || g->cfg.nvolumes)
+		return control_error("guest '%s' has a root image or volumes: host files do not move with a guest, so it "
+		                     "cannot %s (guests with only their in-memory /tmp can, while they have no file open)",
+		                     name, cmd);
 	if (g->migrating)
 		return control_error("guest '%s' is being migrated or snapshotted already", name);
 	if (g->move.active || g->nretiring)
