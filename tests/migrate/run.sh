@@ -7,7 +7,7 @@
 # that need them say SKIP with the reason otherwise).
 #
 # Usage: tests/migrate/run.sh [CASE...]   CASE: snapshot live_opsub
-#        live_paravirt failure forged modes  (default: all, in that order)
+#        live_paravirt failure forged modes files  (default: all, in that order)
 # Environment: OPSUB (default build/opsub; the suite runs a private copy),
 # MIGRATE_KEEP=1 keeps the temporary directory (logs, pings, snapshots).
 # Guest output is compared byte for byte with the same program run
@@ -375,7 +375,31 @@ case_modes() {
 	done
 }
 
-for t in ${@:-snapshot live_opsub live_paravirt failure forged modes}; do
+# ---- 6. guests whose files cannot move are refused and go on ---------------------------
+
+case_files() {
+	if ! ensure_s; then fail files "daemon did not start: $(tail -2 "$T/s.log" | tr '\n' '|')"; return; fi
+	local r rc r2 rc2
+	# a file open in its in-memory /tmp: the guest process itself refuses
+	c s add "{\"name\":\"hold\",\"program\":\"$PROG\",\"args\":[\"holdfile\"],\"mac\":\"02:00:00:4d:07:01\"}" > /dev/null
+	if ! wait_lines s hold 1 30; then fail refused_open_file "the guest did not start: $(gout s hold | tail -1)"; return; fi
+	r=$(c s snapshot hold "$T/hold.snap" 2>/dev/null); rc=$?
+	info refused_open_file "snapshot: $r"
+	if reply_refused "$r" "$rc" "not supported" && [ "$(gstate s hold)" = running ]; then pass refused_open_file
+	else fail refused_open_file "snapshot: rc $rc: $r; state $(gstate s hold)"; fi
+	c s remove hold > /dev/null 2>&1
+	# a root image: refused at the request, before anything is sent
+	mkdir -p "$T/root" && echo x > "$T/root/f"
+	c s add "{\"name\":\"rooted\",\"program\":\"$PROG\",\"args\":[\"idle\",\"1\"],\"mac\":\"02:00:00:4d:07:02\",\"root\":\"$T/root\"}" > /dev/null
+	if ! wait_lines s rooted 1 30; then fail refused_root "the guest did not start: $(gout s rooted | tail -1)"; return; fi
+	r2=$(c s migrate rooted "127.0.0.1:$PORT_S" 2>/dev/null); rc2=$?
+	info refused_root "migrate: $r2"
+	if reply_refused "$r2" "$rc2" "root image" && [ "$(gstate s rooted)" = running ]; then pass refused_root
+	else fail refused_root "migrate: rc $rc2: $r2; state $(gstate s rooted)"; fi
+	c s remove rooted > /dev/null 2>&1
+}
+
+for t in ${@:-snapshot live_opsub live_paravirt failure forged modes files}; do
 	case $t in
 	live_*) case_live "${t#live_}" ;;
 	*) "case_$t" ;;

@@ -11,6 +11,9 @@
  *                            digest of it all; then "done" and exit 3
  *   migprog idle MIB         touches MIB MiB, prints "touched MIB MiB",
  *                            then sleeps (1 s at a time) until killed
+ *   migprog holdfile         writes /tmp/held and keeps it open, prints
+ *                            "holding", then sleeps until killed (a guest
+ *                            whose files cannot move)
  *
  * Each line also says whether CLOCK_MONOTONIC ever went back since the
  * start ("mono ok"): a restored clock must go on, never backwards.
@@ -106,6 +109,17 @@ int main(int argc, char **argv)
 			nanosleep(&st, NULL);
 		}
 	}
-	fprintf(stderr, "usage: migprog count N MS MIB | migprog idle MIB\n");
+	if (argc == 2 && !strcmp(argv[1], "holdfile")) {
+		FILE *f = fopen("/tmp/held", "w");
+		if (!f || fputs("state\n", f) < 0 || fflush(f))
+			return 1;
+		printf("holding\n");
+		fflush(stdout);
+		for (;;) {
+			struct timespec st = {1, 0};
+			nanosleep(&st, NULL);
+		}
+	}
+	fprintf(stderr, "usage: migprog count N MS MIB | migprog idle MIB | migprog holdfile\n");
 	return 2;
 }
