@@ -6,7 +6,7 @@
 #include <string.h>
 #include <linux/fs.h>
 
-static int charge(struct memfs *fs, uint64_t n)
+int memfs_charge(struct memfs *fs, uint64_t n)
 {
 	if (fs->limit && (n > fs->limit || fs->bytes > fs->limit - n))
 		return -ENOSPC;
@@ -14,7 +14,7 @@ static int charge(struct memfs *fs, uint64_t n)
 	return 0;
 }
 
-static void uncharge(struct memfs *fs, uint64_t n) { fs->bytes -= n; }
+void memfs_uncharge(struct memfs *fs, uint64_t n) { fs->bytes -= n; }
 
 void memfs_touch(struct mnode *n, bool modified)
 {
@@ -27,13 +27,13 @@ void memfs_touch(struct mnode *n, bool modified)
 
 static struct mnode *node_new(struct memfs *fs, enum mnode_kind kind, uint32_t mode)
 {
-	if (charge(fs, MEMFS_NODE_COST)) {
+	if (memfs_charge(fs, MEMFS_NODE_COST)) {
 		errno = ENOSPC;
 		return NULL;
 	}
 	struct mnode *n = calloc(1, sizeof(*n));
 	if (!n) {
-		uncharge(fs, MEMFS_NODE_COST);
+		memfs_uncharge(fs, MEMFS_NODE_COST);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -49,11 +49,11 @@ static void node_free(struct memfs *fs, struct mnode *n)
 {
 	switch (n->kind) {
 	case MN_DIR: free(n->dir.ent); break;
-	case MN_FILE: uncharge(fs, n->file.cap); free(n->file.data); break;
-	case MN_LINK: uncharge(fs, strlen(n->link) + 1); free(n->link); break;
+	case MN_FILE: memfs_uncharge(fs, n->file.cap); free(n->file.data); break;
+	case MN_LINK: memfs_uncharge(fs, strlen(n->link) + 1); free(n->link); break;
 	default: break;
 	}
-	uncharge(fs, MEMFS_NODE_COST);
+	memfs_uncharge(fs, MEMFS_NODE_COST);
 	free(n);
 }
 
@@ -73,7 +73,7 @@ static void free_tree(struct memfs *fs, struct mnode *d)
 {
 	for (unsigned i = 0; i < d->dir.n; i++) {
 		struct mnode *c = d->dir.ent[i].node;
-		uncharge(fs, strlen(d->dir.ent[i].name) + 1);
+		memfs_uncharge(fs, strlen(d->dir.ent[i].name) + 1);
 		free(d->dir.ent[i].name);
 		if (c->kind == MN_DIR)
 			free_tree(fs, c);
@@ -124,11 +124,11 @@ static int add_entry(struct memfs *fs, struct mnode *dir, const char *name, stru
 		dir->dir.ent = e;
 		dir->dir.cap = cap;
 	}
-	if (charge(fs, len + 1))
+	if (memfs_charge(fs, len + 1))
 		return -ENOSPC;
 	char *copy = strdup(name);
 	if (!copy) {
-		uncharge(fs, len + 1);
+		memfs_uncharge(fs, len + 1);
 		return -ENOMEM;
 	}
 	dir->dir.ent[dir->dir.n++] = (struct mdirent){++dir->dir.next_off, copy, node};
@@ -147,7 +147,7 @@ static struct mnode *remove_entry(struct memfs *fs, struct mnode *dir, struct md
 {
 	struct mnode *node = e->node;
 	fs->changes++;
-	uncharge(fs, strlen(e->name) + 1);
+	memfs_uncharge(fs, strlen(e->name) + 1);
 	free(e->name);
 	unsigned i = (unsigned)(e - dir->dir.ent);
 	memmove(e, e + 1, (dir->dir.n - i - 1) * sizeof(*e));   /* keeps the readdir order */
@@ -181,9 +181,9 @@ struct mnode *memfs_create(struct memfs *fs, struct mnode *dir, const char *name
 	int r = 0;
 	if (kind == MN_LINK) {
 		size_t len = strlen(link_target) + 1;
-		r = charge(fs, len);
+		r = memfs_charge(fs, len);
 		if (!r && !(n->link = strdup(link_target))) {
-			uncharge(fs, len);
+			memfs_uncharge(fs, len);
 			r = -ENOMEM;
 		}
 		if (r) {
@@ -316,14 +316,14 @@ static int reserve(struct memfs *fs, struct mnode *f, uint64_t size)
 	uint64_t cap = f->file.cap ? f->file.cap : 4096;
 	while (cap < size)
 		cap = cap < (1ull << 20) ? cap * 2 : cap + (cap >> 2);
-	if (charge(fs, cap - f->file.cap)) {
+	if (memfs_charge(fs, cap - f->file.cap)) {
 		cap = (size + 4095) & ~4095ull;   /* the budget may still hold what is asked */
-		if (charge(fs, cap - f->file.cap))
+		if (memfs_charge(fs, cap - f->file.cap))
 			return -ENOSPC;
 	}
 	uint8_t *d = realloc(f->file.data, cap);
 	if (!d) {
-		uncharge(fs, cap - f->file.cap);
+		memfs_uncharge(fs, cap - f->file.cap);
 		return -ENOMEM;
 	}
 	f->file.data = d;
@@ -373,7 +373,7 @@ int memfs_truncate(struct memfs *fs, struct mnode *f, uint64_t size)
 		uint64_t cap = (size + 4095) & ~4095ull;
 		uint8_t *d = cap ? realloc(f->file.data, cap) : (free(f->file.data), NULL);
 		if (!cap || d) {
-			uncharge(fs, f->file.cap - cap);
+			memfs_uncharge(fs, f->file.cap - cap);
 			f->file.data = d;
 			f->file.cap = cap;
 		}

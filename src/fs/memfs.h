@@ -72,6 +72,11 @@ struct memfs {
 int memfs_init(struct memfs *fs, uint64_t limit);
 void memfs_free(struct memfs *fs);
 
+/* Charges n bytes the guest holds elsewhere in the monitor (a pipe's
+ * buffer) to the same budget: 0 or -ENOSPC; uncharge gives them back. */
+int memfs_charge(struct memfs *fs, uint64_t n);
+void memfs_uncharge(struct memfs *fs, uint64_t n);
+
 /* For the image loader and the monitor's set-up: adds the node at the
  * absolute `path` ("/a/b", no ".", ".." or links on the way), making
  * missing parent directories (mode 0755).  kind MN_FILE takes `data`/`len`

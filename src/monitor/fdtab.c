@@ -15,6 +15,7 @@ static unsigned soft_limit = FD_MAX;
 /* every live epoll set, so a description that goes leaves them */
 static struct ofile **epolls;
 static unsigned nepolls, epolls_cap;
+unsigned epoll_watches;
 
 struct ofile *of_new(enum of_kind kind, int flags)
 {
@@ -45,8 +46,10 @@ void epoll_forget(struct ofile *of)
 	for (unsigned i = 0; i < nepolls; i++) {
 		struct ofile *ep = epolls[i];
 		for (unsigned j = 0; j < ep->ep.n;)
-			if (ep->ep.item[j].of == of)   /* keeping the order: it is epoll_wait's */
+			if (ep->ep.item[j].of == of) {   /* keeping the order: it is epoll_wait's */
 				memmove(&ep->ep.item[j], &ep->ep.item[j + 1], (--ep->ep.n - j) * sizeof(ep->ep.item[0]));
+				epoll_watches--;
+			}
 			else
 				j++;
 	}
@@ -68,10 +71,12 @@ static void release(struct ofile *of)
 		if (!p->readers && !p->writers) {
 			free(p->data);
 			free(p);
+			memfs_uncharge(fs, PIPE_CAPACITY);
 		}
 		break;
 	}
 	case OF_EPOLL:
+		epoll_watches -= of->ep.n;
 		free(of->ep.item);
 		for (unsigned i = 0; i < nepolls; i++)
 			if (epolls[i] == of)

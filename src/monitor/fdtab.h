@@ -105,5 +105,7 @@ bool fd_is_std(int fd);
 
 /* The epoll sets, so that closing a description takes it out of them. */
 void epoll_forget(struct ofile *of);
+/* Items in all epoll sets together (wait.c bounds it). */
+extern unsigned epoll_watches;
 
 #endif

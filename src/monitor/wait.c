@@ -26,6 +26,7 @@
 
 #define WAIT_HOST_MAX 64
 #define EPOLL_DEPTH_MAX 4
+#define EPOLL_WATCHES_MAX 65536    /* all sets together (Linux: max_user_watches, ENOSPC) */
 #define FOREVER UINT64_MAX
 
 struct waitctx {
@@ -329,6 +330,9 @@ int64_t sys_pipe2(struct monitor *m, ARGS)
 		return -EINVAL;
 	if (!gm_access_ok(&m->gm, a[0], 8, GP_W))
 		return -EFAULT;
+	/* the buffer counts against the guest's tmp_size, as its files do */
+	if (memfs_charge(&m->fs.mem, PIPE_CAPACITY))
+		return -ENFILE;
 	struct pipe_buf *p = calloc(1, sizeof(*p));
 	uint8_t *data = p ? malloc(PIPE_CAPACITY) : NULL;
 	struct ofile *r = data ? of_new(OF_PIPE_R, O_RDONLY | (int)(a[1] & O_NONBLOCK)) : NULL;
@@ -337,6 +341,7 @@ int64_t sys_pipe2(struct monitor *m, ARGS)
 		free(data);
 		free(p);
 		free(r);
+		memfs_uncharge(&m->fs.mem, PIPE_CAPACITY);
 		return -ENFILE;
 	}
 	p->data = data;
@@ -659,6 +664,8 @@ int64_t sys_epoll_ctl(struct monitor *m, ARGS)
 			return -EEXIST;
 		if (of->kind == OF_EPOLL && epoll_reaches(of, ep, 0))
 			return -ELOOP;
+		if (epoll_watches >= EPOLL_WATCHES_MAX)
+			return -ENOSPC;
 		if (ep->ep.n == ep->ep.cap) {
 			unsigned cap = ep->ep.cap ? 2 * ep->ep.cap : 8;
 			struct epoll_item *n = realloc(ep->ep.item, cap * sizeof(*n));
@@ -668,6 +675,7 @@ int64_t sys_epoll_ctl(struct monitor *m, ARGS)
 			ep->ep.cap = cap;
 		}
 		ep->ep.item[ep->ep.n++] = (struct epoll_item){fd, of, ev.events, ev.data, object_gen(of) - 1, false};
+		epoll_watches++;
 		return 0;
 	case EPOLL_CTL_MOD:
 		if (!it)
@@ -681,6 +689,7 @@ int64_t sys_epoll_ctl(struct monitor *m, ARGS)
 		if (!it)
 			return -ENOENT;
 		memmove(it, it + 1, (size_t)(&ep->ep.item[--ep->ep.n] - it) * sizeof(*it));
+		epoll_watches--;
 		return 0;
 	default:
 		return -EINVAL;
