@@ -11,7 +11,7 @@ static int add_standard(struct memfs *mem, const char *exe, char *err, size_t er
 {
 	static const struct { const char *path; enum mdev dev; } devs[] = {
 		{"/dev/null", MDEV_NULL}, {"/dev/zero", MDEV_ZERO},
-		{"/dev/random", MDEV_URANDOM}, {"/dev/urandom", MDEV_URANDOM},
+		{"/dev/random", MDEV_RANDOM}, {"/dev/urandom", MDEV_URANDOM},
 	};
 	struct mnode *tmp = memfs_lookup(mem->root, "tmp");
 	if (!tmp && !memfs_add(mem, "/tmp", MN_DIR, 01777, NULL, 0, err, errlen))

@@ -73,7 +73,7 @@ static void free_tree(struct memfs *fs, struct mnode *d)
 {
 	for (unsigned i = 0; i < d->dir.n; i++) {
 		struct mnode *c = d->dir.ent[i].node;
-		memfs_uncharge(fs, strlen(d->dir.ent[i].name) + 1);
+		memfs_uncharge(fs, strlen(d->dir.ent[i].name) + 1 + MEMFS_ENTRY_COST);
 		free(d->dir.ent[i].name);
 		if (c->kind == MN_DIR)
 			free_tree(fs, c);
@@ -124,11 +124,11 @@ static int add_entry(struct memfs *fs, struct mnode *dir, const char *name, stru
 		dir->dir.ent = e;
 		dir->dir.cap = cap;
 	}
-	if (memfs_charge(fs, len + 1))
+	if (memfs_charge(fs, len + 1 + MEMFS_ENTRY_COST))
 		return -ENOSPC;
 	char *copy = strdup(name);
 	if (!copy) {
-		memfs_uncharge(fs, len + 1);
+		memfs_uncharge(fs, len + 1 + MEMFS_ENTRY_COST);
 		return -ENOMEM;
 	}
 	dir->dir.ent[dir->dir.n++] = (struct mdirent){++dir->dir.next_off, copy, node};
@@ -147,7 +147,7 @@ static struct mnode *remove_entry(struct memfs *fs, struct mnode *dir, struct md
 {
 	struct mnode *node = e->node;
 	fs->changes++;
-	memfs_uncharge(fs, strlen(e->name) + 1);
+	memfs_uncharge(fs, strlen(e->name) + 1 + MEMFS_ENTRY_COST);
 	free(e->name);
 	unsigned i = (unsigned)(e - dir->dir.ent);
 	memmove(e, e + 1, (dir->dir.n - i - 1) * sizeof(*e));   /* keeps the readdir order */

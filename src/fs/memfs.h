@@ -21,11 +21,12 @@
 enum mnode_kind { MN_DIR, MN_FILE, MN_LINK, MN_DEV, MN_VOLUME };
 
 /* The character devices of /dev. */
-enum mdev { MDEV_NULL, MDEV_ZERO, MDEV_URANDOM };
+enum mdev { MDEV_NULL, MDEV_ZERO, MDEV_RANDOM, MDEV_URANDOM };
 
 /* Every node and name is charged this much besides its bytes, so that a
  * guest making millions of empty files runs out of budget too. */
 #define MEMFS_NODE_COST 256u
+#define MEMFS_ENTRY_COST 256u     /* a name's entry, besides its bytes (a hard link costs as much as a node) */
 #define MEMFS_NAME_MAX 255u
 
 struct mnode;

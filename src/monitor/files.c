@@ -63,7 +63,7 @@ void stat_node(const struct mnode *n, struct stat *st)
 	st->st_size = n->kind == MN_FILE ? (off_t)n->file.size : n->kind == MN_LINK ? (off_t)strlen(n->link)
 	              : n->kind == MN_DIR ? 4096 : 0;
 	if (n->kind == MN_DEV)
-		st->st_rdev = makedev(1, n->dev == MDEV_NULL ? 3 : n->dev == MDEV_ZERO ? 5 : 9);
+		st->st_rdev = makedev(1, n->dev == MDEV_NULL ? 3 : n->dev == MDEV_ZERO ? 5 : n->dev == MDEV_RANDOM ? 8 : 9);
 	st->st_blksize = 4096;
 	st->st_blocks = n->kind == MN_FILE ? (blkcnt_t)((n->file.size + 511) / 512) : 0;
 	st->st_atim = n->atime;
@@ -298,7 +298,9 @@ int64_t sys_lseek(struct monitor *m, ARGS)
 	switch (of->kind) {
 	case OF_STD: case OF_HOST:
 		return host_result(lseek(of->host_fd, off, whence));
-	case OF_MEM: case OF_DEV: case OF_MEMDIR: {
+	case OF_DEV:
+		return 0;   /* Linux: null, zero and random ignore seeks */
+	case OF_MEM: case OF_MEMDIR: {
 		int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)of->pos
 		               : whence == SEEK_END && of->kind == OF_MEM ? (int64_t)of->node->file.size : -1;
 		if (of->kind == OF_MEM && (whence == SEEK_DATA || whence == SEEK_HOLE)) {
@@ -377,8 +379,10 @@ int64_t file_map_check(struct monitor *m, uint64_t fd, uint64_t flags, uint64_t 
 		return of->flags & O_PATH ? -EBADF : -ENODEV;
 	if ((of->flags & O_ACCMODE) == O_WRONLY)
 		return -EACCES;
-	if ((flags & MAP_TYPE) == MAP_SHARED && (prot & PROT_WRITE))
-		return (of->flags & O_ACCMODE) == O_RDONLY ? -EACCES : -ENODEV;   /* no shared writable file memory */
+	/* a shared mapping would have to follow later writes to the file:
+	 * not offered (programs such as SQLite then read instead) */
+	if ((flags & MAP_TYPE) != MAP_PRIVATE)
+		return (prot & PROT_WRITE) && (of->flags & O_ACCMODE) == O_RDONLY ? -EACCES : -ENODEV;
 	return 0;
 }
 

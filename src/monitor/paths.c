@@ -345,10 +345,12 @@ static int64_t make_dir(struct monitor *m, uint64_t dirfd, uint64_t path, uint64
 	int r = where_at(m, dirfd, path, 0, false, &w);
 	if (r)
 		return r;
+	if (w.volume >= 0) {
+		struct stat st;
+		return stat_where(m, &w, false, &st) == 0 ? -EEXIST : -EROFS;
+	}
 	if (w.node || !w.name[0])
 		return -EEXIST;
-	if (w.volume >= 0)
-		return -EROFS;
 	return memfs_create(&m->fs.mem, w.dir, w.name, MN_DIR, (uint32_t)mode & ~m->umask & 07777, NULL) ? 0 : -errno;
 }
 
@@ -356,12 +358,22 @@ int64_t sys_mkdir(struct monitor *m, ARGS) { return make_dir(m, (uint64_t)AT_FDC
 int64_t sys_mkdirat(struct monitor *m, ARGS) { return make_dir(m, a[0], a[1], a[2]); }
 int64_t sys_mknodat(struct monitor *m, ARGS) { (void)m; (void)a; return -EPERM; }
 
-static int64_t remove_name(struct monitor *m, uint64_t dirfd, uint64_t path, bool dir)
+static int64_t remove_name(struct monitor *m, uint64_t dirfd, uint64_t addr, bool dir)
 {
 	struct fs_where w;
-	int r = where_at(m, dirfd, path, 0, false, &w);
-	if (r)
+	char path[FS_PATH_MAX];
+	int r = read_path(m, addr, path);
+	if (r || (r = resolve_at(m, dirfd, path, 0, false, &w)))
 		return r;
+	if (w.trailing_slash && w.volume < 0) {
+		/* "link/": Linux removes neither the link nor its target */
+		static struct fs_where last;
+		size_t len = strlen(path);
+		while (len > 1 && path[len - 1] == '/')
+			path[--len] = 0;
+		if (!resolve_at(m, dirfd, path, 0, false, &last) && last.node && last.node->kind == MN_LINK)
+			return -ENOTDIR;
+	}
 	if (w.volume >= 0)
 		return w.node && w.node->kind == MN_VOLUME && !strcmp(w.vpath, ".") ? -EBUSY : -EROFS;
 	if (!w.node)
@@ -393,10 +405,13 @@ int64_t sys_unlinkat(struct monitor *m, ARGS)
 static int64_t rename_at(struct monitor *m, uint64_t odir, uint64_t opath, uint64_t ndir, uint64_t npath,
                          uint64_t flags)
 {
-	if (flags & ~(uint64_t)RENAME_NOREPLACE)
-		return flags & (RENAME_EXCHANGE | RENAME_WHITEOUT) ? -EINVAL : -EINVAL;
 	struct fs_where from, to;
-	int r = name_site(m, odir, opath, 0, &from);
+	int r = where_at(m, odir, opath, 0, false, &from);
+	if (!r && from.volume >= 0)
+		return -EROFS;   /* within the volume, or out of it: nothing there changes */
+	if (flags & ~(uint64_t)RENAME_NOREPLACE)
+		return -EINVAL;   /* RENAME_EXCHANGE and RENAME_WHITEOUT are not offered */
+	r = r ? r : name_site(m, odir, opath, 0, &from);
 	if (r)
 		return r == -EBUSY ? -EBUSY : r;
 	if (!from.node)
@@ -404,7 +419,7 @@ static int64_t rename_at(struct monitor *m, uint64_t odir, uint64_t opath, uint6
 	if ((r = where_at(m, ndir, npath, 0, false, &to)))
 		return r;
 	if (to.volume >= 0)
-		return -EXDEV;
+		return -EXDEV;   /* another file system (Linux checks this first) */
 	if (!to.name[0] || !strcmp(to.name, ".") || !strcmp(to.name, ".."))
 		return -EBUSY;
 	if (from.node->kind == MN_VOLUME || (to.node && to.node->kind == MN_VOLUME))
@@ -426,14 +441,12 @@ static int64_t link_at(struct monitor *m, uint64_t odir, uint64_t opath, uint64_
 	int r = where_at(m, odir, opath, flags & AT_SYMLINK_FOLLOW ? PATH_FOLLOW : 0, flags & AT_EMPTY_PATH, &from);
 	if (r)
 		return r;
-	if (from.volume >= 0)
-		return -EXDEV;
-	if (!from.node)
-		return -ENOENT;
 	if ((r = where_at(m, ndir, npath, 0, false, &to)))
 		return r;
-	if (to.volume >= 0)
-		return -EROFS;
+	if (from.volume >= 0 || to.volume >= 0)
+		return from.volume == to.volume ? -EROFS : -EXDEV;
+	if (!from.node)
+		return -ENOENT;
 	if (to.node)
 		return -EEXIST;
 	return memfs_link(&m->fs.mem, to.dir, to.name, from.node);
@@ -599,7 +612,8 @@ int64_t sys_fchownat(struct monitor *m, ARGS)
 int64_t sys_fchown(struct monitor *m, ARGS)
 {
 	(void)m;
-	return fd_get((int)a[0]) ? chown_ok(a[1], a[2]) : -EBADF;
+	struct ofile *of = fd_get((int)a[0]);
+	return !of ? -EBADF : of->kind == OF_HOST ? -EROFS : chown_ok(a[1], a[2]);
 }
 
 int64_t sys_umask(struct monitor *m, ARGS)

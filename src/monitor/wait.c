@@ -493,8 +493,8 @@ static int probe_poll(struct monitor *m, void *arg, struct waitctx *wc)
 static int64_t do_poll(struct monitor *m, uint64_t addr, uint64_t n, uint64_t deadline)
 {
 	static struct pollfd p[FD_MAX];
-	if (n > FD_MAX)
-		return -EINVAL;
+	if (n > fd_limit())
+		return -EINVAL;   /* Linux: nfds over RLIMIT_NOFILE */
 	if (gm_read(&m->gm, p, addr, n * sizeof(*p)) || !gm_access_ok(&m->gm, addr, n * sizeof(*p), GP_W))
 		return -EFAULT;
 	struct poll_req q = {p, n};
