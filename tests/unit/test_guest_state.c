@@ -70,6 +70,8 @@ static int setup(void **unused)
 	mon.sigmask = 0x5;
 	mon.sigactions[10][0] = 0x401000;
 	mon.port_save = port_save;
+	strcpy(mon.fs.cwd, "/");   /* a guest as it starts: nothing of its files to carry */
+	mon.umask = 022;
 	int64_t n = freeze_save(&mon, CODE + 0x10, GS_CALL_NONE, &state);
 	if (n <= 0)
 		return -1;
