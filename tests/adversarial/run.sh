@@ -151,7 +151,7 @@ opsub_hostaddr() {
 	exec {wfd}<>"$fifo"
 	( exec {wfd}>&-; exec "$OPSUB_REAL" run "$bin" "$@" <"$fifo" >"$dir/opsub.out" 2>"$dir/opsub.err" ) &
 	pid=$!
-	for ((i = 0; i < 500; i++)); do
+	for ((i = 0; i < 3000; i++)); do   # up to 30 s: a loaded 2-core host is slow to exec
 		[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$OPSUB_REAL" ]] && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.01

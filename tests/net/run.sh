@@ -554,8 +554,16 @@ else fail control_second_daemon_refused "daemon did not start: $(tail -1 "$T/own
 SOCK=stale
 if daemon_start stale "{\"nic\":{\"wire\":\"null\"},\"control\":\"$T/stale.sock\"}"; then
 	kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
-	if [ -S "$T/stale.sock" ] && daemon_start stale "{\"nic\":{\"wire\":\"null\"},\"control\":\"$T/stale.sock\"}" &&
-	   [[ "$(ctl list)" == '{"ok":true,"guests":[]}' ]]; then pass control_stale_socket_replaced
+	# the stale socket is there at once, so daemon_start returns before the
+	# new daemon has replaced it: ask until the new one answers (5 s)
+	answered=""
+	if [ -S "$T/stale.sock" ] && daemon_start stale "{\"nic\":{\"wire\":\"null\"},\"control\":\"$T/stale.sock\"}"; then
+		for _ in $(seq 100); do
+			answered=$(ctl list 2>/dev/null) && [ -n "$answered" ] && break
+			sleep 0.05
+		done
+	fi
+	if [[ "$answered" == '{"ok":true,"guests":[]}' ]]; then pass control_stale_socket_replaced
 	else fail control_stale_socket_replaced "$(tail -1 "$T/stale.log")"; fi
 	daemon_stop
 else fail control_stale_socket_replaced "daemon did not start: $(tail -1 "$T/stale.log")"; fi
