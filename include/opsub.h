@@ -75,7 +75,10 @@ unsigned opsub_tx_burst(struct opsub_port *p, struct opsub_buf *bufs, unsigned n
 unsigned opsub_rx_burst(struct opsub_port *p, struct opsub_buf *bufs, unsigned max);
 
 /* Waits at most timeout_ns for a frame to arrive on p.  Returns 1 when one
- * may be waiting, 0 on timeout. */
+ * may be waiting, 0 on timeout.  It polls the port for up to
+ * OPSUB_PORT_BUSY_POLL_NS before it sleeps: at full rate the next frame
+ * comes sooner than a sleeping guest wakes up. */
+#define OPSUB_PORT_BUSY_POLL_NS 50000u
 int opsub_port_wait(struct opsub_port *p, uint64_t timeout_ns);
 
 /* A descriptor that poll, select and epoll report readable while frames

@@ -21,10 +21,13 @@
 #define OPSUB_HC_CONSOLE      1
 /* Monotonic clock in nanoseconds. */
 #define OPSUB_HC_CLOCK        2
-/* Blocks until the monotonic clock reaches deadline_ns or a receive
- * interrupt of one of the guest's network ports arrives; returns 1 for an
- * interrupt, 0 for the deadline. */
+/* wait(deadline_ns, busy_poll_ns): blocks until the monotonic clock reaches
+ * deadline_ns or a receive interrupt of one of the guest's network ports
+ * arrives; returns 1 for an interrupt, 0 for the deadline.  Before sleeping
+ * it may poll the ports' receive rings for busy_poll_ns (at most
+ * OPSUB_BUSY_POLL_MAX_NS; 0: sleep at once). */
 #define OPSUB_HC_WAIT         3
+#define OPSUB_BUSY_POLL_MAX_NS 1000000u
 
 /* ---- network ------------------------------------------------------------ */
 

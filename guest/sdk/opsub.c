@@ -369,8 +369,22 @@ unsigned opsub_rx_burst(struct opsub_port *p, struct opsub_buf *bufs, unsigned m
 	return p->burst.rx_n;
 }
 
+/* Whether a frame waits in a ring the guest drives itself. */
+static bool rx_waiting(struct opsub_port *p)
+{
+	if (drives_rings(p))
+		return reg_read(p, REG(rx_head)) != p->rx.next;
+	return opsub_vring_load(p->vrx.used_idx) != p->rx_seen;
+}
+
 int opsub_port_wait(struct opsub_port *p, uint64_t timeout_ns)
 {
+	uint64_t now = opsub_clock_ns(), deadline = now + timeout_ns;
+	uint64_t busy = timeout_ns < OPSUB_PORT_BUSY_POLL_NS ? timeout_ns : OPSUB_PORT_BUSY_POLL_NS;
+	if (p->info.mode == OPSUB_IO_OPSUB)   /* the trusted driver polls */
+		return (int)hypercall(OPSUB_HC_WAIT, (long)deadline, (long)busy);
+	for (uint64_t until = now + busy; !rx_waiting(p) && opsub_clock_ns() < until;)
+		__builtin_ia32_pause();
 	if (drives_rings(p)) {
 		/* arm, then look once more: a frame that came before arming
 		 * would not interrupt */
@@ -380,11 +394,11 @@ int opsub_port_wait(struct opsub_port *p, uint64_t timeout_ns)
 	}
 	if (p->info.mode == OPSUB_IO_PARAVIRT) {
 		opsub_vring_store(p->vrx.avail_flags, 0);
-		int r = opsub_vring_load(p->vrx.used_idx) != p->rx_seen ? 1 : opsub_wait(opsub_clock_ns() + timeout_ns);
+		int r = rx_waiting(p) ? 1 : opsub_wait(deadline);
 		opsub_vring_store(p->vrx.avail_flags, OPSUB_VRING_AVAIL_F_NO_INTERRUPT);
 		return r;
 	}
-	return opsub_wait(opsub_clock_ns() + timeout_ns);
+	return opsub_wait(deadline);
 }
 
 int opsub_port_fd(struct opsub_port *p)

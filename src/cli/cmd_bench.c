@@ -10,10 +10,18 @@
  *        counted: frames the guests received;
  *   fwd  the null source feeds every guest, each runs l2fwd back out to
  *        the null sink; counted: frames the guests forwarded.
- * The NIC's DMA engine stands for hardware: it busy-polls pinned to CPU 1
- * and its CPU time is reported as device CPU.  The guests, the paravirt
- * backends and the daemon run on CPU 0; their CPU time is host CPU, of
- * which the guests' own is also reported as guest CPU.
+ * CPU time per packet, by role, over the measured window:
+ *   guest   the guests' processes: translated code, gates, the trusted
+ *           driver (opsub), the guest's own driver (passthrough, paravirt's
+ *           virtio driver) or its trapped register accesses (emulated);
+ *   host    the daemon's threads but the DMA engine: paravirt's backends,
+ *           the daemon's loop;
+ *   device  the NIC's DMA engine, which stands for hardware: it busy-polls
+ *           pinned to CPU 1, so its CPU time is the window; device_busy is
+ *           the share of its iterations that moved frames (nic.h), and
+ *           device_work_ns_per_pkt that share of its time per packet.
+ * guest + host is the software cost of the interface (software_ns_per_pkt).
+ * Guests, backends and the daemon share CPU 0.
  */
 #include <limits.h>
 #include <sched.h>
@@ -25,6 +33,7 @@
 
 #include "cli/cli.h"
 #include "daemon/daemon.h"
+#include "util/host_info.h"
 #include "util/parse.h"
 
 #define WARMUP_MS 700
@@ -54,6 +63,7 @@ static const char *const scenarios[] = {"tx", "rx", "fwd"};
 
 struct sample {
 	uint64_t ns, packets, bytes, guest_cpu, host_cpu, device_cpu;
+	uint64_t device_work_tsc, device_awake_tsc;
 	unsigned running;   /* guests running when it was taken */
 };
 
@@ -71,28 +81,20 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* utime + stime of a process, in ns. */
+/* CPU time of a process (all its threads), in ns; 0 once it is gone. */
 static uint64_t process_cpu_ns(pid_t pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
+	clockid_t clock;
+	struct timespec ts;
+	if (clock_getcpuclockid(pid, &clock) || clock_gettime(clock, &ts))
 		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	char *p = strrchr(buf, ')');
-	unsigned long ut = 0, st = 0;
-	if (p)
-		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
-	return (uint64_t)(ut + st) * (1000000000u / (uint64_t)sysconf(_SC_CLK_TCK));
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t thread_cpu_ns(void)
+static uint64_t own_process_cpu_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -101,7 +103,8 @@ static void sample(struct daemon *d, enum scenario sc, struct sample *s)
 	memset(s, 0, sizeof(*s));
 	s->ns = now_ns();
 	s->device_cpu = nic_dma_cpu_ns(d->nic);
-	s->host_cpu = thread_cpu_ns();   /* the daemon's own thread */
+	s->host_cpu = own_process_cpu_ns() - s->device_cpu;   /* includes the backends' threads */
+	nic_engine_busy(d->nic, &s->device_work_tsc, &s->device_awake_tsc);
 	DAEMON_FOR_EACH_GUEST(d, g) {
 		if (g->state != GUEST_RUNNING)
 			continue;
@@ -110,9 +113,7 @@ static void sample(struct daemon *d, enum scenario sc, struct sample *s)
 		guest_counters(d, g, &c);
 		s->packets += sc == RX ? c.rx_packets : c.tx_packets;
 		s->bytes += sc == RX ? c.rx_bytes : c.tx_bytes;
-		uint64_t cpu = process_cpu_ns(g->pid);
-		s->guest_cpu += cpu;
-		s->host_cpu += cpu + vhost_cpu_ns(g->vhost);
+		s->guest_cpu += process_cpu_ns(g->pid);
 	}
 }
 
@@ -235,14 +236,21 @@ int cmd_bench(int argc, char **argv)
 	double per = pkts > 0 ? 1 / pkts : 0;
 	double guest_ns = (double)(b.b.guest_cpu - b.a.guest_cpu) * per, host_ns = (double)(b.b.host_cpu - b.a.host_cpu) * per;
 	double dev_ns = (double)(b.b.device_cpu - b.a.device_cpu) * per;
+	uint64_t awake = b.b.device_awake_tsc - b.a.device_awake_tsc;
+	double busy = awake ? (double)(b.b.device_work_tsc - b.a.device_work_tsc) / (double)awake : 0;
+	struct host_info h;
+	host_info_read(&h);
 	if (json)
 		printf("{\"mode\":\"%s\",\"scenario\":\"%s\",\"size\":%lu,\"guests\":%u,\"mpps\":%.4f,\"gbps\":%.4f,"
-		       "\"guest_cpu_ns_per_pkt\":%.1f,\"host_cpu_ns_per_pkt\":%.1f,\"device_cpu_ns_per_pkt\":%.1f,"
-		       "\"seconds\":%.3f}\n", modes[mode], scenarios[sc], size, guests, mpps, gbps, guest_ns, host_ns,
-		       dev_ns, dt);
+		       "\"guest_ns_per_pkt\":%.1f,\"host_ns_per_pkt\":%.1f,\"device_ns_per_pkt\":%.1f,"
+		       "\"software_ns_per_pkt\":%.1f,\"device_busy\":%.3f,\"device_work_ns_per_pkt\":%.1f,"
+		       "\"seconds\":%.3f,\"cpu\":\"%s\",\"kernel\":\"%s\",\"load1\":%.2f}\n",
+		       modes[mode], scenarios[sc], size, guests, mpps, gbps, guest_ns, host_ns, dev_ns,
+		       guest_ns + host_ns, busy, dev_ns * busy, dt, h.cpu, h.kernel, h.load1);
 	else
 		printf("%s %s %lu bytes, %u guest%s: %.3f Mpps, %.3f Gbit/s; CPU per packet: guest %.1f ns, "
-		       "host %.1f ns, device %.1f ns (%.2f s)\n", modes[mode], scenarios[sc], size, guests,
-		       guests > 1 ? "s" : "", mpps, gbps, guest_ns, host_ns, dev_ns, dt);
+		       "host %.1f ns, device %.1f ns (busy %.0f%%) (%.2f s; %s, Linux %s, load %.2f)\n",
+		       modes[mode], scenarios[sc], size, guests, guests > 1 ? "s" : "", mpps, gbps, guest_ns,
+		       host_ns, dev_ns, busy * 100, dt, h.cpu, h.kernel, h.load1);
 	return 0;
 }

@@ -372,8 +372,6 @@ void vhost_unpark(struct vhost *v);
 /* Ends the worker; a parked one takes nothing more from the rings (its
  * guest may run elsewhere now).  NULL is ok. */
 void vhost_stop(struct vhost *v);
-/* CPU time the worker has used so far (host CPU of paravirt I/O). */
-uint64_t vhost_cpu_ns(const struct vhost *v);
 
 /* Control API: see daemon/control.h. */
 

@@ -468,11 +468,3 @@ uint64_t vhost_stranded_frames(struct vhost *v)
 	return n;
 }
 
-uint64_t vhost_cpu_ns(const struct vhost *v)
-{
-	clockid_t c;
-	struct timespec ts;
-	if (!v || pthread_getcpuclockid(v->thread, &c) || clock_gettime(c, &ts))
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}

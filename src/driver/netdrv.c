@@ -418,18 +418,46 @@ static int64_t net_kick(uint64_t port)
 	return write(drv.kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN ? -errno : 0;
 }
 
+/* The queues the port takes frames from now: those draining while there
+ * are, else the receiving one (burst.gpr.c). */
+static bool any_draining(void)
+{
+	bool draining = false;
+	for (unsigned i = 1; i < drv.nq; i++)
+		draining |= dq_at(i)->draining;
+	return draining;
+}
+
+static bool receives_from(unsigned i, bool draining)
+{
+	return i ? dq_at(i)->draining : !draining;
+}
+
+/* Polls those queues until one has a frame or the clock passes `until`:
+ * at full rate the next frame comes sooner than a sleeper wakes up (the
+ * NIC's eventfd write and two context switches), and on a host with slow
+ * system calls sleeping at every empty poll halved receive. */
+static bool rx_busy_poll(uint64_t until)
+{
+	bool draining = any_draining();
+	do {
+		for (unsigned i = 0; i < drv.nq; i++)
+			if (receives_from(i, draining) && nic_rxq_ready(&dq_at(i)->rx))
+				return true;
+		__builtin_ia32_pause();
+	} while (monitor_now_ns() < until);
+	return false;
+}
+
 /* Arms the receive interrupts of the queues the port takes frames from
- * now (those draining while there are, else the receiving one: burst.gpr.c)
  * and lists their eventfds; false if a frame came before the arming,
  * which would not interrupt. */
 static bool arm_receive(struct pollfd *p, unsigned *n)
 {
-	bool ready = false, draining = false;
-	for (unsigned i = 1; i < drv.nq; i++)
-		draining |= dq_at(i)->draining;
+	bool ready = false, draining = any_draining();
 	for (unsigned i = 0; i < drv.nq; i++) {
 		struct dq *q = dq_at(i);
-		if (i ? !q->draining : draining)
+		if (!receives_from(i, draining))
 			continue;
 		nic_reg_write32(&q->regs->irq_arm, 1);
 		ready |= nic_rxq_ready(&q->rx) != 0;
@@ -439,13 +467,22 @@ static bool arm_receive(struct pollfd *p, unsigned *n)
 }
 
 /* Sleeps until the deadline or a receive interrupt of the port (from the
- * NIC, or in paravirt mode from the backend). */
-static int64_t net_wait(uint64_t deadline)
+ * NIC, or in paravirt mode from the backend); in opsub mode it first polls
+ * the receive queues for up to busy_ns. */
+static int64_t net_wait(uint64_t deadline, uint64_t busy_ns)
 {
 	struct pollfd p[LINK_MAX_QUEUES];
 	unsigned n = 0;
 	if (drv.mode == OPSUB_IO_OPSUB && drv.opened) {
-		if (!arm_receive(p, &n) || drv.carried_next < drv.ncarried)
+		if (drv.carried_next < drv.ncarried)
+			return 1;
+		if (busy_ns) {
+			uint64_t now = monitor_now_ns();
+			busy_ns = busy_ns < OPSUB_BUSY_POLL_MAX_NS ? busy_ns : OPSUB_BUSY_POLL_MAX_NS;
+			if (rx_busy_poll(now + busy_ns < deadline ? now + busy_ns : deadline))
+				return 1;
+		}
+		if (!arm_receive(p, &n))
 			return 1;
 	} else if (drv.mode == OPSUB_IO_PARAVIRT && drv.call_fd >= 0) {
 		p[n++] = (struct pollfd){.fd = drv.call_fd, .events = POLLIN};
@@ -503,7 +540,7 @@ static int64_t net_hypercall(struct monitor *m, uint64_t nr, const uint64_t a[6]
 	case OPSUB_HC_NET_REG:
 		apply_link();
 		return a[0] == 0 && drv.opened && drv.mode == OPSUB_IO_EMULATED ? emulated_reg(m, a[1], a[2]) : -ENODEV;
-	case OPSUB_HC_WAIT: apply_link(); return net_wait(guest_clock_to_host_ns(a[0]));
+	case OPSUB_HC_WAIT: apply_link(); return net_wait(guest_clock_to_host_ns(a[0]), a[1]);
 	default: return -ENOSYS;
 	}
 }

@@ -6,6 +6,7 @@
  */
 #include "nic/nic_internal.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -167,6 +168,8 @@ struct nic *nic_create(const struct nic_config *cfg, char *err, size_t errlen)
 	                                  : NIC_RX_WAIT_DEFAULT_NS;
 	nic->poll_mode = cfg->poll_mode;
 	nic->dma_cpu = cfg->dma_cpu;
+	unsigned a, b, c, d;
+	nic->has_prefetchw = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c >> 8 & 1);
 	pthread_mutex_init(&nic->ctl_lock, NULL);
 
 	nic->queues = calloc(nic->num_queues, sizeof(*nic->queues));
@@ -312,6 +315,12 @@ uint64_t nic_dma_cpu_ns(struct nic *nic)
 		total += (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	pthread_mutex_unlock(&nic->ctl_lock);
 	return total;
+}
+
+void nic_engine_busy(struct nic *nic, uint64_t *work, uint64_t *awake)
+{
+	*work = __atomic_load_n(&nic->tsc_work, __ATOMIC_RELAXED);
+	*awake = __atomic_load_n(&nic->tsc_awake, __ATOMIC_RELAXED);
 }
 
 /* ---- register file ------------------------------------------------- */

@@ -80,6 +80,12 @@ void nic_stop(struct nic *nic);
 /* CPU time the engine thread has used, over all its runs, in ns. */
 uint64_t nic_dma_cpu_ns(struct nic *nic);
 
+/* How busy the engine is: time stamp counter cycles of the iterations that
+ * moved frames (work) and of all iterations it did not sleep in (awake).
+ * A busy-polling engine is always on the CPU; work / awake over a window
+ * is the share of that CPU time a device needed for the traffic. */
+void nic_engine_busy(struct nic *nic, uint64_t *work, uint64_t *awake);
+
 /* Times the engine has gone to sleep for want of work (adaptive mode). */
 uint64_t nic_engine_sleeps(const struct nic *nic);
 

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #define SLEEP_SLACK_NS       5000u      /* so a 50 us nap is ~50 us */
 
@@ -220,6 +221,7 @@ void *nic_engine_main(void *arg)
 	prctl(PR_SET_TIMERSLACK, SLEEP_SLACK_NS, 0, 0, 0);
 	nic_reg_write32(&nic->global->dev_status, NIC_STATUS_RUNNING);
 	uint64_t idle_since = 0;    /* 0: the last iteration did work */
+	uint64_t tsc = __rdtsc();   /* one read per iteration: ~13 ns */
 
 	while (!__atomic_load_n(&nic->stop, __ATOMIC_ACQUIRE)) {
 		serve_call(nic);
@@ -237,6 +239,11 @@ void *nic_engine_main(void *arg)
 		}
 		rx_publish(nic);
 
+		uint64_t end = __rdtsc();
+		__atomic_store_n(&nic->tsc_awake, nic->tsc_awake + (end - tsc), __ATOMIC_RELAXED);
+		if (moved)
+			__atomic_store_n(&nic->tsc_work, nic->tsc_work + (end - tsc), __ATOMIC_RELAXED);
+		tsc = end;
 		if (moved) {
 			idle_since = 0;
 			idle_work_done(nic);
@@ -250,7 +257,10 @@ void *nic_engine_main(void *arg)
 			now = nic_now_ns();
 		if (!idle_since)
 			idle_since = now;
+		uint64_t slept = nic->sleeps;
 		idle_step(nic, now, idle_since);
+		if (__atomic_load_n(&nic->sleeps, __ATOMIC_RELAXED) != slept)
+			tsc = __rdtsc();   /* a sleep is not awake time */
 	}
 
 	idle_work_done(nic);

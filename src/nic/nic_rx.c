@@ -225,8 +225,21 @@ static void rx_to_queue(struct nic *nic, unsigned q,
 	/* Only descriptors already posted: one beyond the tail is a line the
 	 * driver is about to write, and taking it would cost the driver a
 	 * cache miss (the same for transmit, nic_tx.c). */
-	if (((eq->rx.tail - head) & (eq->rx.size - 1)) > 4)
-		__builtin_prefetch(&descs[(head + 4) & (eq->rx.size - 1)], 1);
+	uint32_t mask = eq->rx.size - 1, posted = (eq->rx.tail - head) & mask;
+	if (posted > 8)
+		prefetch_for_write(nic, &descs[(head + 8) & mask]);
+	/* The buffer a few frames ahead, as many lines as this frame has:
+	 * waiting for each line in turn made the copy the engine's bottleneck
+	 * (a real NIC's DMA engine pipelines its writes the same way).  Only a
+	 * hint: the address is not trusted here, the frame's own descriptor is
+	 * read again when its turn comes. */
+	if (posted > 4) {
+		uint64_t ahead = __atomic_load_n(&descs[(head + 4) & mask].addr,
+		                                 __ATOMIC_RELAXED);
+		const uint8_t *p = dma_translate(nic->windows, ahead, len);
+		for (uint32_t off = 0; p && off < len; off += 64)
+			prefetch_for_write(nic, p + off);
+	}
 	mark_dirty(nic, q, eq);
 }
 

@@ -158,6 +158,8 @@ static enum visit_end tx_visit(struct nic *nic, unsigned q, uint64_t now,
 			} else if (!(data = dma_translate(nic->windows, addr, len))) {
 				error = NIC_DESC_ERR_DMA;
 				b.dma_errors++;
+			} else {
+				__builtin_prefetch(data);
 			}
 
 			if (error) {
