@@ -47,10 +47,26 @@
  * line); it did not help measurably, so it is off by default.
  *
  * Reported: mpps (verified packets per second at the final receiver),
- * gbps (size * 8 * pps, L2 bytes, no preamble/FCS/gap), and
- * host_cpu_ns_per_pkt = process CPU time (CLOCK_PROCESS_CPUTIME_ID, all
- * threads) over the measurement window divided by the packets; both worker
- * threads busy-poll, so this is about 2 cores / pps.
+ * gbps (size * 8 * pps, L2 bytes, no preamble/FCS/gap), and the CPU cost
+ * per packet by role, named as in `opsub bench --json` and bench/anchors:
+ * each worker thread's CPU time (pthread_getcpuclockid, read by the main
+ * thread at the start and end of the window; nanosecond resolution, unlike
+ * the 10 ms ticks of /proc) divided by the packets. The roles mirror the
+ * DPDK anchor's layout (vhost side = host on core 0, virtio side = guest on
+ * core 1, each in the direction of the scenario):
+ *   tx:  sender (core 0) = guest (the guest transmits), receiver (core 1) = host
+ *   rx:  sender (core 0) = host, receiver (core 1) = guest (the guest receives)
+ *   fwd: generator+verifier (core 0) = host, forwarder (core 1) = guest
+ * (tx and rx run the same code, so their guest and host figures are the same
+ * two threads with the labels swapped.)
+ *   guest_ns_per_pkt, host_ns_per_pkt   as above
+ *   device_ns_per_pkt, device_busy, device_work_ns_per_pkt   0 (no device)
+ *   software_ns_per_pkt   guest + host
+ *   total_ns_per_pkt      process CPU time (CLOCK_PROCESS_CPUTIME_ID, all
+ *                         threads) / packets; both worker threads busy-poll,
+ *                         so this is about 2 cores / pps
+ *   cpu_cores_busy        process CPU time / window
+ * (bench/anchors adds "cpu", "kernel" and "load1".)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -400,24 +416,38 @@ int main(int argc, char **argv)
 	pthread_create(&t1, NULL, core1, &fwd);
 	pthread_create(&t0, NULL, core0, &fwd);
 
+	clockid_t ck0, ck1;
+	if (pthread_getcpuclockid(t0, &ck0) || pthread_getcpuclockid(t1, &ck1)) {
+		fprintf(stderr, "limit_probe: pthread_getcpuclockid failed\n");
+		return 2;
+	}
 	sleep_s(warmup);
 	uint64_t p1 = atomic_load(&stats.pkts);
 	double w1 = now(CLOCK_MONOTONIC), c1 = now(CLOCK_PROCESS_CPUTIME_ID);
+	double a1 = now(ck0), b1 = now(ck1);
 	sleep_s(seconds);
 	uint64_t p2 = atomic_load(&stats.pkts);
 	double w2 = now(CLOCK_MONOTONIC), c2 = now(CLOCK_PROCESS_CPUTIME_ID);
+	double a2 = now(ck0), b2 = now(ck1);
 	atomic_store(&stop, 1);
 	pthread_join(t0, NULL);
 	pthread_join(t1, NULL);
 	uint64_t errors = atomic_load(&stats.errors);
 
 	double pkts = (double)(p2 - p1), wall = w2 - w1, pps = pkts / wall;
+	double per = pkts > 0 ? 1e9 / pkts : 0.0;
+	/* core 0 is the guest only when the guest transmits (tx) */
+	int core0_guest = !strcmp(scenario, "tx");
+	double cpu0 = a2 - a1, cpu1 = b2 - b1;
+	double guest = core0_guest ? cpu0 : cpu1, host = core0_guest ? cpu1 : cpu0;
 	printf("{\"mode\":\"limit\",\"scenario\":\"%s\",\"size\":%u,\"mpps\":%.3f,\"gbps\":%.3f,"
-	       "\"seconds\":%.3f,\"packets\":%.0f,\"host_cpu_ns_per_pkt\":%.2f,\"cpu_cores_busy\":%.2f,"
+	       "\"seconds\":%.3f,\"packets\":%.0f,\"guest_ns_per_pkt\":%.2f,\"host_ns_per_pkt\":%.2f,"
+	       "\"device_ns_per_pkt\":0,\"software_ns_per_pkt\":%.2f,\"device_busy\":0,\"device_work_ns_per_pkt\":0,"
+	       "\"total_ns_per_pkt\":%.2f,\"cpu_cores_busy\":%.2f,\"guest_cores_busy\":%.2f,\"host_cores_busy\":%.2f,"
 	       "\"errors\":%llu,\"hand_overs\":%d,\"ring\":%u,\"pool\":%u,\"batch\":%u,\"prefetch\":%u,"
 	       "\"stride\":%u}\n",
-	       scenario, size, pps / 1e6, pps * size * 8 / 1e9, wall, pkts,
-	       pkts > 0 ? (c2 - c1) * 1e9 / pkts : 0.0, (c2 - c1) / wall, (unsigned long long)errors,
-	       fwd ? 2 : 1, ring_size, pool, batch, prefetch, stride);
+	       scenario, size, pps / 1e6, pps * size * 8 / 1e9, wall, pkts, guest * per, host * per,
+	       (guest + host) * per, (c2 - c1) * per, (c2 - c1) / wall, guest / wall, host / wall,
+	       (unsigned long long)errors, fwd ? 2 : 1, ring_size, pool, batch, prefetch, stride);
 	return errors || pkts == 0 ? 1 : 0;
 }

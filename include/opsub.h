@@ -65,6 +65,20 @@ unsigned opsub_buf_alloc(struct opsub_port *p, struct opsub_buf *bufs, unsigned 
 /* Returns buffers to the pool. */
 void opsub_buf_free(struct opsub_port *p, const struct opsub_buf *bufs, unsigned n);
 
+/* Asks for the cache line at p ahead of writing it (PREFETCHW when the CPU
+ * has it, else a plain prefetch).  A buffer the NIC has just read or
+ * written sits in the other core's cache: asking for the lines of the next
+ * few frames while working on this one keeps the core from waiting for
+ * each in turn. */
+extern int opsub_has_prefetchw;   /* set by opsub_port_open */
+static inline void opsub_prefetch_write(const void *p)
+{
+	if (opsub_has_prefetchw)
+		__asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+	else
+		__builtin_prefetch(p, 1);
+}
+
 /* Sends up to n frames, zero-copy: the port owns each accepted buffer until
  * the NIC has sent it, then returns it to the pool by itself.  Returns the
  * number accepted (from the start of bufs); the rest stay yours. */

@@ -43,6 +43,8 @@ int main(int argc, char **argv)
 		}
 		for (unsigned i = 0; i < n; i++) {
 			uint8_t *f = b[i].data, tmp[6];
+			if (i + 4 < n)   /* the NIC wrote it from the other core */
+				opsub_prefetch_write(b[i + 4].data);
 			if (to) {
 				memcpy(f, dst, 6);
 				memcpy(f + 6, own, 6);

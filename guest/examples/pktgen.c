@@ -6,9 +6,7 @@
  * pool of 4096 buffers, until stopped.  Prints the
  * frames sent and the rate at the end (and every second with --verbose).
  */
-#include <cpuid.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +49,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pktgen: cannot open port 0: %s (run it under opsub with a network port)\n", strerror(errno));
 		return 1;
 	}
-	unsigned a, b_, c, d;
-	bool prefetchw = __get_cpuid(0x80000001, &a, &b_, &c, &d) && (c >> 8 & 1);
 	uint8_t header[ETH_HLEN];
 	eth_set(header, dst, opsub_port_mac(p), NULL_FRAME_ETHERTYPE);
 	uint64_t start = opsub_clock_ns(), end = seconds > 0 ? start + (uint64_t)(seconds * 1e9) : 0;
@@ -66,9 +62,9 @@ int main(int argc, char **argv)
 		/* The NIC read these buffers from the other core: ask for all
 		 * their lines at once, for writing, rather than wait for each
 		 * in turn. */
-		for (unsigned i = 0; prefetchw && i < n; i++)
+		for (unsigned i = 0; i < n; i++)
 			for (uint32_t off = 0; off < size; off += 64)
-				__asm__ volatile("prefetchw %0" : : "m"(b[i].data[off]));
+				opsub_prefetch_write(b[i].data + off);
 		for (unsigned i = 0; i < n; i++) {
 			null_frame_write(b[i].data, header, size, seq++);
 			b[i].len = size;

@@ -6,6 +6,7 @@
  */
 #include "opsub.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -419,8 +420,12 @@ int opsub_port_stats(struct opsub_port *p, struct opsub_net_stats *s)
 	return (int)hypercall(OPSUB_HC_NET_STATS, (long)p->index, (long)s);
 }
 
+int opsub_has_prefetchw;
+
 struct opsub_port *opsub_port_open(unsigned index, unsigned nbufs)
 {
+	unsigned a, b, c, d;
+	opsub_has_prefetchw = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c >> 8 & 1);
 	struct opsub_port *p = calloc(1, sizeof(*p));
 	if (!p) {
 		errno = ENOMEM;
