@@ -1,6 +1,7 @@
 #include "gates/ctx.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -42,4 +43,32 @@ void ctx_destroy(struct rt_ctx *ctx, uint64_t *ibl_writable)
 		munmap(ibl_writable, IBL_BYTES);
 	if (ctx)
 		munmap(ctx, CTX_SIZE);
+}
+
+/* Offsets in the standard XSAVE format (the AVX offset is checked by
+ * host_check: 576 on every host that runs guests). */
+#define XS_FCW        0
+#define XS_MXCSR      24
+#define XS_XMM        160
+#define XS_XSTATE_BV  512
+#define XS_YMM_HI     576
+
+uint8_t *ctx_xsave_image(struct rt_ctx *ctx)
+{
+	if (ctx->fpu_form == FPU_FORM_LIGHT) {
+		/* x87 in its initial configuration: its XSTATE_BV bit stays clear */
+		uint8_t *x = ctx->xsave;
+		static const uint16_t fcw_init = 0x37f;
+		static const uint64_t sse_avx = 6;
+		memset(x, 0, XS_YMM_HI + 256);
+		memcpy(x + XS_FCW, &fcw_init, 2);
+		memcpy(x + XS_MXCSR, &ctx->mxcsr, 4);
+		for (int i = 0; i < 16; i++) {
+			memcpy(x + XS_XMM + 16 * i, ctx->ymm[i], 16);
+			memcpy(x + XS_YMM_HI + 16 * i, ctx->ymm[i] + 16, 16);
+		}
+		memcpy(x + XS_XSTATE_BV, &sse_avx, 8);
+		ctx->fpu_form = FPU_FORM_XSAVE;
+	}
+	return ctx->xsave;
 }

@@ -16,9 +16,14 @@
  *     (translator/verifier.c); no guest instruction can name them.  The
  *     exit id is written only by the exit-stub template, and every reader
  *     bounds it anyway;
- *   XSAVE area (page 1): the guest's x87, SSE and AVX state across a full
- *     gate (standard format, mask CTX_XSAVE_MASK: state a guest cannot
- *     touch is not saved);
+ *   FPU page (page 1): the guest's x87, SSE and AVX state across a full
+ *     gate, in one of two forms (CTX_FPU_FORM).  XSAVE: the standard-format
+ *     XSAVE image, mask CTX_XSAVE_MASK (state a guest cannot touch is not
+ *     saved).  Light: only ymm0-15 and MXCSR, taken while the guest's x87
+ *     state is in its initial configuration (XINUSE bit 0 clear), so
+ *     nothing else needs keeping; XRSTOR costs hundreds of cycles on some
+ *     hosts, vector moves a few.  C code reads or writes the state only
+ *     through ctx_xsave_image;
  *   IBL table: 2^16 code pointers indexed by the low 16 bits of a guest
  *     target, read by translated code through one template that bounds the
  *     index itself.  This part of the mapping is read-only: the translator
@@ -47,10 +52,16 @@
 #define CTX_GS_BASE         0xc8   /*   addresses, which are then confined */
 #define CTX_GUEST_SLOTS_END 0x1000
 
-/* FPU/vector state of the guest, saved by full gates (XSAVE area, 64-aligned). */
-#define CTX_XSAVE           0x1000
-#define CTX_XSAVE_SIZE      0x1000
+/* FPU/vector state of the guest, saved by full gates (page 1, see above). */
+#define CTX_XSAVE           0x1000 /* XSAVE image, 64-aligned */
+#define CTX_XSAVE_SIZE      0x0c00 /* mask 7 needs 576 + 256 */
 #define CTX_XSAVE_MASK      7      /* x87, SSE, AVX: the guest CPU model's XCR0 */
+#define CTX_YMM             0x1c00 /* light form: ymm0-15, 32 bytes each */
+#define CTX_MXCSR           0x1e00 /* light form: the guest's MXCSR */
+#define CTX_FPU_FORM        0x1e08 /* which form holds the state now */
+#define CTX_FPU_END         0x2000
+#define FPU_FORM_XSAVE      0      /* (a zeroed context starts in it) */
+#define FPU_FORM_LIGHT      1
 
 /* IBL table: code pointers indexed by the low IBL_BITS bits of a guest pc. */
 #define IBL_BITS            16
@@ -91,6 +102,11 @@ struct rt_ctx {
 	uint64_t fs_base, gs_base;
 	uint8_t  pad0[CTX_GUEST_SLOTS_END - CTX_GS_BASE - 8];
 	uint8_t  xsave[CTX_XSAVE_SIZE] __attribute__((aligned(64)));
+	uint8_t  ymm[16][32];
+	uint32_t mxcsr;
+	uint32_t pad1;
+	uint64_t fpu_form;
+	uint8_t  pad2[CTX_FPU_END - CTX_FPU_FORM - 8];
 	const uint64_t ibl_code[IBL_ENTRIES];   /* read-only: see ctx_create */
 };
 
@@ -100,6 +116,9 @@ static_assert(offsetof(struct rt_ctx, exit_id) == CTX_EXIT_ID, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_count) == CTX_IBL_COUNT, "ctx layout");
 static_assert(offsetof(struct rt_ctx, fs_base) == CTX_FS_BASE, "ctx layout");
 static_assert(offsetof(struct rt_ctx, xsave) == CTX_XSAVE, "ctx layout");
+static_assert(offsetof(struct rt_ctx, ymm) == CTX_YMM, "ctx layout");
+static_assert(offsetof(struct rt_ctx, mxcsr) == CTX_MXCSR, "ctx layout");
+static_assert(offsetof(struct rt_ctx, fpu_form) == CTX_FPU_FORM, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_code) == CTX_IBL_CODE, "ctx layout");
 static_assert(sizeof(struct rt_ctx) == CTX_SIZE, "ctx layout");
 
@@ -108,6 +127,12 @@ static_assert(sizeof(struct rt_ctx) == CTX_SIZE, "ctx layout");
  * NULL with errno on failure. */
 struct rt_ctx *ctx_create(uint64_t **ibl_writable);
 void ctx_destroy(struct rt_ctx *ctx, uint64_t *ibl_writable);
+
+/* The guest's FPU/vector state as a standard-format XSAVE image (mask
+ * CTX_XSAVE_MASK), for C code to read or change while the guest is in a
+ * gate: a light-form state is converted first, and the gate then restores
+ * from the image. */
+uint8_t *ctx_xsave_image(struct rt_ctx *ctx);
 #endif
 
 #endif

@@ -114,20 +114,76 @@ gate_full:
 	pushfq
 	pop qword ptr gs:[CTX_RFLAGS]
 	cld
-	mov eax, CTX_XSAVE_MASK
+	/* The FPU state in the light form while the guest's x87 state is in
+	 * its initial configuration (ctx.h), otherwise with XSAVEOPT. */
+	cmp byte ptr [rip + gate_fpu_light], 0
+	je 1f
+	mov ecx, 1
+	xgetbv                           /* XINUSE: state not in its initial configuration */
+	test al, 1
+	jnz 1f
+	vmovdqa gs:[CTX_YMM + 0], ymm0
+	vmovdqa gs:[CTX_YMM + 32], ymm1
+	vmovdqa gs:[CTX_YMM + 64], ymm2
+	vmovdqa gs:[CTX_YMM + 96], ymm3
+	vmovdqa gs:[CTX_YMM + 128], ymm4
+	vmovdqa gs:[CTX_YMM + 160], ymm5
+	vmovdqa gs:[CTX_YMM + 192], ymm6
+	vmovdqa gs:[CTX_YMM + 224], ymm7
+	vmovdqa gs:[CTX_YMM + 256], ymm8
+	vmovdqa gs:[CTX_YMM + 288], ymm9
+	vmovdqa gs:[CTX_YMM + 320], ymm10
+	vmovdqa gs:[CTX_YMM + 352], ymm11
+	vmovdqa gs:[CTX_YMM + 384], ymm12
+	vmovdqa gs:[CTX_YMM + 416], ymm13
+	vmovdqa gs:[CTX_YMM + 448], ymm14
+	vmovdqa gs:[CTX_YMM + 480], ymm15
+	stmxcsr gs:[CTX_MXCSR]
+	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT
+	jmp 2f
+1:	mov eax, CTX_XSAVE_MASK
 	xor edx, edx
 	xsaveopt64 gs:[CTX_XSAVE]
-	ldmxcsr [rip + gate_mxcsr_host]
+	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_XSAVE
+2:	ldmxcsr [rip + gate_mxcsr_host]
 	mov rdi, [rip + gate_ctx]
 	call gate_dispatch
 	test rax, rax
 	jz gate_leave
 	mov [rip + gate_resume], rax
 gate_resume_guest:
-	mov eax, CTX_XSAVE_MASK
+	cmp qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT
+	jne 2f
+	mov ecx, 1
+	xgetbv
+	test al, 1
+	jz 1f
+	mov eax, 1                       /* trusted code used the x87: back to */
+	xor edx, edx                     /* its initial configuration, as the */
+	xrstor64 [rip + gate_x87_init]   /* guest had it */
+1:
+	vmovdqa ymm0, gs:[CTX_YMM + 0]
+	vmovdqa ymm1, gs:[CTX_YMM + 32]
+	vmovdqa ymm2, gs:[CTX_YMM + 64]
+	vmovdqa ymm3, gs:[CTX_YMM + 96]
+	vmovdqa ymm4, gs:[CTX_YMM + 128]
+	vmovdqa ymm5, gs:[CTX_YMM + 160]
+	vmovdqa ymm6, gs:[CTX_YMM + 192]
+	vmovdqa ymm7, gs:[CTX_YMM + 224]
+	vmovdqa ymm8, gs:[CTX_YMM + 256]
+	vmovdqa ymm9, gs:[CTX_YMM + 288]
+	vmovdqa ymm10, gs:[CTX_YMM + 320]
+	vmovdqa ymm11, gs:[CTX_YMM + 352]
+	vmovdqa ymm12, gs:[CTX_YMM + 384]
+	vmovdqa ymm13, gs:[CTX_YMM + 416]
+	vmovdqa ymm14, gs:[CTX_YMM + 448]
+	vmovdqa ymm15, gs:[CTX_YMM + 480]
+	ldmxcsr gs:[CTX_MXCSR]
+	jmp 3f
+2:	mov eax, CTX_XSAVE_MASK
 	xor edx, edx
 	xrstor64 gs:[CTX_XSAVE]
-	push qword ptr gs:[CTX_RFLAGS]
+3:	push qword ptr gs:[CTX_RFLAGS]
 	popfq
 	mov rax, gs:[CTX_GPR(0)]
 	mov rcx, gs:[CTX_GPR(1)]
@@ -177,15 +233,18 @@ gate_ibl_miss:
 	.balign 8
 gate_host_rsp:   .quad 0         /* monitor stack while the guest runs */
 gate_resume:     .quad 0         /* host address the gate jumps to on its way out */
-	.globl gate_ctx, gate_fast_table, gate_fast_mask
-	.hidden gate_ctx, gate_fast_table, gate_fast_mask
+	.globl gate_ctx, gate_fast_table, gate_fast_mask, gate_fpu_light
+	.hidden gate_ctx, gate_fast_table, gate_fast_mask, gate_fpu_light
 gate_ctx:        .quad 0
 gate_fast_table: .quad gate_fast_none
 gate_fast_mask:  .quad 0
+gate_fpu_light:  .byte 0         /* the host reports XINUSE (XGETBV 1) */
 
 	.section .rodata
 	.balign 8
 gate_fast_none:  .quad 0         /* the table before a translator has one */
 gate_mxcsr_host: .long 0x1f80    /* MXCSR the trusted C code runs with */
+	.balign 64
+gate_x87_init:   .fill 576, 1, 0 /* XSAVE image whose header says: all initial */
 
 	.section .note.GNU-stack,"",@progbits

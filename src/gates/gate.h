@@ -43,10 +43,14 @@ int64_t gate_fast_hypercall(struct rt_ctx *ctx);
  *   gate_fast_mask   table entries - 1; the table has a power-of-two size
  *                    and the fast gate indexes it with exit id & mask
  *                    (pext: the guest's flags are still live), so even a
- *                    forged exit id stays inside the table.
+ *                    forged exit id stays inside the table;
+ *   gate_fpu_light   nonzero when the host reports XINUSE (host.h): full
+ *                    gates then keep the FPU state in its light form while
+ *                    the guest's x87 state is unused (ctx.h).
  */
 extern struct rt_ctx *gate_ctx;
 extern uint64_t *gate_fast_table;
 extern uint64_t gate_fast_mask;
+extern uint8_t gate_fpu_light;
 
 #endif

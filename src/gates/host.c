@@ -124,6 +124,27 @@ static bool map_low_page(void)
 	return false;
 }
 
+/* Optional: full gates keep only ymm0-15 and MXCSR while the guest's x87
+ * state is unused, which they learn from XINUSE (XGETBV with ECX = 1). */
+static void p_xinuse(void)
+{
+	unsigned a, d;
+	__asm__ volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(1));
+}
+#define XINUSE_WHY "full gates save only ymm0-15 and MXCSR while the guest's x87 state is unused (otherwise " \
+                   "XSAVEOPT/XRSTOR, slower)"
+
+bool host_has_xinuse(void)
+{
+	static int known = -1;
+	if (known < 0) {
+		unsigned a, b, c, d;
+		__cpuid_count(0xd, 1, a, b, c, d);
+		known = (a >> 2 & 1) && !hidden("xinuse") && executes(p_xinuse);
+	}
+	return known == 1;
+}
+
 /* Host properties opsub never uses; OPSUB_HOST_HIDE accepts them so that one
  * list serves the tests' native-side probe (tests/hostprops.c) too. */
 static const char *const not_used[] = {"fsgsbase", "compat", "sysenter", "tsx", "farptr64", "x2apic-id",
@@ -136,7 +157,7 @@ static bool hide_list_ok(void)
 	const char *list = getenv("OPSUB_HOST_HIDE");
 	for (const char *p = list; p && *p;) {
 		size_t n = strcspn(p, ",");
-		bool known = false;
+		bool known = n == strlen("xinuse") && !strncmp(p, "xinuse", n);
 		for (size_t i = 0; i < sizeof(not_used) / sizeof(not_used[0]); i++)
 			known |= strlen(not_used[i]) == n && !strncmp(p, not_used[i], n);
 		for (size_t i = 0; i < cpu_model_count; i++)
@@ -251,6 +272,7 @@ int host_report(FILE *f)
 	fprintf(f, "\nwhat opsub itself relies on:\n");
 	for (size_t i = 0; i < NEEDS; i++)
 		fprintf(f, "%-14s %-9s %s\n", needs[i].name, need_ok[i] ? "holds" : "FAILS", needs[i].why);
+	fprintf(f, "%-14s %-9s %s\n", "xinuse", host_has_xinuse() ? "holds" : "absent", XINUSE_WHY);
 	unsigned xa, xb, xc, xd;
 	__cpuid_count(0xd, 0, xa, xb, xc, xd);
 	fprintf(f, "\nXSAVE area: %u bytes on this host; the gates save %u (x87, SSE, AVX: all a guest can touch)\n",

@@ -12,6 +12,7 @@
  *   addr32-bt    a bit test with a register bit offset, under a 32-bit
  *                address size, wraps its final address at 4 GiB;
  *   addr32-gather the same for the elements of an AVX2 gather.
+ * Optional: xinuse, XGETBV with ECX = 1, for the gates' light form.
  * Translated code's confinement depends on the last two: they are the
  * forms whose effective address has a register part the ModRM does not
  * show (docs/threat-model.md lists them all), so they are proven on this
@@ -40,6 +41,10 @@ int host_check(char *err, size_t errlen);
 /* After host_check: true when the host executes rdtscp (otherwise the
  * translator emulates it). */
 bool host_has_rdtscp(void);
+
+/* True when the host reports which state components are in use (XGETBV
+ * with ECX = 1): the full gates then take their light form (ctx.h). */
+bool host_has_xinuse(void);
 
 /* Prints the guest CPU model, what this host does for each feature and the
  * runtime's own needs (opsub cpu).  Returns host_check's result. */

@@ -103,7 +103,7 @@ static void save_cpu(struct monitor *m, struct writer *w, uint64_t pc)
 	c->rip = pc;
 	c->fs_base = m->ctx->fs_base;
 	c->gs_base = m->ctx->gs_base;
-	memcpy(c->xsave, m->ctx->xsave, GS_XSAVE_SIZE);
+	memcpy(c->xsave, ctx_xsave_image(m->ctx), GS_XSAVE_SIZE);
 	/* the standard format's header beyond XSTATE_BV is zero */
 	memset(c->xsave + GS_XSAVE_HEADER + 8, 0, 56);
 }
@@ -320,8 +320,9 @@ static void restore_cpu(struct monitor *m, const struct gs_cpu *c)
 	m->ctx->rflags = c->rflags;
 	m->ctx->fs_base = c->fs_base;
 	m->ctx->gs_base = c->gs_base;
-	memset(m->ctx->xsave, 0, CTX_XSAVE_SIZE);
-	memcpy(m->ctx->xsave, c->xsave, GS_XSAVE_SIZE);
+	uint8_t *xsave = ctx_xsave_image(m->ctx);
+	memset(xsave, 0, CTX_XSAVE_SIZE);
+	memcpy(xsave, c->xsave, GS_XSAVE_SIZE);
 }
 
 static void restore_personality(struct monitor *m, const struct gs_personality *p)

@@ -154,7 +154,7 @@ static int setup(struct monitor *m, char *err, size_t errlen)
 		return -1;
 	}
 	static const uint32_t mxcsr_default = 0x1f80;
-	memcpy(m->ctx->xsave + 24, &mxcsr_default, 4);    /* the guest starts with the default MXCSR */
+	memcpy(ctx_xsave_image(m->ctx) + 24, &mxcsr_default, 4);    /* the guest starts with the default MXCSR */
 	/* The GS base through the kernel: works whether or not the kernel lets
 	 * user space use FSGSBASE (host.h). */
 	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (uintptr_t)m->ctx) != 0) {
@@ -162,6 +162,7 @@ static int setup(struct monitor *m, char *err, size_t errlen)
 		return -1;
 	}
 	gate_ctx = m->ctx;
+	gate_fpu_light = host_has_xinuse();
 	struct tr_config tc = {.verify = !m->opts.no_verify, .count_ibl = m->opts.stats};
 	if (tr_init(&m->tr, &m->gm, m->ctx, m->ibl, &tc, err, errlen))
 		return -1;

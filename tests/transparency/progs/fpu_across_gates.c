@@ -1,0 +1,106 @@
+// Keeps ymm0-15, MXCSR and the x87 stack and control word live across every kind of gate (a system call, cpuid, an indirect-branch miss, a return), first with the x87 state never used, then with three values on the x87 stack and a changed control word, then after fninit: the gates keep the state in a light form (vector registers only) while the x87 state is initial and as an XSAVE image otherwise (src/gates/ctx.h).
+// cflags: -mavx2
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+static uint8_t before[16][32] __attribute__((aligned(32)));
+static uint8_t after[16][32] __attribute__((aligned(32)));
+
+/* An indirect call target the translator has not seen: its first call
+ * misses the indirect-branch table and goes through the gate. */
+__asm__(".text\n fpu_gates_ret: ret\n");
+extern void fpu_gates_ret(void);
+
+/* Loads ymm0-15 from before, passes four gates, stores ymm0-15 to after;
+ * nothing in between touches a vector register. */
+static void through_gates(void)
+{
+	void (*volatile target)(void) = fpu_gates_ret;
+	__asm__ volatile(
+	        "vmovdqa before+0(%%rip), %%ymm0\n vmovdqa before+32(%%rip), %%ymm1\n"
+	        "vmovdqa before+64(%%rip), %%ymm2\n vmovdqa before+96(%%rip), %%ymm3\n"
+	        "vmovdqa before+128(%%rip), %%ymm4\n vmovdqa before+160(%%rip), %%ymm5\n"
+	        "vmovdqa before+192(%%rip), %%ymm6\n vmovdqa before+224(%%rip), %%ymm7\n"
+	        "vmovdqa before+256(%%rip), %%ymm8\n vmovdqa before+288(%%rip), %%ymm9\n"
+	        "vmovdqa before+320(%%rip), %%ymm10\n vmovdqa before+352(%%rip), %%ymm11\n"
+	        "vmovdqa before+384(%%rip), %%ymm12\n vmovdqa before+416(%%rip), %%ymm13\n"
+	        "vmovdqa before+448(%%rip), %%ymm14\n vmovdqa before+480(%%rip), %%ymm15\n"
+	        "mov $39, %%eax\n syscall\n"                 /* getpid */
+	        "xor %%ecx, %%ecx\n mov $1, %%eax\n cpuid\n"
+	        "call *%0\n"                                 /* a miss, then a return */
+	        "vmovdqa %%ymm0, after+0(%%rip)\n vmovdqa %%ymm1, after+32(%%rip)\n"
+	        "vmovdqa %%ymm2, after+64(%%rip)\n vmovdqa %%ymm3, after+96(%%rip)\n"
+	        "vmovdqa %%ymm4, after+128(%%rip)\n vmovdqa %%ymm5, after+160(%%rip)\n"
+	        "vmovdqa %%ymm6, after+192(%%rip)\n vmovdqa %%ymm7, after+224(%%rip)\n"
+	        "vmovdqa %%ymm8, after+256(%%rip)\n vmovdqa %%ymm9, after+288(%%rip)\n"
+	        "vmovdqa %%ymm10, after+320(%%rip)\n vmovdqa %%ymm11, after+352(%%rip)\n"
+	        "vmovdqa %%ymm12, after+384(%%rip)\n vmovdqa %%ymm13, after+416(%%rip)\n"
+	        "vmovdqa %%ymm14, after+448(%%rip)\n vmovdqa %%ymm15, after+480(%%rip)\n"
+	        "vzeroupper\n"
+	        :
+	        : "r"(target)
+	        : "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3",
+	          "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+
+/* Which ymm registers (by number) came back changed, as a bit mask. */
+static unsigned changed_ymm(unsigned seed)
+{
+	for (unsigned r = 0; r < 16; r++)
+		for (unsigned i = 0; i < 32; i++)
+			before[r][i] = (uint8_t)(seed + r * 32 + i * 7);
+	memset(after, 0, sizeof(after));
+	through_gates();
+	unsigned bad = 0;
+	for (unsigned r = 0; r < 16; r++)
+		bad |= (unsigned)(memcmp(before[r], after[r], 32) != 0) << r;
+	return bad;
+}
+
+static uint32_t mxcsr_get(void)
+{
+	uint32_t m;
+	__asm__ volatile("stmxcsr %0" : "=m"(m));
+	return m;
+}
+
+static void mxcsr_set(uint32_t m)
+{
+	__asm__ volatile("ldmxcsr %0" : : "m"(m));
+}
+
+int main(void)
+{
+	uint32_t saved_mxcsr = mxcsr_get();
+
+	/* 1: the x87 state never used; MXCSR: round toward zero, flush to zero */
+	mxcsr_set(0x1f80 | 0x6000 | 0x8000);
+	unsigned bad1 = changed_ymm(1);
+	uint32_t mx1 = mxcsr_get();
+	mxcsr_set(saved_mxcsr);
+	printf("x87 unused: ymm changed 0x%04x, mxcsr 0x%x\n", bad1, mx1);
+
+	/* 2: three values on the x87 stack, rounding up, precision 53 bits */
+	uint16_t cw = 0x0a7f, cw_after = 0;
+	long double st[3] = {0};
+	mxcsr_set(0x1f80 | 0x2000);
+	__asm__ volatile("fninit\n fldcw %0\n fld1\n fldpi\n fldl2t" : : "m"(cw));
+	unsigned bad2 = changed_ymm(2);
+	uint32_t mx2 = mxcsr_get();
+	__asm__ volatile("fnstcw %0" : "=m"(cw_after));
+	__asm__ volatile("fstpt %0\n fstpt %1\n fstpt %2" : "=m"(st[0]), "=m"(st[1]), "=m"(st[2]));
+	__asm__ volatile("fninit");
+	mxcsr_set(saved_mxcsr);
+	printf("x87 in use: ymm changed 0x%04x, mxcsr 0x%x, fcw 0x%x, stack %.17Lg %.17Lg %.17Lg\n", bad2, mx2,
+	       cw_after, st[0], st[1], st[2]);
+
+	/* 3: after fninit, the x87 state is initial again */
+	__asm__ volatile("fninit");
+	mxcsr_set(0x1f80 | 0x4000);
+	unsigned bad3 = changed_ymm(3);
+	uint32_t mx3 = mxcsr_get();
+	mxcsr_set(saved_mxcsr);
+	printf("x87 reset: ymm changed 0x%04x, mxcsr 0x%x\n", bad3, mx3);
+	return (bad1 | bad2 | bad3) != 0;
+}
