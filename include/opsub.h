@@ -89,10 +89,13 @@ unsigned opsub_tx_burst(struct opsub_port *p, struct opsub_buf *bufs, unsigned n
 unsigned opsub_rx_burst(struct opsub_port *p, struct opsub_buf *bufs, unsigned max);
 
 /* Waits at most timeout_ns for a frame to arrive on p.  Returns 1 when one
- * may be waiting, 0 on timeout.  It polls the port for up to
- * OPSUB_PORT_BUSY_POLL_NS before it sleeps: at full rate the next frame
- * comes sooner than a sleeping guest wakes up. */
+ * may be waiting, 0 on timeout.  It polls the port before it sleeps: at
+ * full rate the next frame comes sooner than a sleeping guest wakes up.
+ * How long adapts between the two bounds: longer while frames come during
+ * the poll, shorter while the guest ends up sleeping anyway (guests that
+ * share a core would spin in each other's time). */
 #define OPSUB_PORT_BUSY_POLL_NS 50000u
+#define OPSUB_PORT_BUSY_POLL_MIN_NS 1000u
 int opsub_port_wait(struct opsub_port *p, uint64_t timeout_ns);
 
 /* A descriptor that poll, select and epoll report readable while frames

@@ -62,6 +62,7 @@ struct opsub_port {
 	/* opsub mode: the burst request and its arrays, in guest memory */
 	struct opsub_net_burst burst;
 	uint64_t post[OPSUB_NET_BURST_MAX];
+	uint64_t poll_ns;           /* how long opsub_port_wait polls */
 };
 
 static void pool_put(struct opsub_port *p, uint64_t addr)
@@ -378,10 +379,9 @@ static bool rx_waiting(struct opsub_port *p)
 	return opsub_vring_load(p->vrx.used_idx) != p->rx_seen;
 }
 
-int opsub_port_wait(struct opsub_port *p, uint64_t timeout_ns)
+/* Polls for up to busy ns, then sleeps until a frame or the deadline. */
+static int wait_for_frame(struct opsub_port *p, uint64_t now, uint64_t deadline, uint64_t busy)
 {
-	uint64_t now = opsub_clock_ns(), deadline = now + timeout_ns;
-	uint64_t busy = timeout_ns < OPSUB_PORT_BUSY_POLL_NS ? timeout_ns : OPSUB_PORT_BUSY_POLL_NS;
 	if (p->info.mode == OPSUB_IO_OPSUB)   /* the trusted driver polls */
 		return (int)hypercall(OPSUB_HC_WAIT, (long)deadline, (long)busy);
 	for (uint64_t until = now + busy; !rx_waiting(p) && opsub_clock_ns() < until;)
@@ -400,6 +400,22 @@ int opsub_port_wait(struct opsub_port *p, uint64_t timeout_ns)
 		return r;
 	}
 	return opsub_wait(deadline);
+}
+
+/* The poll adapts: a frame found while polling doubles the next poll (up
+ * to OPSUB_PORT_BUSY_POLL_NS), a sleep halves it (down to
+ * OPSUB_PORT_BUSY_POLL_MIN_NS).  Alone on a core a receiving guest keeps
+ * polling; guests sharing a core stop spinning in each other's time. */
+int opsub_port_wait(struct opsub_port *p, uint64_t timeout_ns)
+{
+	uint64_t now = opsub_clock_ns(), deadline = now + timeout_ns;
+	uint64_t busy = timeout_ns < p->poll_ns ? timeout_ns : p->poll_ns;
+	int r = wait_for_frame(p, now, deadline, busy);
+	if (r == 1 && opsub_clock_ns() - now <= busy)
+		p->poll_ns = p->poll_ns * 2 < OPSUB_PORT_BUSY_POLL_NS ? p->poll_ns * 2 : OPSUB_PORT_BUSY_POLL_NS;
+	else
+		p->poll_ns = p->poll_ns / 2 > OPSUB_PORT_BUSY_POLL_MIN_NS ? p->poll_ns / 2 : OPSUB_PORT_BUSY_POLL_MIN_NS;
+	return r;
 }
 
 int opsub_port_fd(struct opsub_port *p)
@@ -432,6 +448,7 @@ struct opsub_port *opsub_port_open(unsigned index, unsigned nbufs)
 		return NULL;
 	}
 	p->index = index;
+	p->poll_ns = OPSUB_PORT_BUSY_POLL_NS;
 	long rc = hypercall(OPSUB_HC_NET_OPEN, (long)index, (long)&p->info);
 	if (rc < 0) {
 		free(p);
