@@ -20,6 +20,18 @@
 	.intel_syntax noprefix
 	.text
 
+/* ymm0-15 to and from the light form's area (ctx.h). */
+.macro save_ymm
+	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	vmovdqa gs:[CTX_YMM + \n * 32], ymm\n
+	.endr
+.endm
+.macro restore_ymm
+	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	vmovdqa ymm\n, gs:[CTX_YMM + \n * 32]
+	.endr
+.endm
+
 /* uint64_t gate_enter_guest(uint64_t host_pc): run the guest from host_pc
  * with the registers in the context; returns when gate_dispatch returns 0. */
 	.globl gate_enter_guest
@@ -122,22 +134,7 @@ gate_full:
 	xgetbv                           /* XINUSE: state not in its initial configuration */
 	test al, 1
 	jnz 1f
-	vmovdqa gs:[CTX_YMM + 0], ymm0
-	vmovdqa gs:[CTX_YMM + 32], ymm1
-	vmovdqa gs:[CTX_YMM + 64], ymm2
-	vmovdqa gs:[CTX_YMM + 96], ymm3
-	vmovdqa gs:[CTX_YMM + 128], ymm4
-	vmovdqa gs:[CTX_YMM + 160], ymm5
-	vmovdqa gs:[CTX_YMM + 192], ymm6
-	vmovdqa gs:[CTX_YMM + 224], ymm7
-	vmovdqa gs:[CTX_YMM + 256], ymm8
-	vmovdqa gs:[CTX_YMM + 288], ymm9
-	vmovdqa gs:[CTX_YMM + 320], ymm10
-	vmovdqa gs:[CTX_YMM + 352], ymm11
-	vmovdqa gs:[CTX_YMM + 384], ymm12
-	vmovdqa gs:[CTX_YMM + 416], ymm13
-	vmovdqa gs:[CTX_YMM + 448], ymm14
-	vmovdqa gs:[CTX_YMM + 480], ymm15
+	save_ymm
 	stmxcsr gs:[CTX_MXCSR]
 	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT
 	jmp 2f
@@ -162,22 +159,7 @@ gate_resume_guest:
 	xor edx, edx                     /* its initial configuration, as the */
 	xrstor64 [rip + gate_x87_init]   /* guest had it */
 1:
-	vmovdqa ymm0, gs:[CTX_YMM + 0]
-	vmovdqa ymm1, gs:[CTX_YMM + 32]
-	vmovdqa ymm2, gs:[CTX_YMM + 64]
-	vmovdqa ymm3, gs:[CTX_YMM + 96]
-	vmovdqa ymm4, gs:[CTX_YMM + 128]
-	vmovdqa ymm5, gs:[CTX_YMM + 160]
-	vmovdqa ymm6, gs:[CTX_YMM + 192]
-	vmovdqa ymm7, gs:[CTX_YMM + 224]
-	vmovdqa ymm8, gs:[CTX_YMM + 256]
-	vmovdqa ymm9, gs:[CTX_YMM + 288]
-	vmovdqa ymm10, gs:[CTX_YMM + 320]
-	vmovdqa ymm11, gs:[CTX_YMM + 352]
-	vmovdqa ymm12, gs:[CTX_YMM + 384]
-	vmovdqa ymm13, gs:[CTX_YMM + 416]
-	vmovdqa ymm14, gs:[CTX_YMM + 448]
-	vmovdqa ymm15, gs:[CTX_YMM + 480]
+	restore_ymm
 	ldmxcsr gs:[CTX_MXCSR]
 	jmp 3f
 2:	mov eax, CTX_XSAVE_MASK
