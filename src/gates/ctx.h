@@ -42,10 +42,11 @@
 #define CTX_GPR(n)          ((n) * 8)
 #define CTX_RFLAGS          0x80
 #define CTX_RIP             0x88   /* guest pc of the current exit */
-#define CTX_IBL_RCX         0x90   /* guest rcx and r11 while an IBL lookup runs */
-#define CTX_IBL_R11         0x98
+#define CTX_IBL_RCX         0x90   /* guest rcx while an IBL entry tests through it */
+#define CTX_IBL_R11         0x98   /* guest r11 during a lookup and through blocks
+                                    * that leave it there (translate.c, prologue) */
 #define CTX_EXIT_ID         0xa0   /* which exit stub entered the gate */
-#define CTX_IBL_TARGET      0xa8   /* guest target of an IBL miss */
+#define CTX_IBL_TARGET      0xa8   /* guest target of an IBL lookup or miss */
 #define CTX_SEG_SCRATCH     0xb0   /* saved scratch register of an FS/GS rewrite */
 #define CTX_IBL_COUNT       0xb8   /* indirect lookups, counted when --stats */
 #define CTX_FS_BASE         0xc0   /* guest FS base: only ever added to guest */
@@ -113,6 +114,7 @@ struct rt_ctx {
 static_assert(offsetof(struct rt_ctx, rflags) == CTX_RFLAGS, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_rcx) == CTX_IBL_RCX, "ctx layout");
 static_assert(offsetof(struct rt_ctx, exit_id) == CTX_EXIT_ID, "ctx layout");
+static_assert(offsetof(struct rt_ctx, ibl_target) == CTX_IBL_TARGET, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_count) == CTX_IBL_COUNT, "ctx layout");
 static_assert(offsetof(struct rt_ctx, fs_base) == CTX_FS_BASE, "ctx layout");
 static_assert(offsetof(struct rt_ctx, xsave) == CTX_XSAVE, "ctx layout");

@@ -198,13 +198,12 @@ gate_leave:
 	ret
 	.size gate_exit, .-gate_exit
 
-/* An indirect branch whose target is not in the IBL table: r11 holds the
- * guest target, the guest's rcx and r11 are in the IBL slots. */
+/* An indirect branch whose target is not in the IBL table: the guest
+ * target is in its slot, the guest's r11 in the IBL slot, every other
+ * register live. */
 	.globl gate_ibl_miss
 	.type gate_ibl_miss, @function
 gate_ibl_miss:
-	mov gs:[CTX_IBL_TARGET], r11
-	mov rcx, gs:[CTX_IBL_RCX]
 	mov r11, gs:[CTX_IBL_R11]
 	mov qword ptr gs:[CTX_EXIT_ID], EXIT_IBL_MISS
 	jmp gate_exit

@@ -46,13 +46,14 @@ static void step(struct monitor *m, ucontext_t *uc)
 {
 	greg_t *r = uc->uc_mcontext.gregs;
 	uint64_t host_pc = (uint64_t)r[REG_RIP], pc;
-	if (tr_insn_start(&m->tr, host_pc, &pc)) {
+	bool r11_in_slot;
+	if (tr_insn_start(&m->tr, host_pc, &pc, &r11_in_slot)) {
 		/* resume at pc as after an indirect jump that missed (gate.S:
-		 * gate_ibl_miss takes the target in r11, the guest's rcx and
-		 * r11 from the context) */
-		m->ctx->ibl_rcx = (uint64_t)r[REG_RCX];
-		m->ctx->ibl_r11 = (uint64_t)r[REG_R11];
-		r[REG_R11] = (greg_t)pc;
+		 * gate_ibl_miss takes the target and the guest's r11 from the
+		 * context, where some blocks keep r11 anyway) */
+		m->ctx->ibl_target = pc;
+		if (!r11_in_slot)
+			m->ctx->ibl_r11 = (uint64_t)r[REG_R11];
 		r[REG_RIP] = (greg_t)(uintptr_t)gate_ibl_miss;
 	} else if (tr_guest_pc(&m->tr, host_pc, &pc)) {
 		/* inside the instruction's translation: step on (a popf in it

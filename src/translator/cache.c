@@ -304,7 +304,7 @@ bool tr_guest_pc(const struct translator *t, uint64_t host_pc, uint64_t *guest_p
 	return true;
 }
 
-bool tr_insn_start(const struct translator *t, uint64_t host_pc, uint64_t *guest_pc)
+bool tr_insn_start(const struct translator *t, uint64_t host_pc, uint64_t *guest_pc, bool *r11_in_slot)
 {
 	uint32_t rel;
 	const struct block *b = block_at(t, host_pc, &rel);
@@ -312,6 +312,7 @@ bool tr_insn_start(const struct translator *t, uint64_t host_pc, uint64_t *guest
 		const struct insn_map *m = &t->map[b->map_first + i];
 		if (m->host_off == rel) {
 			*guest_pc = b->pc + m->guest_off;
+			*r11_in_slot = rel >= b->r11_slot_from && rel < b->r11_slot_to;
 			return true;
 		}
 		if (m->host_off > rel)

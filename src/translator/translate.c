@@ -5,6 +5,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -21,9 +22,13 @@ struct tb {
 	struct translator *t;
 	struct emitter e;
 	uint32_t id;
-	size_t entry;                   /* offset of the direct entry in e */
+	size_t ibl_entry, entry;        /* offsets of the IBL and direct entries in e */
 	struct pending_link { size_t at; uint32_t exit; } linkable[MAX_EXITS];
 	unsigned nlinkable;
+	/* the guest's r11 is in CTX_IBL_R11 (see prologue) from the body's
+	 * first instruction up to r11_slot_to (offsets from entry) */
+	bool r11_in_slot;
+	size_t r11_slot_from, r11_slot_to;
 };
 
 enum { RCX = 1, RSP = 4, R11 = 11 };
@@ -85,8 +90,21 @@ static void branch_exit(struct tb *b, size_t at, uint64_t pc, uint64_t target)
 		b->e.overflow = true;
 }
 
+/* Ends the part of a block where the guest's r11 is in its slot: loads it
+ * back before anything that uses r11 or leaves the block but the final
+ * indirect branch. */
+static void r11_home(struct tb *b)
+{
+	if (!b->r11_in_slot)
+		return;
+	emit_slot_load(&b->e, R11, CTX_IBL_R11);
+	b->r11_in_slot = false;
+	b->r11_slot_to = b->e.pos - b->entry;
+}
+
 static void stub(struct tb *b, uint32_t x)
 {
+	r11_home(b);
 	emit_slot_store_imm32(&b->e, CTX_EXIT_ID, x);
 	emit_jmp_to(&b->e, (uint64_t)(uintptr_t)gate_exit);
 }
@@ -361,59 +379,147 @@ static void push_return(struct tb *b, uint64_t ret)
 	emit_u32(&b->e, (uint32_t)(ret >> 32));
 }
 
+/* Before an indirect branch: the guest's r11, which carries the target
+ * (unless it is in its slot already). */
 static void ibl_save(struct tb *b)
 {
-	emit_slot_store(&b->e, RCX, CTX_IBL_RCX);
-	emit_slot_store(&b->e, R11, CTX_IBL_R11);
+	if (!b->r11_in_slot)
+		emit_slot_store(&b->e, R11, CTX_IBL_R11);
 }
 
-/* The inline lookup of the guest target in r11: a jump through the table
- * entry of its low 16 bits, to a block's IBL entry, which checks that the
- * target is its own pc (see prologue).  The verifier knows the two
- * instructions as one unit (verifier.c, ibl_template). */
+/* The inline lookup of the guest target in r11: the target goes to its
+ * slot, then a jump through the table entry of its low 16 bits, to a
+ * block's IBL entry, which checks that the target is its own pc (see
+ * prologue).  The guest's other registers stay live: rcx in particular is
+ * never saved and reloaded around the jump (a store-to-load forward on
+ * every interpreter dispatch otherwise).  The verifier knows the movzx and
+ * the jump as one unit (verifier.c, ibl_template). */
 static void ibl_lookup(struct tb *b)
 {
+	emit_slot_store(&b->e, R11, CTX_IBL_TARGET);
 	if (b->t->count_ibl) {
-		emit_slot_load(&b->e, RCX, CTX_IBL_COUNT);
-		static const uint8_t inc[] = {0x48, 0x8d, 0x49, 0x01};  /* lea rcx, [rcx+1] */
+		emit_slot_load(&b->e, R11, CTX_IBL_COUNT);
+		static const uint8_t inc[] = {0x4d, 0x8d, 0x5b, 0x01};  /* lea r11, [r11+1] */
 		emit_bytes(&b->e, inc, sizeof(inc));
-		emit_slot_store(&b->e, RCX, CTX_IBL_COUNT);
+		emit_slot_store(&b->e, R11, CTX_IBL_COUNT);
+		emit_slot_load(&b->e, R11, CTX_IBL_TARGET);
 	}
 	uint8_t seq[IBL_TEMPLATE_LEN];
 	ibl_template(seq);
 	emit_bytes(&b->e, seq, sizeof(seq));
 }
 
-/* The IBL entry of a block at pc: arrival through the table with the
- * target in r11 and the guest's rcx and r11 in their slots.
- *   lea rcx, [r11 - pc]; jrcxz hit; jmp gate_ibl_miss;
- *   hit: mov rcx, gs:[ibl_rcx]; mov r11, gs:[ibl_r11]
- * then nops up to the 32-byte aligned direct entry. */
-static void prologue(struct tb *b, uint64_t pc)
+static bool indirect_branch(const struct decoded *d)
+{
+	return d->insn.mnemonic == ZYDIS_MNEMONIC_RET ||
+	       ((d->insn.mnemonic == ZYDIS_MNEMONIC_JMP || d->insn.mnemonic == ZYDIS_MNEMONIC_CALL) &&
+	        d->op[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE);
+}
+
+/* One guest instruction of a block, fetched and decoded once (tr_build). */
+struct guest_insn {
+	size_t avail;                   /* executable bytes at pc, at most 15 */
+	enum decode_result result;      /* meaningless when avail is 0 */
+	uint8_t bytes[15];
+	struct decoded d;               /* and its class: when result is DECODE_OK */
+	const struct policy_class *cls;
+};
+
+/* What a block's instructions let its IBL entry leave out (see prologue):
+ * flags_dead when an instruction that writes every status flag comes
+ * before any that reads one, among the first few; r11_idle when none uses
+ * r11 and the last is an indirect branch.  Only guest semantics depend on
+ * it, and the block builder checks r11 again as it goes (r11_home). */
+struct entry_scan { bool flags_dead, r11_idle; };
+
+static struct entry_scan scan_entry(const struct guest_insn *in, unsigned n)
+{
+	struct entry_scan s = {false, false};
+	for (unsigned i = 0; i < n && i < 8 && in[i].avail && in[i].result == DECODE_OK; i++) {
+		const struct decoded *d = &in[i].d;
+		if (reads_status_flags(d))
+			break;
+		if (writes_status_flags(d)) {
+			s.flags_dead = true;
+			break;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (!in[i].avail || in[i].result != DECODE_OK || uses_gpr(&in[i].d, R11))
+			return s;
+	}
+	s.r11_idle = n > 0 && indirect_branch(&in[n - 1].d);
+	return s;
+}
+
+/* The IBL entry of a block at pc and its direct entry.  Arrival through
+ * the table has the target in its slot and in the low bits of r11, the
+ * guest's r11 in its slot.  The entry compares the slot with pc: where the
+ * guest's flags are dead at pc (and pc < 2 GiB, an imm32)
+ *   cmp qword gs:[ibl_target], pc; jne gate_ibl_miss
+ * elsewhere flag-free, through rcx:
+ *   mov gs:[ibl_rcx], rcx; mov rcx, gs:[ibl_target]; lea rcx, [rcx - pc]
+ *   (two leas from 2 GiB up); jrcxz hit; mov rcx, gs:[ibl_rcx];
+ *   jmp gate_ibl_miss; hit: mov rcx, gs:[ibl_rcx]
+ * Then, usually, mov r11, gs:[ibl_r11] and the direct entry.  But where r11
+ * is idle in the block (scan_entry), the guest's r11 stays in its slot for
+ * the whole block and the final indirect branch need not save it: an
+ * interpreter's dispatch chain then carries no store-to-load forward of r11
+ * from one handler to the next.  The IBL entry jumps over the direct entry,
+ * which puts r11 in the slot:
+ *   ...; jmp body; entry: mov gs:[ibl_r11], r11; body:
+ * Nops in front, never run, align the body to 32 bytes. */
+static void prologue(struct tb *b, uint64_t pc, struct entry_scan scan)
 {
 	struct emitter *e = &b->e;
+	bool by_cmp = pc < 0x80000000u && scan.flags_dead;
 	int64_t d = -(int64_t)pc;
-	uint8_t lea_r11[] = {0x49, 0x8d, 0x8b}, lea_rcx[] = {0x48, 0x8d, 0x89};
-	if (d < INT32_MIN) {   /* pc >= 2 GiB: subtract it in two steps */
-		emit_bytes(e, lea_r11, sizeof(lea_r11));
-		emit_u32(e, (uint32_t)INT32_MIN);
-		emit_bytes(e, lea_rcx, sizeof(lea_rcx));
-		emit_u32(e, (uint32_t)(int32_t)(d - INT32_MIN));
-	} else {
-		emit_bytes(e, lea_r11, sizeof(lea_r11));
-		emit_u32(e, (uint32_t)(int32_t)d);
-	}
-	static const uint8_t jrcxz[] = {0xe3, 0x05};
-	emit_bytes(e, jrcxz, sizeof(jrcxz));
-	emit_jmp_to(e, (uint64_t)(uintptr_t)gate_ibl_miss);
-	emit_slot_load(e, RCX, CTX_IBL_RCX);
-	emit_slot_load(e, R11, CTX_IBL_R11);
+	static const size_t slot_len = 9;   /* mov between r11 and its slot */
+	size_t len = by_cmp ? 19 : 50 + (d < INT32_MIN ? 7 : 0);
+	len += scan.r11_idle ? 2 + slot_len : slot_len;
 	static const uint8_t nop5[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
-	while (e->pos % 32) {
-		if (32 - e->pos % 32 >= sizeof(nop5))
+	size_t pad = (32 - len % 32) % 32;   /* never run: arrivals come after */
+	while (e->pos < pad) {
+		if (pad - e->pos >= sizeof(nop5))
 			emit_bytes(e, nop5, sizeof(nop5));
 		else
 			emit_u8(e, 0x90);
+	}
+	b->ibl_entry = e->pos;
+	if (by_cmp) {
+		static const uint8_t cmp[] = {0x65, 0x48, 0x81, 0x3c, 0x25};
+		emit_bytes(e, cmp, sizeof(cmp));
+		emit_u32(e, CTX_IBL_TARGET);
+		emit_u32(e, (uint32_t)pc);
+		size_t jne = emit_jcc32(e, 5);
+		emit_patch_rel32(e, jne, (uint64_t)(uintptr_t)gate_ibl_miss);
+	} else {
+		static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x89};
+		emit_slot_store(e, RCX, CTX_IBL_RCX);
+		emit_slot_load(e, RCX, CTX_IBL_TARGET);
+		if (d < INT32_MIN) {   /* pc >= 2 GiB: subtract it in two steps */
+			emit_bytes(e, lea_rcx, sizeof(lea_rcx));
+			emit_u32(e, (uint32_t)INT32_MIN);
+			d -= INT32_MIN;
+		}
+		emit_bytes(e, lea_rcx, sizeof(lea_rcx));
+		emit_u32(e, (uint32_t)(int32_t)d);
+		static const uint8_t jrcxz[] = {0xe3, 0x0e};
+		emit_bytes(e, jrcxz, sizeof(jrcxz));
+		emit_slot_load(e, RCX, CTX_IBL_RCX);
+		emit_jmp_to(e, (uint64_t)(uintptr_t)gate_ibl_miss);
+		emit_slot_load(e, RCX, CTX_IBL_RCX);
+	}
+	if (scan.r11_idle) {
+		static const uint8_t over_store[] = {0xeb, 9};   /* jmp over the direct entry's store */
+		emit_bytes(e, over_store, sizeof(over_store));
+		b->entry = e->pos;
+		emit_slot_store(e, R11, CTX_IBL_R11);
+		b->r11_in_slot = true;
+		b->r11_slot_from = slot_len;
+	} else {
+		emit_slot_load(e, R11, CTX_IBL_R11);
+		b->entry = e->pos;
 	}
 }
 
@@ -473,6 +579,8 @@ static bool branch(struct tb *b, const struct decoded *d, uint64_t pc, uint64_t 
 {
 	const ZydisDecodedInstruction *in = &d->insn;
 	bool direct = d->op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE;
+	if (!indirect_branch(d))
+		r11_home(b);
 	switch (in->mnemonic) {
 	case ZYDIS_MNEMONIC_JMP:
 		if (direct) {
@@ -612,6 +720,8 @@ static bool instruction(struct tb *b, const struct decoded *d, const struct poli
                         uint64_t pc, uint64_t next)
 {
 	static const char unsupported[] = "instruction form the translator cannot confine";
+	if (uses_gpr(d, R11))
+		r11_home(b);
 	switch (cls->action) {
 	case SUB_PASS:
 		if (pass(b, d, next, policy_forms_of(d)))
@@ -664,6 +774,43 @@ static bool instruction(struct tb *b, const struct decoded *d, const struct poli
 	return true;
 }
 
+/* Whether an instruction of this action always ends its block. */
+static bool ends_block(enum sub_action a)
+{
+	switch (a) {
+	case SUB_BRANCH: case SUB_SYSCALL: case SUB_HYPERCALL: case SUB_CPUID: case SUB_XGETBV: case SUB_FAULT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Fetches and decodes the instructions of the block at pc into t->fetched:
+ * up to one that ends a block or cannot be fetched or decoded, at most
+ * TR_BLOCK_MAX_INSNS.  Returns how many. */
+static unsigned fetch_block(struct translator *t, uint64_t pc)
+{
+	if (!t->fetched && !(t->fetched = calloc(TR_BLOCK_MAX_INSNS, sizeof(*t->fetched)))) {
+		fprintf(stderr, "opsub: out of memory for the translator\n");
+		abort();
+	}
+	for (unsigned n = 0; n < TR_BLOCK_MAX_INSNS; n++) {
+		struct guest_insn *g = &t->fetched[n];
+		g->avail = exec_bytes(t, pc);
+		if (g->avail == 0)
+			return n + 1;
+		fetch(t, pc, g->avail, g->bytes);
+		g->result = decode_one(g->bytes, g->avail, &g->d);
+		if (g->result != DECODE_OK)
+			return n + 1;
+		g->cls = policy_classify(&g->d);
+		if (ends_block(g->cls->action))
+			return n + 1;
+		pc += g->d.insn.length;
+	}
+	return TR_BLOCK_MAX_INSNS;
+}
+
 uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 {
 	uint64_t t0 = now_ns();
@@ -676,47 +823,48 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	b.id = tr_new_block(t);
 	b.e = (struct emitter){.buf = t->rw + t->cache_used, .rx = (uint64_t)(uintptr_t)(t->rx + t->cache_used),
 	                       .cap = TR_BLOCK_MAX_BYTES};
-	prologue(&b, pc);
-	b.entry = b.e.pos;
+	unsigned count = fetch_block(t, pc);
+	prologue(&b, pc, scan_entry(t->fetched, count));
 	struct block *blk = &t->blocks[b.id];
 	blk->pc = pc;
 	blk->map_first = t->nmap;
 
 	uint64_t cur = pc, end = pc;
-	for (unsigned n = 0;; n++) {
-		if (n == TR_BLOCK_MAX_INSNS || b.e.pos > TR_BLOCK_MAX_BYTES - 512) {
-			branch_exit(&b, emit_jmp32(&b.e), cur, cur);
-			break;
-		}
-		size_t avail = exec_bytes(t, cur);
-		uint8_t bytes[15];
-		struct decoded d;
+	bool ended = false;
+	for (unsigned n = 0; n < count && !ended && b.e.pos <= TR_BLOCK_MAX_BYTES - 512; n++) {
+		const struct guest_insn *g = &t->fetched[n];
 		tr_map_add(t, (uint16_t)(b.e.pos - b.entry), (uint16_t)(cur - pc));
-		if (avail == 0) {
+		ended = true;
+		if (g->avail == 0) {
 			fault(&b, SIGSEGV, cur, cur, "instruction fetch from memory that is not executable");
 			break;
 		}
-		end = cur + avail;
-		fetch(t, cur, avail, bytes);
-		enum decode_result r = decode_one(bytes, avail, &d);
-		if (r == DECODE_TRUNCATED) {
+		end = cur + g->avail;
+		if (g->result == DECODE_TRUNCATED) {
 			/* cut by memory the guest may not execute: a fetch fault there */
-			fault(&b, SIGSEGV, cur, cur + avail, "instruction runs into memory that is not executable");
+			fault(&b, SIGSEGV, cur, cur + g->avail, "instruction runs into memory that is not executable");
 			break;
 		}
-		if (r == DECODE_INVALID) {
+		if (g->result == DECODE_INVALID) {
 			fault(&b, SIGILL, cur, 0, "undecodable instruction");
 			break;
 		}
-		uint64_t next = cur + d.insn.length;
-		const struct policy_class *cls = policy_classify(&d);
-		t->stats.classes[cls - policy_classes]++;
+		uint64_t next = cur + g->d.insn.length;
+		t->stats.classes[g->cls - policy_classes]++;
 		t->stats.guest_insns++;
-		bool ends = instruction(&b, &d, cls, cur, next);
+		ended = instruction(&b, &g->d, g->cls, cur, next);
 		cur = next;
-		if (ends)
-			break;
 	}
+	if (!ended) {   /* the instruction or byte limit: on in the next block */
+		r11_home(&b);
+		branch_exit(&b, emit_jmp32(&b.e), cur, cur);
+	}
+	if (b.r11_in_slot) {   /* to the end: the block left by its indirect branch */
+		b.r11_slot_to = b.e.pos - b.entry;
+		b.r11_in_slot = false;
+	}
+	blk->r11_slot_from = (uint16_t)b.r11_slot_from;
+	blk->r11_slot_to = (uint16_t)b.r11_slot_to;
 	blk->pc_end = end > cur ? end : cur;
 	blk->map_count = t->nmap - blk->map_first;
 	for (unsigned i = 0; i < b.nlinkable; i++) {
@@ -731,7 +879,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 		snprintf(err, errlen, "block at guest pc 0x%lx does not fit %d bytes", pc, TR_BLOCK_MAX_BYTES);
 		return 0;
 	}
-	blk->ibl_entry = (uint32_t)t->cache_used;
+	blk->ibl_entry = (uint32_t)(t->cache_used + b.ibl_entry);
 	blk->entry = (uint32_t)(t->cache_used + b.entry);
 	blk->end = (uint32_t)(t->cache_used + b.e.pos);
 	if (t->verify) {

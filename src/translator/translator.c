@@ -31,6 +31,7 @@ void tr_destroy(struct translator *t)
 	if (t->gm)
 		t->gm->on_code_write = NULL;
 	tr_cache_destroy(t);
+	free(t->fetched);
 }
 
 /* Translation is trusted to pass the verifier; when it does not, running

@@ -5,7 +5,9 @@
  * A block is translated when first run (decode -> policy -> emit), checked by
  * the verifier, and only then made reachable.  Block layout in the cache:
  *
- *   ibl_entry:  restore rcx, rdx, r11 from the IBL slots (arrival by lookup)
+ *   (nops, never run, so that the instructions start 32-byte aligned)
+ *   ibl_entry:  check the target, restore the guest's r11 from its IBL slot
+ *               or leave it there (arrival by lookup; translate.c, prologue)
  *   entry:      the translated instructions (arrival by a direct link)
  *               ... ending in jumps to exit stubs
  *   stubs:      mov dword gs:[exit_id], N ; jmp gate_exit
@@ -62,6 +64,8 @@ struct block {
 	uint64_t pc, pc_end;           /* guest bytes [pc, pc_end) */
 	uint32_t ibl_entry, entry, end; /* cache offsets */
 	uint32_t map_first, map_count; /* instruction map: host offset -> guest pc */
+	uint16_t r11_slot_from, r11_slot_to; /* host offsets (from entry) where the
+	                                      * guest's r11 is in CTX_IBL_R11, not r11 */
 	uint32_t links;                /* first exit linked to this block (0: none) */
 	uint32_t hash_next;            /* pc hash chain (0: end) */
 	bool live;
@@ -100,6 +104,7 @@ struct translator {
 	struct page_ref *prefs;        /* index 0 unused */
 	uint32_t nprefs, prefs_cap;
 	uint32_t *page_hash;           /* guest page -> page_ref chains */
+	struct guest_insn *fetched;    /* a block's instructions, decoded once (translate.c) */
 	bool verify;                   /* run the verifier on every block (default) */
 	bool count_ibl;                /* emit IBL counters (for --stats) */
 	struct tr_stats stats;
@@ -144,8 +149,10 @@ bool tr_guest_pc(const struct translator *t, uint64_t host_pc, uint64_t *guest_p
 /* True when host_pc is the first host instruction of a guest instruction's
  * translation (*guest_pc gets that instruction's pc): there the guest's
  * state is exactly its architectural state before the instruction, so the
- * guest may be resumed at *guest_pc from any translation. */
-bool tr_insn_start(const struct translator *t, uint64_t host_pc, uint64_t *guest_pc);
+ * guest may be resumed at *guest_pc from any translation.  One exception:
+ * where *r11_in_slot comes back true, the guest's r11 is in the context's
+ * CTX_IBL_R11 slot (translate.c, prologue) and the host's r11 is scratch. */
+bool tr_insn_start(const struct translator *t, uint64_t host_pc, uint64_t *guest_pc, bool *r11_in_slot);
 
 /* Translates the block at pc without running it, for the fuzzer and tests:
  * returns the block id, or 0 with the verifier's reason in err. */

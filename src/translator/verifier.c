@@ -42,12 +42,12 @@ static bool forbidden(const ZydisDecodedInstruction *in)
 void ibl_template(uint8_t out[IBL_TEMPLATE_LEN])
 {
 	static const uint8_t t[IBL_TEMPLATE_LEN] = {
-		0x41, 0x0f, 0xb7, 0xcb,                  /* movzx ecx, r11w        */
-		0x65, 0xff, 0x24, 0xcd, 0, 0, 0, 0,      /* jmp gs:[rcx*8 + CODE]  */
+		0x45, 0x0f, 0xb7, 0xdb,                  /* movzx r11d, r11w       */
+		0x65, 0x42, 0xff, 0x24, 0xdd, 0, 0, 0, 0 /* jmp gs:[r11*8 + CODE]  */
 	};
 	memcpy(out, t, sizeof(t));
 	uint32_t code = CTX_IBL_CODE;
-	memcpy(out + 8, &code, 4);
+	memcpy(out + 9, &code, 4);
 }
 
 static bool rel32_to(const uint8_t *field, uint64_t field_addr, uint64_t target)
@@ -57,27 +57,51 @@ static bool rel32_to(const uint8_t *field, uint64_t field_addr, uint64_t target)
 	return field_addr + 4 + (uint64_t)(int64_t)rel == target;
 }
 
-/* Block prologue: lea rcx, [r11 + d1] [; lea rcx, [rcx + d2]] ; jrcxz +5 ;
- * jmp gate_ibl_miss ; mov rcx, gs:[ibl_rcx] ; mov r11, gs:[ibl_r11].
- * Only rcx is computed; the slots hold guest values. */
+static bool bytes_at(const uint8_t *code, size_t len, size_t off, const uint8_t *want, size_t n)
+{
+	return len - off >= n && memcmp(code + off, want, n) == 0;
+}
+
+/* Block prologue (the IBL entry), in one of two forms that differ only in
+ * how they compare the target slot with the block's pc:
+ *   cmp qword gs:[ibl_target], imm32 ; jne gate_ibl_miss
+ * or, flag-free:
+ *   mov gs:[ibl_rcx], rcx ; mov rcx, gs:[ibl_target] ; lea rcx, [rcx + d]
+ *   [; lea rcx, [rcx + d2]] ; jrcxz +14 ; mov rcx, gs:[ibl_rcx] ;
+ *   jmp gate_ibl_miss ; mov rcx, gs:[ibl_rcx]
+ * both then, or not, mov r11, gs:[ibl_r11].  Only rcx and r11 are written,
+ * from guest slots; the slots hold guest values. */
 static size_t prologue_at(const uint8_t *code, size_t len, size_t off, uint64_t rx)
 {
-	static const uint8_t lea_r11[] = {0x49, 0x8d, 0x8b}, lea_rcx[] = {0x48, 0x8d, 0x89};
-	static const uint8_t tail[] = {
-		0xe3, 0x05, 0xe9, 0, 0, 0, 0,                       /* jrcxz +5; jmp gate_ibl_miss */
-		0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0, /* mov rcx, gs:[ibl_rcx] */
-		0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0, /* mov r11, gs:[ibl_r11] */
-	};
-	size_t n = 7;
-	if (len - off < 7 + sizeof(tail) || memcmp(code + off, lea_r11, 3) != 0)
+	static const uint8_t cmp[] = {0x65, 0x48, 0x81, 0x3c, 0x25, CTX_IBL_TARGET, 0, 0, 0};
+	static const uint8_t jne[] = {0x0f, 0x85};
+	static const uint8_t save_load[] = {0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0,     /* mov gs:[ibl_rcx], rcx */
+	                                    0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_TARGET, 0, 0, 0}; /* mov rcx, gs:[target] */
+	static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x89};
+	static const uint8_t jrcxz_restore[] = {0xe3, 0x0e, 0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0, 0xe9};
+	static const uint8_t restore[] = {0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0};
+	static const uint8_t load_r11[] = {0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0};
+	size_t n, miss;
+	if (bytes_at(code, len, off, cmp, sizeof(cmp)) && bytes_at(code, len, off + 13, jne, sizeof(jne))) {
+		miss = off + 15;
+		n = 19;
+	} else if (bytes_at(code, len, off, save_load, sizeof(save_load))) {
+		n = sizeof(save_load);
+		for (int i = 0; i < 2 && bytes_at(code, len, off + n, lea_rcx, sizeof(lea_rcx)); i++)
+			n += 7;
+		if (n == sizeof(save_load) || !bytes_at(code, len, off + n, jrcxz_restore, sizeof(jrcxz_restore)))
+			return 0;
+		miss = off + n + sizeof(jrcxz_restore);
+		n += sizeof(jrcxz_restore) + 4;
+		if (!bytes_at(code, len, off + n, restore, sizeof(restore)))
+			return 0;
+		n += sizeof(restore);
+	} else {
 		return 0;
-	if (memcmp(code + off + n, lea_rcx, 3) == 0)
-		n += 7;
-	if (len - off < n + sizeof(tail) || memcmp(code + off + n, tail, 3) != 0 ||
-	    memcmp(code + off + n + 7, tail + 7, sizeof(tail) - 7) != 0 ||
-	    !rel32_to(code + off + n + 3, rx + off + n + 3, (uint64_t)(uintptr_t)gate_ibl_miss))
+	}
+	if (!rel32_to(code + miss, rx + miss, (uint64_t)(uintptr_t)gate_ibl_miss))
 		return 0;
-	return n + sizeof(tail);
+	return bytes_at(code, len, off + n, load_r11, sizeof(load_r11)) ? n + sizeof(load_r11) : n;
 }
 
 /* A single-instruction access to a guest slot:
@@ -115,14 +139,19 @@ static size_t slot_access_at(const uint8_t *code, size_t len, size_t off, int *r
 /* Fixed byte sequences (slot offsets filled in by fixed_templates_init). */
 struct fixed_template { const char *name; uint8_t bytes[32]; size_t len; bool jumps; };
 static struct fixed_template fixed_templates[] = {
-	/* movzx ecx, r11w ; jmp gs:[rcx*8 + CTX_IBL_CODE]: the IBL lookup */
+	/* movzx r11d, r11w ; jmp gs:[r11*8 + CTX_IBL_CODE]: the IBL lookup */
 	{"ibl lookup", {0}, IBL_TEMPLATE_LEN, true},
-	/* mov gs:[ibl_rcx], rcx ; mov gs:[ibl_r11], r11: before an indirect branch */
-	{"ibl save", {0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0,
-	              0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0}, 18, false},
-	/* mov rcx, gs:[ibl_count] ; lea rcx, [rcx+1] ; mov gs:[ibl_count], rcx (--stats) */
-	{"ibl count", {0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_COUNT, 0, 0, 0, 0x48, 0x8d, 0x49, 0x01,
-	               0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_COUNT, 0, 0, 0}, 22, false},
+	/* mov gs:[ibl_r11], r11: before an indirect branch */
+	{"ibl save", {0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0}, 9, false},
+	/* mov r11, gs:[ibl_r11]: the guest's r11 back from its slot (r11_home) */
+	{"ibl restore", {0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0}, 9, false},
+	/* mov gs:[ibl_target], r11: the target, before the lookup */
+	{"ibl target", {0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_TARGET, 0, 0, 0}, 9, false},
+	/* mov r11, gs:[ibl_count] ; lea r11, [r11+1] ; mov gs:[ibl_count], r11 ;
+	 * mov r11, gs:[ibl_target] (--stats) */
+	{"ibl count", {0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_COUNT, 0, 0, 0, 0x4d, 0x8d, 0x5b, 0x01,
+	               0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_COUNT, 0, 0, 0,
+	               0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_TARGET, 0, 0, 0}, 31, false},
 	/* mov dword gs:[fs_base + 4], 0 and the same for gs: a 32-bit wrfsbase */
 	{"fs base high", {0x65, 0xc7, 0x04, 0x25, CTX_FS_BASE + 4, 0, 0, 0, 0, 0, 0, 0}, 12, false},
 	{"gs base high", {0x65, 0xc7, 0x04, 0x25, CTX_GS_BASE + 4, 0, 0, 0, 0, 0, 0, 0}, 12, false},

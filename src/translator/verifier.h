@@ -21,8 +21,9 @@
  * The IBL template jumps through the code table with an index bounded to 16
  * bits by its own first instruction; trusted code fills the table only with
  * the miss gate and IBL entries of verified blocks, whose prologue (a
- * template too: lea rcx, [r11 - pc]; jrcxz; jmp gate_ibl_miss; two slot
- * loads) sends any target but the block's own pc to the miss gate.
+ * template too: a compare of the target slot with the block's pc, by cmp or
+ * flag-free through rcx and jrcxz; jne or jmp gate_ibl_miss; slot loads)
+ * sends any target but the block's own pc to the miss gate.
  */
 #ifndef OPSUB_TRANSLATOR_VERIFIER_H
 #define OPSUB_TRANSLATOR_VERIFIER_H
@@ -31,11 +32,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IBL_TEMPLATE_LEN 12
+#define IBL_TEMPLATE_LEN 13
 #define EXIT_STUB_LEN    17
 
 /* The inline indirect-branch lookup of the guest target in r11:
- *   movzx ecx, r11w ; jmp gs:[rcx*8 + CTX_IBL_CODE] */
+ *   movzx r11d, r11w ; jmp gs:[r11*8 + CTX_IBL_CODE] */
 void ibl_template(uint8_t out[IBL_TEMPLATE_LEN]);
 
 /* Checks `len` bytes of translated code that will run at address rx.

@@ -101,15 +101,15 @@ static void slot_access(struct code *c, bool load, int reg, uint32_t slot)
 
 static void ibl_save(struct code *c)
 {
-	slot_access(c, false, 1, CTX_IBL_RCX);
 	slot_access(c, false, 11, CTX_IBL_R11);
 }
 
 static void ibl_count(struct code *c)
 {
-	slot_access(c, true, 1, CTX_IBL_COUNT);
-	code_add(c, "\x48\x8d\x49\x01", 4);              /* lea rcx, [rcx+1] */
-	slot_access(c, false, 1, CTX_IBL_COUNT);
+	slot_access(c, true, 11, CTX_IBL_COUNT);
+	code_add(c, "\x4d\x8d\x5b\x01", 4);              /* lea r11, [r11+1] */
+	slot_access(c, false, 11, CTX_IBL_COUNT);
+	slot_access(c, true, 11, CTX_IBL_TARGET);
 }
 
 static void base_high(struct code *c, bool fs)
@@ -124,8 +124,8 @@ static void ibl_lookup(struct code *c)
 {
 	uint8_t t[IBL_TEMPLATE_LEN];
 	ibl_template(t);
-	code_add(c, t, 4);
-	code_add(c, t + 4, IBL_TEMPLATE_LEN - 4);
+	code_add(c, t, 4);                               /* movzx r11d, r11w */
+	code_add(c, t + 4, IBL_TEMPLATE_LEN - 4);        /* jmp gs:[r11*8 + CODE] */
 }
 
 static void exit_stub(struct code *c, uint32_t id)
@@ -136,28 +136,42 @@ static void exit_stub(struct code *c, uint32_t id)
 	code_add_branch(c, -1, -1, gate(false));
 }
 
-/* The IBL entry of a block for guest pc: lea rcx, [r11 - pc] (in two steps
- * from 2 GiB up); jrcxz +5; jmp gate_ibl_miss; the two slot loads. */
-static void prologue(struct code *c, uint64_t pc)
+/* The IBL entry of a block for guest pc, in either form (translate.c):
+ * cmp qword gs:[ibl_target], pc; jne gate_ibl_miss -- or mov gs:[ibl_rcx],
+ * rcx; mov rcx, gs:[ibl_target]; lea rcx, [rcx - pc] (in two steps from
+ * 2 GiB up); jrcxz hit; restore rcx; jmp gate_ibl_miss; hit: restore rcx --
+ * then mov r11, gs:[ibl_r11]. */
+static void prologue(struct rng *r, struct code *c, uint64_t pc)
 {
-	int64_t d = -(int64_t)pc;
-	uint8_t lea[7] = {0x49, 0x8d, 0x8b};
-	int32_t first = d < INT32_MIN ? INT32_MIN : (int32_t)d;
-	memcpy(lea + 3, &first, 4);
-	code_add(c, lea, 7);
-	if (d < INT32_MIN) {
-		uint8_t lea2[7] = {0x48, 0x8d, 0x89};
-		int32_t second = (int32_t)(d - INT32_MIN);
-		memcpy(lea2 + 3, &second, 4);
-		code_add(c, lea2, 7);
+	if (pc < 0x80000000u && rng_chance(r, 50)) {
+		uint8_t cmp[13] = {0x65, 0x48, 0x81, 0x3c, 0x25, CTX_IBL_TARGET};
+		uint32_t imm = (uint32_t)pc;
+		memcpy(cmp + 9, &imm, 4);
+		code_add(c, cmp, sizeof(cmp));
+		code_add_branch(c, 5, -1, gate(true));
+	} else {
+		slot_access(c, false, 1, CTX_IBL_RCX);
+		slot_access(c, true, 1, CTX_IBL_TARGET);
+		int64_t d = -(int64_t)pc;
+		uint8_t lea[7] = {0x48, 0x8d, 0x89};
+		if (d < INT32_MIN) {
+			int32_t first = INT32_MIN;
+			memcpy(lea + 3, &first, 4);
+			code_add(c, lea, 7);
+			d -= INT32_MIN;
+		}
+		int32_t rest = (int32_t)d;
+		memcpy(lea + 3, &rest, 4);
+		code_add(c, lea, 7);
+		unsigned jrcxz = c->n;
+		code_add(c, "\xe3\x0e", 2);
+		c->insn[jrcxz].rel_off = 1;
+		c->insn[jrcxz].rel_size = 1;
+		c->insn[jrcxz].target = (int32_t)jrcxz + 3;
+		slot_access(c, true, 1, CTX_IBL_RCX);
+		code_add_branch(c, -1, -1, gate(true));
+		slot_access(c, true, 1, CTX_IBL_RCX);
 	}
-	unsigned jrcxz = c->n;
-	code_add(c, "\xe3\x05", 2);
-	c->insn[jrcxz].rel_off = 1;
-	c->insn[jrcxz].rel_size = 1;
-	c->insn[jrcxz].target = (int32_t)jrcxz + 2;
-	code_add_branch(c, -1, -1, gate(true));
-	slot_access(c, true, 1, CTX_IBL_RCX);
 	slot_access(c, true, 11, CTX_IBL_R11);
 }
 
@@ -279,7 +293,7 @@ static void template_unit(struct rng *r, struct code *c)
 		slot_access(c, rules[k].load, (int)rng_below(r, 16), rules[k].slot);
 		break;
 	}
-	case 2: ibl_save(c); break;
+	case 2: slot_access(c, rng_chance(r, 50), 11, CTX_IBL_R11); break;   /* ibl save, r11_home */
 	case 3: ibl_count(c); break;
 	default: base_high(c, rng_chance(r, 50)); break;
 	}
@@ -295,6 +309,8 @@ static void block_end(struct rng *r, struct code *c)
 	} else {
 		if (rng_chance(r, 50))
 			ibl_save(c);
+		if (rng_chance(r, 80))
+			slot_access(c, false, 11, CTX_IBL_TARGET);
 		if (rng_chance(r, 20))
 			ibl_count(c);
 		ibl_lookup(c);
@@ -354,7 +370,7 @@ bool gen_random_block(struct rng *r, struct oracle_block *b)
 	c.entry = -1;
 	if (rng_chance(r, 10)) {
 		b->guest_pc = rng_chance(r, 50) ? 0x400000 + rng_below(r, 4096) : rng_below(r, 1ull << 32);
-		prologue(&c, b->guest_pc);
+		prologue(r, &c, b->guest_pc);
 	}
 	unsigned units = 1 + (unsigned)rng_below(r, 24);
 	for (unsigned u = 0; u < units && nstarts < 63; u++) {

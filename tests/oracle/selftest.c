@@ -113,7 +113,7 @@ static const struct selftest_case cases[] = {
 	{"control:rep-movsb-32bit-address", B("\x67\xf3\xa4"), EXPECT_CONFINED, aim_movs32, false},
 	{"control:vpgatherqq-32bit-address", B("\x67\xc4\xe2\xed\x91\x04\x0b"), EXPECT_CONFINED, aim_gather32, false},
 	{"control:access-across-4GiB", B("\x67\x48\x8b\x03"), EXPECT_GUARD, aim_guard, false},
-	{"control:ibl-lookup-template", B("\x41\x0f\xb7\xcb\x65\xff\x24\xcd\x00\x20\x00\x00"), EXPECT_IBL_MISS, aim_nothing, false},
+	{"control:ibl-lookup-template", B("\x45\x0f\xb7\xdb\x65\x42\xff\x24\xdd\x00\x20\x00\x00"), EXPECT_IBL_MISS, aim_nothing, false},
 	{"control:exit-stub", B("\x65\xc7\x04\x25\xa0\x00\x00\x00\x07\x00\x00\x00"), EXPECT_GATE, aim_nothing, false},
 	{"control:jmp-self-loop", B("\xeb\xfe"), EXPECT_TIMEOUT, aim_nothing, false},
 	{"control:ud2", B("\x0f\x0b"), EXPECT_SIGILL, aim_nothing, false},

@@ -79,10 +79,12 @@ static void test_runtime_context_templates_pass(void **state)
 {
 	(void)state;
 	struct block k = {0};
-	PUT(&k, 0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0,     /* ibl save */
-	        0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0);
-	PUT(&k, 0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_COUNT, 0, 0, 0, 0x48, 0x8d, 0x49, 0x01,
-	        0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_COUNT, 0, 0, 0);   /* ibl count */
+	PUT(&k, 0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0);     /* ibl save */
+	PUT(&k, 0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0);     /* ibl restore */
+	PUT(&k, 0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_TARGET, 0, 0, 0);  /* ibl target */
+	PUT(&k, 0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_COUNT, 0, 0, 0, 0x4d, 0x8d, 0x5b, 0x01,
+	        0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_COUNT, 0, 0, 0,
+	        0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_TARGET, 0, 0, 0);  /* ibl count */
 	PUT(&k, 0x65, 0x4c, 0x89, 0x14, 0x25, CTX_SEG_SCRATCH, 0, 0, 0); /* mov gs:[scratch], r10 */
 	PUT(&k, 0x65, 0x4c, 0x8b, 0x14, 0x25, CTX_FS_BASE, 0, 0, 0);     /* mov r10, gs:[fs_base] */
 	PUT(&k, 0x65, 0x48, 0x8b, 0x1c, 0x25, CTX_GS_BASE, 0, 0, 0);     /* mov rbx, gs:[gs_base] */
@@ -104,7 +106,9 @@ static void test_runtime_context_other_forms_rejected(void **state)
 		{"bts gs:[ibl_rcx], rax", {0x65, 0x48, 0x0f, 0xab, 0x04, 0x25, CTX_IBL_RCX, 0, 0, 0}, 10},
 		{"btr gs:[fs_base], rcx", {0x65, 0x48, 0x0f, 0xb3, 0x0c, 0x25, CTX_FS_BASE, 0, 0, 0}, 10},
 		{"btc gs:[exit_id], rdx", {0x65, 0x48, 0x0f, 0xbb, 0x14, 0x25, CTX_EXIT_ID, 0, 0, 0}, 10},
-		{"half of the ibl save", {0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0}, 9},
+		{"rcx into its ibl slot, outside a prologue", {0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0}, 9},
+		{"rax into the ibl target", {0x65, 0x48, 0x89, 0x04, 0x25, CTX_IBL_TARGET, 0, 0, 0}, 9},
+		{"the target load of the ibl count alone", {0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_TARGET, 0, 0, 0}, 9},
 		{"a register into the exit id", {0x65, 0x89, 0x04, 0x25, CTX_EXIT_ID, 0, 0, 0}, 8},
 		{"an exit id without its jump", {0x65, 0xc7, 0x04, 0x25, CTX_EXIT_ID, 0, 0, 0, 5, 0, 0, 0, 0x90}, 13},
 		{"add to the fs base", {0x65, 0x48, 0x01, 0x04, 0x25, CTX_FS_BASE, 0, 0, 0}, 9},
@@ -258,6 +262,65 @@ static void test_ibl_template(void **state)
 	assert_false(verify(&into, err, sizeof(err)));
 }
 
+/* rel32 at the block's current end to gate_ibl_miss */
+static void to_miss(struct block *k)
+{
+	int32_t rel = (int32_t)((uint64_t)(uintptr_t)gate_ibl_miss - (RX + k->n + 4));
+	put(k, &rel, 4);
+}
+
+/* The two IBL entry forms the translator emits, for pc 0x401000 (and the
+ * two-lea form of pc 0x90000000); `wrong` spoils one byte of it. */
+static void prologue(struct block *k, bool by_cmp, bool two_leas, int wrong)
+{
+	if (by_cmp) {
+		PUT(k, 0x65, 0x48, 0x81, 0x3c, 0x25, CTX_IBL_TARGET, 0, 0, 0, 0x00, 0x10, 0x40, 0x00); /* cmp gs:[t], pc */
+		PUT(k, 0x0f, 0x85);                                                         /* jne gate_ibl_miss */
+		to_miss(k);
+	} else {
+		PUT(k, 0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0);       /* mov gs:[ibl_rcx], rcx */
+		PUT(k, 0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_TARGET, 0, 0, 0);    /* mov rcx, gs:[target] */
+		if (two_leas)
+			PUT(k, 0x48, 0x8d, 0x89, 0x00, 0x00, 0x00, 0x80);         /* lea rcx, [rcx - 2^31] */
+		PUT(k, 0x48, 0x8d, 0x89, 0x00, 0xf0, 0xbf, 0xff);                 /* lea rcx, [rcx - pc] */
+		PUT(k, 0xe3, 0x0e);                                               /* jrcxz hit */
+		PUT(k, 0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0, 0xe9); /* restore; jmp gate_ibl_miss */
+		to_miss(k);
+		PUT(k, 0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0);       /* hit: restore */
+	}
+	PUT(k, 0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0);               /* mov r11, gs:[ibl_r11] */
+	if (wrong >= 0)
+		k->b[wrong]++;
+}
+
+/* Both IBL entry forms pass as units; a byte changed anywhere that matters
+ * (the slot compared, the miss gate's address, the jrcxz displacement, the
+ * slots restored) makes them instructions the verifier refuses alone. */
+static void test_ibl_entry_forms(void **state)
+{
+	(void)state;
+	for (int form = 0; form < 3; form++) {
+		struct block k = {0};
+		prologue(&k, form == 0, form == 2, -1);
+		accepts(&k);
+	}
+	static const struct { bool by_cmp; int byte; const char *why; } spoiled[] = {
+		{true, 5, "a compare of another slot"},
+		{true, 15, "a jne beside the miss gate"},
+		{false, 5, "rcx saved into another slot"},
+		{false, 26, "a jrcxz into the miss path's restore"},
+		{false, 32, "the miss path restoring from another slot"},
+		{false, 37, "a jmp beside the miss gate"},
+		{false, 46, "the hit path restoring from another slot"},
+		{false, 55, "r11 restored from another slot"},
+	};
+	for (size_t i = 0; i < sizeof(spoiled) / sizeof(spoiled[0]); i++) {
+		struct block k = {0};
+		prologue(&k, spoiled[i].by_cmp, false, spoiled[i].byte);
+		rejects(&k, spoiled[i].why);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_unconfined_memory_rejected),
 		cmocka_unit_test(test_control_flow_rules),
 		cmocka_unit_test(test_ibl_template),
+		cmocka_unit_test(test_ibl_entry_forms),
 		cmocka_unit_test(test_fp_ip_scrub_wrapped_displacement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
