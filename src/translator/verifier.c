@@ -59,7 +59,7 @@ static bool rel32_to(const uint8_t *field, uint64_t field_addr, uint64_t target)
 
 static bool bytes_at(const uint8_t *code, size_t len, size_t off, const uint8_t *want, size_t n)
 {
-	return len - off >= n && memcmp(code + off, want, n) == 0;
+	return off <= len && len - off >= n && memcmp(code + off, want, n) == 0;
 }
 
 /* Block prologue (the IBL entry), in one of two forms that differ only in

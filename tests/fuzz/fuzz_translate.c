@@ -247,8 +247,11 @@ static void check_block(uint32_t id, uint64_t pc)
 	      tr.cache_used <= tr.cache_size))
 		die("block %u for pc 0x%lx: cache offsets %u/%u/%u, used %zu", id, pc, b->ibl_entry,
 		    b->entry, b->end, tr.cache_used);
-	if (b->entry % 32)
-		die("block %u for pc 0x%lx: direct entry at %u is not 32-byte aligned", id, pc, b->entry);
+	/* the first instruction is aligned: the direct entry, or after its
+	 * store of r11 where the block keeps r11 in its slot */
+	if ((b->entry + b->r11_slot_from) % 32)
+		die("block %u for pc 0x%lx: first instruction at %u is not 32-byte aligned", id, pc,
+		    b->entry + b->r11_slot_from);
 	if (tr_find(&tr, pc) != id)
 		die("block %u for pc 0x%lx: tr_find gives %u", id, pc, tr_find(&tr, pc));
 	uint64_t g = 0;
