@@ -55,11 +55,12 @@ void ctx_destroy(struct rt_ctx *ctx, uint64_t *ibl_writable)
 
 uint8_t *ctx_xsave_image(struct rt_ctx *ctx)
 {
-	if (ctx->fpu_form == FPU_FORM_LIGHT) {
-		/* x87 in its initial configuration: its XSTATE_BV bit stays clear */
+	if (ctx->fpu_form != FPU_FORM_XSAVE) {
+		/* x87 in its initial configuration: its XSTATE_BV bit stays clear,
+		 * as does AVX's where the upper halves are initial too */
 		uint8_t *x = ctx->xsave;
 		static const uint16_t fcw_init = 0x37f;
-		static const uint64_t sse_avx = 6;
+		uint64_t components = ctx->fpu_form == FPU_FORM_LIGHT ? 6 : 2;
 		memset(x, 0, XS_YMM_HI + 256);
 		memcpy(x + XS_FCW, &fcw_init, 2);
 		memcpy(x + XS_MXCSR, &ctx->mxcsr, 4);
@@ -67,7 +68,7 @@ uint8_t *ctx_xsave_image(struct rt_ctx *ctx)
 			memcpy(x + XS_XMM + 16 * i, ctx->ymm[i], 16);
 			memcpy(x + XS_YMM_HI + 16 * i, ctx->ymm[i] + 16, 16);
 		}
-		memcpy(x + XS_XSTATE_BV, &sse_avx, 8);
+		memcpy(x + XS_XSTATE_BV, &components, 8);
 		ctx->fpu_form = FPU_FORM_XSAVE;
 	}
 	return ctx->xsave;

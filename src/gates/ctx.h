@@ -22,8 +22,13 @@
  *     saved).  Light: only ymm0-15 and MXCSR, taken while the guest's x87
  *     state is in its initial configuration (XINUSE bit 0 clear), so
  *     nothing else needs keeping; XRSTOR costs hundreds of cycles on some
- *     hosts, vector moves a few.  C code reads or writes the state only
- *     through ctx_xsave_image;
+ *     hosts, vector moves a few.  Where the guest's upper halves were in
+ *     their initial configuration too (XINUSE bit 2 clear), they are
+ *     left so on the way back (vzeroupper, xmm loads): restoring them with
+ *     ymm loads would mark them in use, and on some CPUs (AMD Zen 5) every
+ *     legacy SSE instruction then merges into them, which made SSE loops
+ *     1.6 times slower.  C code reads or writes the state only through
+ *     ctx_xsave_image;
  *   IBL table: 2^16 code pointers indexed by the low 16 bits of a guest
  *     target, read by translated code through one template that bounds the
  *     index itself.  This part of the mapping is read-only: the translator
@@ -62,7 +67,8 @@
 #define CTX_FPU_FORM        0x1e08 /* which form holds the state now */
 #define CTX_FPU_END         0x2000
 #define FPU_FORM_XSAVE      0      /* (a zeroed context starts in it) */
-#define FPU_FORM_LIGHT      1
+#define FPU_FORM_LIGHT      1      /* ymm0-15 and MXCSR */
+#define FPU_FORM_LIGHT_XMM  2      /* the same, the upper halves initial (XINUSE bit 2 clear) */
 
 /* IBL table: code pointers indexed by the low IBL_BITS bits of a guest pc. */
 #define IBL_BITS            16

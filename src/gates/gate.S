@@ -31,6 +31,14 @@
 	vmovdqa ymm\n, gs:[CTX_YMM + \n * 32]
 	.endr
 .endm
+/* xmm0-15 only, the upper halves zero and in their initial configuration
+ * (vzeroupper first; VEX.128 loads keep them so). */
+.macro restore_xmm
+	vzeroupper
+	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	vmovdqa xmm\n, gs:[CTX_YMM + \n * 32]
+	.endr
+.endm
 
 /* uint64_t gate_enter_guest(uint64_t host_pc): run the guest from host_pc
  * with the registers in the context; returns when gate_dispatch returns 0. */
@@ -137,6 +145,9 @@ gate_full:
 	save_ymm
 	stmxcsr gs:[CTX_MXCSR]
 	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT
+	test al, 4                       /* the upper halves in use? */
+	jnz 2f
+	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT_XMM
 	jmp 2f
 1:	mov eax, CTX_XSAVE_MASK
 	xor edx, edx
@@ -149,8 +160,8 @@ gate_full:
 	jz gate_leave
 	mov [rip + gate_resume], rax
 gate_resume_guest:
-	cmp qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT
-	jne 2f
+	cmp qword ptr gs:[CTX_FPU_FORM], FPU_FORM_XSAVE
+	je 2f
 	mov ecx, 1
 	xgetbv
 	test al, 1
@@ -158,9 +169,12 @@ gate_resume_guest:
 	mov eax, 1                       /* trusted code used the x87: back to */
 	xor edx, edx                     /* its initial configuration, as the */
 	xrstor64 [rip + gate_x87_init]   /* guest had it */
-1:
+1:	cmp qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT
+	jne 4f
 	restore_ymm
-	ldmxcsr gs:[CTX_MXCSR]
+	jmp 5f
+4:	restore_xmm                      /* as clean as the guest left them: legacy */
+5:	ldmxcsr gs:[CTX_MXCSR]           /* SSE code after dirty upper halves is slow */
 	jmp 3f
 2:	mov eax, CTX_XSAVE_MASK
 	xor edx, edx

@@ -1,5 +1,6 @@
-// Keeps ymm0-15, MXCSR and the x87 stack and control word live across every kind of gate (a system call, cpuid, an indirect-branch miss, a return), first with the x87 state never used, then with three values on the x87 stack and a changed control word, then after fninit: the gates keep the state in a light form (vector registers only) while the x87 state is initial and as an XSAVE image otherwise (src/gates/ctx.h).
+// Keeps ymm0-15, MXCSR and the x87 stack and control word live across every kind of gate (a system call, cpuid, an indirect-branch miss, a return), first with the x87 state never used, then with three values on the x87 stack and a changed control word, then after fninit, then with only legacy SSE loads after vzeroupper (the upper halves initial): the gates keep the state in a light form (vector registers only, the upper halves left initial where they were) while the x87 state is initial and as an XSAVE image otherwise (src/gates/ctx.h).
 // cflags: -mavx2
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,42 @@ static uint8_t after[16][32] __attribute__((aligned(32)));
  * misses the indirect-branch table and goes through the gate. */
 __asm__(".text\n fpu_gates_ret: ret\n");
 extern void fpu_gates_ret(void);
+
+#define CLOBBERS "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "xmm0", "xmm1", "xmm2", \
+	"xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
+
+/* Loads xmm0-15 from before with legacy SSE after vzeroupper, so the upper
+ * halves stay initial, passes the same four gates, stores ymm0-15 to after
+ * (the upper halves must come back zero). */
+static void through_gates_sse(void)
+{
+	void (*volatile target)(void) = fpu_gates_ret;
+	__asm__ volatile(
+	        "vzeroupper\n"
+	        "movdqa before+0(%%rip), %%xmm0\n movdqa before+32(%%rip), %%xmm1\n"
+	        "movdqa before+64(%%rip), %%xmm2\n movdqa before+96(%%rip), %%xmm3\n"
+	        "movdqa before+128(%%rip), %%xmm4\n movdqa before+160(%%rip), %%xmm5\n"
+	        "movdqa before+192(%%rip), %%xmm6\n movdqa before+224(%%rip), %%xmm7\n"
+	        "movdqa before+256(%%rip), %%xmm8\n movdqa before+288(%%rip), %%xmm9\n"
+	        "movdqa before+320(%%rip), %%xmm10\n movdqa before+352(%%rip), %%xmm11\n"
+	        "movdqa before+384(%%rip), %%xmm12\n movdqa before+416(%%rip), %%xmm13\n"
+	        "movdqa before+448(%%rip), %%xmm14\n movdqa before+480(%%rip), %%xmm15\n"
+	        "mov $39, %%eax\n syscall\n"
+	        "xor %%ecx, %%ecx\n mov $1, %%eax\n cpuid\n"
+	        "call *%0\n"
+	        "vmovdqa %%ymm0, after+0(%%rip)\n vmovdqa %%ymm1, after+32(%%rip)\n"
+	        "vmovdqa %%ymm2, after+64(%%rip)\n vmovdqa %%ymm3, after+96(%%rip)\n"
+	        "vmovdqa %%ymm4, after+128(%%rip)\n vmovdqa %%ymm5, after+160(%%rip)\n"
+	        "vmovdqa %%ymm6, after+192(%%rip)\n vmovdqa %%ymm7, after+224(%%rip)\n"
+	        "vmovdqa %%ymm8, after+256(%%rip)\n vmovdqa %%ymm9, after+288(%%rip)\n"
+	        "vmovdqa %%ymm10, after+320(%%rip)\n vmovdqa %%ymm11, after+352(%%rip)\n"
+	        "vmovdqa %%ymm12, after+384(%%rip)\n vmovdqa %%ymm13, after+416(%%rip)\n"
+	        "vmovdqa %%ymm14, after+448(%%rip)\n vmovdqa %%ymm15, after+480(%%rip)\n"
+	        "vzeroupper\n"
+	        :
+	        : "r"(target)
+	        : CLOBBERS);
+}
 
 /* Loads ymm0-15 from before, passes four gates, stores ymm0-15 to after;
  * nothing in between touches a vector register. */
@@ -40,18 +77,24 @@ static void through_gates(void)
 	        "vzeroupper\n"
 	        :
 	        : "r"(target)
-	        : "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3",
-	          "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+	        : CLOBBERS);
 }
 
-/* Which ymm registers (by number) came back changed, as a bit mask. */
-static unsigned changed_ymm(unsigned seed)
+/* Which ymm registers (by number) came back changed, as a bit mask; with
+ * sse_only, only the low halves were loaded and the upper ones must be 0. */
+static unsigned changed_ymm(unsigned seed, bool sse_only)
 {
 	for (unsigned r = 0; r < 16; r++)
 		for (unsigned i = 0; i < 32; i++)
 			before[r][i] = (uint8_t)(seed + r * 32 + i * 7);
-	memset(after, 0, sizeof(after));
-	through_gates();
+	memset(after, 0xee, sizeof(after));
+	if (sse_only) {
+		through_gates_sse();
+		for (unsigned r = 0; r < 16; r++)
+			memset(before[r] + 16, 0, 16);
+	} else {
+		through_gates();
+	}
 	unsigned bad = 0;
 	for (unsigned r = 0; r < 16; r++)
 		bad |= (unsigned)(memcmp(before[r], after[r], 32) != 0) << r;
@@ -76,7 +119,7 @@ int main(void)
 
 	/* 1: the x87 state never used; MXCSR: round toward zero, flush to zero */
 	mxcsr_set(0x1f80 | 0x6000 | 0x8000);
-	unsigned bad1 = changed_ymm(1);
+	unsigned bad1 = changed_ymm(1, false);
 	uint32_t mx1 = mxcsr_get();
 	mxcsr_set(saved_mxcsr);
 	printf("x87 unused: ymm changed 0x%04x, mxcsr 0x%x\n", bad1, mx1);
@@ -86,7 +129,7 @@ int main(void)
 	long double st[3] = {0};
 	mxcsr_set(0x1f80 | 0x2000);
 	__asm__ volatile("fninit\n fldcw %0\n fld1\n fldpi\n fldl2t" : : "m"(cw));
-	unsigned bad2 = changed_ymm(2);
+	unsigned bad2 = changed_ymm(2, false);
 	uint32_t mx2 = mxcsr_get();
 	__asm__ volatile("fnstcw %0" : "=m"(cw_after));
 	__asm__ volatile("fstpt %0\n fstpt %1\n fstpt %2" : "=m"(st[0]), "=m"(st[1]), "=m"(st[2]));
@@ -98,9 +141,16 @@ int main(void)
 	/* 3: after fninit, the x87 state is initial again */
 	__asm__ volatile("fninit");
 	mxcsr_set(0x1f80 | 0x4000);
-	unsigned bad3 = changed_ymm(3);
+	unsigned bad3 = changed_ymm(3, false);
 	uint32_t mx3 = mxcsr_get();
 	mxcsr_set(saved_mxcsr);
 	printf("x87 reset: ymm changed 0x%04x, mxcsr 0x%x\n", bad3, mx3);
-	return (bad1 | bad2 | bad3) != 0;
+
+	/* 4: legacy SSE only, the upper halves initial; MXCSR: round down */
+	mxcsr_set(0x1f80 | 0x2000);
+	unsigned bad4 = changed_ymm(4, true);
+	uint32_t mx4 = mxcsr_get();
+	mxcsr_set(saved_mxcsr);
+	printf("upper halves initial: ymm changed 0x%04x, mxcsr 0x%x\n", bad4, mx4);
+	return (bad1 | bad2 | bad3 | bad4) != 0;
 }
