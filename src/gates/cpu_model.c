@@ -1,4 +1,5 @@
 #include "gates/cpu_model.h"
+#include "gates/xsave_layout.h"
 
 #include <string.h>
 
@@ -133,10 +134,10 @@ void cpuid_guest(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 	case 0xd:
 		if (subleaf == 0) {
 			out[EAX] = CPUID_GUEST_XCR0;
-			out[EBX] = out[ECX] = 576 + 256;   /* legacy area + header + AVX */
+			out[EBX] = out[ECX] = XSAVE_SIZE_AVX;
 		} else if (subleaf == 2) {
 			out[EAX] = 256;                    /* AVX state: size, offset */
-			out[EBX] = 576;
+			out[EBX] = XSAVE_YMM_HI;
 		}
 		return;
 	case 0x80000000:

@@ -1,4 +1,5 @@
 #include "gates/ctx.h"
+#include "gates/xsave_layout.h"
 
 #include <errno.h>
 #include <string.h>
@@ -45,14 +46,6 @@ void ctx_destroy(struct rt_ctx *ctx, uint64_t *ibl_writable)
 		munmap(ctx, CTX_SIZE);
 }
 
-/* Offsets in the standard XSAVE format (the AVX offset is checked by
- * host_check: 576 on every host that runs guests). */
-#define XS_FCW        0
-#define XS_MXCSR      24
-#define XS_XMM        160
-#define XS_XSTATE_BV  512
-#define XS_YMM_HI     576
-
 uint8_t *ctx_xsave_image(struct rt_ctx *ctx)
 {
 	if (ctx->fpu_form != FPU_FORM_XSAVE) {
@@ -61,14 +54,14 @@ uint8_t *ctx_xsave_image(struct rt_ctx *ctx)
 		uint8_t *x = ctx->xsave;
 		static const uint16_t fcw_init = 0x37f;
 		uint64_t components = ctx->fpu_form == FPU_FORM_LIGHT ? 6 : 2;
-		memset(x, 0, XS_YMM_HI + 256);
-		memcpy(x + XS_FCW, &fcw_init, 2);
-		memcpy(x + XS_MXCSR, &ctx->mxcsr, 4);
+		memset(x, 0, XSAVE_YMM_HI + 256);
+		memcpy(x + XSAVE_FCW, &fcw_init, 2);
+		memcpy(x + XSAVE_MXCSR, &ctx->mxcsr, 4);
 		for (int i = 0; i < 16; i++) {
-			memcpy(x + XS_XMM + 16 * i, ctx->ymm[i], 16);
-			memcpy(x + XS_YMM_HI + 16 * i, ctx->ymm[i] + 16, 16);
+			memcpy(x + XSAVE_XMM + 16 * i, ctx->ymm[i], 16);
+			memcpy(x + XSAVE_YMM_HI + 16 * i, ctx->ymm[i] + 16, 16);
 		}
-		memcpy(x + XS_XSTATE_BV, &components, 8);
+		memcpy(x + XSAVE_HEADER, &components, 8);
 		ctx->fpu_form = FPU_FORM_XSAVE;
 	}
 	return ctx->xsave;

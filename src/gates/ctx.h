@@ -60,7 +60,7 @@
 
 /* FPU/vector state of the guest, saved by full gates (page 1, see above). */
 #define CTX_XSAVE           0x1000 /* XSAVE image, 64-aligned */
-#define CTX_XSAVE_SIZE      0x0c00 /* mask 7 needs 576 + 256 */
+#define CTX_XSAVE_SIZE      0x0c00 /* mask 7 needs XSAVE_SIZE_AVX */
 #define CTX_XSAVE_MASK      7      /* x87, SSE, AVX: the guest CPU model's XCR0 */
 #define CTX_YMM             0x1c00 /* light form: ymm0-15, 32 bytes each */
 #define CTX_MXCSR           0x1e00 /* light form: the guest's MXCSR */

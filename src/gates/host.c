@@ -1,4 +1,5 @@
 #include "gates/host.h"
+#include "gates/xsave_layout.h"
 
 #include <assert.h>
 #include <cpuid.h>
@@ -187,10 +188,10 @@ static int probe_all(void)
 			check_rc = -1;
 		}
 	}
-	/* the gates' area holds the standard-format AVX state at 576 */
+	/* the gates' area holds the standard-format AVX state at XSAVE_YMM_HI */
 	unsigned a, b, c, d;
 	__cpuid_count(0xd, 2, a, b, c, d);
-	bool layout = a == 256 && b == 576;
+	bool layout = a == 256 && b == XSAVE_YMM_HI;
 	bool have_low = map_low_page();
 	for (size_t i = 0; i < NEEDS; i++) {
 		need_ok[i] = !hidden(needs[i].name) && (!needs[i].low_page || have_low) &&
@@ -276,7 +277,7 @@ int host_report(FILE *f)
 	unsigned xa, xb, xc, xd;
 	__cpuid_count(0xd, 0, xa, xb, xc, xd);
 	fprintf(f, "\nXSAVE area: %u bytes on this host; the gates save %u (x87, SSE, AVX: all a guest can touch)\n",
-	        xb, 576 + 256);
+	        xb, XSAVE_SIZE_AVX);
 	fprintf(f, "not used: user-space FSGSBASE (%s here; the GS base is set with arch_prctl), 32-bit "
 	        "compatibility mode, TSX, SYSENTER\n",
 	        !hidden("fsgsbase") && (getauxval(AT_HWCAP2) & 2) ? "allowed" : "not allowed");

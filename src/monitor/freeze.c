@@ -103,9 +103,9 @@ static void save_cpu(struct monitor *m, struct writer *w, uint64_t pc)
 	c->rip = pc;
 	c->fs_base = m->ctx->fs_base;
 	c->gs_base = m->ctx->gs_base;
-	memcpy(c->xsave, ctx_xsave_image(m->ctx), GS_XSAVE_SIZE);
+	memcpy(c->xsave, ctx_xsave_image(m->ctx), XSAVE_SIZE_AVX);
 	/* the standard format's header beyond XSTATE_BV is zero */
-	memset(c->xsave + GS_XSAVE_HEADER + 8, 0, 56);
+	memset(c->xsave + XSAVE_HEADER + 8, 0, 56);
 }
 
 static void save_memory(struct monitor *m, struct writer *w)
@@ -322,7 +322,7 @@ static void restore_cpu(struct monitor *m, const struct gs_cpu *c)
 	m->ctx->gs_base = c->gs_base;
 	uint8_t *xsave = ctx_xsave_image(m->ctx);
 	memset(xsave, 0, CTX_XSAVE_SIZE);
-	memcpy(xsave, c->xsave, GS_XSAVE_SIZE);
+	memcpy(xsave, c->xsave, XSAVE_SIZE_AVX);
 }
 
 static void restore_personality(struct monitor *m, const struct gs_personality *p)

@@ -95,14 +95,14 @@ static int check_xsave(struct checker *k, const uint8_t *x, uint32_t mxcsr_mask)
 {
 	uint32_t mxcsr;
 	uint64_t xstate_bv;
-	memcpy(&mxcsr, x + GS_XSAVE_MXCSR, 4);
-	memcpy(&xstate_bv, x + GS_XSAVE_HEADER, 8);
+	memcpy(&mxcsr, x + XSAVE_MXCSR, 4);
+	memcpy(&xstate_bv, x + XSAVE_HEADER, 8);
 	if (mxcsr & ~mxcsr_mask)
 		return refuse(k, "CPU: MXCSR 0x%x sets bits this host reserves (mask 0x%x)", mxcsr, mxcsr_mask);
 	if (xstate_bv & ~(uint64_t)CTX_XSAVE_MASK)
 		return refuse(k, "CPU: the XSAVE header holds state 0x%lx outside x87, SSE and AVX", xstate_bv);
 	for (unsigned i = 8; i < 64; i++)
-		if (x[GS_XSAVE_HEADER + i])
+		if (x[XSAVE_HEADER + i])
 			return refuse(k, "CPU: the XSAVE header is not in the standard format (byte %u is not 0)", i);
 	return 0;
 }

@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "gates/xsave_layout.h"
+
 #define GUEST_STATE_MAGIC   "OPSUBGS1"
 #define GUEST_STATE_VERSION 1
 /* One protection byte per guest page (4 GiB: 1 MiB) plus the rest. */
@@ -41,20 +43,13 @@ struct guest_state_section {
 
 /* ---- the sections (freeze_state.c writes them, freeze_check.c checks them) ---- */
 
-/* XSAVE image of the guest model's state (x87 | SSE | AVX), standard
- * format: legacy area (512 bytes, MXCSR at 24), header (64: XSTATE_BV,
- * then zeros), AVX upper halves (256). */
-#define GS_XSAVE_SIZE       832
-#define GS_XSAVE_MXCSR      24
-#define GS_XSAVE_HEADER     512
-
 /* GS_CPU: the guest at an instruction boundary. */
 struct gs_cpu {
 	uint64_t gpr[16];           /* rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8 .. r15 */
 	uint64_t rflags;
 	uint64_t rip;               /* guest pc of the next instruction */
 	uint64_t fs_base, gs_base;  /* the emulated segment bases */
-	uint8_t xsave[GS_XSAVE_SIZE];
+	uint8_t xsave[XSAVE_SIZE_AVX];  /* x87 | SSE | AVX, standard format (gates/xsave_layout.h) */
 };
 
 /* GS_CLOCK: the guest's view of clocks 0 .. 7 (CLOCK_REALTIME ..

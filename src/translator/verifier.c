@@ -171,6 +171,8 @@ static size_t template_at(const uint8_t *code, size_t len, size_t off, uint64_t 
 	}
 	*jumps = false;
 	*loads = -1;
+	if (code[off] != 0x65 && code[off] != 0x45)
+		return 0;   /* every template starts with gs: or the lookup's movzx */
 	size_t n = prologue_at(code, len, off, rx);
 	if (n)
 		return n;

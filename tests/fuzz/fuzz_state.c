@@ -52,8 +52,8 @@ static void build_base(void)
 	cpu.rip = CODE + 0x20;
 	cpu.gpr[4] = DATA + 0x1000;
 	uint32_t mxcsr = 0x1f80;
-	memcpy(cpu.xsave + GS_XSAVE_MXCSR, &mxcsr, 4);
-	cpu.xsave[GS_XSAVE_HEADER] = 3;
+	memcpy(cpu.xsave + XSAVE_MXCSR, &mxcsr, 4);
+	cpu.xsave[XSAVE_HEADER] = 3;
 	at = put_section(at, GS_CPU, &cpu, sizeof(cpu));
 	struct gs_clock clock = {{1700000000000000000ll, 5000000000ll, 5000000000ll, 1000, 0, 0, 0, 5000000000ll}};
 	at = put_section(at, GS_CLOCK, &clock, sizeof(clock));
@@ -112,12 +112,12 @@ static void check_promises(const struct gs_view *v)
 		violated("accepted a state that has rflags 0x%lx", c->rflags);
 	uint64_t bv;
 	uint32_t mxcsr;
-	memcpy(&bv, c->xsave + GS_XSAVE_HEADER, 8);
-	memcpy(&mxcsr, c->xsave + GS_XSAVE_MXCSR, 4);
+	memcpy(&bv, c->xsave + XSAVE_HEADER, 8);
+	memcpy(&mxcsr, c->xsave + XSAVE_MXCSR, 4);
 	if (bv & ~7ull || (mxcsr & ~MXCSR_MASK))
 		violated("accepted a state that has XSTATE_BV 0x%lx, MXCSR 0x%x", bv, mxcsr);
 	for (unsigned i = 8; i < 64; i++)
-		if (c->xsave[GS_XSAVE_HEADER + i])
+		if (c->xsave[XSAVE_HEADER + i])
 			violated("accepted a state that has a non-standard XSAVE header");
 	for (uint64_t p = 0; p < PAGES; p++)
 		if (v->prot[p] & ~(GP_R | GP_W | GP_X | GP_MAPPED))

@@ -65,7 +65,7 @@ static int setup(void **unused)
 		mon.ctx->gpr[i] = 0x1111111111111111ull * (uint64_t)i;
 	mon.ctx->rflags = 0x202 | 0x100;   /* TF from a single step: dropped */
 	uint32_t mxcsr = 0x1f80;
-	memcpy(mon.ctx->xsave + GS_XSAVE_MXCSR, &mxcsr, 4);
+	memcpy(mon.ctx->xsave + XSAVE_MXCSR, &mxcsr, 4);
 	mon.ctx->fs_base = 0x7000;
 	mon.sigmask = 0x5;
 	mon.sigactions[10][0] = 0x401000;
@@ -174,11 +174,11 @@ static void cpu_forgeries(void **unused)
 	refused_after(c + offsetof(struct gs_cpu, rip), &data, 8, "rip");
 	refused_after(c + offsetof(struct gs_cpu, rip), &nowhere, 8, "rip");
 	uint32_t mxcsr = 0xffff;   /* bit 6 reserved here */
-	refused_after(c + offsetof(struct gs_cpu, xsave) + GS_XSAVE_MXCSR, &mxcsr, 4, "MXCSR");
+	refused_after(c + offsetof(struct gs_cpu, xsave) + XSAVE_MXCSR, &mxcsr, 4, "MXCSR");
 	uint64_t avx512 = 0xe7;
-	refused_after(c + offsetof(struct gs_cpu, xsave) + GS_XSAVE_HEADER, &avx512, 8, "XSAVE header");
+	refused_after(c + offsetof(struct gs_cpu, xsave) + XSAVE_HEADER, &avx512, 8, "XSAVE header");
 	uint8_t compacted = 0x80;   /* XCOMP_BV's top bit: the compacted format */
-	refused_after(c + offsetof(struct gs_cpu, xsave) + GS_XSAVE_HEADER + 15, &compacted, 1, "standard format");
+	refused_after(c + offsetof(struct gs_cpu, xsave) + XSAVE_HEADER + 15, &compacted, 1, "standard format");
 }
 
 static void memory_forgeries(void **unused)
