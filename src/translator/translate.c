@@ -43,8 +43,8 @@ static uint64_t now_ns(void)
 /* Copies the n bytes at guest pc into the translator's own buffer: the
  * only read of guest code.  Guest memory can change at any moment (the
  * NIC's DMA and the paravirt backend write it from other threads), so
- * decoding, the policy and emission all work on this copy: what was
- * classified is what is emitted. */
+ * decoding, the policy, the choice of the block's entry and emission all
+ * work on this copy (fetch_block): what was classified is what is emitted. */
 static void fetch(const struct translator *t, uint64_t pc, size_t n, uint8_t out[15])
 {
 	const volatile uint8_t *src = (const volatile uint8_t *)(t->gm->code_view + pc);
@@ -429,7 +429,8 @@ struct guest_insn {
  * flags_dead when an instruction that writes every status flag comes
  * before any that reads one, among the first few; r11_idle when none uses
  * r11 and the last is an indirect branch.  Only guest semantics depend on
- * it, and the block builder checks r11 again as it goes (r11_home). */
+ * it; r11_home covers what the scan cannot foresee (a block cut short by
+ * its byte limit or by a rewrite that fails). */
 struct entry_scan { bool flags_dead, r11_idle; };
 
 static struct entry_scan scan_entry(const struct guest_insn *in, unsigned n)
