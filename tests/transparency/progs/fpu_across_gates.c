@@ -13,71 +13,41 @@ static uint8_t after[16][32] __attribute__((aligned(32)));
 __asm__(".text\n fpu_gates_ret: ret\n");
 extern void fpu_gates_ret(void);
 
+/* Four gates with no vector instruction between them: a system call, cpuid,
+ * an indirect-branch miss and a return; then ymm0-15 stored to after. */
+#define GATES_THEN_STORE                                                                  \
+	"mov $39, %%eax\n syscall\n"                  /* getpid */                        \
+	"xor %%ecx, %%ecx\n mov $1, %%eax\n cpuid\n"                                        \
+	"call *%0\n"                                  /* a miss, then a return */          \
+	".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"                                   \
+	"vmovdqa %%ymm\\n, after+\\n*32(%%rip)\n"                                             \
+	".endr\n"                                                                         \
+	"vzeroupper\n"
+
 #define CLOBBERS "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "xmm0", "xmm1", "xmm2", \
 	"xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
 
-/* Loads xmm0-15 from before with legacy SSE after vzeroupper, so the upper
- * halves stay initial, passes the same four gates, stores ymm0-15 to after
- * (the upper halves must come back zero). */
-static void through_gates_sse(void)
+/* Loads ymm0-15 from before (or, with sse_only, xmm0-15 with legacy SSE
+ * after vzeroupper, so the upper halves stay initial and must come back
+ * zero), passes the gates, stores ymm0-15 to after. */
+static void through_gates(bool sse_only)
 {
 	void (*volatile target)(void) = fpu_gates_ret;
-	__asm__ volatile(
-	        "vzeroupper\n"
-	        "movdqa before+0(%%rip), %%xmm0\n movdqa before+32(%%rip), %%xmm1\n"
-	        "movdqa before+64(%%rip), %%xmm2\n movdqa before+96(%%rip), %%xmm3\n"
-	        "movdqa before+128(%%rip), %%xmm4\n movdqa before+160(%%rip), %%xmm5\n"
-	        "movdqa before+192(%%rip), %%xmm6\n movdqa before+224(%%rip), %%xmm7\n"
-	        "movdqa before+256(%%rip), %%xmm8\n movdqa before+288(%%rip), %%xmm9\n"
-	        "movdqa before+320(%%rip), %%xmm10\n movdqa before+352(%%rip), %%xmm11\n"
-	        "movdqa before+384(%%rip), %%xmm12\n movdqa before+416(%%rip), %%xmm13\n"
-	        "movdqa before+448(%%rip), %%xmm14\n movdqa before+480(%%rip), %%xmm15\n"
-	        "mov $39, %%eax\n syscall\n"
-	        "xor %%ecx, %%ecx\n mov $1, %%eax\n cpuid\n"
-	        "call *%0\n"
-	        "vmovdqa %%ymm0, after+0(%%rip)\n vmovdqa %%ymm1, after+32(%%rip)\n"
-	        "vmovdqa %%ymm2, after+64(%%rip)\n vmovdqa %%ymm3, after+96(%%rip)\n"
-	        "vmovdqa %%ymm4, after+128(%%rip)\n vmovdqa %%ymm5, after+160(%%rip)\n"
-	        "vmovdqa %%ymm6, after+192(%%rip)\n vmovdqa %%ymm7, after+224(%%rip)\n"
-	        "vmovdqa %%ymm8, after+256(%%rip)\n vmovdqa %%ymm9, after+288(%%rip)\n"
-	        "vmovdqa %%ymm10, after+320(%%rip)\n vmovdqa %%ymm11, after+352(%%rip)\n"
-	        "vmovdqa %%ymm12, after+384(%%rip)\n vmovdqa %%ymm13, after+416(%%rip)\n"
-	        "vmovdqa %%ymm14, after+448(%%rip)\n vmovdqa %%ymm15, after+480(%%rip)\n"
-	        "vzeroupper\n"
-	        :
-	        : "r"(target)
-	        : CLOBBERS);
-}
-
-/* Loads ymm0-15 from before, passes four gates, stores ymm0-15 to after;
- * nothing in between touches a vector register. */
-static void through_gates(void)
-{
-	void (*volatile target)(void) = fpu_gates_ret;
-	__asm__ volatile(
-	        "vmovdqa before+0(%%rip), %%ymm0\n vmovdqa before+32(%%rip), %%ymm1\n"
-	        "vmovdqa before+64(%%rip), %%ymm2\n vmovdqa before+96(%%rip), %%ymm3\n"
-	        "vmovdqa before+128(%%rip), %%ymm4\n vmovdqa before+160(%%rip), %%ymm5\n"
-	        "vmovdqa before+192(%%rip), %%ymm6\n vmovdqa before+224(%%rip), %%ymm7\n"
-	        "vmovdqa before+256(%%rip), %%ymm8\n vmovdqa before+288(%%rip), %%ymm9\n"
-	        "vmovdqa before+320(%%rip), %%ymm10\n vmovdqa before+352(%%rip), %%ymm11\n"
-	        "vmovdqa before+384(%%rip), %%ymm12\n vmovdqa before+416(%%rip), %%ymm13\n"
-	        "vmovdqa before+448(%%rip), %%ymm14\n vmovdqa before+480(%%rip), %%ymm15\n"
-	        "mov $39, %%eax\n syscall\n"                 /* getpid */
-	        "xor %%ecx, %%ecx\n mov $1, %%eax\n cpuid\n"
-	        "call *%0\n"                                 /* a miss, then a return */
-	        "vmovdqa %%ymm0, after+0(%%rip)\n vmovdqa %%ymm1, after+32(%%rip)\n"
-	        "vmovdqa %%ymm2, after+64(%%rip)\n vmovdqa %%ymm3, after+96(%%rip)\n"
-	        "vmovdqa %%ymm4, after+128(%%rip)\n vmovdqa %%ymm5, after+160(%%rip)\n"
-	        "vmovdqa %%ymm6, after+192(%%rip)\n vmovdqa %%ymm7, after+224(%%rip)\n"
-	        "vmovdqa %%ymm8, after+256(%%rip)\n vmovdqa %%ymm9, after+288(%%rip)\n"
-	        "vmovdqa %%ymm10, after+320(%%rip)\n vmovdqa %%ymm11, after+352(%%rip)\n"
-	        "vmovdqa %%ymm12, after+384(%%rip)\n vmovdqa %%ymm13, after+416(%%rip)\n"
-	        "vmovdqa %%ymm14, after+448(%%rip)\n vmovdqa %%ymm15, after+480(%%rip)\n"
-	        "vzeroupper\n"
-	        :
-	        : "r"(target)
-	        : CLOBBERS);
+	if (sse_only)
+		__asm__ volatile("vzeroupper\n"
+		                 ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+		                 "movdqa before+\\n*32(%%rip), %%xmm\\n\n"
+		                 ".endr\n" GATES_THEN_STORE
+		                 :
+		                 : "r"(target)
+		                 : CLOBBERS);
+	else
+		__asm__ volatile(".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+		                 "vmovdqa before+\\n*32(%%rip), %%ymm\\n\n"
+		                 ".endr\n" GATES_THEN_STORE
+		                 :
+		                 : "r"(target)
+		                 : CLOBBERS);
 }
 
 /* Which ymm registers (by number) came back changed, as a bit mask; with
@@ -88,13 +58,10 @@ static unsigned changed_ymm(unsigned seed, bool sse_only)
 		for (unsigned i = 0; i < 32; i++)
 			before[r][i] = (uint8_t)(seed + r * 32 + i * 7);
 	memset(after, 0xee, sizeof(after));
-	if (sse_only) {
-		through_gates_sse();
+	through_gates(sse_only);
+	if (sse_only)
 		for (unsigned r = 0; r < 16; r++)
 			memset(before[r] + 16, 0, 16);
-	} else {
-		through_gates();
-	}
 	unsigned bad = 0;
 	for (unsigned r = 0; r < 16; r++)
 		bad |= (unsigned)(memcmp(before[r], after[r], 32) != 0) << r;
