@@ -15,6 +15,10 @@
 #include "translator/emit.h"
 #include "translator/verifier.h"
 
+/* A block goes on past at most this many conditional branches (their
+ * not-taken path), so its exits stay within MAX_EXITS: one per conditional
+ * branch, up to three for the instruction that ends it (loop). */
+#define MAX_COND_BRANCHES 4
 #define MAX_EXITS 8
 
 /* A block under construction. */
@@ -428,7 +432,8 @@ struct guest_insn {
 /* What a block's instructions let its IBL entry leave out (see prologue):
  * flags_dead when an instruction that writes every status flag comes
  * before any that reads one, among the first few; r11_idle when none uses
- * r11 and the last is an indirect branch.  Only guest semantics depend on
+ * r11, none but the last branches (a taken exit needs r11 back) and the
+ * last is an indirect branch.  Only guest semantics depend on
  * it; r11_home covers what the scan cannot foresee (a block cut short by
  * its byte limit or by a rewrite that fails). */
 struct entry_scan { bool flags_dead, r11_idle; };
@@ -446,7 +451,8 @@ static struct entry_scan scan_entry(const struct guest_insn *in, unsigned n)
 		}
 	}
 	for (unsigned i = 0; i < n; i++) {
-		if (!in[i].avail || in[i].result != DECODE_OK || uses_gpr(&in[i].d, R11))
+		if (!in[i].avail || in[i].result != DECODE_OK || uses_gpr(&in[i].d, R11) ||
+		    (i + 1 < n && in[i].cls->action == SUB_BRANCH))
 			return s;
 	}
 	s.r11_idle = n > 0 && indirect_branch(&in[n - 1].d);
@@ -575,7 +581,20 @@ static unsigned jcc_condition(const ZydisDecodedInstruction *in)
 	return in->opcode & 15;      /* 70+cc (one byte) or 0F 80+cc */
 }
 
-/* Emits the translation of a near branch; always ends the block. */
+/* Whether a block goes on after this branch: a direct conditional jump
+ * (jcc rel) continues with its not-taken path, so the fall-through costs
+ * no jump and hot paths lie straight in the cache. */
+static bool continues_block(const struct decoded *d)
+{
+	return d->insn.meta.category == ZYDIS_CATEGORY_COND_BR && d->op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+	       d->insn.mnemonic != ZYDIS_MNEMONIC_JRCXZ && d->insn.mnemonic != ZYDIS_MNEMONIC_JECXZ &&
+	       d->insn.mnemonic != ZYDIS_MNEMONIC_LOOP && d->insn.mnemonic != ZYDIS_MNEMONIC_LOOPE &&
+	       d->insn.mnemonic != ZYDIS_MNEMONIC_LOOPNE;
+}
+
+/* Emits the translation of a near branch: ends the block, except a
+ * conditional jump that continues it (continues_block), which leaves only
+ * by its taken exit. */
 static bool branch(struct tb *b, const struct decoded *d, uint64_t pc, uint64_t next)
 {
 	const ZydisDecodedInstruction *in = &d->insn;
@@ -654,7 +673,6 @@ static bool branch(struct tb *b, const struct decoded *d, uint64_t pc, uint64_t 
 		if (in->meta.category != ZYDIS_CATEGORY_COND_BR || !direct)
 			return false;
 		branch_exit(b, emit_jcc32(&b->e, jcc_condition(in)), pc, rel_target(d, pc));
-		branch_exit(b, emit_jmp32(&b->e), pc, next);
 		return true;
 	}
 }
@@ -732,7 +750,7 @@ static bool instruction(struct tb *b, const struct decoded *d, const struct poli
 		return false;
 	case SUB_BRANCH:
 		if (branch(b, d, pc, next))
-			return true;
+			return !continues_block(d);
 		break;
 	case SUB_SYSCALL:
 		gate_exit_to(b, EXITK_SYSCALL, pc, next);
@@ -788,13 +806,15 @@ static bool ends_block(enum sub_action a)
 
 /* Fetches and decodes the instructions of the block at pc into t->fetched:
  * up to one that ends a block or cannot be fetched or decoded, at most
- * TR_BLOCK_MAX_INSNS.  Returns how many. */
+ * TR_BLOCK_MAX_INSNS, on past at most MAX_COND_BRANCHES conditional jumps
+ * whose not-taken path is not a block yet.  Returns how many. */
 static unsigned fetch_block(struct translator *t, uint64_t pc)
 {
 	if (!t->fetched && !(t->fetched = calloc(TR_BLOCK_MAX_INSNS, sizeof(*t->fetched)))) {
 		fprintf(stderr, "opsub: out of memory for the translator\n");
 		abort();
 	}
+	unsigned cond = 0;
 	for (unsigned n = 0; n < TR_BLOCK_MAX_INSNS; n++) {
 		struct guest_insn *g = &t->fetched[n];
 		g->avail = exec_bytes(t, pc);
@@ -805,9 +825,13 @@ static unsigned fetch_block(struct translator *t, uint64_t pc)
 		if (g->result != DECODE_OK)
 			return n + 1;
 		g->cls = policy_classify(&g->d);
-		if (ends_block(g->cls->action))
-			return n + 1;
 		pc += g->d.insn.length;
+		/* where the not-taken path is a block already, link to it rather
+		 * than translate its instructions again */
+		if (ends_block(g->cls->action) &&
+		    !(g->cls->action == SUB_BRANCH && continues_block(&g->d) && ++cond <= MAX_COND_BRANCHES &&
+		      !tr_find(t, pc)))
+			return n + 1;
 	}
 	return TR_BLOCK_MAX_INSNS;
 }
