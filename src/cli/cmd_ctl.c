@@ -14,6 +14,7 @@
 #include "cli/ctl_migrate.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "util/parse.h"
 
 #define REPLY_WAIT_S 60                /* a daemon that answers nothing in this long is stuck */
 /* migrate, snapshot, restore: the daemon bounds each step (connect, a
@@ -71,6 +72,7 @@ static json_t *request(int argc, char **argv, char *err, size_t errlen)
 		}
 		snprintf(err, errlen, "add needs one JSON guest object%s%s", argc == 2 ? ": " : "",
 		         argc == 2 ? je.text : "");
+		make_one_line(err, errlen);
 		json_decref(r);
 		return NULL;
 	} else if (!strcmp(cmd, "set") && argc >= 3) {

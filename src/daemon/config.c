@@ -328,29 +328,13 @@ int config_parse(const char *text, struct daemon_config *cfg, char *err, size_t 
 	return config_parse_buffer(text, strlen(text), cfg, err, errlen);
 }
 
-/* Makes a reason one line whatever the config held: a key, a path or a
- * wire spec quoted in it may hold control characters ("seco\nds"). */
-static void one_line(char *err, size_t errlen)
-{
-	char out[512];
-	size_t o = 0;
-	for (const unsigned char *p = (const unsigned char *)err; *p && o + 5 < sizeof(out); p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			o += (size_t)snprintf(out + o, sizeof(out) - o, *p == '\n' ? "\\n" : *p == '\t' ? "\\t" : "\\x%02x", *p);
-		else
-			out[o++] = (char)*p;
-	}
-	out[o] = 0;
-	snprintf(err, errlen, "%s", out);
-}
-
 static int parse(const char *text, size_t len, struct daemon_config *cfg, char *err, size_t errlen);
 
 int config_parse_buffer(const char *text, size_t len, struct daemon_config *cfg, char *err, size_t errlen)
 {
 	int rc = parse(text, len, cfg, err, errlen);
 	if (rc)
-		one_line(err, errlen);
+		make_one_line(err, errlen);
 	return rc;
 }
 struct guest_config *config_guest_append(struct daemon_config *cfg)

@@ -10,6 +10,7 @@
 
 #include "monitor/guest_state.h"
 #include "sandbox/guest_mem.h"
+#include "util/parse.h"
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
@@ -198,8 +199,8 @@ static int take_end(struct mig_incoming *in, const uint8_t *p, size_t len, bool 
 	return 0;
 }
 
-int mig_take(struct mig_incoming *in, uint8_t type, const uint8_t *p, size_t len, bool final, char *err,
-             size_t errlen)
+static int take(struct mig_incoming *in, uint8_t type, const uint8_t *p, size_t len, bool final, char *err,
+                size_t errlen)
 {
 	if (in->phase == MIG_DONE)
 		FAIL("%s after END", record_name(type));
@@ -226,4 +227,13 @@ int mig_take(struct mig_incoming *in, uint8_t type, const uint8_t *p, size_t len
 	default:
 		FAIL("%s where PAGES, HOLES, STATE or END belong", record_name(type));
 	}
+}
+
+int mig_take(struct mig_incoming *in, uint8_t type, const uint8_t *p, size_t len, bool final, char *err,
+             size_t errlen)
+{
+	int rc = take(in, type, p, len, final, err, errlen);
+	if (rc)
+		make_one_line(err, errlen);   /* the config and jansson's excerpt of it are the sender's text */
+	return rc;
 }

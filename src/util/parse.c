@@ -93,3 +93,17 @@ bool parse_ipv4_prefix(const char *s, uint32_t *addr, uint32_t *mask)
 	*mask = n ? ~0u << (32 - n) : 0;
 	return true;
 }
+
+void make_one_line(char *text, size_t size)
+{
+	char out[512];
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)text; *p && o + 5 < sizeof(out); p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)snprintf(out + o, sizeof(out) - o, *p == '\n' ? "\\n" : *p == '\t' ? "\\t" : "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = 0;
+	snprintf(text, size, "%s", out);
+}

@@ -17,4 +17,9 @@ bool parse_ipv4_prefix(const char *s, uint32_t *addr, uint32_t *mask);
 /* Rates with an optional unit: "10G", "500M", "1.5k" (powers of 1000). */
 bool parse_rate(const char *s, uint64_t *out);
 
+/* Makes a reason one line, in place, whatever it quotes: a key, a path or
+ * jansson's excerpt of the input may hold control characters ("seco\nds"),
+ * which become escapes (\n, \t, \x01). */
+void make_one_line(char *text, size_t size);
+
 #endif
