@@ -8,7 +8,7 @@ BUILD   := build
 CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIE -MMD -MP \
            -D_GNU_SOURCE -Isrc -Iinclude $(EXTRA_CFLAGS)
 LDFLAGS := -pie $(EXTRA_LDFLAGS)
-LDLIBS  := -lZydis -lpcap -lseccomp -ljansson -lmicrohttpd -lsodium -larchive -lpthread -lm
+LDLIBS  := -lZydis -lseccomp -ljansson -lsodium -lpthread -lm   # and, opened on first use, libpcap, libmicrohttpd, libarchive (util/lazy_libs.h)
 
 SRC     := $(shell find src -name '*.c' -o -name '*.S' | sort)
 OBJ     := $(patsubst src/%,$(BUILD)/obj/%.o,$(SRC))

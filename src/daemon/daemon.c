@@ -21,6 +21,7 @@
 #include "daemon/pool.h"
 #include "gates/host.h"
 #include "nic/wire.h"
+#include "util/lazy_libs.h"
 
 static uint64_t now_ns(void)
 {
@@ -73,6 +74,9 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	/* first: a second daemon on the same path must touch nothing */
 	if (d->cfg.control && !(d->control = control_open(d->cfg.control, err, errlen)))
+		return -1;
+	/* the service finds a missing library now, not at a capture request */
+	if (d->config_path && lazy_libs_open_all(err, errlen))
 		return -1;
 	raise_fd_limit();
 	/* never a reason not to start: without it guests run as they always
