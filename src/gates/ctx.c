@@ -25,7 +25,8 @@ struct rt_ctx *ctx_create(uint64_t **ibl_writable)
 		ctx = MAP_FAILED;
 	}
 	if (ctx != MAP_FAILED)
-		table = mmap(NULL, IBL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, CTX_IBL_CODE);
+		/* populated at once: every entry is written next (tr_cache_reset) */
+		table = mmap(NULL, IBL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, CTX_IBL_CODE);
 	int saved = errno;
 	close(fd);
 	if (table == MAP_FAILED) {
