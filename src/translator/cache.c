@@ -204,7 +204,7 @@ void tr_link(struct translator *t, uint32_t exit_id, uint32_t target)
 {
 	struct exit *x = &t->exits[exit_id];
 	struct block *b = &t->blocks[target];
-	write_rel32(t, x->patch, b->entry);
+	write_rel32(t, x->patch, x->r11_in_slot ? b->slot_entry : b->entry);
 	x->next_link = b->links;
 	b->links = exit_id;
 	t->stats.links++;

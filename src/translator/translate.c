@@ -27,6 +27,7 @@ struct tb {
 	struct emitter e;
 	uint32_t id;
 	size_t ibl_entry, entry;        /* offsets of the IBL and direct entries in e */
+	size_t slot_entry;              /* where arrivals with r11 in its slot go (prologue) */
 	struct pending_link { size_t at; uint32_t exit; } linkable[MAX_EXITS];
 	unsigned nlinkable;
 	/* the guest's r11 is in CTX_IBL_R11 (see prologue) from the body's
@@ -88,6 +89,7 @@ static uint32_t new_exit(struct tb *b, enum exit_kind kind, uint64_t pc, uint64_
 static void branch_exit(struct tb *b, size_t at, uint64_t pc, uint64_t target)
 {
 	uint32_t x = new_exit(b, EXITK_BRANCH, pc, target);
+	b->t->exits[x].r11_in_slot = b->r11_in_slot;
 	if (b->nlinkable < MAX_EXITS)
 		b->linkable[b->nlinkable++] = (struct pending_link){at, x};
 	else
@@ -413,13 +415,6 @@ static void ibl_lookup(struct tb *b)
 	emit_bytes(&b->e, seq, sizeof(seq));
 }
 
-static bool indirect_branch(const struct decoded *d)
-{
-	return d->insn.mnemonic == ZYDIS_MNEMONIC_RET ||
-	       ((d->insn.mnemonic == ZYDIS_MNEMONIC_JMP || d->insn.mnemonic == ZYDIS_MNEMONIC_CALL) &&
-	        d->op[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE);
-}
-
 /* One guest instruction of a block, fetched and decoded once (tr_build). */
 struct guest_insn {
 	size_t avail;                   /* executable bytes at pc, at most 15 */
@@ -429,16 +424,35 @@ struct guest_insn {
 	const struct policy_class *cls;
 };
 
-/* What a block's instructions let its IBL entry leave out (see prologue):
+/* What the block at pc lets its IBL entry leave out (see prologue):
  * flags_dead when an instruction that writes every status flag comes
  * before any that reads one, among the first few; r11_idle when none uses
- * r11, none but the last branches (a taken exit needs r11 back) and the
- * last is an indirect branch.  Only guest semantics depend on
- * it; r11_home covers what the scan cannot foresee (a block cut short by
- * its byte limit or by a rewrite that fails). */
+ * r11 and the last is an indirect branch, or a direct jump to a block
+ * that keeps r11 idle too: its exits, and those of the conditional jumps
+ * before it, then leave with r11 in its slot and link to their targets'
+ * slot entries.  (A direct jump to a block that wants r11 back would only
+ * move the load there, and add the store at this block's direct entry.)
+ * Only guest semantics depend on it; r11_home covers what the scan cannot
+ * foresee (a block cut short by its byte limit or by a rewrite that
+ * fails). */
 struct entry_scan { bool flags_dead, r11_idle; };
 
-static struct entry_scan scan_entry(const struct guest_insn *in, unsigned n)
+static uint64_t rel_target(const struct decoded *d, uint64_t pc)
+{
+	ZyanU64 t = 0;
+	ZydisCalcAbsoluteAddress(&d->insn, &d->op[0], pc, &t);
+	return t;
+}
+
+static bool indirect_branch(const struct decoded *d)
+{
+	return d->insn.mnemonic == ZYDIS_MNEMONIC_RET ||
+	       ((d->insn.mnemonic == ZYDIS_MNEMONIC_JMP || d->insn.mnemonic == ZYDIS_MNEMONIC_CALL) &&
+	        d->op[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE);
+}
+
+static struct entry_scan scan_entry(struct translator *t, uint64_t pc, const struct guest_insn *in,
+                                    unsigned n)
 {
 	struct entry_scan s = {false, false};
 	for (unsigned i = 0; i < n && i < 8 && in[i].avail && in[i].result == DECODE_OK; i++) {
@@ -450,12 +464,21 @@ static struct entry_scan scan_entry(const struct guest_insn *in, unsigned n)
 			break;
 		}
 	}
+	uint64_t last = pc;
 	for (unsigned i = 0; i < n; i++) {
 		if (!in[i].avail || in[i].result != DECODE_OK || uses_gpr(&in[i].d, R11) ||
 		    (i + 1 < n && in[i].cls->action == SUB_BRANCH))
 			return s;
+		if (i + 1 < n)
+			last += in[i].d.insn.length;
 	}
-	s.r11_idle = n > 0 && indirect_branch(&in[n - 1].d);
+	const struct decoded *d = &in[n - 1].d;
+	if (indirect_branch(d)) {
+		s.r11_idle = true;
+	} else if (d->insn.mnemonic == ZYDIS_MNEMONIC_JMP && d->op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+		uint32_t id = tr_find(t, rel_target(d, last));
+		s.r11_idle = id && t->blocks[id].r11_idle;
+	}
 	return s;
 }
 
@@ -522,9 +545,11 @@ static void prologue(struct tb *b, uint64_t pc, struct entry_scan scan)
 		emit_bytes(e, over_store, sizeof(over_store));
 		b->entry = e->pos;
 		emit_slot_store(e, R11, CTX_IBL_R11);
+		b->slot_entry = e->pos;
 		b->r11_in_slot = true;
 		b->r11_slot_from = slot_len;
 	} else {
+		b->slot_entry = e->pos;
 		emit_slot_load(e, R11, CTX_IBL_R11);
 		b->entry = e->pos;
 	}
@@ -569,13 +594,6 @@ static bool load_target(struct tb *b, const struct decoded *d, uint64_t next)
 	return pass(b, &s, next, policy_forms_of(&s));
 }
 
-static uint64_t rel_target(const struct decoded *d, uint64_t pc)
-{
-	ZyanU64 t = 0;
-	ZydisCalcAbsoluteAddress(&d->insn, &d->op[0], pc, &t);
-	return t;
-}
-
 static unsigned jcc_condition(const ZydisDecodedInstruction *in)
 {
 	return in->opcode & 15;      /* 70+cc (one byte) or 0F 80+cc */
@@ -599,8 +617,6 @@ static bool branch(struct tb *b, const struct decoded *d, uint64_t pc, uint64_t 
 {
 	const ZydisDecodedInstruction *in = &d->insn;
 	bool direct = d->op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE;
-	if (!indirect_branch(d))
-		r11_home(b);
 	switch (in->mnemonic) {
 	case ZYDIS_MNEMONIC_JMP:
 		if (direct) {
@@ -849,7 +865,8 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	b.e = (struct emitter){.buf = t->rw + t->cache_used, .rx = (uint64_t)(uintptr_t)(t->rx + t->cache_used),
 	                       .cap = TR_BLOCK_MAX_BYTES};
 	unsigned count = fetch_block(t, pc);
-	prologue(&b, pc, scan_entry(t->fetched, count));
+	struct entry_scan scan = scan_entry(t, pc, t->fetched, count);
+	prologue(&b, pc, scan);
 	struct block *blk = &t->blocks[b.id];
 	blk->pc = pc;
 	blk->map_first = t->nmap;
@@ -880,11 +897,9 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 		ended = instruction(&b, &g->d, g->cls, cur, next);
 		cur = next;
 	}
-	if (!ended) {   /* the instruction or byte limit: on in the next block */
-		r11_home(&b);
+	if (!ended)   /* the instruction or byte limit: on in the next block */
 		branch_exit(&b, emit_jmp32(&b.e), cur, cur);
-	}
-	if (b.r11_in_slot) {   /* to the end: the block left by its indirect branch */
+	if (b.r11_in_slot) {   /* to the end of the body: its exits say where r11 is */
 		b.r11_slot_to = b.e.pos - b.entry;
 		b.r11_in_slot = false;
 	}
@@ -897,6 +912,8 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 		x->patch = (uint32_t)(t->cache_used + b.linkable[i].at);
 		x->stub = (uint32_t)(t->cache_used + b.e.pos);
 		emit_patch_rel32(&b.e, b.linkable[i].at, emit_here(&b.e));
+		if (x->r11_in_slot)   /* the gate takes the guest's registers as they are */
+			emit_slot_load(&b.e, R11, CTX_IBL_R11);
 		stub(&b, b.linkable[i].exit);
 	}
 	t->stats.translate_ns += now_ns() - t0;
@@ -906,6 +923,8 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	}
 	blk->ibl_entry = (uint32_t)(t->cache_used + b.ibl_entry);
 	blk->entry = (uint32_t)(t->cache_used + b.entry);
+	blk->slot_entry = (uint32_t)(t->cache_used + b.slot_entry);
+	blk->r11_idle = scan.r11_idle;
 	blk->end = (uint32_t)(t->cache_used + b.e.pos);
 	if (t->verify) {
 		uint64_t v0 = now_ns();

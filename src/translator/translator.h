@@ -57,18 +57,23 @@ struct exit {
 	uint32_t next_link;    /* next exit linked to the same target block (0: end) */
 	uint8_t kind;
 	uint8_t signal;
+	bool r11_in_slot;      /* BRANCH: the guest's r11 is in CTX_IBL_R11 at the jump, so a
+	                        * link goes to the target's slot_entry */
 	const char *why;       /* FAULT: what was refused, for the report */
 };
 
 struct block {
 	uint64_t pc, pc_end;           /* guest bytes [pc, pc_end) */
 	uint32_t ibl_entry, entry, end; /* cache offsets */
+	uint32_t slot_entry;           /* cache offset of the entry for arrivals with the guest's
+	                                * r11 in CTX_IBL_R11 (the IBL entry's after its check) */
 	uint32_t map_first, map_count; /* instruction map: host offset -> guest pc */
 	uint16_t r11_slot_from, r11_slot_to; /* host offsets (from entry) where the
 	                                      * guest's r11 is in CTX_IBL_R11, not r11 */
 	uint32_t links;                /* first exit linked to this block (0: none) */
 	uint32_t hash_next;            /* pc hash chain (0: end) */
 	bool live;
+	bool r11_idle;                 /* the guest's r11 stays in its slot in the body (translate.c) */
 };
 
 struct insn_map { uint16_t host_off, guest_off; };

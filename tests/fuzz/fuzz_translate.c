@@ -252,6 +252,16 @@ static void check_block(uint32_t id, uint64_t pc)
 	if ((b->entry + b->r11_slot_from) % 32)
 		die("block %u for pc 0x%lx: first instruction at %u is not 32-byte aligned", id, pc,
 		    b->entry + b->r11_slot_from);
+	/* the slot entry: just past the direct entry's store of r11 where the
+	 * block keeps r11 in its slot, else the prologue's load of r11 right
+	 * before the direct entry */
+	static const uint8_t load_r11[] = {0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0};
+	static const uint8_t store_r11[] = {0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0};
+	bool slot_ok = b->r11_idle ? b->slot_entry == b->entry + 9 && !memcmp(tr.rw + b->entry, store_r11, 9)
+	                           : b->slot_entry + 9 == b->entry && !memcmp(tr.rw + b->slot_entry, load_r11, 9);
+	if (!slot_ok)
+		die("block %u for pc 0x%lx: slot entry %u does not fit its direct entry %u (r11 idle %d)", id, pc,
+		    b->slot_entry, b->entry, b->r11_idle);
 	if (tr_find(&tr, pc) != id)
 		die("block %u for pc 0x%lx: tr_find gives %u", id, pc, tr_find(&tr, pc));
 	uint64_t g = 0;
@@ -400,8 +410,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint32_t target = tr_find(&tr, ex.target);
 			if (!target || entry != (uint64_t)(uintptr_t)(tr.rx + tr.blocks[target].entry))
 				die("tr_take_branch of exit %u (to 0x%lx) gave a wrong entry", x, ex.target);
-			if ((uint32_t)(ex.patch + 4 + rel32_at(ex.patch)) != tr.blocks[target].entry)
-				die("exit %u (to 0x%lx) not linked to the target's entry", x, ex.target);
+			/* with the guest's r11 in its slot at the exit, the link goes to
+			 * the entry that expects it there */
+			uint32_t want = ex.r11_in_slot ? tr.blocks[target].slot_entry : tr.blocks[target].entry;
+			if ((uint32_t)(ex.patch + 4 + rel32_at(ex.patch)) != want)
+				die("exit %u (to 0x%lx) not linked to the target's %s entry", x, ex.target,
+				    ex.r11_in_slot ? "slot" : "direct");
 			if (nlinks < MAX_LINKS)
 				links[nlinks].exit = x, links[nlinks++].target = target;
 		}

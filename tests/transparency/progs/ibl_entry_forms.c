@@ -1,10 +1,10 @@
-// Keeps r11, rcx and the status flags live across indirect jumps into blocks of every IBL entry form (src/translator/translate.c, prologue): blocks that leave the guest's r11 in its slot, entered by lookup and directly; blocks whose flags are dead at entry (checked by cmp) and live (checked through rcx); and a code write, retried under the trap flag, inside a block that leaves r11 in its slot.
+// Keeps r11, rcx and the status flags live across indirect jumps into blocks of every IBL entry form (src/translator/translate.c, prologue): blocks that leave the guest's r11 in its slot, entered by lookup and directly; an interpreter's handler that jumps directly to such a block (its shared dispatch), linked with r11 still in its slot; blocks whose flags are dead at entry (checked by cmp) and live (checked through rcx); and a code write, retried under the trap flag, inside a block that leaves r11 in its slot.
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
-/* uint64_t ibl_forms_run(uint64_t out[8], uint8_t *jit): jit holds
+/* uint64_t ibl_forms_run(uint64_t out[9], uint8_t *jit): jit holds
  * `mov eax, 1; ret`; returns the sum of the chain's adds. */
 uint64_t ibl_forms_run(uint64_t *out, uint8_t *jit);
 
@@ -71,10 +71,32 @@ __asm__(
 	"  mov %r11, 48(%rdi)\n"
 	"  call *%rsi\n"
 	"  mov %rax, 56(%rdi)\n"
+	/* an interpreter: the dispatch block, translated first, leaves r11 in
+	 * its slot; the handler never touches r11 and jumps back to it
+	 * directly, a link made with r11 in the slot */
+	"  movabs $0x2468ace013579bdf, %r11\n"
+	"  lea ibl_e_table(%rip), %r9\n"
+	"  mov $3, %ebx\n"
+	"  lea ibl_e_dispatch(%rip), %rax\n"
+	"  jmp *%rax\n"
+	"ibl_e_dispatch:\n"
+	"  mov (%r9,%rbx,8), %rax\n"
+	"  dec %ebx\n"
+	"  jmp *%rax\n"
+	"ibl_e_handler:\n"
+	"  add $16, %rdx\n"
+	"  jmp ibl_e_dispatch\n"
+	"ibl_e_done:\n"
+	"  mov %r11, 64(%rdi)\n"
 	"  mov %rdx, %rax\n"
 	"  pop %rbx\n"
 	"  ret\n"
-	".size ibl_forms_run, .-ibl_forms_run\n");
+	".size ibl_forms_run, .-ibl_forms_run\n"
+	".section .data.rel.ro\n"
+	".p2align 3\n"
+	"ibl_e_table:\n"
+	"  .quad ibl_e_done, ibl_e_handler, ibl_e_handler, ibl_e_handler\n"
+	".text\n");
 
 int main(void)
 {
@@ -86,7 +108,7 @@ int main(void)
 	static const uint8_t get_one[] = {0xb8, 1, 0, 0, 0, 0xc3};   /* mov eax, 1; ret */
 	memcpy(jit, get_one, sizeof(get_one));
 	for (int round = 0; round < 3; round++) {   /* the first round translates, the others hit */
-		uint64_t out[8] = {0};
+		uint64_t out[9] = {0};
 		jit[1] = 1;
 		uint64_t sum = ibl_forms_run(out, jit);
 		const uint8_t *flags = (const uint8_t *)&out[2];
@@ -97,6 +119,7 @@ int main(void)
 		printf("  r11 and rcx after them: %016lx %016lx\n", out[3], out[4]);
 		printf("  r11 through a block entered directly: %016lx\n", out[5]);
 		printf("  r11 through a code write: %016lx, the changed code returns %lu\n", out[6], out[7]);
+		printf("  r11 through a handler linked to its dispatch: %016lx\n", out[8]);
 	}
 	return 0;
 }
