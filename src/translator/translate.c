@@ -427,14 +427,13 @@ struct guest_insn {
 /* What the block at pc lets its IBL entry leave out (see prologue):
  * flags_dead when an instruction that writes every status flag comes
  * before any that reads one, among the first few; r11_idle when none uses
- * r11 and the last is an indirect branch, or a direct jump to a block
- * that keeps r11 idle too: its exits, and those of the conditional jumps
- * before it, then leave with r11 in its slot and link to their targets'
- * slot entries.  (A direct jump to a block that wants r11 back would only
- * move the load there, and add the store at this block's direct entry.)
- * Only guest semantics depend on it; r11_home covers what the scan cannot
- * foresee (a block cut short by its byte limit or by a rewrite that
- * fails). */
+ * r11, none but the last branches, and the last is an indirect branch or
+ * a direct jump to a block that keeps r11 idle too (a jump exit then
+ * leaves with r11 in its slot and links to the target's slot entry; to a
+ * block that wants r11 back it would only move the load there and add
+ * the store at this block's direct entry).  Only guest semantics depend
+ * on it; r11_home covers what the scan cannot foresee (a block cut short
+ * by its byte limit or by a rewrite that fails). */
 struct entry_scan { bool flags_dead, r11_idle; };
 
 static uint64_t rel_target(const struct decoded *d, uint64_t pc)
@@ -455,6 +454,8 @@ static struct entry_scan scan_entry(struct translator *t, uint64_t pc, const str
                                     unsigned n)
 {
 	struct entry_scan s = {false, false};
+	if (n == 0)
+		return s;
 	for (unsigned i = 0; i < n && i < 8 && in[i].avail && in[i].result == DECODE_OK; i++) {
 		const struct decoded *d = &in[i].d;
 		if (reads_status_flags(d))
