@@ -72,11 +72,13 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	/* refuse a host that cannot run guests before any guest tries */
 	if (host_check(err, errlen))
 		return -1;
-	/* first: a second daemon on the same path must touch nothing */
-	if (d->cfg.control && !(d->control = control_open(d->cfg.control, err, errlen)))
-		return -1;
-	/* the service finds a missing library now, not at a capture request */
+	/* the service finds a missing library now, not at a capture request
+	 * (and before its control socket appears: clients take that as a sign
+	 * the daemon is nearly up) */
 	if (d->config_path && lazy_libs_open_all(err, errlen))
+		return -1;
+	/* then: a second daemon on the same path must touch nothing */
+	if (d->cfg.control && !(d->control = control_open(d->cfg.control, err, errlen)))
 		return -1;
 	raise_fd_limit();
 	/* never a reason not to start: without it guests run as they always

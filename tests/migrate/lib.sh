@@ -67,8 +67,10 @@ dstart() {
 		"$OPSUB" daemon --config "$T/$name.json" >> "$T/$name.log" 2>&1 &
 	fi
 	MIG_DPID[$name]=$!
+	# ready when it answers: the control socket exists before the daemon
+	# has started its migration listener, and its first answer comes after
 	for _ in $(seq 200); do
-		[ -S "$T/$name.sock" ] && return 0
+		[ -S "$T/$name.sock" ] && "$OPSUB" ctl --socket "$T/$name.sock" list > /dev/null 2>&1 && return 0
 		kill -0 "${MIG_DPID[$name]}" 2>/dev/null || return 1
 		sleep 0.05
 	done
