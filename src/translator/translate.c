@@ -498,24 +498,29 @@ static struct entry_scan scan_entry(struct translator *t, uint64_t pc, const str
  * interpreter's dispatch chain then carries no store-to-load forward of r11
  * from one handler to the next.  The IBL entry jumps over the direct entry,
  * which puts r11 in the slot:
- *   ...; jmp body; entry: mov gs:[ibl_r11], r11; body:
- * Nops in front, never run, align the body to 32 bytes. */
+ *   ...; jmp body; entry: mov gs:[ibl_r11], r11; body: */
+static bool prologue_by_cmp(uint64_t pc, struct entry_scan scan)
+{
+	return pc < 0x80000000u && scan.flags_dead;
+}
+
+static const size_t slot_len = 9;   /* mov between r11 and its slot */
+
+/* Bytes in front of a block whose prologue is as above, so that its body
+ * starts on 32 bytes.  They belong to no block: nothing jumps there and
+ * the verifier never sees them (tr_build fills them with int3). */
+static size_t prologue_pad(uint64_t pc, struct entry_scan scan)
+{
+	size_t len = prologue_by_cmp(pc, scan) ? 19 : 50 + (pc > 0x80000000u ? 7 : 0);
+	len += scan.r11_idle ? 2 + slot_len : slot_len;
+	return (32 - len % 32) % 32;
+}
+
 static void prologue(struct tb *b, uint64_t pc, struct entry_scan scan)
 {
 	struct emitter *e = &b->e;
-	bool by_cmp = pc < 0x80000000u && scan.flags_dead;
+	bool by_cmp = prologue_by_cmp(pc, scan);
 	int64_t d = -(int64_t)pc;
-	static const size_t slot_len = 9;   /* mov between r11 and its slot */
-	size_t len = by_cmp ? 19 : 50 + (d < INT32_MIN ? 7 : 0);
-	len += scan.r11_idle ? 2 + slot_len : slot_len;
-	static const uint8_t nop5[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
-	size_t pad = (32 - len % 32) % 32;   /* never run: arrivals come after */
-	while (e->pos < pad) {
-		if (pad - e->pos >= sizeof(nop5))
-			emit_bytes(e, nop5, sizeof(nop5));
-		else
-			emit_u8(e, 0x90);
-	}
 	b->ibl_entry = e->pos;
 	if (by_cmp) {
 		static const uint8_t cmp[] = {0x65, 0x48, 0x81, 0x3c, 0x25};
@@ -863,10 +868,13 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	}
 	struct tb b = {.t = t};
 	b.id = tr_new_block(t);
-	b.e = (struct emitter){.buf = t->rw + t->cache_used, .rx = (uint64_t)(uintptr_t)(t->rx + t->cache_used),
-	                       .cap = TR_BLOCK_MAX_BYTES};
 	unsigned count = fetch_block(t, pc);
 	struct entry_scan scan = scan_entry(t, pc, t->fetched, count);
+	size_t pad = prologue_pad(pc, scan);
+	memset(t->rw + t->cache_used, 0xcc, pad);
+	t->cache_used += pad;
+	b.e = (struct emitter){.buf = t->rw + t->cache_used, .rx = (uint64_t)(uintptr_t)(t->rx + t->cache_used),
+	                       .cap = TR_BLOCK_MAX_BYTES};
 	prologue(&b, pc, scan);
 	struct block *blk = &t->blocks[b.id];
 	blk->pc = pc;
