@@ -272,7 +272,7 @@ void tr_invalidate_page(struct translator *t, uint64_t addr)
 }
 
 /* The block whose translated instructions hold host_pc, and host_pc's
- * offset from the block's entry; NULL for any other address. */
+ * offset from the block's body; NULL for any other address. */
 static const struct block *block_at(const struct translator *t, uint64_t host_pc, uint32_t *rel)
 {
 	uint64_t rx = (uint64_t)(uintptr_t)t->rx;
@@ -289,9 +289,9 @@ static const struct block *block_at(const struct translator *t, uint64_t host_pc
 			hi = mid;
 	}
 	const struct block *b = &t->blocks[lo];
-	if (lo >= t->nblocks || off < b->entry || off >= b->end)
+	if (lo >= t->nblocks || off < b->body || off >= b->end)
 		return NULL;
-	*rel = off - b->entry;
+	*rel = off - b->body;
 	return b;
 }
 

@@ -28,6 +28,7 @@ struct tb {
 	uint32_t id;
 	size_t ibl_entry, entry;        /* offsets of the IBL and direct entries in e */
 	size_t slot_entry;              /* where arrivals with r11 in its slot go (prologue) */
+	size_t body;                    /* the first instruction's translation */
 	struct pending_link { size_t at; uint32_t exit; } linkable[MAX_EXITS];
 	unsigned nlinkable;
 	/* the guest's r11 is in CTX_IBL_R11 (see prologue) from the body's
@@ -105,7 +106,7 @@ static void r11_home(struct tb *b)
 		return;
 	emit_slot_load(&b->e, R11, CTX_IBL_R11);
 	b->r11_in_slot = false;
-	b->r11_slot_to = b->e.pos - b->entry;
+	b->r11_slot_to = b->e.pos - b->body;
 }
 
 static void stub(struct tb *b, uint32_t x)
@@ -496,12 +497,21 @@ static struct entry_scan scan_entry(struct translator *t, uint64_t pc, const str
  * is idle in the block (scan_entry), the guest's r11 stays in its slot for
  * the whole block and the final indirect branch need not save it: an
  * interpreter's dispatch chain then carries no store-to-load forward of r11
- * from one handler to the next.  The IBL entry jumps over the direct entry,
- * which puts r11 in the slot:
- *   ...; jmp body; entry: mov gs:[ibl_r11], r11; body: */
+ * from one handler to the next.  The IBL entry then falls into the body, and
+ * the direct entry, which puts r11 in the slot, comes after the exit stubs:
+ *   entry: mov gs:[ibl_r11], r11; jmp body
+ * (direct arrivals with r11 in its slot take the slot entry, the body).
+ * Either way the body starts on 32 bytes. */
 static bool prologue_by_cmp(uint64_t pc, struct entry_scan scan)
 {
 	return pc < 0x80000000u && scan.flags_dead;
+}
+
+/* Whether the flag-free compare subtracts pc in two steps (from 2 GiB up:
+ * one lea's disp32 cannot hold -pc). */
+static bool prologue_two_leas(uint64_t pc)
+{
+	return -(int64_t)pc < INT32_MIN;
 }
 
 static const size_t slot_len = 9;   /* mov between r11 and its slot */
@@ -511,8 +521,8 @@ static const size_t slot_len = 9;   /* mov between r11 and its slot */
  * the verifier never sees them (tr_build fills them with int3). */
 static size_t prologue_pad(uint64_t pc, struct entry_scan scan)
 {
-	size_t len = prologue_by_cmp(pc, scan) ? 19 : 50 + (pc > 0x80000000u ? 7 : 0);
-	len += scan.r11_idle ? 2 + slot_len : slot_len;
+	size_t len = prologue_by_cmp(pc, scan) ? 19 : 50 + (prologue_two_leas(pc) ? 7 : 0);
+	len += scan.r11_idle ? 0 : slot_len;
 	return (32 - len % 32) % 32;
 }
 
@@ -533,7 +543,7 @@ static void prologue(struct tb *b, uint64_t pc, struct entry_scan scan)
 		static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x89};
 		emit_slot_store(e, RCX, CTX_IBL_RCX);
 		emit_slot_load(e, RCX, CTX_IBL_TARGET);
-		if (d < INT32_MIN) {   /* pc >= 2 GiB: subtract it in two steps */
+		if (prologue_two_leas(pc)) {
 			emit_bytes(e, lea_rcx, sizeof(lea_rcx));
 			emit_u32(e, (uint32_t)INT32_MIN);
 			d -= INT32_MIN;
@@ -547,17 +557,13 @@ static void prologue(struct tb *b, uint64_t pc, struct entry_scan scan)
 		emit_slot_load(e, RCX, CTX_IBL_RCX);
 	}
 	if (scan.r11_idle) {
-		static const uint8_t over_store[] = {0xeb, 9};   /* jmp over the direct entry's store */
-		emit_bytes(e, over_store, sizeof(over_store));
-		b->entry = e->pos;
-		emit_slot_store(e, R11, CTX_IBL_R11);
-		b->slot_entry = e->pos;
+		b->slot_entry = b->body = e->pos;   /* the direct entry: tr_build, at the end */
 		b->r11_in_slot = true;
-		b->r11_slot_from = slot_len;
+		b->r11_slot_from = 0;
 	} else {
 		b->slot_entry = e->pos;
 		emit_slot_load(e, R11, CTX_IBL_R11);
-		b->entry = e->pos;
+		b->entry = b->body = e->pos;
 	}
 }
 
@@ -884,7 +890,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	bool ended = false;
 	for (unsigned n = 0; n < count && !ended && b.e.pos <= TR_BLOCK_MAX_BYTES - 512; n++) {
 		const struct guest_insn *g = &t->fetched[n];
-		tr_map_add(t, (uint16_t)(b.e.pos - b.entry), (uint16_t)(cur - pc));
+		tr_map_add(t, (uint16_t)(b.e.pos - b.body), (uint16_t)(cur - pc));
 		ended = true;
 		if (g->avail == 0) {
 			fault(&b, SIGSEGV, cur, cur, "instruction fetch from memory that is not executable");
@@ -909,7 +915,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	if (!ended)   /* the instruction or byte limit: on in the next block */
 		branch_exit(&b, emit_jmp32(&b.e), cur, cur);
 	if (b.r11_in_slot) {   /* to the end of the body: its exits say where r11 is */
-		b.r11_slot_to = b.e.pos - b.entry;
+		b.r11_slot_to = b.e.pos - b.body;
 		b.r11_in_slot = false;
 	}
 	blk->r11_slot_from = (uint16_t)b.r11_slot_from;
@@ -925,6 +931,11 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 			emit_slot_load(&b.e, R11, CTX_IBL_R11);
 		stub(&b, b.linkable[i].exit);
 	}
+	if (scan.r11_idle) {   /* the direct entry (see prologue) */
+		b.entry = b.e.pos;
+		emit_slot_store(&b.e, R11, CTX_IBL_R11);
+		emit_patch_rel32(&b.e, emit_jmp32(&b.e), b.e.rx + b.body);
+	}
 	t->stats.translate_ns += now_ns() - t0;
 	if (b.e.overflow) {
 		snprintf(err, errlen, "block at guest pc 0x%lx does not fit %d bytes", pc, TR_BLOCK_MAX_BYTES);
@@ -933,6 +944,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	blk->ibl_entry = (uint32_t)(t->cache_used + b.ibl_entry);
 	blk->entry = (uint32_t)(t->cache_used + b.entry);
 	blk->slot_entry = (uint32_t)(t->cache_used + b.slot_entry);
+	blk->body = (uint32_t)(t->cache_used + b.body);
 	blk->r11_idle = scan.r11_idle;
 	blk->end = (uint32_t)(t->cache_used + b.e.pos);
 	if (t->verify) {

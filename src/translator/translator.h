@@ -5,12 +5,14 @@
  * A block is translated when first run (decode -> policy -> emit), checked by
  * the verifier, and only then made reachable.  Block layout in the cache:
  *
- *   (nops, never run, so that the instructions start 32-byte aligned)
+ *   (int3 in front, part of no block, so that the body is 32-byte aligned)
  *   ibl_entry:  check the target, restore the guest's r11 from its IBL slot
  *               or leave it there (arrival by lookup; translate.c, prologue)
- *   entry:      the translated instructions (arrival by a direct link)
+ *   body:       the translated instructions (arrival by a direct link)
  *               ... ending in jumps to exit stubs
  *   stubs:      mov dword gs:[exit_id], N ; jmp gate_exit
+ *   [entry:     mov gs:[ibl_r11], r11 ; jmp body -- where the block keeps
+ *               the guest's r11 in its slot; else the entry is the body]
  *
  * Direct branches start out jumping to their stub; the first time one is
  * taken, the dispatcher translates the target and patches the jump to go
@@ -64,11 +66,14 @@ struct exit {
 
 struct block {
 	uint64_t pc, pc_end;           /* guest bytes [pc, pc_end) */
-	uint32_t ibl_entry, entry, end; /* cache offsets */
+	uint32_t ibl_entry, entry, end; /* cache offsets: the IBL entry, the entry for arrivals
+	                                 * with the guest's r11 in r11 (after the exit stubs where
+	                                 * the block keeps r11 in its slot), the end */
 	uint32_t slot_entry;           /* cache offset of the entry for arrivals with the guest's
 	                                * r11 in CTX_IBL_R11 (the IBL entry's after its check) */
-	uint32_t map_first, map_count; /* instruction map: host offset -> guest pc */
-	uint16_t r11_slot_from, r11_slot_to; /* host offsets (from entry) where the
+	uint32_t body;                 /* cache offset of the first instruction's translation */
+	uint32_t map_first, map_count; /* instruction map: host offset (from body) -> guest pc */
+	uint16_t r11_slot_from, r11_slot_to; /* host offsets (from body) where the
 	                                      * guest's r11 is in CTX_IBL_R11, not r11 */
 	uint32_t links;                /* first exit linked to this block (0: none) */
 	uint32_t hash_next;            /* pc hash chain (0: end) */

@@ -69,8 +69,9 @@ static bool bytes_at(const uint8_t *code, size_t len, size_t off, const uint8_t 
  *   mov gs:[ibl_rcx], rcx ; mov rcx, gs:[ibl_target] ; lea rcx, [rcx + d]
  *   [; lea rcx, [rcx + d2]] ; jrcxz +14 ; mov rcx, gs:[ibl_rcx] ;
  *   jmp gate_ibl_miss ; mov rcx, gs:[ibl_rcx]
- * both then, or not, mov r11, gs:[ibl_r11].  Only rcx and r11 are written,
- * from guest slots; the slots hold guest values. */
+ * (the load of r11 from its slot that usually follows is a template of its
+ * own: a block's body may start with it, and branches go there).  Only rcx
+ * is written, from guest slots; the slots hold guest values. */
 static size_t prologue_at(const uint8_t *code, size_t len, size_t off, uint64_t rx)
 {
 	static const uint8_t cmp[] = {0x65, 0x48, 0x81, 0x3c, 0x25, CTX_IBL_TARGET, 0, 0, 0};
@@ -80,7 +81,6 @@ static size_t prologue_at(const uint8_t *code, size_t len, size_t off, uint64_t 
 	static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x89};
 	static const uint8_t jrcxz_restore[] = {0xe3, 0x0e, 0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0, 0xe9};
 	static const uint8_t restore[] = {0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0};
-	static const uint8_t load_r11[] = {0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0};
 	size_t n, miss;
 	if (bytes_at(code, len, off, cmp, sizeof(cmp)) && bytes_at(code, len, off + 13, jne, sizeof(jne))) {
 		miss = off + 15;
@@ -99,9 +99,7 @@ static size_t prologue_at(const uint8_t *code, size_t len, size_t off, uint64_t 
 	} else {
 		return 0;
 	}
-	if (!rel32_to(code + miss, rx + miss, (uint64_t)(uintptr_t)gate_ibl_miss))
-		return 0;
-	return bytes_at(code, len, off + n, load_r11, sizeof(load_r11)) ? n + sizeof(load_r11) : n;
+	return rel32_to(code + miss, rx + miss, (uint64_t)(uintptr_t)gate_ibl_miss) ? n : 0;
 }
 
 /* A single-instruction access to a guest slot:

@@ -137,8 +137,8 @@ static void disassemble_block(uint32_t id)
 	ZydisFormatter fmt;
 	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
 	ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL);
-	fprintf(stderr, "translated block (host rx 0x%lx, entry at +%u, %zu bytes):\n", rx,
-	        b->entry - b->ibl_entry, len);
+	fprintf(stderr, "translated block (host rx 0x%lx, body at +%u, entry at +%u, %zu bytes):\n", rx,
+	        b->body - b->ibl_entry, b->entry - b->ibl_entry, len);
 	for (size_t off = 0; off < len;) {
 		ZydisDecodedInstruction in;
 		ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
@@ -238,46 +238,48 @@ static void note_forms(uint64_t pc)
 
 /* ---- invariants of the bookkeeping (cheap; beyond the verifier) --------- */
 
+static int32_t rel32_at(uint32_t at)
+{
+	int32_t v;
+	memcpy(&v, tr.rw + at, 4);
+	return v;
+}
+
 static void check_block(uint32_t id, uint64_t pc)
 {
 	const struct block *b = &tr.blocks[id];
 	if (!b->live || b->pc != pc)
 		die("block %u for pc 0x%lx: live %d, pc 0x%lx", id, pc, b->live, b->pc);
-	if (!(b->ibl_entry < b->entry && b->entry < b->end && b->end <= tr.cache_used &&
-	      tr.cache_used <= tr.cache_size))
-		die("block %u for pc 0x%lx: cache offsets %u/%u/%u, used %zu", id, pc, b->ibl_entry,
+	if (!(b->ibl_entry < b->body && b->body < b->end && b->ibl_entry < b->entry && b->entry < b->end &&
+	      b->end <= tr.cache_used && tr.cache_used <= tr.cache_size))
+		die("block %u for pc 0x%lx: cache offsets %u/%u/%u/%u, used %zu", id, pc, b->ibl_entry, b->body,
 		    b->entry, b->end, tr.cache_used);
-	/* the first instruction is aligned: the direct entry, or after its
-	 * store of r11 where the block keeps r11 in its slot */
-	if ((b->entry + b->r11_slot_from) % 32)
-		die("block %u for pc 0x%lx: first instruction at %u is not 32-byte aligned", id, pc,
-		    b->entry + b->r11_slot_from);
-	/* the slot entry: just past the direct entry's store of r11 where the
-	 * block keeps r11 in its slot, else the prologue's load of r11 right
-	 * before the direct entry */
+	/* the first instruction is aligned */
+	if (b->body % 32)
+		die("block %u for pc 0x%lx: first instruction at %u is not 32-byte aligned", id, pc, b->body);
+	/* where the block keeps r11 in its slot, the slot entry is the body and
+	 * the direct entry, after the stubs, stores r11 and jumps to the body;
+	 * else the slot entry is the prologue's load of r11 right before the
+	 * body, which is the direct entry */
 	static const uint8_t load_r11[] = {0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0};
 	static const uint8_t store_r11[] = {0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0};
-	bool slot_ok = b->r11_idle ? b->slot_entry == b->entry + 9 && !memcmp(tr.rw + b->entry, store_r11, 9)
-	                           : b->slot_entry + 9 == b->entry && !memcmp(tr.rw + b->slot_entry, load_r11, 9);
+	bool slot_ok = b->r11_idle ? b->slot_entry == b->body && b->entry + 14 == b->end &&
+	                                     !memcmp(tr.rw + b->entry, store_r11, 9) && tr.rw[b->entry + 9] == 0xe9 &&
+	                                     (uint32_t)(b->entry + 14 + rel32_at(b->entry + 10)) == b->body
+	                           : b->slot_entry + 9 == b->entry && b->entry == b->body &&
+	                                     !memcmp(tr.rw + b->slot_entry, load_r11, 9);
 	if (!slot_ok)
-		die("block %u for pc 0x%lx: slot entry %u does not fit its direct entry %u (r11 idle %d)", id, pc,
-		    b->slot_entry, b->entry, b->r11_idle);
+		die("block %u for pc 0x%lx: slot entry %u, direct entry %u and body %u do not fit (r11 idle %d)", id,
+		    pc, b->slot_entry, b->entry, b->body, b->r11_idle);
 	if (tr_find(&tr, pc) != id)
 		die("block %u for pc 0x%lx: tr_find gives %u", id, pc, tr_find(&tr, pc));
 	uint64_t g = 0;
 	/* (not necessarily pc: instructions that emit nothing map nowhere, so
 	 * the entry may belong to a later instruction, or to the fetch fault
 	 * right after the block's bytes) */
-	if (!tr_guest_pc(&tr, (uint64_t)(uintptr_t)(tr.rx + b->entry), &g) || g < pc ||
+	if (!tr_guest_pc(&tr, (uint64_t)(uintptr_t)(tr.rx + b->body), &g) || g < pc ||
 	    (g > pc && g > b->pc_end))
 		die("block %u for pc 0x%lx: tr_guest_pc(entry) gives 0x%lx", id, pc, g);
-}
-
-static int32_t rel32_at(uint32_t at)
-{
-	int32_t v;
-	memcpy(&v, tr.rw + at, 4);
-	return v;
 }
 
 /* ---- one input ---------------------------------------------------------- */

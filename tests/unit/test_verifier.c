@@ -321,6 +321,32 @@ static void test_ibl_entry_forms(void **state)
 	}
 }
 
+/* A block that keeps r11 in its slot but whose first instruction needs it
+ * back (a translation cut short): the body starts with the restore, right
+ * after the IBL entry, and its direct entry after the stubs jumps there.
+ * The restore is a template of its own, so the jump lands on a start. */
+static void test_body_starting_with_restore(void **state)
+{
+	(void)state;
+	for (int form = 0; form < 2; form++) {
+		struct block k = {0};
+		prologue(&k, form == 0, false, -1);                 /* ends with mov r11, gs:[ibl_r11] */
+		size_t body = k.n - 9;
+		end(&k);                                            /* the body: one exit */
+		PUT(&k, 0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0);   /* entry: mov gs:[ibl_r11], r11 */
+		int32_t rel = (int32_t)body - (int32_t)(k.n + 5);
+		PUT(&k, 0xe9);                                      /* jmp body */
+		put(&k, &rel, 4);
+		char err[256] = "";
+		assert_true(verify(&k, err, sizeof(err)));
+		/* and a jump one byte into the restore is still refused */
+		k.n -= 4;
+		rel += 1;
+		put(&k, &rel, 4);
+		rejects(&k, "a jump into the restore");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_control_flow_rules),
 		cmocka_unit_test(test_ibl_template),
 		cmocka_unit_test(test_ibl_entry_forms),
+		cmocka_unit_test(test_body_starting_with_restore),
 		cmocka_unit_test(test_fp_ip_scrub_wrapped_displacement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
