@@ -31,8 +31,8 @@ struct tb {
 	size_t body;                    /* the first instruction's translation */
 	struct pending_link { size_t at; uint32_t exit; } linkable[MAX_EXITS];
 	unsigned nlinkable;
-	/* the guest's r11 is in CTX_IBL_R11 (see prologue) from the body's
-	 * first instruction up to r11_slot_to (offsets from entry) */
+	/* the guest's r11 is in CTX_IBL_R11 (see prologue) from r11_slot_from
+	 * up to r11_slot_to (offsets from body) */
 	bool r11_in_slot;
 	size_t r11_slot_from, r11_slot_to;
 };
