@@ -254,9 +254,14 @@ static void check_block(uint32_t id, uint64_t pc)
 	      b->end <= tr.cache_used && tr.cache_used <= tr.cache_size))
 		die("block %u for pc 0x%lx: cache offsets %u/%u/%u/%u, used %zu", id, pc, b->ibl_entry, b->body,
 		    b->entry, b->end, tr.cache_used);
-	/* the first instruction is aligned */
+	/* the first instruction is aligned, by int3 in front of the block
+	 * (blocks start on 32 bytes, padding included) */
 	if (b->body % 32)
 		die("block %u for pc 0x%lx: first instruction at %u is not 32-byte aligned", id, pc, b->body);
+	for (uint32_t p = b->ibl_entry & ~31u; p < b->ibl_entry; p++)
+		if (tr.rw[p] != 0xcc)
+			die("block %u for pc 0x%lx: byte %u of the padding before its IBL entry is 0x%02x, not int3", id,
+			    pc, p, tr.rw[p]);
 	/* where the block keeps r11 in its slot, the slot entry is the body and
 	 * the direct entry, after the stubs, stores r11 and jumps to the body;
 	 * else the slot entry is the prologue's load of r11 right before the
