@@ -320,7 +320,7 @@ bool tr_insn_start(const struct translator *t, uint64_t host_pc, uint64_t *guest
 		const struct insn_map *m = &t->map[b->map_first + i];
 		if (m->host_off == rel) {
 			*guest_pc = b->pc + m->guest_off;
-			*r11_in_slot = rel >= b->r11_slot_from && rel < b->r11_slot_to;
+			*r11_in_slot = rel < b->r11_slot_to;
 			return true;
 		}
 		if (m->host_off > rel)

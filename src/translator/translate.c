@@ -31,10 +31,10 @@ struct tb {
 	size_t body;                    /* the first instruction's translation */
 	struct pending_link { size_t at; uint32_t exit; } linkable[MAX_EXITS];
 	unsigned nlinkable;
-	/* the guest's r11 is in CTX_IBL_R11 (see prologue) from r11_slot_from
-	 * up to r11_slot_to (offsets from body) */
+	/* the guest's r11 is in CTX_IBL_R11 (see prologue) from the body up
+	 * to r11_slot_to (an offset from body) */
 	bool r11_in_slot;
-	size_t r11_slot_from, r11_slot_to;
+	size_t r11_slot_to;
 };
 
 enum { RCX = 1, RSP = 4, R11 = 11 };
@@ -559,7 +559,6 @@ static void prologue(struct tb *b, uint64_t pc, struct entry_scan scan)
 	if (scan.r11_idle) {
 		b->slot_entry = b->body = e->pos;   /* the direct entry: tr_build, at the end */
 		b->r11_in_slot = true;
-		b->r11_slot_from = 0;
 	} else {
 		b->slot_entry = e->pos;
 		emit_slot_load(e, R11, CTX_IBL_R11);
@@ -918,7 +917,6 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 		b.r11_slot_to = b.e.pos - b.body;
 		b.r11_in_slot = false;
 	}
-	blk->r11_slot_from = (uint16_t)b.r11_slot_from;
 	blk->r11_slot_to = (uint16_t)b.r11_slot_to;
 	blk->pc_end = end > cur ? end : cur;
 	blk->map_count = t->nmap - blk->map_first;

@@ -73,8 +73,8 @@ struct block {
 	                                * r11 in CTX_IBL_R11 (the IBL entry's after its check) */
 	uint32_t body;                 /* cache offset of the first instruction's translation */
 	uint32_t map_first, map_count; /* instruction map: host offset (from body) -> guest pc */
-	uint16_t r11_slot_from, r11_slot_to; /* host offsets (from body) where the
-	                                      * guest's r11 is in CTX_IBL_R11, not r11 */
+	uint16_t r11_slot_to;          /* the guest's r11 is in CTX_IBL_R11, not r11, from the body
+	                                * up to this host offset (from body; 0: never) */
 	uint32_t links;                /* first exit linked to this block (0: none) */
 	uint32_t hash_next;            /* pc hash chain (0: end) */
 	bool live;
