@@ -8,6 +8,8 @@
 
 #define IBL_BYTES ((size_t)IBL_ENTRIES * 8)
 
+static_assert(CTX_XSTATE_BV == CTX_XSAVE + XSAVE_HEADER, "gate.S reads XSTATE_BV there");
+
 /* One memfd, mapped twice: the whole context (its IBL table then remapped
  * read-only in place) and the table alone, writable, elsewhere. */
 struct rt_ctx *ctx_create(uint64_t **ibl_writable)

@@ -69,6 +69,12 @@
 #define FPU_FORM_XSAVE      0      /* (a zeroed context starts in it) */
 #define FPU_FORM_LIGHT      1      /* ymm0-15 and MXCSR */
 #define FPU_FORM_LIGHT_XMM  2      /* the same, the upper halves initial (XINUSE bit 2 clear) */
+#define CTX_XSTATE_BV       0x1200 /* the XSAVE image's XSTATE_BV (xsave_layout.h: XSAVE_HEADER) */
+
+/* Parts of the FPU state some guest code can read or change, beyond
+ * xmm0-15 and MXCSR (gate.h, gate_guest_fpu). */
+#define GUEST_FPU_X87       1      /* the x87 and MMX state */
+#define GUEST_FPU_YMM       2      /* the upper halves of ymm0-15 */
 
 /* IBL table: code pointers indexed by the low IBL_BITS bits of a guest pc. */
 #define IBL_BITS            16

@@ -135,9 +135,13 @@ gate_full:
 	pop qword ptr gs:[CTX_RFLAGS]
 	cld
 	/* The FPU state in the light form while the guest's x87 state is in
-	 * its initial configuration (ctx.h), otherwise with XSAVEOPT. */
+	 * its initial configuration (ctx.h), otherwise with XSAVEOPT.  While
+	 * no guest code can touch the x87 state or the upper halves
+	 * (gate_guest_fpu), both are initial: no need to ask XINUSE. */
 	cmp byte ptr [rip + gate_fpu_light], 0
 	je 1f
+	test byte ptr [rip + gate_guest_fpu], GUEST_FPU_X87 | GUEST_FPU_YMM
+	jz 6f
 	mov ecx, 1
 	xgetbv                           /* XINUSE: state not in its initial configuration */
 	test al, 1
@@ -147,6 +151,10 @@ gate_full:
 	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT
 	test al, 4                       /* the upper halves in use? */
 	jnz 2f
+	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT_XMM
+	jmp 2f
+6:	save_ymm
+	stmxcsr gs:[CTX_MXCSR]
 	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT_XMM
 	jmp 2f
 1:	mov eax, CTX_XSAVE_MASK
@@ -162,6 +170,8 @@ gate_full:
 gate_resume_guest:
 	cmp qword ptr gs:[CTX_FPU_FORM], FPU_FORM_XSAVE
 	je 2f
+	test byte ptr [rip + gate_guest_fpu], GUEST_FPU_X87
+	jz 1f                            /* no guest code can see the x87 state */
 	mov ecx, 1
 	xgetbv
 	test al, 1
@@ -176,7 +186,13 @@ gate_resume_guest:
 4:	restore_xmm                      /* as clean as the guest left them: legacy */
 5:	ldmxcsr gs:[CTX_MXCSR]           /* SSE code after dirty upper halves is slow */
 	jmp 3f
-2:	mov eax, CTX_XSAVE_MASK
+2:	test byte ptr gs:[CTX_XSTATE_BV], 1     /* an x87 state or upper halves not */
+	jz 6f                                   /* initial come back: guest code may */
+	or byte ptr [rip + gate_guest_fpu], GUEST_FPU_X87   /* see them from now on */
+6:	test byte ptr gs:[CTX_XSTATE_BV], 4
+	jz 7f
+	or byte ptr [rip + gate_guest_fpu], GUEST_FPU_YMM
+7:	mov eax, CTX_XSAVE_MASK
 	xor edx, edx
 	xrstor64 gs:[CTX_XSAVE]
 3:	push qword ptr gs:[CTX_RFLAGS]
@@ -228,12 +244,13 @@ gate_ibl_miss:
 	.balign 8
 gate_host_rsp:   .quad 0         /* monitor stack while the guest runs */
 gate_resume:     .quad 0         /* host address the gate jumps to on its way out */
-	.globl gate_ctx, gate_fast_table, gate_fast_mask, gate_fpu_light
-	.hidden gate_ctx, gate_fast_table, gate_fast_mask, gate_fpu_light
+	.globl gate_ctx, gate_fast_table, gate_fast_mask, gate_fpu_light, gate_guest_fpu
+	.hidden gate_ctx, gate_fast_table, gate_fast_mask, gate_fpu_light, gate_guest_fpu
 gate_ctx:        .quad 0
 gate_fast_table: .quad gate_fast_none
 gate_fast_mask:  .quad 0
 gate_fpu_light:  .byte 0         /* the host reports XINUSE (XGETBV 1) */
+gate_guest_fpu:  .byte 0         /* GUEST_FPU_* some guest code can touch */
 
 	.section .rodata
 	.balign 8

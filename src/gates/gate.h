@@ -46,11 +46,22 @@ int64_t gate_fast_hypercall(struct rt_ctx *ctx);
  *                    forged exit id stays inside the table;
  *   gate_fpu_light   nonzero when the host reports XINUSE (host.h): full
  *                    gates then keep the FPU state in its light form while
- *                    the guest's x87 state is unused (ctx.h).
+ *                    the guest's x87 state is unused (ctx.h);
+ *   gate_guest_fpu   the parts of the FPU state (GUEST_FPU_*, ctx.h) that
+ *                    some guest code can read or change: set, never
+ *                    cleared, by the translator for each verified block
+ *                    (verify_block reports them) and by the gate when it
+ *                    restores such a part not initial (an XSAVE image from
+ *                    C code: a signal return, a migration).  A part no
+ *                    guest code can touch is initial as far as the guest
+ *                    can tell, so the full gate then need not ask XINUSE
+ *                    (XGETBV costs 40-50 cycles on AMD Zen 3), neither
+ *                    for the guest's state nor for what trusted code left.
  */
 extern struct rt_ctx *gate_ctx;
 extern uint64_t *gate_fast_table;
 extern uint64_t gate_fast_mask;
 extern uint8_t gate_fpu_light;
+extern uint8_t gate_guest_fpu;
 
 #endif

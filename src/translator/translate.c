@@ -945,13 +945,15 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	blk->body = (uint32_t)(t->cache_used + b.body);
 	blk->r11_idle = scan.r11_idle;
 	blk->end = (uint32_t)(t->cache_used + b.e.pos);
+	unsigned fpu_parts = GUEST_FPU_X87 | GUEST_FPU_YMM;   /* unverified: any */
 	if (t->verify) {
 		uint64_t v0 = now_ns();
-		bool ok = verify_block(b.e.buf, b.e.pos, b.e.rx, err, errlen);
+		bool ok = verify_block(b.e.buf, b.e.pos, b.e.rx, &fpu_parts, err, errlen);
 		t->stats.verify_ns += now_ns() - v0;
 		if (!ok)
 			return 0;
 	}
+	gate_guest_fpu |= (uint8_t)fpu_parts;   /* before the block can run */
 	t->cache_used = (t->cache_used + b.e.pos + 31) & ~(size_t)31;
 	t->stats.blocks++;
 	t->stats.cache_bytes = t->cache_used;

@@ -203,6 +203,7 @@ struct vstate {
 	const uint8_t *code;
 	size_t len;
 	uint64_t rx;
+	unsigned fpu_parts;                   /* GUEST_FPU_* the block touches */
 	uint8_t start[VERIFY_MAX_BYTES + 1];  /* see enum start_kind */
 	struct { size_t off; uint64_t target; } branch[VERIFY_MAX_BRANCHES];
 	unsigned nbranch;
@@ -360,6 +361,46 @@ static bool check_target(struct vstate *v, size_t off, uint64_t target)
 	       : fail(v, off, "branch into the middle of an instruction");
 }
 
+/* The parts of the FPU state beyond xmm0-15 and MXCSR that an instruction
+ * can read or change (GUEST_FPU_*): the x87 and MMX state, the upper halves
+ * of the vector registers.  A VEX.128 instruction only zeroes the upper
+ * halves, which leaves them initial. */
+static unsigned fpu_parts(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+	if (in->meta.isa_set == ZYDIS_ISA_SET_FXSAVE || in->meta.isa_set == ZYDIS_ISA_SET_FXSAVE64)
+		return GUEST_FPU_X87 | GUEST_FPU_YMM;
+	unsigned parts = 0;
+	switch (in->meta.isa_ext) {
+	case ZYDIS_ISA_EXT_XSAVE: case ZYDIS_ISA_EXT_XSAVEC: case ZYDIS_ISA_EXT_XSAVEOPT: case ZYDIS_ISA_EXT_XSAVES:
+		return GUEST_FPU_X87 | GUEST_FPU_YMM;
+	case ZYDIS_ISA_EXT_X87: case ZYDIS_ISA_EXT_MMX: case ZYDIS_ISA_EXT_AMD3DNOW:
+		parts |= GUEST_FPU_X87;
+		break;
+	default:
+		break;
+	}
+	if (in->avx.vector_length > 128)
+		parts |= GUEST_FPU_YMM;
+	for (unsigned i = 0; i < in->operand_count; i++) {
+		if (ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER)
+			continue;
+		ZydisRegister r = ops[i].reg.value;
+		switch (ZydisRegisterGetClass(r)) {
+		case ZYDIS_REGCLASS_X87: case ZYDIS_REGCLASS_MMX:
+			parts |= GUEST_FPU_X87;
+			break;
+		case ZYDIS_REGCLASS_YMM: case ZYDIS_REGCLASS_ZMM:
+			parts |= GUEST_FPU_YMM;
+			break;
+		default:
+			if (r == ZYDIS_REGISTER_X87CONTROL || r == ZYDIS_REGISTER_X87STATUS || r == ZYDIS_REGISTER_X87TAG)
+				parts |= GUEST_FPU_X87;
+			break;
+		}
+	}
+	return parts;
+}
+
 /* One instruction (not a template): every rule but branch targets, which
  * are collected and checked once all instruction starts are known. */
 static bool check_insn(struct vstate *v, size_t off, const ZydisDecodedInstruction *in,
@@ -394,10 +435,11 @@ static bool check_insn(struct vstate *v, size_t off, const ZydisDecodedInstructi
 		return fail(v, off, "x87 environment store without its instruction pointer cleared");
 	if (writes_rsp64(in, ops) && !rsp_confined_at(v->code, v->len, off + in->length))
 		return fail(v, off, "rsp written without mov esp, esp after it");
+	v->fpu_parts |= fpu_parts(in, ops);
 	return true;
 }
 
-bool verify_block(const uint8_t *code, size_t len, uint64_t rx, char *err, size_t errlen)
+bool verify_block(const uint8_t *code, size_t len, uint64_t rx, unsigned *fpu_parts, char *err, size_t errlen)
 {
 	static ZydisDecoder dec;
 	static struct vstate v;
@@ -410,6 +452,7 @@ bool verify_block(const uint8_t *code, size_t len, uint64_t rx, char *err, size_
 	v.len = len;
 	v.rx = rx;
 	v.nbranch = 0;
+	v.fpu_parts = 0;
 	v.err = err;
 	v.errlen = errlen;
 	if (len > VERIFY_MAX_BYTES)
@@ -445,5 +488,7 @@ bool verify_block(const uint8_t *code, size_t len, uint64_t rx, char *err, size_
 	for (unsigned i = 0; i < v.nbranch; i++)
 		if (!check_target(&v, v.branch[i].off, v.branch[i].target))
 			return false;
+	if (fpu_parts)
+		*fpu_parts = v.fpu_parts;
 	return true;
 }

@@ -40,7 +40,11 @@
 void ibl_template(uint8_t out[IBL_TEMPLATE_LEN]);
 
 /* Checks `len` bytes of translated code that will run at address rx.
- * Returns true, or false with the first violation in err. */
-bool verify_block(const uint8_t *code, size_t len, uint64_t rx, char *err, size_t errlen);
+ * Returns true, or false with the first violation in err.  On success
+ * *fpu_parts (unless NULL) gets the parts of the FPU state beyond xmm0-15
+ * and MXCSR that the block's instructions can read or change
+ * (GUEST_FPU_*, gates/ctx.h): the full gate keeps them only once some
+ * guest code can (gates/gate.h, gate_guest_fpu). */
+bool verify_block(const uint8_t *code, size_t len, uint64_t rx, unsigned *fpu_parts, char *err, size_t errlen);
 
 #endif

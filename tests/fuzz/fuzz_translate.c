@@ -450,7 +450,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The verifier on raw bytes: must not crash, whatever it decides. */
 	char err[256];
-	verify_block(data, size, (uint64_t)(uintptr_t)tr.rx, err, sizeof(err));
+	verify_block(data, size, (uint64_t)(uintptr_t)tr.rx, NULL, err, sizeof(err));
 
 	gm.code_view = 0;
 	free(buf);

@@ -53,7 +53,7 @@ static bool verifies(const uint8_t *code, size_t len, uint64_t rx, char *err, si
 		err = scratch;
 		errlen = sizeof(scratch);
 	}
-	return verify_block(code, len, rx, err, errlen);
+	return verify_block(code, len, rx, NULL, err, errlen);
 }
 
 bool block_accepted(const struct oracle_block *b, char *err, size_t errlen)

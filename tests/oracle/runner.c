@@ -90,6 +90,7 @@ struct rt_ctx *gate_ctx;
 static uint64_t no_fast_table;
 uint64_t *gate_fast_table = &no_fast_table;
 uint64_t gate_fast_mask;
+uint8_t gate_guest_fpu;
 
 uint64_t runner_hard_timeouts, runner_restarts;
 

@@ -191,7 +191,7 @@ int selftest(FILE *out)
 			continue;
 		}
 		char err[256] = "";
-		bool accepted = verify_block(b.bytes, b.len, b.rx, err, sizeof(err));
+		bool accepted = verify_block(b.bytes, b.len, b.rx, NULL, err, sizeof(err));
 		bool escape = t->expect == EXPECT_VIOLATION || t->expect == EXPECT_UNSEEN;
 		env_random_machine(&r, &b, &m);
 		m.gpr[4] = 0x10000 + 0x800;            /* a mapped stack: only the case's access matters */

@@ -40,7 +40,7 @@ static void end(struct block *k)
 
 static bool verify(struct block *k, char *err, size_t errlen)
 {
-	return verify_block(k->b, k->n, RX, err, errlen);
+	return verify_block(k->b, k->n, RX, NULL, err, errlen);
 }
 
 static void accepts(struct block *k)
@@ -347,6 +347,50 @@ static void test_body_starting_with_restore(void **state)
 	}
 }
 
+/* The parts of the FPU state a block can touch beyond xmm0-15 and MXCSR
+ * (the full gate keeps them only once some guest code can: gates/gate.h):
+ * each instruction alone, then two in one block report both. */
+static void test_fpu_parts_reported(void **state)
+{
+	(void)state;
+	static const struct { const char *what; uint8_t bytes[16]; size_t n; unsigned want; } cases[] = {
+		{"addps xmm0, xmm1", {0x0f, 0x58, 0xc1}, 3, 0},
+		{"vaddps xmm0, xmm1, xmm2 (VEX.128 zeroes the upper halves)", {0xc5, 0xf0, 0x58, 0xc2}, 4, 0},
+		{"vzeroupper", {0xc5, 0xf8, 0x77}, 3, 0},
+		{"ldmxcsr [eax]", {0x67, 0x0f, 0xae, 0x10}, 4, 0},
+		{"fld1", {0xd9, 0xe8}, 2, GUEST_FPU_X87},
+		{"fnstsw ax", {0xdf, 0xe0}, 2, GUEST_FPU_X87},
+		{"fwait", {0x9b}, 1, GUEST_FPU_X87},
+		{"emms", {0x0f, 0x77}, 2, GUEST_FPU_X87},
+		{"cvtpi2ps xmm0, mm1 (SSE, an MMX register)", {0x0f, 0x2a, 0xc1}, 3, GUEST_FPU_X87},
+		{"fisttp qword [eax] (SSE3, the x87 stack)", {0x67, 0xdd, 0x08}, 3, GUEST_FPU_X87},
+		{"vmovdqa ymm0, ymm1", {0xc5, 0xfd, 0x6f, 0xc1}, 4, GUEST_FPU_YMM},
+		{"vextracti128 xmm0, ymm1, 1", {0xc4, 0xe3, 0x7d, 0x39, 0xc8, 0x01}, 6, GUEST_FPU_YMM},
+		{"fxsave [eax]; mov qword [eax+8], 0 (its instruction pointer cleared)",
+		 {0x67, 0x0f, 0xae, 0x00, 0x67, 0x48, 0xc7, 0x40, 0x08, 0, 0, 0, 0}, 13, GUEST_FPU_X87 | GUEST_FPU_YMM},
+		{"fxrstor [eax]", {0x67, 0x0f, 0xae, 0x08}, 4, GUEST_FPU_X87 | GUEST_FPU_YMM},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct block k = {0};
+		put(&k, cases[i].bytes, cases[i].n);
+		end(&k);
+		char err[256] = "";
+		unsigned parts = 0xff;
+		if (!verify_block(k.b, k.n, RX, &parts, err, sizeof(err)))
+			fail_msg("%s: rejected: %s", cases[i].what, err);
+		if (parts != cases[i].want)
+			fail_msg("%s: parts %u, want %u", cases[i].what, parts, cases[i].want);
+	}
+	struct block k = {0};
+	PUT(&k, 0xd9, 0xe8);                        /* fld1 */
+	PUT(&k, 0xc5, 0xfd, 0x6f, 0xc1);            /* vmovdqa ymm0, ymm1 */
+	end(&k);
+	char err[256] = "";
+	unsigned parts = 0;
+	assert_true(verify_block(k.b, k.n, RX, &parts, err, sizeof(err)));
+	assert_int_equal(parts, GUEST_FPU_X87 | GUEST_FPU_YMM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_ibl_entry_forms),
 		cmocka_unit_test(test_body_starting_with_restore),
 		cmocka_unit_test(test_fp_ip_scrub_wrapped_displacement),
+		cmocka_unit_test(test_fpu_parts_reported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * ticker: a guest whose output depends on everything a saved state must
  * carry.  Each step mixes busy loops (a pause then finds it in translated
  * code), sleeps (a pause finds it inside a system call), vector registers
- * live across both (x87, SSE and AVX state), a heap grown with brk and
+ * live across both (x87, SSE and AVX state; values on the x87 stack
+ * across sleeps), a heap grown with brk and
  * mmap'd blocks freed again (page protections, holes), the FS base (the
  * thread pointer) and a monotonic clock that must never go back.  Native
  * and migrated runs print the same lines.
@@ -22,6 +23,23 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleeps with two values on the x87 register stack, so that a pause finds
+ * them there, then makes another system call before it reads them back: on
+ * the far side of a move the gates see no x87 code until that read. */
+static void sleep_x87_live(long ns, long double out[2])
+{
+	struct timespec ts = {0, ns};
+	struct timespec *req = &ts;
+	long nr = 35;   /* nanosleep */
+	__asm__ volatile("fldpi\n fld1\n"
+	                 "mov %2, %%rdi\n xor %%esi, %%esi\n syscall\n"
+	                 "mov $39, %%eax\n syscall\n"   /* getpid */
+	                 "fstpt %0\n fstpt %1\n"
+	                 : "=m"(out[0]), "=m"(out[1]), "+r"(req), "+a"(nr)
+	                 :
+	                 : "rcx", "rdi", "rsi", "r11", "memory");
 }
 
 int main(int argc, char **argv)
@@ -51,8 +69,8 @@ int main(int argc, char **argv)
 		munmap(block, 1 << 16);
 		per_thread = per_thread * 3 + (uint64_t)step;
 		/* sleeping */
-		struct timespec ts = {0, sleep_ms * 1000000L};
-		nanosleep(&ts, NULL);
+		long double x87[2];
+		sleep_x87_live(sleep_ms * 1000000L, x87);
 		uint64_t t = now_ns();
 		if (t < last) {
 			printf("step %d: the monotonic clock went back by %lu ns\n", step, last - t);
@@ -62,7 +80,8 @@ int main(int argc, char **argv)
 		uint32_t sum = 0;
 		for (uint32_t i = 0; i < (1u << 20); i += 4096)
 			sum += heap[i];
-		printf("step %d hash %016lx acc %.12f ext %.6Lf tls %lu heap %u\n", step, hash, acc, ext, per_thread, sum);
+		printf("step %d hash %016lx acc %.12f ext %.6Lf x87 %.6Lf %.6Lf tls %lu heap %u\n", step, hash, acc, ext,
+		       x87[0], x87[1], per_thread, sum);
 		fflush(stdout);
 	}
 	return 0;
