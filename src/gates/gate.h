@@ -51,12 +51,13 @@ int64_t gate_fast_hypercall(struct rt_ctx *ctx);
  *                    some guest code can read or change: set, never
  *                    cleared, by the translator for each verified block
  *                    (verify_block reports them) and by the gate when it
- *                    restores such a part not initial (an XSAVE image from
- *                    C code: a signal return, a migration).  A part no
- *                    guest code can touch is initial as far as the guest
- *                    can tell, so the full gate then need not ask XINUSE
- *                    (XGETBV costs 40-50 cycles on AMD Zen 3), neither
- *                    for the guest's state nor for what trusted code left.
+ *                    restores such a part not initial (an XSAVE image C
+ *                    code wrote: a migrated guest's).  A part no guest
+ *                    code can touch is initial as far as the guest can
+ *                    tell, so the full gate then need not ask XINUSE
+ *                    (XGETBV took 15 ns on the AMD Zen 3 host, twice a
+ *                    round trip), neither for the guest's state nor for
+ *                    what trusted code left there.
  */
 extern struct rt_ctx *gate_ctx;
 extern uint64_t *gate_fast_table;
