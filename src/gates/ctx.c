@@ -51,6 +51,19 @@ void ctx_destroy(struct rt_ctx *ctx, uint64_t *ibl_writable)
 
 uint8_t *ctx_xsave_image(struct rt_ctx *ctx)
 {
+	if (ctx->fpu_form == FPU_FORM_FX || ctx->fpu_form == FPU_FORM_FX_XMM) {
+		/* FXSAVE wrote the legacy region (x87, MXCSR, xmm0-15) in place */
+		uint8_t *x = ctx->xsave;
+		uint64_t components = 3;
+		if (ctx->fpu_form == FPU_FORM_FX) {
+			for (int i = 0; i < 16; i++)
+				memcpy(x + XSAVE_YMM_HI + 16 * i, ctx->ymm[i] + 16, 16);
+			components |= 4;
+		}
+		memset(x + XSAVE_HEADER, 0, 64);
+		memcpy(x + XSAVE_HEADER, &components, 8);
+		ctx->fpu_form = FPU_FORM_XSAVE;
+	}
 	if (ctx->fpu_form != FPU_FORM_XSAVE) {
 		/* x87 in its initial configuration: its XSTATE_BV bit stays clear,
 		 * as does AVX's where the upper halves are initial too */

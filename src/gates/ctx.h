@@ -22,7 +22,11 @@
  *     saved).  Light: only ymm0-15 and MXCSR, taken while the guest's x87
  *     state is in its initial configuration (XINUSE bit 0 clear), so
  *     nothing else needs keeping; XRSTOR costs hundreds of cycles on some
- *     hosts, vector moves a few.  Where the guest's upper halves were in
+ *     hosts, vector moves a few.  FX, where the host reports XINUSE and the
+ *     x87 state is in use: FXSAVE into the image's legacy region (x87,
+ *     xmm0-15, MXCSR) and, where the upper halves are in use, ymm0-15 as in
+ *     the light form (FXSAVE and FXRSTOR took 90 ns on the AMD Zen 3 host,
+ *     XSAVE and XRSTOR 150).  Where the guest's upper halves were in
  *     their initial configuration too (XINUSE bit 2 clear), they are
  *     left so on the way back (vzeroupper, xmm loads): restoring them with
  *     ymm loads would mark them in use, and on some CPUs (AMD Zen 5) every
@@ -69,6 +73,9 @@
 #define FPU_FORM_XSAVE      0      /* (a zeroed context starts in it) */
 #define FPU_FORM_LIGHT      1      /* ymm0-15 and MXCSR */
 #define FPU_FORM_LIGHT_XMM  2      /* the same, the upper halves initial (XINUSE bit 2 clear) */
+#define FPU_FORM_FX         3      /* x87, xmm0-15, MXCSR by FXSAVE (the XSAVE image's legacy
+                                    * region) and ymm0-15 */
+#define FPU_FORM_FX_XMM     4      /* the same, the upper halves initial */
 #define CTX_XSTATE_BV       0x1200 /* the XSAVE image's XSTATE_BV (xsave_layout.h: XSAVE_HEADER) */
 
 /* Parts of the FPU state some guest code can read or change, beyond

@@ -145,13 +145,20 @@ gate_full:
 	mov ecx, 1
 	xgetbv                           /* XINUSE: state not in its initial configuration */
 	test al, 1
-	jnz 1f
+	jnz 8f
 	save_ymm
 	stmxcsr gs:[CTX_MXCSR]
 	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT
 	test al, 4                       /* the upper halves in use? */
 	jnz 2f
 	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT_XMM
+	jmp 2f
+8:	fxsave64 gs:[CTX_XSAVE]          /* the x87 in use: x87, xmm, MXCSR */
+	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_FX_XMM
+	test al, 4
+	jz 2f
+	save_ymm
+	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_FX
 	jmp 2f
 6:	save_ymm
 	stmxcsr gs:[CTX_MXCSR]
@@ -170,6 +177,8 @@ gate_full:
 gate_resume_guest:
 	cmp qword ptr gs:[CTX_FPU_FORM], FPU_FORM_XSAVE
 	je 2f
+	cmp qword ptr gs:[CTX_FPU_FORM], FPU_FORM_FX
+	jae 8f
 	test byte ptr [rip + gate_guest_fpu], GUEST_FPU_X87
 	jz 1f                            /* no guest code can see the x87 state */
 	mov ecx, 1
@@ -195,6 +204,13 @@ gate_resume_guest:
 7:	mov eax, CTX_XSAVE_MASK
 	xor edx, edx
 	xrstor64 gs:[CTX_XSAVE]
+	jmp 3f
+8:	je 9f                            /* FX: the upper halves in use */
+	vzeroupper                       /* FX_XMM: left initial, as the guest had */
+	fxrstor64 gs:[CTX_XSAVE]         /* them (FXRSTOR leaves them alone) */
+	jmp 3f
+9:	fxrstor64 gs:[CTX_XSAVE]
+	restore_ymm
 3:	push qword ptr gs:[CTX_RFLAGS]
 	popfq
 	mov rax, gs:[CTX_GPR(0)]

@@ -1,4 +1,4 @@
-// Keeps ymm0-15, MXCSR and the x87 stack and control word live across every kind of gate (a system call, cpuid, an indirect-branch miss, a return), first with the x87 state never used, then with three values on the x87 stack and a changed control word, then after fninit, then with only legacy SSE loads after vzeroupper (the upper halves initial): the gates keep the state in a light form (vector registers only, the upper halves left initial where they were) while the x87 state is initial and as an XSAVE image otherwise (src/gates/ctx.h).
+// Keeps ymm0-15, MXCSR and the x87 stack and control word live across every kind of gate (a system call, cpuid, an indirect-branch miss, a return), first with the x87 state never used, then with three values on the x87 stack and a changed control word, then after fninit, then with only legacy SSE loads after vzeroupper (the upper halves initial), then both (x87 values, legacy SSE only): the gates keep the state in a light form (vector registers only, the upper halves left initial where they were) while the x87 state is initial and as an XSAVE image otherwise (src/gates/ctx.h).
 // cflags: -mavx2
 #include <stdbool.h>
 #include <stdint.h>
@@ -8,10 +8,16 @@
 static uint8_t before[16][32] __attribute__((aligned(32)));
 static uint8_t after[16][32] __attribute__((aligned(32)));
 
-/* An indirect call target the translator has not seen: its first call
- * misses the indirect-branch table and goes through the gate. */
-__asm__(".text\n fpu_gates_ret: ret\n");
-extern void fpu_gates_ret(void);
+/* Indirect call targets the translator has not seen, one per case: the
+ * first call of each misses the indirect-branch table and goes through the
+ * gate, where translating it runs trusted code that uses the vector
+ * registers itself (so a state the gate failed to keep shows). */
+__asm__(".text\n fpu_gates_ret1: ret\n fpu_gates_ret2: ret\n fpu_gates_ret3: ret\n"
+        " fpu_gates_ret4: ret\n fpu_gates_ret5: ret\n");
+extern void fpu_gates_ret1(void), fpu_gates_ret2(void), fpu_gates_ret3(void), fpu_gates_ret4(void),
+	fpu_gates_ret5(void);
+static void (*const fpu_gates_ret[])(void) = {fpu_gates_ret1, fpu_gates_ret2, fpu_gates_ret3, fpu_gates_ret4,
+                                              fpu_gates_ret5};
 
 /* Four gates with no vector instruction between them: a system call, cpuid,
  * an indirect-branch miss and a return; then ymm0-15 stored to after. */
@@ -30,9 +36,9 @@ extern void fpu_gates_ret(void);
 /* Loads ymm0-15 from before (or, with sse_only, xmm0-15 with legacy SSE
  * after vzeroupper, so the upper halves stay initial and must come back
  * zero), passes the gates, stores ymm0-15 to after. */
-static void through_gates(bool sse_only)
+static void through_gates(unsigned seed, bool sse_only)
 {
-	void (*volatile target)(void) = fpu_gates_ret;
+	void (*volatile target)(void) = fpu_gates_ret[(seed - 1) % 5];
 	if (sse_only)
 		__asm__ volatile("vzeroupper\n"
 		                 ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
@@ -58,7 +64,7 @@ static unsigned changed_ymm(unsigned seed, bool sse_only)
 		for (unsigned i = 0; i < 32; i++)
 			before[r][i] = (uint8_t)(seed + r * 32 + i * 7);
 	memset(after, 0xee, sizeof(after));
-	through_gates(sse_only);
+	through_gates(seed, sse_only);
 	if (sse_only)
 		for (unsigned r = 0; r < 16; r++)
 			memset(before[r] + 16, 0, 16);
@@ -119,5 +125,20 @@ int main(void)
 	uint32_t mx4 = mxcsr_get();
 	mxcsr_set(saved_mxcsr);
 	printf("upper halves initial: ymm changed 0x%04x, mxcsr 0x%x\n", bad4, mx4);
-	return (bad1 | bad2 | bad3 | bad4) != 0;
+
+	/* 5: values on the x87 stack and a changed control word, legacy SSE
+	 * only (the upper halves initial) */
+	long double st5[2] = {0};
+	uint16_t cw5 = 0x067f, cw5_after = 0;
+	mxcsr_set(0x1f80 | 0x4000);
+	__asm__ volatile("fninit\n fldcw %0\n fldln2\n fldlg2" : : "m"(cw5));
+	unsigned bad5 = changed_ymm(5, true);
+	uint32_t mx5 = mxcsr_get();
+	__asm__ volatile("fnstcw %0" : "=m"(cw5_after));
+	__asm__ volatile("fstpt %0\n fstpt %1" : "=m"(st5[0]), "=m"(st5[1]));
+	__asm__ volatile("fninit");
+	mxcsr_set(saved_mxcsr);
+	printf("x87 in use, upper halves initial: ymm changed 0x%04x, mxcsr 0x%x, fcw 0x%x, stack %.17Lg %.17Lg\n", bad5,
+	       mx5, cw5_after, st5[0], st5[1]);
+	return (bad1 | bad2 | bad3 | bad4 | bad5) != 0;
 }
