@@ -1,8 +1,12 @@
 /* Gate round-trip microbenchmark (run under opsub only: vmcall faults natively).
- * Prints ns per hypercall and per getpid syscall, minus the empty loop. */
+ * Prints ns per hypercall and per getpid syscall, minus the empty loop.
+ *   gate_rtt [N] [x87]   x87: format a float first (musl does it through
+ *                        long double), which leaves the x87 state in use:
+ *                        the full gate then keeps it too (gates/ctx.h) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static uint64_t now(void)
@@ -29,6 +33,8 @@ static inline long syscall0(long nr)
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 2000000;
+	if (argc > 2 && !strcmp(argv[2], "x87"))
+		fprintf(stderr, "x87 in use: %f\n", 1.5);
 	volatile long sink = 0;
 	uint64_t t0 = now();
 	for (long i = 0; i < n; i++)
