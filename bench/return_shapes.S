@@ -107,21 +107,16 @@ callee_ring:
 	.section .data.rel.ro
 	.balign 8
 	.globl ibl_landings
-sites_native:
+/* name: .quad prefix1 .. prefix16 */
+.macro table name, prefix
+\name:
 	.irp i, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16
-	.quad site_native\i
+	.quad \prefix\i
 	.endr
-sites_ibl:
-	.irp i, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16
-	.quad site_ibl\i
-	.endr
-sites_ring:
-	.irp i, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16
-	.quad site_ring\i
-	.endr
-ibl_landings:
-	.irp i, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16
-	.quad landing_ibl\i
-	.endr
+.endm
+	table sites_native, site_native
+	table sites_ibl, site_ibl
+	table sites_ring, site_ring
+	table ibl_landings, landing_ibl
 
 	.section .note.GNU-stack, "", @progbits
