@@ -135,18 +135,20 @@ gate_full:
 	pop qword ptr gs:[CTX_RFLAGS]
 	cld
 	/* The FPU state in the light form while the guest's x87 state is in
-	 * its initial configuration (ctx.h), otherwise with XSAVEOPT.  While
+	 * its initial configuration (ctx.h), otherwise by FXSAVE; by XSAVEOPT
+	 * where the host does not report XINUSE.  While
 	 * no guest code can touch the x87 state or the upper halves
 	 * (gate_guest_fpu), both are initial: no need to ask XINUSE. */
 	cmp byte ptr [rip + gate_fpu_light], 0
 	je 1f
+	xor eax, eax                     /* what XINUSE says then */
 	test byte ptr [rip + gate_guest_fpu], GUEST_FPU_X87 | GUEST_FPU_YMM
 	jz 6f
 	mov ecx, 1
 	xgetbv                           /* XINUSE: state not in its initial configuration */
 	test al, 1
 	jnz 8f
-	save_ymm
+6:	save_ymm
 	stmxcsr gs:[CTX_MXCSR]
 	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT
 	test al, 4                       /* the upper halves in use? */
@@ -159,10 +161,6 @@ gate_full:
 	jz 2f
 	save_ymm
 	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_FX
-	jmp 2f
-6:	save_ymm
-	stmxcsr gs:[CTX_MXCSR]
-	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT_XMM
 	jmp 2f
 1:	mov eax, CTX_XSAVE_MASK
 	xor edx, edx
