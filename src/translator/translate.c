@@ -831,12 +831,25 @@ static bool ends_block(enum sub_action a)
 	}
 }
 
+/* Whether block x branches directly to pc: a loop through both. */
+static bool loops_back(const struct translator *t, uint32_t x, uint64_t pc)
+{
+	for (uint32_t i = t->blocks[x].exits_first; i < t->blocks[x].exits_end; i++)
+		if (t->exits[i].kind == EXITK_BRANCH && t->exits[i].target == pc)
+			return true;
+	return false;
+}
+
 /* Fetches and decodes the instructions of the block at pc into t->fetched:
  * up to one that ends a block or cannot be fetched or decoded, at most
  * TR_BLOCK_MAX_INSNS, on past at most MAX_COND_BRANCHES conditional jumps
- * whose not-taken path is not a block yet.  Returns how many. */
+ * whose not-taken path is not a block yet, or is one that branches back to
+ * pc: a loop entered in its middle (a search loop whose early exit comes
+ * first) then closes inside this block, one taken branch an iteration as
+ * natively, instead of a jump between two blocks.  Returns how many. */
 static unsigned fetch_block(struct translator *t, uint64_t pc)
 {
+	uint64_t start = pc;
 	if (!t->fetched && !(t->fetched = calloc(TR_BLOCK_MAX_INSNS, sizeof(*t->fetched)))) {
 		fprintf(stderr, "opsub: out of memory for the translator\n");
 		abort();
@@ -854,10 +867,11 @@ static unsigned fetch_block(struct translator *t, uint64_t pc)
 		g->cls = policy_classify(&g->d);
 		pc += g->d.insn.length;
 		/* where the not-taken path is a block already, link to it rather
-		 * than translate its instructions again */
+		 * than translate its instructions again, unless it closes a loop */
+		uint32_t x;
 		if (ends_block(g->cls->action) &&
 		    !(g->cls->action == SUB_BRANCH && continues_block(&g->d) && ++cond <= MAX_COND_BRANCHES &&
-		      !tr_find(t, pc)))
+		      (!(x = tr_find(t, pc)) || loops_back(t, x, start))))
 			return n + 1;
 	}
 	return TR_BLOCK_MAX_INSNS;
@@ -884,6 +898,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	struct block *blk = &t->blocks[b.id];
 	blk->pc = pc;
 	blk->map_first = t->nmap;
+	blk->exits_first = blk->exits_end = t->nexits;
 
 	uint64_t cur = pc, end = pc;
 	bool ended = false;
@@ -920,6 +935,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	blk->r11_slot_to = (uint16_t)b.r11_slot_to;
 	blk->pc_end = end > cur ? end : cur;
 	blk->map_count = t->nmap - blk->map_first;
+	blk->exits_end = t->nexits;
 	for (unsigned i = 0; i < b.nlinkable; i++) {
 		struct exit *x = &t->exits[b.linkable[i].exit];
 		x->patch = (uint32_t)(t->cache_used + b.linkable[i].at);

@@ -73,6 +73,7 @@ struct block {
 	                                * r11 in CTX_IBL_R11 (the IBL entry's after its check) */
 	uint32_t body;                 /* cache offset of the first instruction's translation */
 	uint32_t map_first, map_count; /* instruction map: host offset (from body) -> guest pc */
+	uint32_t exits_first, exits_end; /* its exits: ids [first, end) */
 	uint16_t r11_slot_to;          /* the guest's r11 is in CTX_IBL_R11, not r11, from the body
 	                                * up to this host offset (from body; 0: never) */
 	uint32_t links;                /* first exit linked to this block (0: none) */
