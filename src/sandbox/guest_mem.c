@@ -192,14 +192,35 @@ static unsigned normal_prot(unsigned prot)
 	return (prot & (GP_W | GP_X)) ? prot | GP_R : prot;
 }
 
+/* Pages [first, first+n) lose GP_RETAINED (their bytes are about to be
+ * punched). */
+static void forget_retained(struct guest_mem *gm, uint64_t first, uint64_t n)
+{
+	for (uint64_t p = first; p < first + n; p++)
+		if (gm->page[p] & GP_RETAINED) {
+			gm->page[p] &= (uint8_t)~GP_RETAINED;
+			gm->retained--;
+		}
+}
+
 int gm_map(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
 {
 	if (!range_ok(gm, addr, len) || addr % GUEST_PAGE || len % GUEST_PAGE)
 		return -EINVAL;
 	uint64_t first = addr / GUEST_PAGE, n = len / GUEST_PAGE;
 	drop_watches(gm, first, n);
-	zero_pages(gm, addr, len);
-	return change(gm, first, n, (uint8_t)(GP_MAPPED | normal_prot(prot)), 0);
+	/* kept pages are zeroed once writable, before the guest has the address */
+	bool reuse = (normal_prot(prot) & GP_W) && gm_pages_are(gm, addr, len, GP_MAPPED | GP_RETAINED, GP_RETAINED);
+	if (!reuse) {
+		forget_retained(gm, first, n);
+		zero_pages(gm, addr, len);
+	}
+	int rc = change(gm, first, n, (uint8_t)(GP_MAPPED | normal_prot(prot)), 0);
+	if (rc == 0 && reuse) {
+		gm->retained -= n;
+		memset(guest_ptr(addr), 0, len);
+	}
+	return rc;
 }
 
 void gm_adopt(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
@@ -214,8 +235,18 @@ int gm_unmap(struct guest_mem *gm, uint64_t addr, uint64_t len)
 		return -EINVAL;
 	uint64_t first = addr / GUEST_PAGE, n = len / GUEST_PAGE;
 	drop_watches(gm, first, n);
-	zero_pages(gm, addr, len);
-	return change(gm, first, n, 0, 0);
+	bool retain = gm->fd >= 0 && gm_pages_are(gm, addr, len, GP_MAPPED, GP_MAPPED) &&
+	              gm->retained + n <= gm->size / GUEST_PAGE / 64;
+	if (!retain) {
+		forget_retained(gm, first, n);
+		zero_pages(gm, addr, len);
+	}
+	int rc = change(gm, first, n, retain ? GP_RETAINED : 0, 0);
+	if (rc == 0 && retain)
+		gm->retained += n;
+	if (rc == 0 && addr + len > gm->reuse_below && addr >= gm->mmap_low && addr + len <= gm->mmap_top)
+		gm->reuse_below = addr + len;
+	return rc;
 }
 
 int gm_restore(struct guest_mem *gm, const uint8_t *prot, uint64_t brk_start, uint64_t brk, uint64_t mmap_low)
@@ -275,17 +306,34 @@ int gm_protect(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
 	return change(gm, first, n, (uint8_t)normal_prot(prot), GP_MAPPED | GP_WATCHED);
 }
 
+/* How far gm_find_free looks below reuse_below before it gives up on it. */
+#define REUSE_LOOK (16ull << 20)
+
 uint64_t gm_find_free(struct guest_mem *gm, uint64_t len)
 {
 	uint64_t floor = page_up(gm->brk) + (16u << 20);
 	if (len == 0 || len > gm->mmap_top)
 		return 0;
+	/* Space unmapped since the last look, from its top down as Linux
+	 * reuses the highest hole: the allocator that unmapped it maps the
+	 * same sizes again, and its pages may be retained. */
+	uint64_t bottom = gm->reuse_below > REUSE_LOOK ? gm->reuse_below - REUSE_LOOK : 0, run = 0;
+	if (bottom < gm->mmap_low)
+		bottom = gm->mmap_low;
+	for (uint64_t p = gm->reuse_below / GUEST_PAGE; p > bottom / GUEST_PAGE; p--) {
+		run = (gm->page[p - 1] & GP_MAPPED) ? 0 : run + GUEST_PAGE;
+		if (run == len) {
+			gm->reuse_below = (p - 1) * GUEST_PAGE;
+			return gm->reuse_below;
+		}
+	}
+	gm->reuse_below = 0;
+	run = 0;
 	/* Most requests fit just below the last allocation. */
 	if (gm->mmap_low >= floor + len && gm_range_free(gm, gm->mmap_low - len, len)) {
 		gm->mmap_low -= len;
 		return gm->mmap_low;
 	}
-	uint64_t run = 0;
 	for (uint64_t p = gm->mmap_top / GUEST_PAGE; p > floor / GUEST_PAGE; p--) {
 		run = (gm->page[p - 1] & GP_MAPPED) ? 0 : run + GUEST_PAGE;
 		if (run == len) {

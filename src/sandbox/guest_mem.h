@@ -39,6 +39,7 @@ enum {
 	GP_R = 1, GP_W = 2, GP_X = 4,
 	GP_MAPPED = 8,
 	GP_WATCHED = 16,  /* translated code exists for this page */
+	GP_RETAINED = 32, /* unmapped, its old bytes kept for a map of it again (gm_unmap) */
 };
 
 struct guest_mem {
@@ -49,6 +50,8 @@ struct guest_mem {
 	uint64_t brk;           /* current program break */
 	uint64_t mmap_top;      /* mmap allocates downwards from here */
 	uint64_t mmap_low;      /* lowest address handed out by mmap so far */
+	uint64_t retained;      /* pages with GP_RETAINED */
+	uint64_t reuse_below;   /* gm_find_free looks for unmapped space below this first (0: none) */
 	/* Host address of guest address 0 for instruction fetch: 0 in a real
 	 * sandbox; the fuzzer translates from a buffer without a sandbox
 	 * (then fd is -1 and protections are bookkeeping only). */
@@ -126,7 +129,11 @@ static inline bool gm_access_ok(const struct guest_mem *gm, uint64_t addr, uint6
 
 /* The mapping calls behind mmap/munmap/mprotect.  Addresses and lengths are
  * page-aligned and inside the guest; they return 0 or -errno.  gm_map gives
- * zero-filled pages. */
+ * zero-filled pages.  gm_unmap of a whole mapping keeps its pages in the
+ * memfd (GP_RETAINED), up to a 64th of guest memory, and a writable gm_map
+ * of exactly such pages zeroes them in place: allocators unmap and map the
+ * same sizes over and over, and a memset costs less than the kernel
+ * freeing, allocating and faulting every page in again. */
 int gm_map(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot);
 int gm_unmap(struct guest_mem *gm, uint64_t addr, uint64_t len);
 int gm_protect(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot);
@@ -135,7 +142,9 @@ int gm_protect(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
  * memory with protection prot, without touching their contents. */
 void gm_adopt(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot);
 
-/* Finds `len` bytes of unmapped guest space for mmap, top-down; 0 if none. */
+/* Finds `len` bytes of unmapped guest space for mmap, top-down, space
+ * unmapped since the last look first (where its pages may be retained);
+ * 0 if none. */
 uint64_t gm_find_free(struct guest_mem *gm, uint64_t len);
 
 /* True when no page of [addr, addr+len) is mapped. */
