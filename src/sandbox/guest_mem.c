@@ -229,13 +229,19 @@ void gm_adopt(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
 		gm->page[p] = GP_MAPPED | normal_prot(prot);
 }
 
+/* The largest mapping whose pages gm_unmap keeps: a map of them again
+ * zeroes them all, touched or not, so a big mapping the guest barely
+ * touched would cost more than the kernel's faults (256 KiB: at most as
+ * much, measured). */
+#define RETAIN_MAPPING_PAGES 64u
+
 int gm_unmap(struct guest_mem *gm, uint64_t addr, uint64_t len)
 {
 	if (!range_ok(gm, addr, len) || addr % GUEST_PAGE || len % GUEST_PAGE)
 		return -EINVAL;
 	uint64_t first = addr / GUEST_PAGE, n = len / GUEST_PAGE;
 	drop_watches(gm, first, n);
-	bool retain = gm->fd >= 0 && gm_pages_are(gm, addr, len, GP_MAPPED, GP_MAPPED) &&
+	bool retain = gm->fd >= 0 && n <= RETAIN_MAPPING_PAGES && gm_pages_are(gm, addr, len, GP_MAPPED, GP_MAPPED) &&
 	              gm->retained + n <= gm->size / GUEST_PAGE / 64;
 	if (!retain) {
 		forget_retained(gm, first, n);
