@@ -326,6 +326,8 @@ uint64_t gm_find_free(struct guest_mem *gm, uint64_t len)
 	uint64_t bottom = gm->reuse_below > REUSE_LOOK ? gm->reuse_below - REUSE_LOOK : 0, run = 0;
 	if (bottom < gm->mmap_low)
 		bottom = gm->mmap_low;
+	if (bottom < floor)
+		bottom = floor;
 	for (uint64_t p = gm->reuse_below / GUEST_PAGE; p > bottom / GUEST_PAGE; p--) {
 		run = (gm->page[p - 1] & GP_MAPPED) ? 0 : run + GUEST_PAGE;
 		if (run == len) {

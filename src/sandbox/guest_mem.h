@@ -131,10 +131,10 @@ static inline bool gm_access_ok(const struct guest_mem *gm, uint64_t addr, uint6
  * page-aligned and inside the guest; they return 0 or -errno.  gm_map gives
  * zero-filled pages.  gm_unmap of a whole mapping of up to 256 KiB keeps
  * its pages in the memfd (GP_RETAINED), up to a 64th of guest memory in
- * all, and a writable gm_map
- * of exactly such pages zeroes them in place: allocators unmap and map the
- * same sizes over and over, and a memset costs less than the kernel
- * freeing, allocating and faulting every page in again. */
+ * all, and a writable gm_map of exactly such pages zeroes them in place:
+ * allocators unmap and map the same sizes over and over, and a memset
+ * costs less than the kernel freeing, allocating and faulting every page
+ * in again. */
 int gm_map(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot);
 int gm_unmap(struct guest_mem *gm, uint64_t addr, uint64_t len);
 int gm_protect(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot);
