@@ -249,7 +249,8 @@ int host_report(FILE *f)
 	int rc = host_check(err, sizeof(err));
 	char brand[49] = "";
 	unsigned r[4];
-	for (unsigned i = 0; i < 3 && __get_cpuid_max(0x80000000u, NULL) >= 0x80000004u; i++) {
+	/* unsigned: clang's cpuid.h returns int, gcc's unsigned */
+	for (unsigned i = 0; i < 3 && (unsigned)__get_cpuid_max(0x80000000u, NULL) >= 0x80000004u; i++) {
 		__cpuid(0x80000002u + i, r[0], r[1], r[2], r[3]);
 		memcpy(brand + 16 * i, r, 16);
 	}
