@@ -136,9 +136,9 @@ gate_full:
 	cld
 	/* The FPU state in the light form while the guest's x87 state is in
 	 * its initial configuration (ctx.h), otherwise by FXSAVE; by XSAVEOPT
-	 * where the host does not report XINUSE.  While
-	 * no guest code can touch the x87 state or the upper halves
-	 * (gate_guest_fpu), both are initial: no need to ask XINUSE. */
+	 * where the host does not report XINUSE.  While no guest code can
+	 * touch the x87 state or the upper halves (gate_guest_fpu), both are
+	 * initial: no need to ask XINUSE. */
 	cmp byte ptr [rip + gate_fpu_light], 0
 	je 1f
 	xor eax, eax                     /* what XINUSE says then */

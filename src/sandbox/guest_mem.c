@@ -176,15 +176,6 @@ static void drop_watches(struct guest_mem *gm, uint64_t first, uint64_t n)
 	}
 }
 
-static void zero_pages(struct guest_mem *gm, uint64_t addr, uint64_t len)
-{
-	/* Punching a hole frees the pages and makes them read back as zero. */
-	if (fallocate(gm->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)addr, (off_t)len) != 0) {
-		fprintf(stderr, "opsub: internal error: cannot free guest pages: %s\n", strerror(errno));
-		abort();
-	}
-}
-
 /* x86 pages that can be written or executed can also be read. */
 static unsigned normal_prot(unsigned prot)
 {
@@ -192,15 +183,20 @@ static unsigned normal_prot(unsigned prot)
 	return (prot & (GP_W | GP_X)) ? prot | GP_R : prot;
 }
 
-/* Pages [first, first+n) lose GP_RETAINED (their bytes are about to be
- * punched). */
-static void forget_retained(struct guest_mem *gm, uint64_t first, uint64_t n)
+/* Frees pages [first, first+n) in the memfd, kept ones included: punching
+ * a hole frees them and makes them read back as zero. */
+static void release_pages(struct guest_mem *gm, uint64_t first, uint64_t n)
 {
 	for (uint64_t p = first; p < first + n; p++)
 		if (gm->page[p] & GP_RETAINED) {
 			gm->page[p] &= (uint8_t)~GP_RETAINED;
 			gm->retained--;
 		}
+	if (fallocate(gm->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(first * GUEST_PAGE),
+	              (off_t)(n * GUEST_PAGE)) != 0) {
+		fprintf(stderr, "opsub: internal error: cannot free guest pages: %s\n", strerror(errno));
+		abort();
+	}
 }
 
 int gm_map(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
@@ -211,10 +207,8 @@ int gm_map(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
 	drop_watches(gm, first, n);
 	/* kept pages are zeroed once writable, before the guest has the address */
 	bool reuse = (normal_prot(prot) & GP_W) && gm_pages_are(gm, addr, len, GP_MAPPED | GP_RETAINED, GP_RETAINED);
-	if (!reuse) {
-		forget_retained(gm, first, n);
-		zero_pages(gm, addr, len);
-	}
+	if (!reuse)
+		release_pages(gm, first, n);
 	int rc = change(gm, first, n, (uint8_t)(GP_MAPPED | normal_prot(prot)), 0);
 	if (rc == 0 && reuse) {
 		gm->retained -= n;
@@ -243,10 +237,8 @@ int gm_unmap(struct guest_mem *gm, uint64_t addr, uint64_t len)
 	drop_watches(gm, first, n);
 	bool retain = gm->fd >= 0 && n <= RETAIN_MAPPING_PAGES && gm_pages_are(gm, addr, len, GP_MAPPED, GP_MAPPED) &&
 	              gm->retained + n <= gm->size / GUEST_PAGE / 64;
-	if (!retain) {
-		forget_retained(gm, first, n);
-		zero_pages(gm, addr, len);
-	}
+	if (!retain)
+		release_pages(gm, first, n);
 	int rc = change(gm, first, n, retain ? GP_RETAINED : 0, 0);
 	if (rc == 0 && retain)
 		gm->retained += n;
