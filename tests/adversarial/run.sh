@@ -151,15 +151,19 @@ opsub_hostaddr() {
 	exec {wfd}<>"$fifo"
 	( exec {wfd}>&-; exec "$OPSUB_REAL" run "$bin" "$@" <"$fifo" >"$dir/opsub.out" 2>"$dir/opsub.err" ) &
 	pid=$!
+	# /proc/PID/exe names opsub as soon as execve has swapped the memory
+	# map, before the kernel has mapped opsub's segments: wait for those
 	for ((i = 0; i < 3000; i++)); do   # up to 30 s: a loaded 2-core host is slow to exec
-		[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$OPSUB_REAL" ]] && break
+		if [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$OPSUB_REAL" ]]; then
+			cat "/proc/$pid/maps" >"$dir/maps" 2>/dev/null
+			data=$(awk -v p="$OPSUB_REAL" '$6 == p && $3 == "00000000" { split($1, a, "-"); print a[1]; exit }' "$dir/maps")
+			code=$(awk -v p="$OPSUB_REAL" '$6 == p && $2 ~ /x/ { split($1, a, "-"); print a[1]; exit }' "$dir/maps")
+			rw=$(awk -v p="$OPSUB_REAL" '$6 == p && $2 ~ /^rw/ { split($1, a, "-"); print a[1]; exit }' "$dir/maps")
+			[[ -n $data && -n $code && -n $rw ]] && break
+		fi
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.01
 	done
-	cat "/proc/$pid/maps" >"$dir/maps" 2>/dev/null
-	data=$(awk -v p="$OPSUB_REAL" '$6 == p && $3 == "00000000" { split($1, a, "-"); print a[1]; exit }' "$dir/maps")
-	code=$(awk -v p="$OPSUB_REAL" '$6 == p && $2 ~ /x/ { split($1, a, "-"); print a[1]; exit }' "$dir/maps")
-	rw=$(awk -v p="$OPSUB_REAL" '$6 == p && $2 ~ /^rw/ { split($1, a, "-"); print a[1]; exit }' "$dir/maps")
 	echo "$data $code $rw" >"$dir/targets"
 	# we hold the fifo open for reading too, so this never blocks or breaks
 	{ echo "${data:-0} ${code:-0} ${rw:-0}"; padding; } >&"$wfd"
