@@ -1,6 +1,8 @@
 #include "fs/fs.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fs/image.h"
@@ -28,7 +30,13 @@ int fs_setup(struct guest_fs *fs, const struct fs_options *o, const char *exe, c
 	char why[256];
 	memset(fs, 0, sizeof(*fs));
 	strcpy(fs->cwd, "/");
-	snprintf(fs->exe, sizeof(fs->exe), "%s", exe ? exe : "/");
+	/* Linux names the program by its absolute path (glibc's static start
+	 * asserts so, for $ORIGIN): a relative one is resolved as the kernel
+	 * would, against opsub's working directory. */
+	char abs[PATH_MAX];
+	if (exe && exe[0] != '/' && realpath(exe, abs))
+		exe = abs;
+	snprintf(fs->exe, sizeof(fs->exe), "%s", exe && exe[0] == '/' ? exe : "/");
 	if (memfs_init(&fs->mem, 0)) {
 		snprintf(err, errlen, "no memory for the guest's file system");
 		return -1;

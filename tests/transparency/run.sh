@@ -1,6 +1,7 @@
 #!/bin/bash
 # Transparency suite: every tests/transparency/progs/*.c is built with musl-gcc
-# -static at -O0, -O2 and -O3 and once as -static-pie -O2, then run natively and
+# -static at -O0, -O2 and -O3, once as -static-pie -O2 and once with the
+# system's compiler and C library (gcc -static -O2, glibc), then run natively and
 # as "$OPSUB run BINARY ARGS" with the same arguments and stdin; stdout and the
 # exit status must match byte for byte.  Prints one line per binary:
 #   PASS transparency/NAME.VARIANT
@@ -10,6 +11,7 @@
 # Environment:
 #   OPSUB                 translator to test (default build/opsub)
 #   MUSLCC                compiler (default musl-gcc)
+#   GLIBCCC               compiler of the glibc variant (default gcc)
 #   TRANSPARENCY_JOBS     binaries handled in parallel (default 2)
 #   TRANSPARENCY_TIMEOUT  seconds per run, native and opsub each (default 120)
 #
@@ -17,7 +19,7 @@
 #   // cflags: FLAGS        extra compiler flags for every build of the file
 #   // args: ARGS           arguments (shell-like quoting, no expansion)
 #   // stdin: FILE          stdin, relative to progs/ (default /dev/null)
-#   // variants: V...       subset of O0 O2 O3 pie to build (default all four)
+#   // variants: V...       subset of O0 O2 O3 pie glibc to build (default all five)
 # Builds and outputs live in build/tests/transparency/ (NAME.VARIANT, plus
 # .native.out/.opsub.out/.native.err/.opsub.err/.log for inspection).
 
@@ -26,6 +28,7 @@ cd "$(dirname "$0")/../.." || exit 2
 
 OPSUB=${OPSUB:-build/opsub}
 MUSLCC=${MUSLCC:-musl-gcc}
+GLIBCCC=${GLIBCCC:-gcc}
 JOBS=${TRANSPARENCY_JOBS:-2}
 TIMEOUT=${TRANSPARENCY_TIMEOUT:-120}
 SRCDIR=tests/transparency/progs
@@ -70,6 +73,8 @@ build() {
 	case $v in
 	O0 | O2 | O3) # non-PIE code too (absolute addresses, absolute jump tables), whatever the compiler's default
 		cmd=("$MUSLCC" $BASEFLAGS -static -fno-pie -no-pie "-$v" $cflags -o "$bin.tmp" "$src") ;;
+	glibc) # what most users build with: glibc's static start-up (IFUNCs, TLS, $ORIGIN) and its string routines
+		cmd=("$GLIBCCC" $BASEFLAGS -static -O2 $cflags -o "$bin.tmp" "$src" -lm) ;;   # libm apart from libc, unlike musl
 	pie)
 		if [[ " $cflags " == *" -nostdlib "* ]]; then
 			cmd=("$MUSLCC" $BASEFLAGS -O2 -fPIE $cflags -static -Wl,-pie -Wl,--no-dynamic-linker -Wl,-z,text
@@ -186,7 +191,7 @@ names=() variants=()
 for src in "$SRCDIR"/*.c; do
 	name=$(basename "$src" .c)
 	vs=$(directive "$src" variants)
-	for v in ${vs:-O0 O2 O3 pie}; do
+	for v in ${vs:-O0 O2 O3 pie glibc}; do
 		keep=1
 		if [ $# -gt 0 ]; then
 			keep=0
