@@ -2,7 +2,7 @@
 # Installs the Debian packages opsub needs to build, test and benchmark.
 # Idempotent: apt runs only when something is missing.
 set -e
-PKGS="make gcc clang libzydis-dev libzycore-dev musl-tools libpcap-dev libseccomp-dev
+PKGS="make gcc g++ clang libzydis-dev libzycore-dev musl-tools libpcap-dev libseccomp-dev
       libjansson-dev libcmocka-dev libmicrohttpd-dev libsodium-dev libarchive-dev help2man tcpdump iproute2 iputils-ping xz-utils bc jq procps socat
       gnuplot-nox dpdk dpdk-dev librte-net-vhost23 librte-net-virtio23 afl++ linux-perf busybox-static"
 missing=""

@@ -14,8 +14,8 @@ extern char **environ;
 
 static const char help_text[] =
 	"usage: opsub run [options] PROGRAM [ARGS...]\n"
-	"Runs a static x86-64 Linux program (musl-gcc -static, PIE or not) under the\n"
-	"translator.  Its stdin, stdout and stderr are yours; opsub exits with its status.\n\n"
+	"Runs a static x86-64 Linux program (gcc, g++ or musl-gcc -static, PIE or not)\n"
+	"under the translator.  Its stdin, stdout and stderr are yours; opsub exits with its status.\n\n"
 	"options:\n"
 	"  --mem SIZE          guest memory, 64M..4G (default 4G)\n"
 	"  --stats             print translator statistics on stderr at the end\n"

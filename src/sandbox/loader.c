@@ -53,7 +53,7 @@ int elf_check(const uint8_t *img, size_t len, uint64_t mem_size, struct load_pla
 		Elf64_Phdr ph;
 		memcpy(&ph, img + eh.e_phoff + i * sizeof(ph), sizeof(ph));
 		if (ph.p_type == PT_INTERP) {
-			snprintf(err, errlen, "dynamically linked program: build it with musl-gcc -static");
+			snprintf(err, errlen, "dynamically linked program: build it static (gcc -static or musl-gcc -static)");
 			return -1;
 		}
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)

@@ -1,7 +1,7 @@
 /*
  * Program loader: checks a static x86-64 ELF, copies its segments into guest
  * memory and builds the initial stack (argc, argv, envp, auxv) the way Linux
- * does for a static program, so musl's start code runs unchanged.
+ * does for a static program, so musl's and glibc's start code run unchanged.
  *
  * Accepted: ELFCLASS64, little-endian, EM_X86_64, ET_EXEC or ET_DYN without
  * PT_INTERP (static-pie, loaded at LOADER_PIE_BASE).  Everything else is

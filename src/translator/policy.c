@@ -65,10 +65,13 @@ static bool near_branch(const struct decoded *d)
 }
 static bool no_effect(const struct decoded *d)
 {
-	/* NOPs, CET end-branch markers, and MPX, which is a NOP on CPUs
-	 * without it (the guest CPU model has none). */
+	/* NOPs, CET end-branch markers, the shadow-stack pointer read (a NOP
+	 * that leaves its register alone while no shadow stack is enabled:
+	 * libgcc's unwinder and glibc test for one with it), and MPX, which is
+	 * a NOP on CPUs without it (the guest CPU model has neither). */
 	return cat(d, ZYDIS_CATEGORY_NOP) || cat(d, ZYDIS_CATEGORY_WIDENOP) ||
-	       is(d, ZYDIS_MNEMONIC_ENDBR32) || is(d, ZYDIS_MNEMONIC_ENDBR64) || ext(d, ZYDIS_ISA_EXT_MPX);
+	       is(d, ZYDIS_MNEMONIC_ENDBR32) || is(d, ZYDIS_MNEMONIC_ENDBR64) ||
+	       is(d, ZYDIS_MNEMONIC_RDSSPD) || is(d, ZYDIS_MNEMONIC_RDSSPQ) || ext(d, ZYDIS_ISA_EXT_MPX);
 }
 static bool in_cpu_model(const struct decoded *d) { return cpu_model_allows(d->insn.meta.isa_ext); }
 static bool anything(const struct decoded *d) { (void)d; return true; }
@@ -97,7 +100,7 @@ const struct policy_class policy_classes[] = {
 { "enter/leave",               SUB_FRAME,    0,       "push/mov/lea with rsp re-confined",               frame },
 { "popf",                      SUB_POPF,     0,       "popf with TF and AC cleared in the popped value", popf },
 { "near branch",               SUB_BRANCH,   0,       "direct: linked block; indirect: inline lookup",   near_branch },
-{ "no-effect hint",            SUB_DROP,     0,       "not emitted (nop, endbr, MPX)",                   no_effect },
+{ "no-effect hint",            SUB_DROP,     0,       "not emitted (nop, endbr, rdssp, MPX)",                   no_effect },
 { "guest CPU model ISA",       SUB_PASS,     0,       "runs as written after the operand-form rewrites", in_cpu_model },
 { "anything else",             SUB_FAULT,    SIGILL,  "guest fault: deny by default",                    anything },
 };

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Transparency suite: every tests/transparency/progs/*.c is built with musl-gcc
 # -static at -O0, -O2 and -O3, once as -static-pie -O2 and once with the
-# system's compiler and C library (gcc -static -O2, glibc), then run natively and
+# system's compiler and C library (gcc -static -O2, glibc); every *.cc (C++,
+# which musl-gcc cannot build) with g++ -static -O2 only.  Each is run natively and
 # as "$OPSUB run BINARY ARGS" with the same arguments and stdin; stdout and the
 # exit status must match byte for byte.  Prints one line per binary:
 #   PASS transparency/NAME.VARIANT
@@ -11,7 +12,7 @@
 # Environment:
 #   OPSUB                 translator to test (default build/opsub)
 #   MUSLCC                compiler (default musl-gcc)
-#   GLIBCCC               compiler of the glibc variant (default gcc)
+#   GLIBCCC, GLIBCXX      compilers of the glibc variant (default gcc, g++)
 #   TRANSPARENCY_JOBS     binaries handled in parallel (default 2)
 #   TRANSPARENCY_TIMEOUT  seconds per run, native and opsub each (default 120)
 #
@@ -29,6 +30,7 @@ cd "$(dirname "$0")/../.." || exit 2
 OPSUB=${OPSUB:-build/opsub}
 MUSLCC=${MUSLCC:-musl-gcc}
 GLIBCCC=${GLIBCCC:-gcc}
+GLIBCXX=${GLIBCXX:-g++}
 JOBS=${TRANSPARENCY_JOBS:-2}
 TIMEOUT=${TRANSPARENCY_TIMEOUT:-120}
 SRCDIR=tests/transparency/progs
@@ -74,7 +76,11 @@ build() {
 	O0 | O2 | O3) # non-PIE code too (absolute addresses, absolute jump tables), whatever the compiler's default
 		cmd=("$MUSLCC" $BASEFLAGS -static -fno-pie -no-pie "-$v" $cflags -o "$bin.tmp" "$src") ;;
 	glibc) # what most users build with: glibc's static start-up (IFUNCs, TLS, $ORIGIN) and its string routines
-		cmd=("$GLIBCCC" $BASEFLAGS -static -O2 $cflags -o "$bin.tmp" "$src" -lm) ;;   # libm apart from libc, unlike musl
+		if [[ $src == *.cc ]]; then
+			cmd=("$GLIBCXX" -std=gnu++17 -Wall -Wextra -static -O2 $cflags -o "$bin.tmp" "$src")
+		else
+			cmd=("$GLIBCCC" $BASEFLAGS -static -O2 $cflags -o "$bin.tmp" "$src" -lm)   # libm apart from libc, unlike musl
+		fi ;;
 	pie)
 		if [[ " $cflags " == *" -nostdlib "* ]]; then
 			cmd=("$MUSLCC" $BASEFLAGS -O2 -fPIE $cflags -static -Wl,-pie -Wl,--no-dynamic-linker -Wl,-z,text
@@ -132,6 +138,7 @@ first_line() { # FILE -> first non-empty line, clipped and made printable
 # run_one NAME VARIANT: prints exactly one PASS/FAIL line.
 run_one() {
 	local name=$1 v=$2 src=$SRCDIR/$1.c bin=$OUT/$1.$2 label="transparency/$1.$2"
+	[ -f "$src" ] || src=$SRCDIR/$1.cc
 	if ! build "$src" "$v" "$bin"; then
 		echo "FAIL $label: build failed: $(grep -m 1 -E 'error|Error|undefined' "$bin.log" | cut -c 1-150 | tr -d '\n' | tr -c '[:print:]' '?')"
 		return
@@ -188,9 +195,11 @@ run_one() {
 
 # The work list: NAME VARIANT pairs, in source order.
 names=() variants=()
-for src in "$SRCDIR"/*.c; do
-	name=$(basename "$src" .c)
+for src in "$SRCDIR"/*.c "$SRCDIR"/*.cc; do
+	name=$(basename "$src")
+	name=${name%.*}
 	vs=$(directive "$src" variants)
+	[[ $src == *.cc ]] && vs=glibc
 	for v in ${vs:-O0 O2 O3 pie glibc}; do
 		keep=1
 		if [ $# -gt 0 ]; then

@@ -51,6 +51,8 @@ static void test_classes(void **state)
 	CLASS("near branch", SUB_BRANCH, 0, 0xc3);
 	CLASS("near branch", SUB_BRANCH, 0, 0xff, 0xe0);
 	CLASS("no-effect hint", SUB_DROP, 0, 0xf3, 0x0f, 0x1e, 0xfa);          /* endbr64 */
+	CLASS("no-effect hint", SUB_DROP, 0, 0xf3, 0x48, 0x0f, 0x1e, 0xc8);    /* rdsspq rax: a NOP with no shadow stack */
+	CLASS("anything else", SUB_FAULT, SIGILL, 0xf3, 0x48, 0x0f, 0xae, 0xe8); /* incsspq rax: #UD with none */
 	CLASS("guest CPU model ISA", SUB_PASS, 0, 0xc5, 0xfe, 0x6f, 0x00);     /* vmovdqu */
 	CLASS("anything else", SUB_FAULT, SIGILL, 0x62, 0xf1, 0xfd, 0x48, 0x6f, 0x00);   /* AVX-512 */
 	CLASS("anything else", SUB_FAULT, SIGILL, 0x0f, 0xc7, 0xf0);           /* rdrand */
