@@ -233,6 +233,40 @@ static int64_t sys_getgid(struct monitor *m, ARGS) { (void)m; (void)a; return ge
 static int64_t sys_zero(struct monitor *m, ARGS) { (void)m; (void)a; return 0; }
 static int64_t sys_sched_yield(struct monitor *m, ARGS) { (void)m; (void)a; return sched_yield(); }
 
+/* A guest is one thread: it has one CPU, CPU 0, so that thread pools and
+ * OpenMP sized by the CPU count start no thread (clone is absent). */
+static bool own_pid(uint64_t pid) { return pid == 0 || pid == (uint64_t)getpid(); }
+
+static int64_t sys_sched_getaffinity(struct monitor *m, ARGS)
+{
+	if (!own_pid(a[0]))
+		return -ESRCH;
+	uint64_t mask = 1;
+	if (a[1] < sizeof(mask) || a[1] % sizeof(mask))   /* whole longs, as the kernel wants */
+		return -EINVAL;
+	int64_t r = gm_write(&m->gm, a[2], &mask, sizeof(mask));
+	return r ? r : (int64_t)sizeof(mask);               /* the bytes written */
+}
+
+static int64_t sys_sched_setaffinity(struct monitor *m, ARGS)
+{
+	if (!own_pid(a[0]))
+		return -ESRCH;
+	uint64_t mask = 0;
+	if (gm_read(&m->gm, &mask, a[2], a[1] < sizeof(mask) ? a[1] : sizeof(mask)))
+		return -EFAULT;
+	return mask & 1 ? 0 : -EINVAL;                      /* a set without CPU 0 has no CPU of ours */
+}
+
+static int64_t sys_getcpu(struct monitor *m, ARGS)
+{
+	const uint32_t zero = 0;
+	for (int i = 0; i < 2; i++)                         /* cpu, node */
+		if (a[i] && gm_write(&m->gm, a[i], &zero, sizeof(zero)))
+			return -EFAULT;
+	return 0;
+}
+
 static int64_t sys_exit(struct monitor *m, ARGS) { return stop(m, (int)(a[0] & 0xff)); }
 
 static int64_t sys_uname(struct monitor *m, ARGS)
@@ -499,7 +533,7 @@ static const struct { const char *name; sys_fn fn; } table[] = {
 	CALL(102, getuid), CALL(104, getgid), [107] = {"geteuid", sys_getuid}, [108] = {"getegid", sys_getgid},
 	CALL(110, getppid), [131] = {"sigaltstack", sys_zero}, CALL(132, utime), CALL(137, statfs),
 	CALL(138, fstatfs), CALL(158, arch_prctl), CALL(161, chroot), [186] = {"gettid", sys_getpid},
-	CALL(200, tkill), CALL(201, time), CALL(202, futex), CALL(213, epoll_create), CALL(217, getdents64),
+	CALL(200, tkill), CALL(201, time), CALL(202, futex), CALL(203, sched_setaffinity), CALL(204, sched_getaffinity), CALL(213, epoll_create), CALL(217, getdents64),
 	CALL(218, set_tid_address), CALL(221, fadvise64), CALL(228, clock_gettime), CALL(229, clock_getres),
 	CALL(230, clock_nanosleep), [231] = {"exit_group", sys_exit}, CALL(232, epoll_wait), CALL(233, epoll_ctl),
 	CALL(234, tgkill), CALL(235, utimes), CALL(257, openat), CALL(258, mkdirat), CALL(259, mknodat),
@@ -508,7 +542,7 @@ static const struct { const char *name; sys_fn fn; } table[] = {
 	CALL(270, pselect6), CALL(271, ppoll), [273] = {"set_robust_list", sys_zero}, CALL(280, utimensat),
 	CALL(281, epoll_pwait), CALL(283, timerfd_create), CALL(284, eventfd), CALL(285, fallocate),
 	CALL(286, timerfd_settime), CALL(287, timerfd_gettime), CALL(290, eventfd2), CALL(291, epoll_create1),
-	CALL(292, dup3), CALL(293, pipe2), CALL(295, preadv), CALL(296, pwritev), CALL(302, prlimit64),
+	CALL(292, dup3), CALL(293, pipe2), CALL(295, preadv), CALL(296, pwritev), CALL(302, prlimit64), CALL(309, getcpu),
 	CALL(316, renameat2), CALL(318, getrandom), [322] = {"execveat", sys_absent}, CALL(332, statx),
 	[334] = {"rseq", sys_absent}, [435] = {"clone3", sys_absent}, [437] = {"openat2", sys_absent},
 	CALL(439, faccessat2), CALL(441, epoll_pwait2),

@@ -2,7 +2,8 @@
 // host address (opsub's .data), a structure straddling 4 GiB, and one
 // straddling the top of guest memory: getrandom, clock_gettime, uname,
 // gettimeofday, time, clock_getres, getcwd, getrusage, prlimit64(old),
-// rt_sigprocmask(old), rt_sigaction(old), arch_prctl(ARCH_GET_FS).
+// rt_sigprocmask(old), rt_sigaction(old), arch_prctl(ARCH_GET_FS),
+// sched_getaffinity, getcpu.
 // Natively: the host cases succeed (ESCAPED).
 // Under opsub: -EFAULT (the time/clock ones may also return -EFAULT after
 // doing nothing).
@@ -36,6 +37,8 @@ int main(int argc, char **argv)
 	sys_case("rt_sigprocmask", p, 8, sc4(SYS_rt_sigprocmask, SIG_BLOCK, 0, p, 8), 0);
 	sys_case("rt_sigaction", p, 32, sc4(SYS_rt_sigaction, SIGUSR1, 0, p, 8), 0);
 	sys_case("arch_prctl(GET_FS)", p, 8, sc2(SYS_arch_prctl, 0x1003, p), 0);
+	sys_case("sched_getaffinity", p, 8, sc3(SYS_sched_getaffinity, 0, 8, p), 8);
+	sys_case("getcpu", p, 4, sc3(SYS_getcpu, p, 0, 0), 0);
 	/* time(p) returns the time on success, -EFAULT otherwise */
 	long t = sc1(SYS_time, p);
 	sys_case("time", p, 8, t > 0 ? 0 : t, 0);
