@@ -14,8 +14,9 @@ extern char **environ;
 
 static const char help_text[] =
 	"usage: opsub run [options] PROGRAM [ARGS...]\n"
-	"Runs a static x86-64 Linux program (gcc, g++ or musl-gcc -static, PIE or not)\n"
-	"under the translator.  Its stdin, stdout and stderr are yours; opsub exits with its status.\n\n"
+	"Runs an x86-64 Linux program under the translator: a static one (gcc, g++ or\n"
+	"musl-gcc -static, PIE or not), or a dynamically linked one with --host-libs.\n"
+	"Its stdin, stdout and stderr are yours; opsub exits with its status.\n\n"
 	"options:\n"
 	"  --mem SIZE          guest memory, 64M..4G (default 4G)\n"
 	"  --stats             print translator statistics on stderr at the end\n"
@@ -26,6 +27,9 @@ static const char help_text[] =
 	"                      archive (tar, cpio, zip, 7z, ISO 9660; gzip, xz, zstd, ...)\n"
 	"                      made in memory at the start (default: empty, with /tmp\n"
 	"                      and /dev)\n"
+	"  --host-libs         show the host's library directories (/lib/x86_64-linux-gnu,\n"
+	"                      /usr/lib/x86_64-linux-gnu, /lib64, /usr/lib64) read-only at\n"
+	"                      the same paths: what a dynamically linked program needs\n"
 	"  --volume HOSTDIR:GUESTDIR[:ro]\n"
 	"                      show HOSTDIR read-only at GUESTDIR (repeatable, up to 16)\n"
 	"  --tmp-size SIZE     what the guest may write to its file system, 1M..16G\n"
@@ -137,6 +141,9 @@ int cmd_run(int argc, char **argv)
 		} else if (!strcmp(a, "--mac")) {
 			if (++i == argc || !parse_mac(argv[i], mac) || !config_mac_ok(mac))
 				return usage_error("run", "--mac needs a unicast MAC like 02:00:00:00:00:01");
+		} else if (!strcmp(a, "--host-libs")) {
+			if (fs_add_host_libs(&o.fs, fa.buf, fa.volume, why, sizeof(why)))
+				return usage_error("run", "%s", why);
 		} else if (fs_is_option(a)) {
 			const char *val = ++i < argc ? argv[i] : NULL;
 			if (fs_take_option(&o.fs, fa.buf, a, val, why, sizeof(why)))

@@ -169,6 +169,30 @@ int fs_parse_tmp_size(const char *text, uint64_t *out, char *err, size_t errlen)
 	return 0;
 }
 
+int fs_add_host_libs(struct fs_options *o, char buf[][FS_VOLUME_BUF], const char *texts[], char *err, size_t errlen)
+{
+	static const char *const libs[] = {
+		"/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro", "/usr/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:ro",
+		"/lib64:/lib64:ro", "/usr/lib64:/usr/lib64:ro",
+	};
+	char why[256];
+	unsigned added = 0;
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+		char host[64];
+		struct stat st;
+		snprintf(host, sizeof(host), "%.*s", (int)(strchr(libs[i], ':') - libs[i]), libs[i]);
+		if (stat(host, &st) || !S_ISDIR(st.st_mode))
+			continue;
+		if (fs_add_volume(o, libs[i], buf[o->nvolumes < FS_MAX_VOLUMES ? o->nvolumes : 0], why, sizeof(why)))
+			FAIL("--host-libs: %s", why);
+		texts[o->nvolumes - 1] = libs[i];
+		added++;
+	}
+	if (!added)
+		FAIL("--host-libs: this host has none of /lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu, /lib64, /usr/lib64");
+	return 0;
+}
+
 bool fs_is_option(const char *opt)
 {
 	return !strcmp(opt, "--root") || !strcmp(opt, "--volume") || !strcmp(opt, "--tmp-size");

@@ -33,6 +33,14 @@ int fs_parse_tmp_size(const char *text, uint64_t *out, char *err, size_t errlen)
  * it, or holds it.  0, or -1 with a reason. */
 int fs_add_volume(struct fs_options *o, const char *text, char *buf, char *err, size_t errlen);
 
+/* --host-libs: the host's x86-64 library directories (/lib/x86_64-linux-gnu,
+ * /usr/lib/x86_64-linux-gnu, /lib64, /usr/lib64, those that are
+ * directories here) as read-only volumes at the same guest paths, so that
+ * a dynamically linked program finds its interpreter and libraries.  Each
+ * volume's text goes to texts[its index] (static strings).  0, or -1 with
+ * a reason. */
+int fs_add_host_libs(struct fs_options *o, char buf[][FS_VOLUME_BUF], const char *texts[], char *err, size_t errlen);
+
 /* Whether opt is "--root", "--volume" or "--tmp-size". */
 bool fs_is_option(const char *opt);
 /* Takes one of them and its value (NULL: none came) into o, a volume

@@ -132,9 +132,12 @@ void cpuid_guest(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 			return;
 		break;
 	case 0xd:
+		/* The state components XCR0 enables, but no XSAVE area size:
+		 * the guest CPU has no XSAVE (the policy refuses it), and a
+		 * size makes glibc's lazy-binding trampoline save registers
+		 * with xsave; without one it uses fxsave. */
 		if (subleaf == 0) {
 			out[EAX] = CPUID_GUEST_XCR0;
-			out[EBX] = out[ECX] = XSAVE_SIZE_AVX;
 		} else if (subleaf == 2) {
 			out[EAX] = 256;                    /* AVX state: size, offset */
 			out[EBX] = XSAVE_YMM_HI;

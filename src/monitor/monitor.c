@@ -19,6 +19,7 @@
 #include "monitor/fdtab.h"
 #include "monitor/freeze.h"
 #include "sandbox/jail.h"
+#include "monitor/syscalls.h"
 #include "sandbox/loader.h"
 #include "monitor/stats.h"
 
@@ -180,6 +181,12 @@ int monitor_run(const struct monitor_opts *o, const char *path, char *const argv
 		fprintf(stderr, "opsub: %s\n", err);
 		return 1;
 	}
+	/* before the program: a dynamically linked one's interpreter is read
+	 * from the guest's file system */
+	if (fs_setup(&m.fs, &o->fs, path, err, sizeof(err))) {
+		fprintf(stderr, "opsub: %s\n", err);
+		return 2;
+	}
 	struct guest_start start;
 	if (o->restore) {
 		if (freeze_load(&m, &start.pc, err, sizeof(err))) {
@@ -187,7 +194,8 @@ int monitor_run(const struct monitor_opts *o, const char *path, char *const argv
 			return 2;
 		}
 	} else {
-		if (loader_load(&m.gm, path, argv, envp, &start, err, sizeof(err))) {
+		const struct loader_interp interp = {open_interpreter, &m};
+		if (loader_load(&m.gm, path, argv, envp, &interp, &start, err, sizeof(err))) {
 			fprintf(stderr, "opsub: %s: %s\n", path, err);
 			return 2;
 		}
@@ -203,10 +211,6 @@ int monitor_run(const struct monitor_opts *o, const char *path, char *const argv
 		struct itimerspec its = {.it_value = ts};
 		if (timer_create(CLOCK_MONOTONIC, &sev, &tid) == 0)
 			timer_settime(tid, 0, &its, NULL);
-	}
-	if (fs_setup(&m.fs, &o->fs, path, err, sizeof(err))) {
-		fprintf(stderr, "opsub: %s\n", err);
-		return 2;
 	}
 	m.fs_changes_at_start = m.fs.mem.changes;
 	m.umask = 022;

@@ -9,8 +9,10 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/stat.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -697,4 +699,46 @@ int64_t sys_statfs(struct monitor *m, ARGS)
 	if (w.volume < 0 && !w.node)
 		return -ENOENT;
 	return put_statfs(m, a[1], w.volume >= 0);
+}
+
+/* A regular file in the guest's file system, for reading by the monitor:
+ * a volume's through the kernel, a memfs file as a copy in a memfd. */
+static int open_guest_file(struct monitor *m, const char *path)
+{
+	struct fs_where w;
+	int r = fs_resolve(&m->fs, "/", path, PATH_FOLLOW, &w);
+	if (r)
+		return r;
+	if (w.volume >= 0) {
+		struct stat st;
+		int fd = volume_open(m->fs.volume_fd[w.volume], w.vpath, false, false, &st);
+		if (fd >= 0 && !S_ISREG(st.st_mode)) {
+			close(fd);
+			return -EACCES;
+		}
+		return fd;
+	}
+	if (!w.node)
+		return -ENOENT;
+	if (w.node->kind != MN_FILE)
+		return -EACCES;
+	int fd = memfd_create("opsub-interp", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	uint64_t size = w.node->file.size;
+	if (pwrite(fd, w.node->file.data, size, 0) != (ssize_t)size) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+int open_interpreter(void *monitor, const char *path)
+{
+	struct monitor *m = monitor;
+	char real[PATH_MAX];
+	int fd = open_guest_file(m, path);
+	if (fd == -ENOENT && realpath(path, real) && strcmp(real, path))
+		fd = open_guest_file(m, real);
+	return fd;
 }

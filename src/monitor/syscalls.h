@@ -59,6 +59,15 @@ int64_t wait_for(struct monitor *m, struct ofile *of, short events);
 int64_t file_map_check(struct monitor *m, uint64_t fd, uint64_t flags, uint64_t prot);
 int64_t file_map_fill(struct monitor *m, uint64_t fd, uint64_t addr, uint64_t len, uint64_t off);
 
+/* paths.c, for the loader (sandbox/loader.h, struct loader_interp): a
+ * dynamically linked program's interpreter, a regular file at `path` in
+ * the guest's file system or, failing that, at the real path the host
+ * gives `path` (a host's /lib64/ld-linux-x86-64.so.2 is an absolute link
+ * into /lib/x86_64-linux-gnu, which a volume cannot follow), if that is in
+ * the guest's file system.  A host descriptor for reading, or -errno.
+ * Nothing outside the guest's file system is opened. */
+int open_interpreter(void *monitor, const char *path);
+
 /* linux.c: a signal the guest sends itself (default action or nothing). */
 int64_t self_signal(struct monitor *m, uint64_t sig);
 

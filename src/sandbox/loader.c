@@ -53,8 +53,16 @@ int elf_check(const uint8_t *img, size_t len, uint64_t mem_size, struct load_pla
 		Elf64_Phdr ph;
 		memcpy(&ph, img + eh.e_phoff + i * sizeof(ph), sizeof(ph));
 		if (ph.p_type == PT_INTERP) {
-			snprintf(err, errlen, "dynamically linked program: build it static (gcc -static or musl-gcc -static)");
-			return -1;
+			if (ph.p_offset > len || ph.p_filesz > len - ph.p_offset || ph.p_filesz < 2 ||
+			    ph.p_filesz > LOADER_INTERP_MAX || img[ph.p_offset + ph.p_filesz - 1] != 0 ||
+			    memchr(img + ph.p_offset, 0, ph.p_filesz - 1)) {
+				snprintf(err, errlen, "malformed ELF: its interpreter (PT_INTERP) is not a path of at most %d bytes",
+				         LOADER_INTERP_MAX - 1);
+				return -1;
+			}
+			plan->interp_off = ph.p_offset;
+			plan->interp_len = (uint32_t)ph.p_filesz;
+			continue;
 		}
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
@@ -102,7 +110,19 @@ int elf_check(const uint8_t *img, size_t len, uint64_t mem_size, struct load_pla
 	plan->phdr = plan->phdr ? plan->phdr + bias : 0;
 	plan->phnum = eh.e_phnum;
 	plan->end = hi + bias;
+	plan->pie = eh.e_type == ET_DYN;
 	return 0;
+}
+
+/* Moves a PIE's plan from LOADER_PIE_BASE to base. */
+static void rebase(struct load_plan *plan, uint64_t base)
+{
+	uint64_t delta = base - LOADER_PIE_BASE;
+	for (unsigned i = 0; i < plan->nseg; i++)
+		plan->seg[i].vaddr += delta;
+	plan->entry += delta;
+	plan->phdr = plan->phdr ? plan->phdr + delta : 0;
+	plan->end += delta;
 }
 
 /* The protection a loaded page gets: the union of those of the segments
@@ -155,8 +175,8 @@ static int load_segments(struct guest_mem *gm, const uint8_t *img, const struct 
 }
 
 /* Builds the initial stack at the top of guest memory; returns rsp. */
-static uint64_t build_stack(struct guest_mem *gm, const struct load_plan *plan, const char *execfn,
-                            char *const argv[], char *const envp[])
+static uint64_t build_stack(struct guest_mem *gm, const struct load_plan *plan, uint64_t interp_base,
+                            const char *execfn, char *const argv[], char *const envp[])
 {
 	uint64_t top = gm->size, sp = top;
 	gm_map(gm, top - GUEST_STACK_SIZE, GUEST_STACK_SIZE, GP_R | GP_W);
@@ -181,7 +201,7 @@ static uint64_t build_stack(struct guest_mem *gm, const struct load_plan *plan, 
 
 	uint64_t auxv[][2] = {
 		{AT_PHDR, plan->phdr}, {AT_PHENT, sizeof(Elf64_Phdr)}, {AT_PHNUM, plan->phnum},
-		{AT_PAGESZ, GUEST_PAGE}, {AT_BASE, 0}, {AT_FLAGS, 0}, {AT_ENTRY, plan->entry},
+		{AT_PAGESZ, GUEST_PAGE}, {AT_BASE, interp_base}, {AT_FLAGS, 0}, {AT_ENTRY, plan->entry},
 		{AT_UID, getuid()}, {AT_EUID, getuid()}, {AT_GID, getgid()}, {AT_EGID, getgid()},
 		{AT_SECURE, 0}, {AT_CLKTCK, 100}, {AT_HWCAP, cpuid_hwcap()}, {AT_HWCAP2, 0},
 		{AT_RANDOM, random}, {AT_PLATFORM, platform}, {AT_EXECFN, fn}, {AT_NULL, 0},
@@ -203,53 +223,103 @@ static uint64_t build_stack(struct guest_mem *gm, const struct load_plan *plan, 
 	return sp;
 }
 
-int loader_load(struct guest_mem *gm, const char *path, char *const argv[],
-                char *const envp[], struct guest_start *start, char *err, size_t errlen)
+/* Reads the whole file behind fd (closed here) into an anonymous mapping:
+ * 0 with *img and *len (munmap(*img, *len ? *len : 1) when done), or -1
+ * with a reason naming `name`. */
+static int read_image(int fd, const char *name, uint8_t **img, size_t *len, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)GUEST_SPACE) {
-		snprintf(err, errlen, "%s is not a regular file of at most 4 GiB", path);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)GUEST_SPACE) {
+		snprintf(err, errlen, "%s is not a regular file of at most 4 GiB", name);
 		close(fd);
 		return -1;
 	}
-	size_t len = (size_t)st.st_size;
+	*len = (size_t)st.st_size;
 	/* populated at once: read() would fault it in a page at a time */
-	uint8_t *img = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-	                    -1, 0);
-	if (img == MAP_FAILED)
-		img = NULL;
+	*img = mmap(NULL, *len ? *len : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	size_t got = 0;
-	while (img && got < len) {
-		ssize_t r = read(fd, img + got, len - got);
+	while (*img != MAP_FAILED && got < *len) {
+		ssize_t r = read(fd, *img + got, *len - got);
 		if (r <= 0)
 			break;
 		got += (size_t)r;
 	}
 	close(fd);
-	if (!img || got != len) {
-		snprintf(err, errlen, "cannot read %s", path);
-		if (img)
-			munmap(img, len ? len : 1);
+	if (*img == MAP_FAILED || got != *len) {
+		snprintf(err, errlen, "cannot read %s", name);
+		if (*img != MAP_FAILED)
+			munmap(*img, *len ? *len : 1);
 		return -1;
 	}
+	return 0;
+}
+
+/* Loads the interpreter `path` in the mmap area, as Linux does:
+ * *base its load address, *entry where it starts. */
+static int load_interp(struct guest_mem *gm, const struct loader_interp *interp, const char *path,
+                       uint64_t *base, uint64_t *entry, char *err, size_t errlen)
+{
+	int fd = interp ? interp->open(interp->arg, path) : -ENOSYS;
+	if (fd < 0) {
+		snprintf(err, errlen, "dynamically linked program, and its interpreter %s is %s: give the guest the "
+		         "host's libraries (--host-libs) or build it static (gcc -static or musl-gcc -static)",
+		         path, fd == -ENOSYS ? "not available here" : "not in the guest's file system");
+		return -1;
+	}
+	uint8_t *img;
+	size_t len;
+	char why[256];
+	if (read_image(fd, path, &img, &len, err, errlen))
+		return -1;
 	struct load_plan plan;
+	int rc = elf_check(img, len, gm->size, &plan, why, sizeof(why));
+	if (rc)
+		snprintf(err, errlen, "its interpreter %s: %s", path, why);
+	else if (!plan.pie || plan.interp_len)
+		rc = -1, snprintf(err, errlen, "its interpreter %s is not a position-independent static ELF", path);
+	uint64_t at = rc ? 0 : gm_find_free(gm, page_up(plan.end) - LOADER_PIE_BASE);
+	if (!rc && !at)
+		rc = -1, snprintf(err, errlen, "no room in guest memory for its interpreter %s (see --mem)", path);
+	if (!rc) {
+		rebase(&plan, at);
+		if (load_segments(gm, img, &plan))
+			rc = -1, snprintf(err, errlen, "cannot map the segments of its interpreter %s", path);
+	}
+	munmap(img, len ? len : 1);
+	*base = at;
+	*entry = plan.entry;
+	return rc;
+}
+
+int loader_load(struct guest_mem *gm, const char *path, char *const argv[], char *const envp[],
+                const struct loader_interp *interp, struct guest_start *start, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	uint8_t *img;
+	size_t len;
+	if (read_image(fd, path, &img, &len, err, errlen))
+		return -1;
+	struct load_plan plan;
+	char interp_path[LOADER_INTERP_MAX] = "";
 	int rc = elf_check(img, len, gm->size, &plan, err, errlen);
 	if (rc == 0 && load_segments(gm, img, &plan) != 0) {
 		snprintf(err, errlen, "cannot map the segments of %s", path);
 		rc = -1;
 	}
+	if (rc == 0 && plan.interp_len)
+		memcpy(interp_path, img + plan.interp_off, plan.interp_len);
 	munmap(img, len ? len : 1);
 	if (rc)
 		return -1;
 	gm->brk_start = gm->brk = page_up(plan.end);
-	start->pc = plan.entry;
-	start->rsp = build_stack(gm, &plan, path, argv, envp);
+	uint64_t base = 0, pc = plan.entry;
+	if (interp_path[0] && load_interp(gm, interp, interp_path, &base, &pc, err, errlen))
+		return -1;
+	start->pc = pc;
+	start->rsp = build_stack(gm, &plan, base, path, argv, envp);
 	return 0;
 }

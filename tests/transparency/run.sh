@@ -1,8 +1,9 @@
 #!/bin/bash
 # Transparency suite: every tests/transparency/progs/*.c is built with musl-gcc
-# -static at -O0, -O2 and -O3, once as -static-pie -O2 and once with the
-# system's compiler and C library (gcc -static -O2, glibc); every *.cc (C++,
-# which musl-gcc cannot build) with g++ -static -O2 only.  Each is run natively and
+# -static at -O0, -O2 and -O3, once as -static-pie -O2, and with the
+# system's compiler and C library twice: gcc -static -O2 (glibc) and gcc -O2
+# dynamically linked (run with --host-libs); every *.cc (C++, which musl-gcc
+# cannot build) with g++ in those two ways only.  Each is run natively and
 # as "$OPSUB run BINARY ARGS" with the same arguments and stdin; stdout and the
 # exit status must match byte for byte.  Prints one line per binary:
 #   PASS transparency/NAME.VARIANT
@@ -20,7 +21,7 @@
 #   // cflags: FLAGS        extra compiler flags for every build of the file
 #   // args: ARGS           arguments (shell-like quoting, no expansion)
 #   // stdin: FILE          stdin, relative to progs/ (default /dev/null)
-#   // variants: V...       subset of O0 O2 O3 pie glibc to build (default all five)
+#   // variants: V...       subset of O0 O2 O3 pie glibc dyn to build (default all six)
 # Builds and outputs live in build/tests/transparency/ (NAME.VARIANT, plus
 # .native.out/.opsub.out/.native.err/.opsub.err/.log for inspection).
 
@@ -75,11 +76,13 @@ build() {
 	case $v in
 	O0 | O2 | O3) # non-PIE code too (absolute addresses, absolute jump tables), whatever the compiler's default
 		cmd=("$MUSLCC" $BASEFLAGS -static -fno-pie -no-pie "-$v" $cflags -o "$bin.tmp" "$src") ;;
-	glibc) # what most users build with: glibc's static start-up (IFUNCs, TLS, $ORIGIN) and its string routines
+	glibc | dyn) # what most users build with: glibc's start-up (IFUNCs, TLS, $ORIGIN) and string routines; dyn: through ld.so
+		local link=-static
+		[ "$v" = dyn ] && link=
 		if [[ $src == *.cc ]]; then
-			cmd=("$GLIBCXX" -std=gnu++17 -Wall -Wextra -static -O2 $cflags -o "$bin.tmp" "$src")
+			cmd=("$GLIBCXX" -std=gnu++17 -Wall -Wextra $link -O2 $cflags -o "$bin.tmp" "$src")
 		else
-			cmd=("$GLIBCCC" $BASEFLAGS -static -O2 $cflags -o "$bin.tmp" "$src" -lm)   # libm apart from libc, unlike musl
+			cmd=("$GLIBCCC" $BASEFLAGS $link -O2 $cflags -o "$bin.tmp" "$src" -lm)   # libm apart from libc, unlike musl
 		fi ;;
 	pie)
 		if [[ " $cflags " == *" -nostdlib "* ]]; then
@@ -165,7 +168,9 @@ run_one() {
 	nrc=$?
 	ntime=$((SECONDS - t0))
 	t0=$SECONDS
-	{ timeout -k 5 "$TIMEOUT" "$OPSUB" run "$bin" "${args[@]}" <"$in" >"$bin.opsub.out" 2>"$bin.opsub.err"; } 2>/dev/null
+	local -a run_opts=()
+	[ "$v" = dyn ] && run_opts=(--host-libs)   # its interpreter and libraries
+	{ timeout -k 5 "$TIMEOUT" "$OPSUB" run "${run_opts[@]}" "$bin" "${args[@]}" <"$in" >"$bin.opsub.out" 2>"$bin.opsub.err"; } 2>/dev/null
 	orc=$?
 	otime=$((SECONDS - t0))
 	if [ "$nrc" -eq 124 ] && [ "$ntime" -ge "$TIMEOUT" ]; then
@@ -199,8 +204,8 @@ for src in "$SRCDIR"/*.c "$SRCDIR"/*.cc; do
 	name=$(basename "$src")
 	name=${name%.*}
 	vs=$(directive "$src" variants)
-	[[ $src == *.cc ]] && vs=glibc
-	for v in ${vs:-O0 O2 O3 pie glibc}; do
+	[[ $src == *.cc ]] && vs="glibc dyn"
+	for v in ${vs:-O0 O2 O3 pie glibc dyn}; do
 		keep=1
 		if [ $# -gt 0 ]; then
 			keep=0

@@ -1,7 +1,7 @@
 /*
  * The ELF checker on good and hostile images: it refuses what the loader
- * must not load, with the reason a user needs, and never reads outside the
- * image (ASan).
+ * must not load, with the reason a user needs, finds a dynamically linked
+ * program's interpreter, and never reads outside the image (ASan).
  */
 #include <elf.h>
 #include <setjmp.h>
@@ -61,6 +61,39 @@ static void test_good(void **state)
 	char err[128];
 	assert_int_equal(elf_check((uint8_t *)&im, sizeof(im), MEM, &plan, err, sizeof(err)), 0);
 	assert_int_equal(plan.seg[0].vaddr, LOADER_PIE_BASE);
+	assert_true(plan.pie);
+	assert_int_equal(plan.interp_len, 0);
+}
+
+/* A dynamically linked program: the interpreter's path is found, and
+ * refused unless it is one string inside the image. */
+static void test_interp(void **state)
+{
+	(void)state;
+	struct image im;
+	static const char path[] = "/lib64/ld-linux-x86-64.so.2";
+	good(&im);
+	im.eh.e_phnum = 2;
+	memcpy(im.code, path, sizeof(path));
+	im.ph[1] = (Elf64_Phdr){.p_type = PT_INTERP, .p_offset = offsetof(struct image, code), .p_filesz = sizeof(path)};
+	struct load_plan plan;
+	char err[128];
+	assert_int_equal(elf_check((uint8_t *)&im, sizeof(im), MEM, &plan, err, sizeof(err)), 0);
+	assert_int_equal(plan.interp_len, sizeof(path));
+	assert_string_equal((char *)&im + plan.interp_off, path);
+	im.ph[1].p_filesz = sizeof(path) - 1;                 /* no NUL */
+	expect(&im, sizeof(im), "interpreter");
+	im.ph[1].p_filesz = 4;                                /* a NUL past the end, none at it */
+	expect(&im, sizeof(im), "interpreter");
+	im.ph[1].p_filesz = sizeof(path);
+	im.code[3] = 0;                                       /* a NUL inside */
+	expect(&im, sizeof(im), "interpreter");
+	memcpy(im.code, path, sizeof(path));
+	im.ph[1].p_offset = sizeof(im) - 2;                   /* runs off the image */
+	expect(&im, sizeof(im), "interpreter");
+	im.ph[1].p_offset = offsetof(struct image, code);
+	im.ph[1].p_filesz = LOADER_INTERP_MAX + 1;            /* too long */
+	expect(&im, sizeof(im), "interpreter");
 }
 
 static void test_refused(void **state)
@@ -75,7 +108,6 @@ static void test_refused(void **state)
 	good(&im); im.eh.e_phnum = 500; expect(&im, sizeof(im), "truncated");
 	good(&im); im.ph[0].p_filesz = 1u << 20; expect(&im, sizeof(im), "past the end");
 	good(&im); im.ph[0].p_offset = ~0ull - 4; expect(&im, sizeof(im), "past the end");
-	good(&im); im.ph[0].p_type = PT_INTERP; expect(&im, sizeof(im), "dynamically linked");
 	good(&im); im.ph[0].p_vaddr = 0x7f0000000000ull; expect(&im, sizeof(im), "impossible");
 	good(&im); im.ph[0].p_vaddr = 0xfff00000; expect(&im, sizeof(im), "outside guest memory");
 	good(&im); im.ph[0].p_vaddr = 0x1000; expect(&im, sizeof(im), "outside guest memory");
@@ -87,6 +119,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_interp),
 		cmocka_unit_test(test_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
