@@ -275,8 +275,8 @@ static int load_interp(struct guest_mem *gm, const struct loader_interp *interp,
 	int rc = elf_check(img, len, gm->size, &plan, why, sizeof(why));
 	if (rc)
 		snprintf(err, errlen, "its interpreter %s: %s", path, why);
-	else if (!plan.pie || plan.interp_len)
-		rc = -1, snprintf(err, errlen, "its interpreter %s is not a position-independent static ELF", path);
+	else if (!plan.pie)   /* its own PT_INTERP, if any, is ignored, as Linux does */
+		rc = -1, snprintf(err, errlen, "its interpreter %s is not position-independent (ET_DYN)", path);
 	uint64_t at = rc ? 0 : gm_find_free(gm, page_up(plan.end) - LOADER_PIE_BASE);
 	if (!rc && !at)
 		rc = -1, snprintf(err, errlen, "no room in guest memory for its interpreter %s (see --mem)", path);

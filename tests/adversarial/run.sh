@@ -22,6 +22,10 @@
 # Per-attack directives, as comment lines at the top of the source:
 #   // cflags: FLAGS          extra compiler flags
 #   // build: static-pie      build as a static PIE (native addresses above 4 GiB)
+#   // build: interp-self     a static PIE whose PT_INTERP names its own host path:
+#                             natively the kernel starts it as its own interpreter
+#   // opsub: refused TEXT    opsub must refuse to start it: exit 2 with TEXT in
+#                             its "opsub: " message (default: it starts)
 #   // native: escapes        (default) the native run prints ESCAPED or creates argv[1]
 #   // native: faults         the native run is killed by a signal
 #   // native: completes      the native run exits 0 after printing DONE
@@ -100,10 +104,12 @@ build_one() {   # build_one SRC -> prints an error line on failure
 	kind=$(directive "$src" build)
 	[[ $out -nt $src && $out -nt tests/adversarial/include/attack.h && $out -nt $0 ]] && return 0
 	local log=$TMP/build.$name.log
-	if [[ $kind == static-pie ]]; then
+	if [[ $kind == static-pie || $kind == interp-self ]]; then
+		local interp=--no-dynamic-linker
+		[[ $kind == interp-self ]] && interp=--dynamic-linker=$(readlink -f "$OUT_DIR")/$name
 		# shellcheck disable=SC2086
 		musl-gcc -fPIE -O1 -Itests/adversarial/include $flags -nostartfiles -static-pie \
-			-Wl,-Bstatic -Wl,--no-dynamic-linker -o "$out" \
+			-Wl,-Bstatic -Wl,"$interp" -o "$out" \
 			"$MUSL/rcrt1.o" "$MUSL/crti.o" "$GCCLIB/crtbeginS.o" "$src" \
 			"$GCCLIB/crtendS.o" "$MUSL/crtn.o" >"$log" 2>&1
 	else
@@ -193,6 +199,9 @@ check_one() {
 	mkdir -p "$dir"
 	native=$(directive "$src" native)
 	native=${native:-escapes}
+	local refusal
+	refusal=$(directive "$src" opsub)
+	refusal=${refusal#refused }
 	mode=$(directive "$src" stdin)
 	arg=""
 	if [[ $mode == hex* ]]; then
@@ -253,6 +262,9 @@ check_one() {
 		errs+=("opsub hung (no exit within ${TO}s)")
 	elif ((orc >= 128)) && ! grep -q -e '^opsub: guest fault:' -e '^opsub: guest terminated by signal' "$dir/opsub.err"; then
 		errs+=("opsub died (rc $orc) without reporting a guest fault")
+	elif [[ -n $refusal ]]; then
+		((orc == 2)) && grep -q "^opsub: .*$refusal" "$dir/opsub.err" ||
+			errs+=("opsub was to refuse it (exit 2, '$refusal'), rc $orc")
 	elif ((orc > 0 && orc < 128)) && grep -v -e '^opsub: guest' "$dir/opsub.err" | grep -q '^opsub: '; then
 		errs+=("opsub error: $(grep -v '^opsub: guest' "$dir/opsub.err" | grep -m1 '^opsub: ' | cut -c1-160)")
 	fi
