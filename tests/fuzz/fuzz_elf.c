@@ -7,7 +7,10 @@
  *   - every segment lies inside [GUEST_LOWEST, mem_size), whole pages
  *     included (the loader maps page_down(vaddr) .. page_up(vaddr+memsz));
  *   - filesz <= memsz, and offset + filesz <= len without wrapping;
- *   - end (the brk start) is inside guest memory and not below any segment.
+ *   - end (the brk start) is inside guest memory and not below any segment;
+ *   - an interpreter path (PT_INTERP) lies inside the image, is at most
+ *     LOADER_INTERP_MAX bytes and is one string: its last byte NUL, no
+ *     other (the loader copies it into a buffer of that size).
  *
  * Each input is checked against three guest memory sizes (the smallest, the
  * default and the largest).  The image is copied into a buffer of exactly
@@ -61,6 +64,10 @@ static void check_plan(const uint8_t *img, size_t len, uint64_t mem, const struc
 		die(img, len, mem, "accepted a plan ending at 0x%lx (segments end at 0x%lx)", p->end, top);
 	if (p->phdr && (p->phdr < GUEST_LOWEST || p->phdr >= mem))
 		die(img, len, mem, "accepted program headers at 0x%lx", p->phdr);
+	if (p->interp_len &&
+	    (p->interp_off > len || p->interp_len > len - p->interp_off || p->interp_len > LOADER_INTERP_MAX ||
+	     img[p->interp_off + p->interp_len - 1] != 0 || strlen((const char *)img + p->interp_off) + 1 != p->interp_len))
+		die(img, len, mem, "accepted an interpreter path of %u bytes at 0x%lx", p->interp_len, p->interp_off);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
