@@ -254,8 +254,27 @@ static int read_image(int fd, const char *name, uint8_t **img, size_t *len, char
 	return 0;
 }
 
-/* Loads the interpreter `path` in the mmap area, as Linux does:
- * *base its load address, *entry where it starts. */
+/* Checks the interpreter's image and maps it in the mmap area, as Linux
+ * does: NULL, or what is wrong with it (elf_check's reason goes to why). */
+static const char *map_interp(struct guest_mem *gm, const uint8_t *img, size_t len, uint64_t *base,
+                              uint64_t *entry, char *why, size_t whylen)
+{
+	struct load_plan plan;
+	if (elf_check(img, len, gm->size, &plan, why, whylen))
+		return why;
+	if (!plan.pie)   /* its own PT_INTERP, if any, is ignored, as Linux does */
+		return "not position-independent (ET_DYN)";
+	*base = gm_find_free(gm, page_up(plan.end) - LOADER_PIE_BASE);
+	if (!*base)
+		return "too large for guest memory (see --mem)";
+	rebase(&plan, *base);
+	if (load_segments(gm, img, &plan))
+		return "not mappable";
+	*entry = plan.entry;
+	return NULL;
+}
+
+/* Loads the interpreter `path`: *base its address, *entry where it starts. */
 static int load_interp(struct guest_mem *gm, const struct loader_interp *interp, const char *path,
                        uint64_t *base, uint64_t *entry, char *err, size_t errlen)
 {
@@ -271,24 +290,11 @@ static int load_interp(struct guest_mem *gm, const struct loader_interp *interp,
 	char why[256];
 	if (read_image(fd, path, &img, &len, err, errlen))
 		return -1;
-	struct load_plan plan;
-	int rc = elf_check(img, len, gm->size, &plan, why, sizeof(why));
-	if (rc)
-		snprintf(err, errlen, "its interpreter %s: %s", path, why);
-	else if (!plan.pie)   /* its own PT_INTERP, if any, is ignored, as Linux does */
-		rc = -1, snprintf(err, errlen, "its interpreter %s is not position-independent (ET_DYN)", path);
-	uint64_t at = rc ? 0 : gm_find_free(gm, page_up(plan.end) - LOADER_PIE_BASE);
-	if (!rc && !at)
-		rc = -1, snprintf(err, errlen, "no room in guest memory for its interpreter %s (see --mem)", path);
-	if (!rc) {
-		rebase(&plan, at);
-		if (load_segments(gm, img, &plan))
-			rc = -1, snprintf(err, errlen, "cannot map the segments of its interpreter %s", path);
-	}
+	const char *wrong = map_interp(gm, img, len, base, entry, why, sizeof(why));
 	munmap(img, len ? len : 1);
-	*base = at;
-	*entry = plan.entry;
-	return rc;
+	if (wrong)
+		snprintf(err, errlen, "its interpreter %s: %s", path, wrong);
+	return wrong ? -1 : 0;
 }
 
 int loader_load(struct guest_mem *gm, const char *path, char *const argv[], char *const envp[],
