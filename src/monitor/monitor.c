@@ -18,8 +18,8 @@
 #include "monitor/fault.h"
 #include "monitor/fdtab.h"
 #include "monitor/freeze.h"
-#include "sandbox/jail.h"
 #include "monitor/syscalls.h"
+#include "sandbox/jail.h"
 #include "sandbox/loader.h"
 #include "monitor/stats.h"
 
