@@ -13,7 +13,7 @@
 # Environment:
 #   OPSUB                 translator to test (default build/opsub)
 #   MUSLCC                compiler (default musl-gcc)
-#   GLIBCCC, GLIBCXX      compilers of the glibc variant (default gcc, g++)
+#   GLIBCCC, GLIBCXX      compilers of the glibc and dyn variants (default gcc, g++)
 #   TRANSPARENCY_JOBS     binaries handled in parallel (default 2)
 #   TRANSPARENCY_TIMEOUT  seconds per run, native and opsub each (default 120)
 #
