@@ -174,6 +174,7 @@ int fs_add_host_libs(struct fs_options *o, char buf[][FS_VOLUME_BUF], const char
 	static const char *const libs[] = {
 		"/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro", "/usr/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:ro",
 		"/lib64:/lib64:ro", "/usr/lib64:/usr/lib64:ro",
+		"/usr/lib/x86_64-linux-musl:/usr/lib/x86_64-linux-musl:ro",   /* musl's loader and libc, in one file */
 	};
 	char why[256];
 	unsigned added = 0;
@@ -189,7 +190,8 @@ int fs_add_host_libs(struct fs_options *o, char buf[][FS_VOLUME_BUF], const char
 		added++;
 	}
 	if (!added)
-		FAIL("--host-libs: this host has none of /lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu, /lib64, /usr/lib64");
+		FAIL("--host-libs: this host has none of /lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu, /lib64, "
+		     "/usr/lib64, /usr/lib/x86_64-linux-musl");
 	return 0;
 }
 

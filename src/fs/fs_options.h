@@ -34,8 +34,8 @@ int fs_parse_tmp_size(const char *text, uint64_t *out, char *err, size_t errlen)
 int fs_add_volume(struct fs_options *o, const char *text, char *buf, char *err, size_t errlen);
 
 /* --host-libs: the host's x86-64 library directories (/lib/x86_64-linux-gnu,
- * /usr/lib/x86_64-linux-gnu, /lib64, /usr/lib64, those that are
- * directories here) as read-only volumes at the same guest paths, so that
+ * /usr/lib/x86_64-linux-gnu, /lib64, /usr/lib64 and musl's
+ * /usr/lib/x86_64-linux-musl, those that are directories here) as read-only volumes at the same guest paths, so that
  * a dynamically linked program finds its interpreter and libraries.  Each
  * volume's text goes to texts[its index] (static strings).  0, or -1 with
  * a reason. */

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Transparency suite: every tests/transparency/progs/*.c is built with musl-gcc
-# -static at -O0, -O2 and -O3, once as -static-pie -O2, and with the
-# system's compiler and C library twice: gcc -static -O2 (glibc) and gcc -O2
-# dynamically linked (run with --host-libs); every *.cc (C++, which musl-gcc
-# cannot build) with g++ in those two ways only.  Each is run natively and
+# -static at -O0, -O2 and -O3, once as -static-pie -O2, once as musl-gcc -O2
+# dynamically linked (mdyn), and with the system's compiler and C library
+# twice: gcc -static -O2 (glibc) and gcc -O2 dynamically linked (dyn); every
+# *.cc (C++, which musl-gcc cannot build) with g++ in those two ways only.
+# The dynamically linked ones run with --host-libs.  Each is run natively and
 # as "$OPSUB run BINARY ARGS" with the same arguments and stdin; stdout and the
 # exit status must match byte for byte.  Prints one line per binary:
 #   PASS transparency/NAME.VARIANT
@@ -21,7 +22,7 @@
 #   // cflags: FLAGS        extra compiler flags for every build of the file
 #   // args: ARGS           arguments (shell-like quoting, no expansion)
 #   // stdin: FILE          stdin, relative to progs/ (default /dev/null)
-#   // variants: V...       subset of O0 O2 O3 pie glibc dyn to build (default all six)
+#   // variants: V...       subset of O0 O2 O3 pie mdyn glibc dyn to build (default all seven)
 # Builds and outputs live in build/tests/transparency/ (NAME.VARIANT, plus
 # .native.out/.opsub.out/.native.err/.opsub.err/.log for inspection).
 
@@ -76,6 +77,8 @@ build() {
 	case $v in
 	O0 | O2 | O3) # non-PIE code too (absolute addresses, absolute jump tables), whatever the compiler's default
 		cmd=("$MUSLCC" $BASEFLAGS -static -fno-pie -no-pie "-$v" $cflags -o "$bin.tmp" "$src") ;;
+	mdyn) # musl-gcc's default: a PIE whose interpreter is musl's libc.so
+		cmd=("$MUSLCC" $BASEFLAGS -O2 $cflags -o "$bin.tmp" "$src") ;;
 	glibc | dyn) # what most users build with: glibc's start-up (IFUNCs, TLS, $ORIGIN) and string routines; dyn: through ld.so
 		local link=-static
 		[ "$v" = dyn ] && link=
@@ -169,7 +172,7 @@ run_one() {
 	ntime=$((SECONDS - t0))
 	t0=$SECONDS
 	local -a run_opts=()
-	[ "$v" = dyn ] && run_opts=(--host-libs)   # its interpreter and libraries
+	[ "$v" = dyn ] || [ "$v" = mdyn ] && run_opts=(--host-libs)   # its interpreter and libraries
 	{ timeout -k 5 "$TIMEOUT" "$OPSUB" run "${run_opts[@]}" "$bin" "${args[@]}" <"$in" >"$bin.opsub.out" 2>"$bin.opsub.err"; } 2>/dev/null
 	orc=$?
 	otime=$((SECONDS - t0))
@@ -205,7 +208,7 @@ for src in "$SRCDIR"/*.c "$SRCDIR"/*.cc; do
 	name=${name%.*}
 	vs=$(directive "$src" variants)
 	[[ $src == *.cc ]] && vs="glibc dyn"
-	for v in ${vs:-O0 O2 O3 pie glibc dyn}; do
+	for v in ${vs:-O0 O2 O3 pie mdyn glibc dyn}; do
 		keep=1
 		if [ $# -gt 0 ]; then
 			keep=0
