@@ -144,7 +144,7 @@ int cmd_run(int argc, char **argv)
 				return usage_error("run", "--mac needs a unicast MAC like 02:00:00:00:00:01");
 		} else if (!strcmp(a, "--host-libs")) {
 			if (fs_add_host_libs(&o.fs, fa.buf, fa.volume, why, sizeof(why)))
-				return usage_error("run", "%s", why);
+				return usage_error("run", "--host-libs: %s", why);
 		} else if (fs_is_option(a)) {
 			const char *val = ++i < argc ? argv[i] : NULL;
 			if (fs_take_option(&o.fs, fa.buf, a, val, why, sizeof(why)))

@@ -105,8 +105,9 @@ void config_guest_free(struct guest_config *g)
 	memset(g, 0, sizeof(*g));
 }
 
-/* "root", "volumes" and "tmp_size" (fs/fs_options.h): checked as
- * `opsub run` checks its options; guest-proc reads them again. */
+/* "root", "volumes", "host_libs" and "tmp_size" (fs/fs_options.h):
+ * checked as `opsub run` checks its options; guest-proc reads them again
+ * (host_libs as the volumes it stands for). */
 static int guest_fs(json_t *o, struct guest_config *g, char *err, size_t errlen)
 {
 	char why[256];
@@ -118,8 +119,11 @@ static int guest_fs(json_t *o, struct guest_config *g, char *err, size_t errlen)
 			FAIL("guest '%s': \"root\": %s", g->name, why);
 		g->root = strdup(json_string_value(v));
 	}
-	if ((v = json_object_get(o, "volumes"))) {
-		if (!json_is_array(v) || json_array_size(v) > FS_MAX_VOLUMES)
+	json_t *libs = json_object_get(o, "host_libs");
+	if (libs && !json_is_boolean(libs))
+		FAIL("guest '%s': \"host_libs\" must be true or false", g->name);
+	if ((v = json_object_get(o, "volumes")) || json_is_true(libs)) {
+		if (v && (!json_is_array(v) || json_array_size(v) > FS_MAX_VOLUMES))
 			FAIL("guest '%s': \"volumes\" must be an array of at most %d strings \"HOSTDIR:GUESTDIR[:ro]\"",
 			     g->name, FS_MAX_VOLUMES);
 		/* parsed for the checks only (a guest-proc parses them again) */
@@ -127,7 +131,8 @@ static int guest_fs(json_t *o, struct guest_config *g, char *err, size_t errlen)
 		char (*buf)[FS_VOLUME_BUF] = malloc(FS_MAX_VOLUMES * sizeof(*buf));
 		if (!buf)
 			FAIL("guest '%s': out of memory for its \"volumes\"", g->name);
-		for (size_t i = 0; i < json_array_size(v); i++) {
+		size_t given = v ? json_array_size(v) : 0;
+		for (size_t i = 0; i < given; i++) {
 			json_t *s = json_array_get(v, i);
 			if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s)) {
 				snprintf(err, errlen, "guest '%s': \"volumes\" must hold strings \"HOSTDIR:GUESTDIR[:ro]\"",
@@ -140,8 +145,15 @@ static int guest_fs(json_t *o, struct guest_config *g, char *err, size_t errlen)
 			}
 			g->volume[g->nvolumes++] = strdup(json_string_value(s));
 		}
+		const char *texts[FS_MAX_VOLUMES];
+		bool libs_ok = g->nvolumes == given &&
+		               (!json_is_true(libs) || !fs_add_host_libs(&seen, buf, texts, why, sizeof(why)));
+		if (g->nvolumes == given && !libs_ok)
+			snprintf(err, errlen, "guest '%s': \"host_libs\": %s", g->name, why);
+		for (unsigned i = g->nvolumes; libs_ok && i < seen.nvolumes; i++)
+			g->volume[g->nvolumes++] = strdup(texts[i]);
 		free(buf);
-		if (g->nvolumes != json_array_size(v))
+		if (!libs_ok)
 			return -1;
 	}
 	if ((v = json_object_get(o, "tmp_size")) &&
@@ -159,7 +171,7 @@ static int guest_object(json_t *o, struct guest_config *g, bool from_stream, cha
 {
 	static const char *const keys[] = {"name", "program", "args", "mem", "mac", "queues", "rate", "pps",
 	                                   "weight", "io", "promiscuous", "output", "stats", "cpu_weight", "cpu_max",
-	                                   "root", "volumes", "tmp_size", NULL};
+	                                   "root", "volumes", "host_libs", "tmp_size", NULL};
 	/* a stream may not name files for the daemon to write, nor host paths
 	 * for the guest to read */
 	static const char *const stream_keys[] = {"name", "program", "args", "mem", "mac", "queues", "rate", "pps",
@@ -179,9 +191,9 @@ static int guest_object(json_t *o, struct guest_config *g, bool from_stream, cha
 	snprintf(g->name, sizeof(g->name), "%s", json_string_value(name));
 	char where[64];
 	snprintf(where, sizeof(where), "guest '%s'", g->name);
-	if (from_stream && (json_object_get(o, "root") || json_object_get(o, "volumes")))
-		FAIL("guest '%s': a guest that arrives by migration or from a snapshot may not bring \"root\" or "
-		     "\"volumes\" (host paths of the sending side)", g->name);
+	if (from_stream && (json_object_get(o, "root") || json_object_get(o, "volumes") || json_object_get(o, "host_libs")))
+		FAIL("guest '%s': a guest that arrives by migration or from a snapshot may not bring \"root\", "
+		     "\"volumes\" or \"host_libs\" (host paths of the sending side)", g->name);
 	if (check_keys(o, from_stream ? stream_keys : keys, where, err, errlen))
 		return -1;
 	json_t *v = json_object_get(o, "program");

@@ -185,13 +185,13 @@ int fs_add_host_libs(struct fs_options *o, char buf[][FS_VOLUME_BUF], const char
 		if (stat(host, &st) || !S_ISDIR(st.st_mode))
 			continue;
 		if (fs_add_volume(o, libs[i], buf[o->nvolumes < FS_MAX_VOLUMES ? o->nvolumes : 0], why, sizeof(why)))
-			FAIL("--host-libs: %s", why);
+			FAIL("%s", why);
 		texts[o->nvolumes - 1] = libs[i];
 		added++;
 	}
 	if (!added)
-		FAIL("--host-libs: this host has none of /lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu, /lib64, "
-		     "/usr/lib64, /usr/lib/x86_64-linux-musl");
+		FAIL("this host has none of /lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu, /lib64, /usr/lib64, "
+		     "/usr/lib/x86_64-linux-musl");
 	return 0;
 }
 

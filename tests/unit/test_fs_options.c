@@ -291,6 +291,38 @@ static void test_guest_config(void **state)
 	assert_int_equal(g.tmp_size, 128ull << 20);
 	config_guest_free(&g);
 
+	/* host_libs: the volumes it stands for (those this host has), after
+	 * those given, as `opsub run --host-libs` adds them; refused over a
+	 * volume of its own */
+	static const char *const libdirs[] = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
+	                                      "/usr/lib64", "/usr/lib/x86_64-linux-musl"};
+	const char *libdir = NULL;
+	for (size_t i = 0; i < sizeof(libdirs) / sizeof(libdirs[0]) && !libdir; i++) {
+		struct stat st;
+		if (!stat(libdirs[i], &st) && S_ISDIR(st.st_mode))
+			libdir = libdirs[i];
+	}
+	snprintf(extra, sizeof(extra), ",\"volumes\":[\"%s:/a\"],\"host_libs\":true", dir);
+	if (!libdir) {
+		assert_int_equal(guest_json(extra, false, &g, err, sizeof(err)), -1);
+		one_line_with(err, "\"host_libs\": this host has none of");
+	} else {
+		if (guest_json(extra, false, &g, err, sizeof(err)))
+			fail_msg("refused: %s", err);
+		char want[128];
+		snprintf(want, sizeof(want), "%s:%s:ro", libdir, libdir);
+		assert_true(g.nvolumes >= 2);
+		assert_string_equal(g.volume[1], want);
+		config_guest_free(&g);
+		snprintf(extra, sizeof(extra), ",\"volumes\":[\"%s:%s/x\"],\"host_libs\":true", dir, libdir);
+		assert_int_equal(guest_json(extra, false, &g, err, sizeof(err)), -1);
+		one_line_with(err, "\"host_libs\": guest path");
+	}
+	config_guest_free(&g);
+	assert_int_equal(guest_json(",\"host_libs\":false", false, &g, err, sizeof(err)), 0);
+	assert_int_equal(g.nvolumes, 0);
+	config_guest_free(&g);
+
 	/* without them: an empty root, the default budget */
 	assert_int_equal(guest_json("", false, &g, err, sizeof(err)), 0);
 	assert_null(g.root);
@@ -312,6 +344,7 @@ static void test_guest_config(void **state)
 		{",\"volumes\":[\"/tmp:/x:rw\"]", "guest 'g': volume \"/tmp:/x:rw\": volumes are read-only: drop ':rw'"},
 		{",\"volumes\":[\"/tmp:/x\",\"/tmp:/x/y\"]", "overlaps the volume at /x"},
 		{",\"tmp_size\":\"100K\"", "\"tmp_size\" must be a size from \"1M\" to \"16G\""},
+		{",\"host_libs\":\"yes\"", "\"host_libs\" must be true or false"},
 		{",\"tmp_size\":1048576", "\"tmp_size\" must be a size from \"1M\" to \"16G\""},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -323,10 +356,13 @@ static void test_guest_config(void **state)
 
 	/* a stream may not name host paths, but keeps the budget */
 	assert_int_equal(guest_json(",\"root\":\"/tmp\"", true, &g, err, sizeof(err)), -1);
-	one_line_with(err, "may not bring \"root\" or \"volumes\"");
+	one_line_with(err, "may not bring \"root\", \"volumes\" or \"host_libs\"");
 	config_guest_free(&g);
 	assert_int_equal(guest_json(",\"volumes\":[]", true, &g, err, sizeof(err)), -1);
-	one_line_with(err, "may not bring \"root\" or \"volumes\"");
+	one_line_with(err, "may not bring \"root\", \"volumes\" or \"host_libs\"");
+	config_guest_free(&g);
+	assert_int_equal(guest_json(",\"host_libs\":true", true, &g, err, sizeof(err)), -1);
+	one_line_with(err, "may not bring \"root\", \"volumes\" or \"host_libs\"");
 	config_guest_free(&g);
 	assert_int_equal(guest_json(",\"tmp_size\":\"2G\"", true, &g, err, sizeof(err)), 0);
 	assert_int_equal(g.tmp_size, 2ull << 30);
