@@ -2,6 +2,7 @@
 #include "gates/xsave_layout.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -81,4 +82,29 @@ uint8_t *ctx_xsave_image(struct rt_ctx *ctx)
 		ctx->fpu_form = FPU_FORM_XSAVE;
 	}
 	return ctx->xsave;
+}
+
+int ctx_xsave_check(const uint8_t *x, uint32_t mxcsr_mask, char *why, size_t whylen)
+{
+	uint32_t mxcsr;
+	uint64_t xstate_bv;
+	memcpy(&mxcsr, x + XSAVE_MXCSR, 4);
+	memcpy(&xstate_bv, x + XSAVE_HEADER, 8);
+	if (mxcsr & ~mxcsr_mask) {
+		if (why)
+			snprintf(why, whylen, "MXCSR 0x%x sets bits this host reserves (mask 0x%x)", mxcsr, mxcsr_mask);
+		return -1;
+	}
+	if (xstate_bv & ~(uint64_t)CTX_XSAVE_MASK) {
+		if (why)
+			snprintf(why, whylen, "the XSAVE header holds state 0x%lx outside x87, SSE and AVX", xstate_bv);
+		return -1;
+	}
+	for (unsigned i = 8; i < 64; i++)
+		if (x[XSAVE_HEADER + i]) {
+			if (why)
+				snprintf(why, whylen, "the XSAVE header is not in the standard format (byte %u is not 0)", i);
+			return -1;
+		}
+	return 0;
 }

@@ -89,6 +89,14 @@
 #define CTX_IBL_CODE        0x2000
 #define CTX_SIZE            (CTX_IBL_CODE + IBL_ENTRIES * 8)
 
+/* The rflags bits a guest may hold at an instruction boundary: the
+ * arithmetic flags, DF, IF (always set at user level), NT and ID (which
+ * popf lets it set), and bit 1; never TF or AC (the translator masks them
+ * out of popf), IOPL, RF or VM.  A state from outside (a migration
+ * stream, a signal frame) is held to them. */
+#define GUEST_RFLAGS_ALLOWED 0x204ed7ull
+#define GUEST_RFLAGS_ALWAYS  0x202ull
+
 /* Exit ids below EXIT_FIRST_STUB are reserved for the gates themselves. */
 #define EXIT_IBL_MISS       0
 #define EXIT_FIRST_STUB     1
@@ -154,6 +162,11 @@ void ctx_destroy(struct rt_ctx *ctx, uint64_t *ibl_writable);
  * gate: a light-form state is converted first, and the gate then restores
  * from the image. */
 uint8_t *ctx_xsave_image(struct rt_ctx *ctx);
+
+/* Whether an XSAVE image from outside (a migration stream, a signal frame)
+ * is one XRSTOR accepts on a host whose MXCSR takes the bits in
+ * mxcsr_mask: 0, or -1 with the reason in why (may be NULL). */
+int ctx_xsave_check(const uint8_t *x, uint32_t mxcsr_mask, char *why, size_t whylen);
 #endif
 
 #endif

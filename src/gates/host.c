@@ -285,3 +285,12 @@ int host_report(FILE *f)
 	fprintf(f, "\n%s\n", rc ? err : "this host can run guests");
 	return rc;
 }
+
+uint32_t host_mxcsr_mask(void)
+{
+	uint8_t area[512] __attribute__((aligned(16))) = {0};
+	uint32_t mask;
+	__builtin_ia32_fxsave64(area);
+	memcpy(&mask, area + 28, 4);
+	return mask ? mask : 0xffbf;   /* 0 there means the architectural default */
+}

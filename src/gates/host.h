@@ -32,6 +32,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Probes the host (once; later calls return the first answer).  0, or -1
@@ -45,6 +46,9 @@ bool host_has_rdtscp(void);
 /* True when the host reports which state components are in use (XGETBV
  * with ECX = 1): the full gates then take their light form (ctx.h). */
 bool host_has_xinuse(void);
+
+/* The MXCSR bits this host's CPU accepts (FXSAVE's MXCSR_MASK). */
+uint32_t host_mxcsr_mask(void);
 
 /* Prints the guest CPU model, what this host does for each feature and the
  * runtime's own needs (opsub cpu).  Returns host_check's result. */

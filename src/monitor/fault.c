@@ -68,26 +68,34 @@ static void step(struct monitor *m, ucontext_t *uc)
 	m->stepping = false;
 }
 
-static void (*request_noted)(int sig);
+static bool (*request_noted[65])(int sig, const siginfo_t *si);
+
+/* The signals that interrupt the guest wait while any of these handlers
+ * runs: one step at a time. */
+static void block_requests(sigset_t *set)
+{
+	sigaddset(set, FAULT_REQUEST_SIGNAL);
+	sigaddset(set, FAULT_TIMER_SIGNAL);
+}
 
 static void on_request(int sig, siginfo_t *si, void *ucv)
 {
-	(void)si;
 	struct monitor *m = the_monitor;
 	ucontext_t *uc = ucv;
 	uint64_t pc;
-	request_noted(sig);
-	if (m && tr_guest_pc(&m->tr, (uint64_t)uc->uc_mcontext.gregs[REG_RIP], &pc)) {
+	if (request_noted[sig](sig, si) && m &&
+	    tr_guest_pc(&m->tr, (uint64_t)uc->uc_mcontext.gregs[REG_RIP], &pc)) {
 		m->stepping = true;
 		step(m, uc);
 	}
 }
 
-int fault_on_request(int sig, void (*noted)(int))
+int fault_on_request(int sig, bool (*noted)(int sig, const siginfo_t *si))
 {
 	struct sigaction sa = {.sa_sigaction = on_request, .sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART};
 	sigemptyset(&sa.sa_mask);
-	request_noted = noted;
+	request_noted[sig] = noted;
+	block_requests(&sa.sa_mask);
 	return sigaction(sig, &sa, NULL);
 }
 
@@ -138,7 +146,7 @@ int fault_install(char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		struct sigaction sa = {.sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK};
 		sigemptyset(&sa.sa_mask);
-		sigaddset(&sa.sa_mask, SIGUSR2);   /* a request waits until the step is taken */
+		block_requests(&sa.sa_mask);   /* a request waits until the step is taken */
 		if (sigaction(sigs[i], &sa, NULL) != 0) {
 			snprintf(err, errlen, "cannot install the fault handlers");
 			return -1;

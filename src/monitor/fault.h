@@ -11,7 +11,15 @@
 #ifndef OPSUB_SANDBOX_FAULT_H
 #define OPSUB_SANDBOX_FAULT_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
+
+/* The host signals that interrupt a running guest (fault_on_request): the
+ * daemon's requests (monitor/freeze.h) and the guest's interval timers
+ * (monitor/signals.h). */
+#define FAULT_REQUEST_SIGNAL SIGUSR2
+#define FAULT_TIMER_SIGNAL   (SIGRTMIN + 1)
 
 /* Installs the handlers and the alternate stack; 0 or -1 with a reason. */
 int fault_install(char *err, size_t errlen);
@@ -19,11 +27,12 @@ int fault_install(char *err, size_t errlen);
 /* Installs handler for signal sig on the alternate stack. */
 int fault_on_signal(int sig, void (*handler)(int));
 
-/* Installs the handler of the daemon's requests (monitor/freeze.h) on sig:
- * noted(sig) runs first; then a guest in translated code is stepped to its
- * next instruction boundary and into the gates, where requests are
- * served.  Interrupted reads and writes restart (SA_RESTART). */
-int fault_on_request(int sig, void (*noted)(int));
+/* Installs the handler of a request to interrupt the guest on sig (one
+ * of the two above): noted(sig, si) runs first; if it returns true, a
+ * guest in translated code is stepped to its next instruction boundary
+ * and into the gates, where requests are served.  Interrupted reads and
+ * writes restart (SA_RESTART). */
+int fault_on_request(int sig, bool (*noted)(int sig, const siginfo_t *si));
 
 /* "segmentation fault", "illegal instruction", ... */
 const char *fault_kind(int sig);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gates/host.h"
 #include "monitor/fault.h"
 #include "monitor/guest_clock.h"
 #include "monitor/monitor.h"
@@ -40,10 +41,12 @@ static void reply(uint32_t request, int64_t result)
 		fprintf(stderr, "opsub: cannot answer the daemon: %s\n", strerror(errno));
 }
 
-static void on_request(int sig)
+static bool on_request(int sig, const siginfo_t *si)
 {
 	(void)sig;
+	(void)si;
 	freeze_pending = 1;
+	return true;
 }
 
 int freeze_install(int link_sock, int (*pull)(void), char *err, size_t errlen)
@@ -54,7 +57,7 @@ int freeze_install(int link_sock, int (*pull)(void), char *err, size_t errlen)
 	 * unseen; sleeps and polls come back with EINTR, and their callers
 	 * serve the request and sleep on (freeze_serve).  The stepping to a
 	 * safe point is fault.c's, which wraps this handler. */
-	if (fault_on_request(SIGUSR2, on_request)) {
+	if (fault_on_request(FAULT_REQUEST_SIGNAL, on_request)) {
 		snprintf(err, errlen, "cannot install the migration request handler");
 		return -1;
 	}
@@ -99,7 +102,7 @@ static void save_cpu(struct monitor *m, struct writer *w, uint64_t pc)
 	struct gs_cpu *c = (void *)section(w, GS_CPU, sizeof(struct gs_cpu));
 	memcpy(c->gpr, m->ctx->gpr, sizeof(c->gpr));
 	/* what the gate saved, without what single-stepping may have added */
-	c->rflags = (m->ctx->rflags & GS_RFLAGS_ALLOWED) | GS_RFLAGS_ALWAYS;
+	c->rflags = (m->ctx->rflags & GUEST_RFLAGS_ALLOWED) | GUEST_RFLAGS_ALWAYS;
 	c->rip = pc;
 	c->fs_base = m->ctx->fs_base;
 	c->gs_base = m->ctx->gs_base;
@@ -129,6 +132,7 @@ static void save_personality(struct monitor *m, struct writer *w)
 	p->sigmask = m->sigmask;
 	p->closed_fds = m->closed_fds;
 	memcpy(p->sigactions, m->sigactions, sizeof(p->sigactions));
+	signals_save(m, p);
 }
 
 int64_t freeze_save(struct monitor *m, uint64_t pc, uint32_t call, uint8_t **out)
@@ -258,17 +262,6 @@ void freeze_serve(struct monitor *m, uint64_t pc, uint32_t call)
 
 /* ---- restoring --------------------------------------------------------------- */
 
-/* The MXCSR bits this host's CPU accepts (FXSAVE's MXCSR_MASK; 0 there
- * means the architectural default). */
-static uint32_t host_mxcsr_mask(void)
-{
-	uint8_t area[512] __attribute__((aligned(16))) = {0};
-	uint32_t mask;
-	__builtin_ia32_fxsave64(area);
-	memcpy(&mask, area + 28, 4);
-	return mask ? mask : 0xffbf;
-}
-
 /* Reads the state sent with LINK_MIG_STATE into a buffer of our own. */
 static int read_state(uint8_t **out, size_t *len, char *err, size_t errlen)
 {
@@ -331,6 +324,7 @@ static void restore_personality(struct monitor *m, const struct gs_personality *
 	m->sigmask = p->sigmask;
 	m->closed_fds = (uint8_t)p->closed_fds;
 	memcpy(m->sigactions, p->sigactions, sizeof(m->sigactions));
+	signals_restore(m, p);
 }
 
 int freeze_load(struct monitor *m, uint64_t *pc, char *err, size_t errlen)

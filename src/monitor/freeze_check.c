@@ -93,18 +93,8 @@ static int check_memory(struct checker *k, const uint8_t *body, uint32_t size)
 
 static int check_xsave(struct checker *k, const uint8_t *x, uint32_t mxcsr_mask)
 {
-	uint32_t mxcsr;
-	uint64_t xstate_bv;
-	memcpy(&mxcsr, x + XSAVE_MXCSR, 4);
-	memcpy(&xstate_bv, x + XSAVE_HEADER, 8);
-	if (mxcsr & ~mxcsr_mask)
-		return refuse(k, "CPU: MXCSR 0x%x sets bits this host reserves (mask 0x%x)", mxcsr, mxcsr_mask);
-	if (xstate_bv & ~(uint64_t)CTX_XSAVE_MASK)
-		return refuse(k, "CPU: the XSAVE header holds state 0x%lx outside x87, SSE and AVX", xstate_bv);
-	for (unsigned i = 8; i < 64; i++)
-		if (x[XSAVE_HEADER + i])
-			return refuse(k, "CPU: the XSAVE header is not in the standard format (byte %u is not 0)", i);
-	return 0;
+	char why[160];
+	return ctx_xsave_check(x, mxcsr_mask, why, sizeof(why)) ? refuse(k, "CPU: %s", why) : 0;
 }
 
 /* Needs MEMORY (for rip). */
@@ -113,9 +103,9 @@ static int check_cpu(struct checker *k, const uint8_t *body, uint32_t size, uint
 	const struct gs_cpu *c = (const void *)body;
 	if (size != sizeof(*c))
 		return refuse(k, "CPU: section of %u bytes, not %zu", size, sizeof(*c));
-	if ((c->rflags & ~GS_RFLAGS_ALLOWED) || (c->rflags & GS_RFLAGS_ALWAYS) != GS_RFLAGS_ALWAYS)
+	if ((c->rflags & ~GUEST_RFLAGS_ALLOWED) || (c->rflags & GUEST_RFLAGS_ALWAYS) != GUEST_RFLAGS_ALWAYS)
 		return refuse(k, "CPU: rflags 0x%lx is not a user program's (allowed 0x%llx, always 0x%llx)", c->rflags,
-		              GS_RFLAGS_ALLOWED, GS_RFLAGS_ALWAYS);
+		              GUEST_RFLAGS_ALLOWED, GUEST_RFLAGS_ALWAYS);
 	if (!state_pages_allow(k, c->rip, 1, GP_X))
 		return refuse(k, "CPU: rip 0x%lx is not in executable guest memory", c->rip);
 	if (check_xsave(k, c->xsave, mxcsr_mask))
@@ -149,6 +139,16 @@ static int check_personality(struct checker *k, const uint8_t *body, uint32_t si
 	if (memcmp(p->sigactions[0], none, sizeof(none)) || memcmp(p->sigactions[9], none, sizeof(none)) ||
 	    memcmp(p->sigactions[19], none, sizeof(none)))
 		return refuse(k, "PERSONALITY: an action for signal 0, SIGKILL or SIGSTOP");
+	uint32_t stack_mode = p->altstack_flags & ~(1u << 31);   /* without SS_AUTODISARM */
+	if ((stack_mode != 0 && stack_mode != 2) || p->reserved2 ||
+	    (stack_mode == 2 && (p->altstack_sp || p->altstack_size || p->altstack_flags != 2)) ||
+	    (stack_mode == 0 && (p->altstack_size < 2048 || p->altstack_size > k->mem_size)))
+		return refuse(k, "PERSONALITY: alternate signal stack flags 0x%x, size %lu: not one sigaltstack sets",
+		              p->altstack_flags, p->altstack_size);
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 2; j++)
+			if (p->itimer_ns[i][j] >= (1ull << 62))
+				return refuse(k, "PERSONALITY: interval timer %d holds %lu ns, not below 2^62", i, p->itimer_ns[i][j]);
 	k->v->personality = p;
 	return 0;
 }

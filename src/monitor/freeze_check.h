@@ -45,11 +45,5 @@ struct gs_view {
 int gs_check(const uint8_t *buf, size_t len, uint64_t mem_size, uint32_t mxcsr_mask, struct gs_view *v,
              char *err, size_t errlen);
 
-/* The rflags bits a guest may hold at an instruction boundary: the
- * arithmetic flags, DF, IF (always set at user level), NT and ID (which
- * popf lets it set), and bit 1; never TF or AC (the translator masks them
- * out of popf), IOPL, RF or VM. */
-#define GS_RFLAGS_ALLOWED 0x204ed7ull
-#define GS_RFLAGS_ALWAYS  0x202ull
 
 #endif

@@ -17,7 +17,7 @@
 #include "gates/xsave_layout.h"
 
 #define GUEST_STATE_MAGIC   "OPSUBGS1"
-#define GUEST_STATE_VERSION 1
+#define GUEST_STATE_VERSION 2
 /* One protection byte per guest page (4 GiB: 1 MiB) plus the rest. */
 #define GUEST_STATE_MAX     ((1u << 20) + (1u << 20))
 #define GUEST_STATE_NO_PORT 0xffffffffu
@@ -76,6 +76,13 @@ struct gs_personality {
 	uint32_t closed_fds;        /* bit per descriptor 0..2 */
 	uint32_t reserved;          /* 0 */
 	uint64_t sigactions[65][4]; /* by signal number, the kernel's struct sigaction; [0] is 0 */
+	/* monitor/signals.h: pending signals, the alternate stack, the timers */
+	uint64_t sigpending;        /* bit sig-1 of each pending signal */
+	int32_t sigcode[64];        /* si_code of pending signal sig at [sig-1] */
+	uint64_t altstack_sp, altstack_size;
+	uint32_t altstack_flags;    /* SS_DISABLE (2), or 0, with or without SS_AUTODISARM */
+	uint32_t reserved2;         /* 0 */
+	uint64_t itimer_ns[3][2];   /* ITIMER_REAL, _VIRTUAL, _PROF: ns left (0: off), interval ns */
 };
 
 /* GS_SYSCALL: whether the guest was inside a blocking call.  Then rip is

@@ -377,11 +377,25 @@ static int64_t sys_time(struct monitor *m, ARGS)
 	return t;
 }
 
+/* What is left of a sleep until the host time `end` on clk, into the
+ * guest timespec at rem (a relative sleep a signal interrupted). */
+static int64_t sleep_left(struct monitor *m, clockid_t clk, struct timespec end, uint64_t rem)
+{
+	struct timespec now;
+	clock_gettime(clk, &now);
+	int64_t left = (end.tv_sec - now.tv_sec) * 1000000000 + (end.tv_nsec - now.tv_nsec);
+	if (left < 0)
+		left = 0;
+	struct timespec r = {(time_t)(left / 1000000000), (long)(left % 1000000000)};
+	return gm_write(&m->gm, rem, &r, sizeof(r));
+}
+
 /* Sleeps for the guest timespec at req (absolute on clk when abs).  The
  * sleep is made absolute on the host's clock first, so that a migration
- * request served in the middle (EINTR) does not shorten or lengthen it;
- * the guest never sees EINTR (it has no signal handlers that run). */
-static int64_t guest_sleep(struct monitor *m, clockid_t clk, bool abs, uint64_t req)
+ * request served in the middle (EINTR) does not shorten or lengthen it.
+ * A signal to deliver ends it with -EINTR, and a relative sleep writes
+ * what was left to the guest timespec at rem (0: nowhere). */
+static int64_t guest_sleep(struct monitor *m, clockid_t clk, bool abs, uint64_t req, uint64_t rem)
 {
 	struct timespec ts, now;
 	if (gm_read(&m->gm, &ts, req, sizeof(ts)))
@@ -399,82 +413,22 @@ static int64_t guest_sleep(struct monitor *m, clockid_t clk, bool abs, uint64_t 
 		}
 	}
 	int r;
-	while ((r = clock_nanosleep(clk, TIMER_ABSTIME, &ts, NULL)) == EINTR)
+	while ((r = clock_nanosleep(clk, TIMER_ABSTIME, &ts, NULL)) == EINTR) {
+		if (signals_waiting(m))
+			return rem && !abs && sleep_left(m, clk, ts, rem) ? -EFAULT : -EINTR;
 		if (freeze_pending)
 			freeze_serve(m, m->ctx->rip, GS_CALL_SYSCALL);
+	}
 	return -r;
 }
 
-static int64_t sys_nanosleep(struct monitor *m, ARGS) { return guest_sleep(m, CLOCK_MONOTONIC, false, a[0]); }
+static int64_t sys_nanosleep(struct monitor *m, ARGS) { return guest_sleep(m, CLOCK_MONOTONIC, false, a[0], a[1]); }
 
 static int64_t sys_clock_nanosleep(struct monitor *m, ARGS)
 {
 	if (a[0] > CLOCK_BOOTTIME || a[0] == CLOCK_THREAD_CPUTIME_ID)
 		return -EINVAL;
-	return guest_sleep(m, (clockid_t)a[0], a[1] & TIMER_ABSTIME, a[2]);
-}
-
-/* ---- signals: recorded, never delivered; none sent to anyone else --------- */
-
-static int64_t sys_rt_sigaction(struct monitor *m, ARGS)
-{
-	uint64_t sig = a[0];
-	if (a[3] != 8 || sig < 1 || sig > 64 || ((sig == SIGKILL || sig == SIGSTOP) && a[1]))
-		return -EINVAL;
-	uint64_t old[4];
-	memcpy(old, m->sigactions[sig], sizeof(old));
-	if (a[1] && gm_read(&m->gm, m->sigactions[sig], a[1], sizeof(old)))
-		return -EFAULT;
-	return a[2] ? gm_write(&m->gm, a[2], old, sizeof(old)) : 0;
-}
-
-static int64_t sys_rt_sigprocmask(struct monitor *m, ARGS)
-{
-	uint64_t set, old = m->sigmask;
-	if (a[3] != 8 || a[0] > SIG_SETMASK)
-		return -EINVAL;
-	if (a[1]) {
-		if (gm_read(&m->gm, &set, a[1], 8))
-			return -EFAULT;
-		m->sigmask = a[0] == SIG_BLOCK ? old | set : a[0] == SIG_UNBLOCK ? old & ~set : set;
-	}
-	return a[2] ? gm_write(&m->gm, a[2], &old, 8) : 0;
-}
-
-static bool ignored_by_default(uint64_t sig)
-{
-	return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
-}
-
-/* A signal the guest sends itself: default action, or nothing if it has a
- * handler (handlers are never run). */
-int64_t self_signal(struct monitor *m, uint64_t sig)
-{
-	if (sig == 0)
-		return 0;
-	if (sig > 64)
-		return -EINVAL;
-	uint64_t handler = m->sigactions[sig][0];
-	if (handler == (uint64_t)(uintptr_t)SIG_IGN || handler != (uint64_t)(uintptr_t)SIG_DFL ||
-	    ignored_by_default(sig))
-		return 0;
-	fprintf(stderr, "opsub: guest terminated by signal SIG%s\n", sigabbrev_np((int)sig) ? sigabbrev_np((int)sig) : "?");
-	return stop(m, 128 + (int)sig);
-}
-
-static int64_t sys_kill(struct monitor *m, ARGS)
-{
-	return a[0] == (uint64_t)getpid() ? self_signal(m, a[1]) : -EPERM;
-}
-
-static int64_t sys_tkill(struct monitor *m, ARGS)
-{
-	return a[0] == (uint64_t)getpid() ? self_signal(m, a[1]) : -EPERM;
-}
-
-static int64_t sys_tgkill(struct monitor *m, ARGS)
-{
-	return a[0] == (uint64_t)getpid() && a[1] == (uint64_t)getpid() ? self_signal(m, a[2]) : -EPERM;
+	return guest_sleep(m, (clockid_t)a[0], a[1] & TIMER_ABSTIME, a[2], a[3]);
 }
 
 /* ---- one thread: futex waits only end by timeout ------------------------- */
@@ -494,16 +448,18 @@ static int64_t sys_futex(struct monitor *m, ARGS)
 		if (cur != (uint32_t)a[2])
 			return -EAGAIN;
 		if (!a[3]) {
-			/* no other thread can wake it: the guest sleeps until killed */
+			/* no other thread can wake it: only a signal ends the wait */
 			for (;;) {
 				pause();
+				if (signals_waiting(m))
+					return -EINTR;
 				if (freeze_pending)
 					freeze_serve(m, m->ctx->rip, GS_CALL_SYSCALL);
 			}
 		}
 		int64_t r = guest_sleep(m, op == FUTEX_WAIT ? CLOCK_MONOTONIC
 		                             : (a[1] & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC),
-		                        op == FUTEX_WAIT_BITSET, a[3]);
+		                        op == FUTEX_WAIT_BITSET, a[3], 0);
 		return r == 0 ? -ETIMEDOUT : r;
 	default:
 		return -ENOSYS;
@@ -518,10 +474,12 @@ static int64_t sys_absent(struct monitor *m, ARGS) { (void)m; (void)a; return -E
 static const struct { const char *name; sys_fn fn; } table[] = {
 	CALL(0, read), CALL(1, write), CALL(2, open), CALL(3, close), CALL(4, stat), CALL(5, fstat),
 	CALL(6, lstat), CALL(7, poll), CALL(8, lseek), CALL(9, mmap), CALL(10, mprotect), CALL(11, munmap),
-	CALL(12, brk), CALL(13, rt_sigaction), CALL(14, rt_sigprocmask), CALL(16, ioctl), CALL(17, pread64),
+	CALL(12, brk), CALL(13, rt_sigaction), CALL(14, rt_sigprocmask), CALL(15, rt_sigreturn), CALL(16, ioctl),
+	CALL(17, pread64),
 	CALL(18, pwrite64), CALL(19, readv), CALL(20, writev), CALL(21, access), CALL(22, pipe),
 	CALL(23, select), CALL(24, sched_yield), CALL(25, mremap), CALL(28, madvise), CALL(32, dup),
-	CALL(33, dup2), CALL(35, nanosleep), CALL(39, getpid), CALL(40, sendfile),
+	CALL(33, dup2), CALL(34, pause), CALL(35, nanosleep), CALL(36, getitimer), CALL(37, alarm),
+	CALL(38, setitimer), CALL(39, getpid), CALL(40, sendfile),
 	[41] = {"socket", sys_absent}, [56] = {"clone", sys_absent}, [57] = {"fork", sys_absent},
 	[58] = {"vfork", sys_absent}, [59] = {"execve", sys_absent}, CALL(60, exit), CALL(62, kill),
 	CALL(63, uname), CALL(72, fcntl), CALL(73, flock), CALL(74, fsync), [75] = {"fdatasync", sys_fsync},
@@ -531,7 +489,8 @@ static const struct { const char *name; sys_fn fn; } table[] = {
 	CALL(93, fchown), [94] = {"lchown", sys_chown}, CALL(95, umask),
 	CALL(96, gettimeofday), CALL(97, getrlimit), CALL(160, setrlimit), CALL(98, getrusage), [101] = {"ptrace", sys_absent},
 	CALL(102, getuid), CALL(104, getgid), [107] = {"geteuid", sys_getuid}, [108] = {"getegid", sys_getgid},
-	CALL(110, getppid), [131] = {"sigaltstack", sys_zero}, CALL(132, utime), CALL(137, statfs),
+	CALL(110, getppid), CALL(127, rt_sigpending), CALL(130, rt_sigsuspend), CALL(131, sigaltstack),
+	CALL(132, utime), CALL(137, statfs),
 	CALL(138, fstatfs), CALL(158, arch_prctl), CALL(161, chroot), [186] = {"gettid", sys_getpid},
 	CALL(200, tkill), CALL(201, time), CALL(202, futex), CALL(203, sched_setaffinity),
 	CALL(204, sched_getaffinity), CALL(213, epoll_create), CALL(217, getdents64),
@@ -551,6 +510,21 @@ static const struct { const char *name; sys_fn fn; } table[] = {
 };
 #undef CALL
 
+/* Calls Linux makes again after a handler with SA_RESTART (-ERESTARTSYS):
+ * reads and writes that block, and a futex wait without a timeout. */
+static bool restarts(uint64_t nr, const uint64_t a[6])
+{
+	switch (nr) {
+	case SYS_read: case SYS_write: case SYS_readv: case SYS_writev: case SYS_pread64: case SYS_pwrite64:
+	case SYS_preadv: case SYS_pwritev: case SYS_sendfile: case SYS_flock:
+		return true;
+	case SYS_futex:
+		return ((a[1] & FUTEX_CMD_MASK) == FUTEX_WAIT || (a[1] & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET) && !a[3];
+	default:
+		return false;
+	}
+}
+
 bool personality_syscall(struct monitor *m, struct rt_ctx *c)
 {
 	uint64_t nr = c->gpr[GPR_RAX];
@@ -564,5 +538,7 @@ bool personality_syscall(struct monitor *m, struct rt_ctx *c)
 		fprintf(stderr, "opsub: syscall %s/%lu(0x%lx, 0x%lx, 0x%lx) = %ld\n", known ? table[nr].name : "unknown",
 		        nr, args[0], args[1], args[2], r);
 	c->gpr[GPR_RAX] = (uint64_t)r;
+	if (r == -EINTR && restarts(nr, args))
+		signals_note_interrupted(m, nr, c->rip);
 	return stopping;
 }

@@ -87,6 +87,15 @@ static void serve_at_exit(struct monitor *m, struct rt_ctx *c, const struct exit
 	freeze_serve(m, pc, GS_CALL_NONE);
 }
 
+/* The guest goes on at pc, through the handler of a signal first if one
+ * can be delivered. */
+static uint64_t resume(struct monitor *m, struct rt_ctx *c, uint64_t pc)
+{
+	if (signals_waiting(m))
+		pc = signals_deliver(m, c, pc);
+	return tr_entry(&m->tr, pc);
+}
+
 uint64_t gate_dispatch(struct rt_ctx *c)
 {
 	struct monitor *m = the_monitor;
@@ -100,19 +109,21 @@ uint64_t gate_dispatch(struct rt_ctx *c)
 	if (freeze_pending)
 		serve_at_exit(m, c, x);
 	if (!x)
-		return tr_indirect(t, c->ibl_target);
+		return signals_waiting(m) ? resume(m, c, c->ibl_target) : tr_indirect(t, c->ibl_target);
 	uint64_t pc = x->pc, next = x->target;
 	switch ((enum exit_kind)x->kind) {
 	case EXITK_BRANCH:
-		return tr_take_branch(t, id);
+		return signals_waiting(m) ? resume(m, c, next) : tr_take_branch(t, id);
 	case EXITK_SYSCALL:
 		c->rip = pc;
 		if (personality_syscall(m, c))
 			return 0;
-		/* as the kernel's sysret: rcx = next pc, r11 = rflags */
-		c->gpr[GPR_RCX] = next;
-		c->gpr[GPR_R11] = c->rflags;
-		return tr_entry(t, next);
+		if (!signals_take_return(m, &next)) {
+			/* as the kernel's sysret: rcx = next pc, r11 = rflags */
+			c->gpr[GPR_RCX] = next;
+			c->gpr[GPR_R11] = c->rflags;
+		}
+		return resume(m, c, next);
 	case EXITK_HYPERCALL:
 		c->rip = pc;
 		if (personality_hypercall(m, c))
@@ -120,13 +131,13 @@ uint64_t gate_dispatch(struct rt_ctx *c)
 		return tr_take_branch(t, id);
 	case EXITK_CPUID:
 		cpuid_exit(c);
-		return tr_entry(t, next);
+		return resume(m, c, next);
 	case EXITK_XGETBV:
 		if ((uint32_t)c->gpr[GPR_RCX] != 0)
 			monitor_guest_fault(SIGSEGV, pc, 0, false, "xgetbv of an XCR the guest CPU lacks");
 		c->gpr[GPR_RAX] = CPUID_GUEST_XCR0;
 		c->gpr[GPR_RDX] = 0;
-		return tr_entry(t, next);
+		return resume(m, c, next);
 	case EXITK_FAULT:
 		monitor_guest_fault(x->signal, pc, x->fault_addr, x->signal == SIGSEGV, x->why);
 	}
@@ -167,7 +178,7 @@ static int setup(struct monitor *m, char *err, size_t errlen)
 	struct tr_config tc = {.verify = !m->opts.no_verify, .count_ibl = m->opts.stats};
 	if (tr_init(&m->tr, &m->gm, m->ctx, m->ibl, &tc, err, errlen))
 		return -1;
-	return fault_install(err, errlen);
+	return fault_install(err, errlen) || signals_install(m, err, errlen) ? -1 : 0;
 }
 
 int monitor_run(const struct monitor_opts *o, const char *path, char *const argv[], char *const envp[])

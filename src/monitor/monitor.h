@@ -18,6 +18,7 @@
 #include "fs/fs.h"
 #include "gates/ctx.h"
 #include "monitor/freeze_check.h"
+#include "monitor/signals.h"
 #include "sandbox/guest_mem.h"
 #include "translator/translator.h"
 
@@ -58,7 +59,8 @@ struct monitor {
 	uint64_t fs_changes_at_start;      /* fs.mem.changes when the guest began */
 	uint32_t umask;
 	uint64_t sigmask;
-	uint64_t sigactions[65][4];
+	uint64_t sigactions[65][4];        /* by signal, the kernel's struct sigaction */
+	struct guest_signals sig;          /* monitor/signals.h */
 	/* Extra gate users (the network driver) hook in here. */
 	int64_t (*hypercall_ext)(struct monitor *m, uint64_t nr, const uint64_t a[6]);
 	/* GATE_FAST_HC through the fast gate (gates/gate.h): general-register-

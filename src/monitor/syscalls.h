@@ -5,9 +5,9 @@
  * checked in the handler that takes it, and guest bytes (paths, structs)
  * are copied once into the monitor before they are looked at.
  *
- * linux.c: process, memory, time, signals; files.c: descriptors;
- * paths.c: paths, names and attributes; wait.c: pipes, eventfd, timerfd,
- * poll, select and epoll.
+ * linux.c: process, memory, time; signals.c: signals and interval timers;
+ * files.c: descriptors; paths.c: paths, names and attributes; wait.c:
+ * pipes, eventfd, timerfd, poll, select and epoll.
  */
 #ifndef OPSUB_MONITOR_SYSCALLS_H
 #define OPSUB_MONITOR_SYSCALLS_H
@@ -34,9 +34,14 @@ typedef int64_t (*sys_fn)(struct monitor *m, ARGS);
 	X(ppoll) X(epoll_pwait) X(timerfd_create) X(eventfd) X(timerfd_settime) X(timerfd_gettime) \
 	X(eventfd2) X(epoll_create1) X(pipe2) X(epoll_pwait2)
 
+/* signals.c */
+#define SIGNAL_CALLS(X) X(rt_sigaction) X(rt_sigprocmask) X(rt_sigreturn) X(pause) X(getitimer) X(alarm) \
+	X(setitimer) X(kill) X(rt_sigpending) X(rt_sigsuspend) X(sigaltstack) X(tkill) X(tgkill)
+
 #define DECLARE(name) int64_t sys_##name(struct monitor *m, ARGS);
 FILE_CALLS(DECLARE)
 WAIT_CALLS(DECLARE)
+SIGNAL_CALLS(DECLARE)
 #undef DECLARE
 
 /* Shared by files.c and wait.c. */
@@ -67,9 +72,6 @@ int64_t file_map_fill(struct monitor *m, uint64_t fd, uint64_t addr, uint64_t le
  * the guest's file system.  A host descriptor for reading, or -errno.
  * Nothing outside the guest's file system is opened. */
 int open_interpreter(void *monitor, const char *path);
-
-/* linux.c: a signal the guest sends itself (default action or nothing). */
-int64_t self_signal(struct monitor *m, uint64_t sig);
 
 /* The port descriptor for a hypercall (OPSUB_HC_PORT_FD). */
 int64_t port_fd_open(struct monitor *m, uint64_t port);

@@ -184,6 +184,8 @@ static int wait_loop(struct monitor *m, probe_all_fn probe_all, void *arg, uint6
 			ts = (struct timespec){(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
 			tp = &ts;
 		}
+		if (signals_waiting(m))
+			return -EINTR;   /* a handler runs first */
 		int r = ppoll(wc.host, wc.nhost, tp, NULL);
 		if (r < 0 && errno == EINTR && freeze_pending)
 			freeze_serve(m, m->ctx->rip, GS_CALL_SYSCALL);
@@ -285,7 +287,7 @@ int64_t waitobj_write(struct ofile *of, const void *buf, uint64_t len)
 	case OF_PIPE_W: {
 		struct pipe_buf *p = of->pipe;
 		if (!p->readers) {
-			self_signal(the_monitor, SIGPIPE);
+			signals_send_self(the_monitor, SIGPIPE, SI_USER);
 			return -EPIPE;
 		}
 		if (!len)

@@ -29,6 +29,8 @@ static const int allowed[] = {
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(clock_nanosleep),
 	SCMP_SYS(nanosleep), SCMP_SYS(sched_yield), SCMP_SYS(pause), SCMP_SYS(futex),
 	SCMP_SYS(getrusage),
+	/* the guest's interval timers, created before the jail (monitor/signals.h) */
+	SCMP_SYS(timer_settime), SCMP_SYS(timer_gettime),
 	/* identity and randomness the personality passes on */
 	SCMP_SYS(getpid), SCMP_SYS(getppid), SCMP_SYS(gettid), SCMP_SYS(getuid),
 	SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getrandom),

@@ -39,5 +39,5 @@ MIG_SRC=(src/daemon/migrate_recv.c src/daemon/migrate_stream.c src/daemon/config
 "$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_elf" tests/fuzz/fuzz_elf.c "${ELF_SRC[@]}"
 "$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_control" tests/fuzz/fuzz_control.c "${CTL_SRC[@]}" -ljansson -lpcap -lsodium -lpthread
 "$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_migrate" tests/fuzz/fuzz_migrate.c "${MIG_SRC[@]}" -ljansson -lpcap -lsodium -lpthread
-"$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_state" tests/fuzz/fuzz_state.c src/monitor/freeze_check.c
+"$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_state" tests/fuzz/fuzz_state.c src/monitor/freeze_check.c src/gates/ctx.c
 echo "built $OUT/fuzz_translate $OUT/fuzz_elf $OUT/fuzz_control $OUT/fuzz_state $OUT/fuzz_migrate"

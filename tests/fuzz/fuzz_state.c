@@ -9,10 +9,13 @@
  * freeze_load and netdrv_state_restore rely on when they apply it:
  *
  *   - rip on a page the state maps executable; rflags within
- *     GS_RFLAGS_ALLOWED with GS_RFLAGS_ALWAYS set;
+ *     GUEST_RFLAGS_ALLOWED with GUEST_RFLAGS_ALWAYS set;
  *   - the XSAVE header holds only x87/SSE/AVX and is otherwise zero, and
  *     MXCSR has no bit the host reserves;
  *   - every page byte is R/W/X/MAPPED only; brk inside guest memory;
+ *   - the alternate signal stack disabled (all zero but SS_DISABLE) or set
+ *     with a size sigaltstack accepts; every timer value below 2^62 ns (a
+ *     timespec timer_settime takes);
  *   - every posted or received buffer 64-byte aligned with a whole buffer
  *     inside guest memory, every received length a frame's, every buffer
  *     to hand back inside guest memory.
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gates/ctx.h"
 #include "monitor/freeze_check.h"
 #include "sandbox/guest_mem.h"
 
@@ -66,7 +70,7 @@ static void build_base(void)
 	for (uint64_t p = DATA / GUEST_PAGE; p < DATA / GUEST_PAGE + 32; p++)
 		mem[sizeof(gm) + p] = GP_MAPPED | GP_R | GP_W;
 	at = put_section(at, GS_MEMORY, mem, sizeof(mem));
-	static struct gs_personality pers = {.tid_address = DATA, .sigmask = 1};
+	static struct gs_personality pers = {.tid_address = DATA, .sigmask = 1, .altstack_flags = 2};
 	pers.sigactions[2][0] = CODE;
 	at = put_section(at, GS_PERSONALITY, &pers, sizeof(pers));
 	struct gs_syscall call = {.kind = GS_CALL_NONE};
@@ -108,7 +112,7 @@ static void check_promises(const struct gs_view *v)
 	uint8_t rip_page = v->prot[c->rip / GUEST_PAGE];
 	if (c->rip >= MEM || (rip_page & (GP_MAPPED | GP_X)) != (GP_MAPPED | GP_X))
 		violated("accepted a state that has rip 0x%lx outside executable memory", c->rip);
-	if ((c->rflags & ~GS_RFLAGS_ALLOWED) || (c->rflags & GS_RFLAGS_ALWAYS) != GS_RFLAGS_ALWAYS)
+	if ((c->rflags & ~GUEST_RFLAGS_ALLOWED) || (c->rflags & GUEST_RFLAGS_ALWAYS) != GUEST_RFLAGS_ALWAYS)
 		violated("accepted a state that has rflags 0x%lx", c->rflags);
 	uint64_t bv;
 	uint32_t mxcsr;
@@ -124,6 +128,15 @@ static void check_promises(const struct gs_view *v)
 			violated("accepted a state that gives page %lu the bits 0x%x", p, v->prot[p]);
 	if (v->memory->brk > MEM || v->memory->brk < v->memory->brk_start)
 		violated("accepted a state that has the break at 0x%lx", v->memory->brk);
+	const struct gs_personality *p = v->personality;
+	uint32_t stack_mode = p->altstack_flags & ~(1u << 31);
+	if (stack_mode == 2 ? p->altstack_sp || p->altstack_size || p->altstack_flags != 2
+	                    : stack_mode != 0 || p->altstack_size < 2048)
+		violated("accepted a state that has the alternate stack flags 0x%x size %lu", p->altstack_flags,
+		         p->altstack_size);
+	for (int i = 0; i < 3; i++)
+		if (p->itimer_ns[i][0] >= (1ull << 62) || p->itimer_ns[i][1] >= (1ull << 62))
+			violated("accepted a state that has timer %d at %lu/%lu ns", i, p->itimer_ns[i][0], p->itimer_ns[i][1]);
 	const struct gs_driver *d = v->driver;
 	for (uint32_t i = 0; i < d->posted; i++)
 		if (!buffer_inside(v->posted[i]))

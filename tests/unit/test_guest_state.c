@@ -69,6 +69,10 @@ static int setup(void **unused)
 	mon.ctx->fs_base = 0x7000;
 	mon.sigmask = 0x5;
 	mon.sigactions[10][0] = 0x401000;
+	mon.sig.pending = SIG_BIT(SIGUSR1);
+	mon.sig.code[SIGUSR1] = SI_TKILL;
+	mon.sig.altstack_sp = DATA;
+	mon.sig.altstack_size = 8192;
 	mon.port_save = port_save;
 	strcpy(mon.fs.cwd, "/");   /* a guest as it starts: nothing of its files to carry */
 	mon.umask = 022;
@@ -132,6 +136,10 @@ static void round_trip(void **unused)
 	assert_int_equal(view.prot[CODE / GUEST_PAGE], GP_MAPPED | GP_R | GP_X);
 	assert_int_equal(view.personality->sigmask, 0x5);
 	assert_int_equal(view.personality->sigactions[10][0], 0x401000);
+	assert_int_equal(view.personality->sigpending, SIG_BIT(SIGUSR1));
+	assert_int_equal(view.personality->sigcode[SIGUSR1 - 1], SI_TKILL);
+	assert_int_equal(view.personality->altstack_size, 8192);
+	assert_int_equal(view.personality->altstack_flags, 0);
 	assert_int_equal(view.driver->posted, 1);
 	assert_int_equal(view.posted[0], DATA);
 	assert_int_equal(view.received[0].addr, DATA + 4096);
@@ -209,6 +217,13 @@ static void other_forgeries(void **unused)
 	uint64_t kill_handler = 0x401000;
 	refused_after(body_of(GS_PERSONALITY) + offsetof(struct gs_personality, sigactions) + 9 * 32, &kill_handler, 8,
 	              "SIGKILL");
+	size_t pers = body_of(GS_PERSONALITY);
+	uint32_t onstack = 1, disabled = 2;
+	uint64_t tiny = 100, forever = 1ull << 62;
+	refused_after(pers + offsetof(struct gs_personality, altstack_flags), &onstack, 4, "alternate signal stack");
+	refused_after(pers + offsetof(struct gs_personality, altstack_flags), &disabled, 4, "alternate signal stack");
+	refused_after(pers + offsetof(struct gs_personality, altstack_size), &tiny, 8, "alternate signal stack");
+	refused_after(pers + offsetof(struct gs_personality, itimer_ns) + 8, &forever, 8, "interval timer");
 	uint32_t kind = GS_CALL_SYSCALL;   /* rax is 0: not the call's number 0 ... */
 	uint64_t nr = 35;
 	size_t s = body_of(GS_SYSCALL);

@@ -5,15 +5,19 @@
  * live across both (x87, SSE and AVX state; values on the x87 stack
  * across sleeps), a heap grown with brk and
  * mmap'd blocks freed again (page protections, holes), the FS base (the
- * thread pointer) and a monotonic clock that must never go back.  Native
- * and migrated runs print the same lines.
+ * thread pointer), a monotonic clock that must never go back, and the
+ * signal state: a signal pending while blocked, an alternate signal stack
+ * and an armed interval timer, looked at after the last step.  Native and
+ * migrated runs print the same lines.
  * Usage: ticker STEPS SLEEP_MS
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <time.h>
 
 static __thread uint64_t per_thread = 7;   /* reached through FS */
@@ -42,6 +46,41 @@ static void sleep_x87_live(long ns, long double out[2])
 	                 : "rcx", "rdi", "rsi", "r11", "memory");
 }
 
+static volatile sig_atomic_t usr1_ran;
+static void on_usr1(int sig) { usr1_ran = sig; }
+static char altstack[16384];
+
+static void signals_begin(void)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+	signal(SIGUSR1, on_usr1);
+	raise(SIGUSR1);   /* pending until signals_end */
+	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+	sigaltstack(&ss, NULL);
+	struct itimerval it = {.it_value = {3600, 0}};
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void signals_end(void)
+{
+	struct itimerval it;
+	getitimer(ITIMER_REAL, &it);
+	stack_t ss;
+	sigaltstack(NULL, &ss);
+	sigset_t s;
+	sigpending(&s);
+	int pending = sigismember(&s, SIGUSR1);
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &s, NULL);
+	printf("timer armed, 3000-3600 s left: %d; alternate stack kept: %d; SIGUSR1 pending %d, delivered once unblocked %d\n",
+	       it.it_value.tv_sec >= 3000 && it.it_value.tv_sec <= 3600, ss.ss_sp == altstack && ss.ss_size == sizeof(altstack),
+	       pending, usr1_ran == SIGUSR1);
+}
+
 int main(int argc, char **argv)
 {
 	int steps = argc > 1 ? atoi(argv[1]) : 20, sleep_ms = argc > 2 ? atoi(argv[2]) : 20;
@@ -49,6 +88,7 @@ int main(int argc, char **argv)
 	double acc = 1.0;
 	long double ext = 1.0L;
 	uint8_t *heap = malloc(1 << 20);
+	signals_begin();
 	for (int step = 0; step < steps; step++) {
 		/* busy: a few million iterations in a loop with no exit */
 		double v = acc;
@@ -84,5 +124,6 @@ int main(int argc, char **argv)
 		       x87[0], x87[1], per_thread, sum);
 		fflush(stdout);
 	}
+	signals_end();
 	return 0;
 }

@@ -1,0 +1,96 @@
+/*
+ * Guest signals: what a Linux process sees of its own signals, delivered
+ * to the guest's handlers as the kernel delivers them (docs/guest-abi.md,
+ * Signals).
+ *
+ * Sources: signals the guest sends itself (kill, tkill, tgkill, raise) and
+ * its interval timers (alarm, setitimer: SIGALRM, SIGVTALRM, SIGPROF).
+ * Faults (SIGSEGV, SIGILL, ...) are not among them: a fault ends the guest
+ * whatever handler it set (monitor.h).  Nothing outside the guest can send
+ * it a signal.
+ *
+ * A signal becomes pending (one bit per signal: real-time signals do not
+ * queue more than one instance) and is delivered at the next safe point
+ * where it is not blocked: at the exit of a system call, a branch or an
+ * indirect lookup that left translated code (monitor.c, gate_dispatch),
+ * where every guest register is in the runtime context and the next guest
+ * instruction is known.  A timer's host signal that finds the guest in
+ * translated code single-steps it to the next instruction boundary and
+ * into the gates (monitor/fault.c), as a migration request does; one that
+ * finds it elsewhere is sent again every millisecond until delivered.  A
+ * blocking call returns -EINTR then (or is made again after the handler,
+ * for calls Linux restarts under SA_RESTART).
+ *
+ * Delivery writes the kernel's x86-64 signal frame (struct rt_sigframe
+ * with its XSAVE-format FPU state) on the guest stack or the alternate
+ * signal stack, through the sandbox's checks, and enters the handler with
+ * the kernel's registers.  rt_sigreturn reads the frame back once into the
+ * monitor, checks it and restores only what a user program may hold:
+ * flags a user program can set, an MXCSR and XSAVE header the CPU accepts;
+ * a frame that fails ends the guest with SIGSEGV, as Linux does.
+ */
+#ifndef OPSUB_MONITOR_SIGNALS_H
+#define OPSUB_MONITOR_SIGNALS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "gates/ctx.h"
+
+struct monitor;
+
+#define SIG_BIT(sig) (1ull << ((sig) - 1))   /* the kernel's sigset_t, 64 signals */
+
+/* The interval timers, by setitimer's `which`. */
+enum { ITIMER_COUNT = 3 };
+
+struct guest_signals {
+	uint64_t pending;               /* SIG_BIT of each; set by timer handlers too: atomic */
+	int32_t code[65];               /* si_code of each pending signal */
+	uint64_t altstack_sp, altstack_size;
+	uint32_t altstack_flags;        /* SS_DISABLE or 0, | SS_AUTODISARM */
+	bool suspended;                 /* in rt_sigsuspend: the frame saves saved_mask */
+	uint64_t saved_mask;
+	bool restart;                   /* the last call may be made again (signals_note_interrupted) */
+	uint64_t restart_nr, restart_pc;
+	bool returned;                  /* rt_sigreturn restored every register */
+	uint64_t return_pc;
+	timer_t timer[ITIMER_COUNT + 1];  /* the host's: ITIMER_REAL, _VIRTUAL, _PROF; the retry */
+};
+
+/* Creates the host timers behind the guest's interval timers and installs
+ * their signal handler (before the jail closes).  0, or -1 with a reason. */
+int signals_install(struct monitor *m, char *err, size_t errlen);
+
+/* The signals pending and not blocked (atomic: timers set bits at any time). */
+uint64_t signals_waiting(const struct monitor *m);
+
+/* At a safe point, the guest about to go on at pc: delivers the first
+ * pending, unblocked signal (its handler, its default action or nothing
+ * if ignored) and returns where the guest goes on.  May end the guest
+ * (default action, or a frame that cannot be written). */
+uint64_t signals_deliver(struct monitor *m, struct rt_ctx *c, uint64_t pc);
+
+/* For the personality, after a system call returned -EINTR: the call
+ * (number nr, instruction at pc) is made again after the handler if the
+ * handler asks for SA_RESTART and Linux restarts that call. */
+void signals_note_interrupted(struct monitor *m, uint64_t nr, uint64_t pc);
+
+/* After a system call: true after rt_sigreturn, which restored every
+ * register (no sysret convention), with the pc the guest goes on at. */
+bool signals_take_return(struct monitor *m, uint64_t *pc);
+
+/* The signal state of a saved guest (monitor/guest_state.h), and back
+ * into a new process: pending signals, the alternate stack, the timers
+ * (armed again for what was left of them). */
+struct gs_personality;
+void signals_save(const struct monitor *m, struct gs_personality *p);
+void signals_restore(struct monitor *m, const struct gs_personality *p);
+
+/* A signal the guest sends itself, with the kernel's si_code (SI_USER,
+ * SI_TKILL): pending unless ignored; delivered at the call's exit unless
+ * blocked.  sig in 1..64. */
+void signals_send_self(struct monitor *m, int sig, int code);
+
+#endif
