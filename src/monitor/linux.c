@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <termios.h>
@@ -338,6 +339,37 @@ static int64_t sys_getrusage(struct monitor *m, ARGS)
 	return gm_write(&m->gm, a[1], &ru, sizeof(ru));
 }
 
+/* The guest's view of the machine: its own memory, one process. */
+static int64_t sys_sysinfo(struct monitor *m, ARGS)
+{
+	struct sysinfo si;
+	struct timespec up;
+	memset(&si, 0, sizeof(si));
+	guest_clock_gettime(CLOCK_BOOTTIME, &up);
+	uint64_t used = (m->gm.brk - m->gm.brk_start) + (m->gm.mmap_top - m->gm.mmap_low);
+	si.uptime = up.tv_sec;
+	si.totalram = m->gm.size;
+	si.freeram = used < m->gm.size ? m->gm.size - used : 0;
+	si.procs = 1;
+	si.mem_unit = 1;
+	return gm_write(&m->gm, a[0], &si, sizeof(si));
+}
+
+/* CPU times in clock ticks (100 a second, sysconf's _SC_CLK_TCK) and the
+ * ticks since boot on the guest's clock; a null buffer is allowed. */
+static int64_t sys_times(struct monitor *m, ARGS)
+{
+	struct rusage ru;
+	struct timespec up;
+	getrusage(RUSAGE_SELF, &ru);
+	guest_clock_gettime(CLOCK_BOOTTIME, &up);
+	int64_t tms[4] = {ru.ru_utime.tv_sec * 100 + ru.ru_utime.tv_usec / 10000,
+	                  ru.ru_stime.tv_sec * 100 + ru.ru_stime.tv_usec / 10000, 0, 0};
+	if (a[0] && gm_write(&m->gm, a[0], tms, sizeof(tms)))
+		return -EFAULT;
+	return up.tv_sec * 100 + up.tv_nsec / 10000000;
+}
+
 /* ---- time ----------------------------------------------------------------- */
 
 static int64_t sys_clock_gettime(struct monitor *m, ARGS)
@@ -487,7 +519,8 @@ static const struct { const char *name; sys_fn fn; } table[] = {
 	CALL(82, rename), CALL(83, mkdir), CALL(84, rmdir), CALL(85, creat), CALL(86, link), CALL(87, unlink),
 	CALL(88, symlink), CALL(89, readlink), CALL(90, chmod), CALL(91, fchmod), CALL(92, chown),
 	CALL(93, fchown), [94] = {"lchown", sys_chown}, CALL(95, umask),
-	CALL(96, gettimeofday), CALL(97, getrlimit), CALL(160, setrlimit), CALL(98, getrusage), [101] = {"ptrace", sys_absent},
+	CALL(96, gettimeofday), CALL(97, getrlimit), CALL(160, setrlimit), CALL(98, getrusage), CALL(99, sysinfo),
+	CALL(100, times), [101] = {"ptrace", sys_absent},
 	CALL(102, getuid), CALL(104, getgid), [107] = {"geteuid", sys_getuid}, [108] = {"getegid", sys_getgid},
 	CALL(110, getppid), CALL(127, rt_sigpending), CALL(130, rt_sigsuspend), CALL(131, sigaltstack),
 	CALL(132, utime), CALL(137, statfs),

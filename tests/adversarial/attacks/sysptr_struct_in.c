@@ -1,7 +1,7 @@
 // Attack: system calls that read a structure from a guest pointer, given a
 // host address (opsub's ELF header), or a structure straddling 4 GiB or the
 // top of guest memory: rt_sigaction(act), rt_sigprocmask(set), futex,
-// nanosleep, clock_nanosleep; and clock_gettime on another process's CPU
+// nanosleep, clock_nanosleep, setitimer(new); and clock_gettime on another process's CPU
 // clock (a negative clock id), which would read state outside the guest.
 // Natively: the host cases succeed (ESCAPED).
 // Under opsub: -EFAULT / -EINVAL.
@@ -31,6 +31,8 @@ int main(int argc, char **argv)
 	sys_case("futex(wake)", p, 4, sc3(SYS_futex, p, 1 /* FUTEX_WAKE */, 1), 0);
 	sys_case("nanosleep", p, 16, sc2(SYS_nanosleep, p, 0), 0);
 	sys_case("clock_nanosleep", p, 16, sc4(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, p, 0), 0);
+	sys_case("setitimer(new)", p, 32, sc3(SYS_setitimer, 2 /* ITIMER_PROF */, p, 0), 0);
+	sc3(SYS_setitimer, 2, 0, 0);   /* whatever it set: off again */
 	if (!strcmp(v, "host")) {
 		struct timespec ts;
 		long pid1_clock = (~1L << 3) | 2;   /* MAKE_PROCESS_CPUCLOCK(1, CPUCLOCK_SCHED) */

@@ -3,7 +3,8 @@
 // straddling the top of guest memory: getrandom, clock_gettime, uname,
 // gettimeofday, time, clock_getres, getcwd, getrusage, prlimit64(old),
 // rt_sigprocmask(old), rt_sigaction(old), arch_prctl(ARCH_GET_FS),
-// sched_getaffinity, getcpu.
+// sched_getaffinity, getcpu, sysinfo, times, getitimer, sigaltstack(old),
+// rt_sigpending.
 // Natively: the host cases succeed (ESCAPED).
 // Under opsub: -EFAULT (the time/clock ones may also return -EFAULT after
 // doing nothing).
@@ -12,6 +13,7 @@
 #include "attack.h"
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <time.h>
 
 int main(int argc, char **argv)
@@ -39,6 +41,12 @@ int main(int argc, char **argv)
 	sys_case("arch_prctl(GET_FS)", p, 8, sc2(SYS_arch_prctl, 0x1003, p), 0);
 	sys_case("sched_getaffinity", p, 8, sc3(SYS_sched_getaffinity, 0, 8, p), 8);
 	sys_case("getcpu", p, 4, sc3(SYS_getcpu, p, 0, 0), 0);
+	sys_case("sysinfo", p, 112, sc1(SYS_sysinfo, p), 0);
+	long ticks = sc1(SYS_times, p);
+	sys_case("times", p, 32, ticks >= 0 ? 0 : ticks, 0);
+	sys_case("getitimer", p, 32, sc2(SYS_getitimer, ITIMER_REAL, p), 0);
+	sys_case("sigaltstack(old)", p, 24, sc2(SYS_sigaltstack, 0, p), 0);
+	sys_case("rt_sigpending", p, 8, sc2(SYS_rt_sigpending, p, 8), 0);
 	/* time(p) returns the time on success, -EFAULT otherwise */
 	long t = sc1(SYS_time, p);
 	sys_case("time", p, 8, t > 0 ? 0 : t, 0);
