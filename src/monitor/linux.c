@@ -221,18 +221,11 @@ static int64_t sys_arch_prctl(struct monitor *m, ARGS)
 	}
 }
 
-static int64_t sys_set_tid_address(struct monitor *m, ARGS)
-{
-	m->tid_address = a[0];
-	return getpid();
-}
-
 static int64_t sys_getpid(struct monitor *m, ARGS) { (void)m; (void)a; return getpid(); }
 static int64_t sys_getppid(struct monitor *m, ARGS) { (void)m; (void)a; return getppid(); }
 static int64_t sys_getuid(struct monitor *m, ARGS) { (void)m; (void)a; return getuid(); }
 static int64_t sys_getgid(struct monitor *m, ARGS) { (void)m; (void)a; return getgid(); }
 static int64_t sys_zero(struct monitor *m, ARGS) { (void)m; (void)a; return 0; }
-static int64_t sys_sched_yield(struct monitor *m, ARGS) { (void)m; (void)a; return sched_yield(); }
 
 /* A guest is one thread: it has one CPU, CPU 0, so that thread pools and
  * OpenMP sized by the CPU count start no thread (clone is absent). */
@@ -268,7 +261,7 @@ static int64_t sys_getcpu(struct monitor *m, ARGS)
 	return 0;
 }
 
-static int64_t sys_exit(struct monitor *m, ARGS) { return stop(m, (int)(a[0] & 0xff)); }
+int64_t sys_exit(struct monitor *m, ARGS) { return stop(m, (int)(a[0] & 0xff)); }
 
 static int64_t sys_uname(struct monitor *m, ARGS)
 {
@@ -427,7 +420,7 @@ static int64_t sleep_left(struct monitor *m, clockid_t clk, struct timespec end,
  * request served in the middle (EINTR) does not shorten or lengthen it.
  * A signal to deliver ends it with -EINTR, and a relative sleep writes
  * what was left to the guest timespec at rem (0: nowhere). */
-static int64_t guest_sleep(struct monitor *m, clockid_t clk, bool abs, uint64_t req, uint64_t rem)
+int64_t guest_sleep(struct monitor *m, clockid_t clk, bool abs, uint64_t req, uint64_t rem)
 {
 	struct timespec ts, now;
 	if (gm_read(&m->gm, &ts, req, sizeof(ts)))
@@ -443,6 +436,10 @@ static int64_t guest_sleep(struct monitor *m, clockid_t clk, bool abs, uint64_t 
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
 		}
+	}
+	if (threads_many(m) && clock_gettime(clk, &now) == 0) {
+		int64_t left = (ts.tv_sec - now.tv_sec) * 1000000000 + (ts.tv_nsec - now.tv_nsec);
+		return threads_sleep(m, monitor_now_ns() + (uint64_t)(left > 0 ? left : 0), abs ? 0 : rem);
 	}
 	int r;
 	while ((r = clock_nanosleep(clk, TIMER_ABSTIME, &ts, NULL)) == EINTR) {
@@ -463,41 +460,6 @@ static int64_t sys_clock_nanosleep(struct monitor *m, ARGS)
 	return guest_sleep(m, (clockid_t)a[0], a[1] & TIMER_ABSTIME, a[2], a[3]);
 }
 
-/* ---- one thread: futex waits only end by timeout ------------------------- */
-
-static int64_t sys_futex(struct monitor *m, ARGS)
-{
-	uint32_t cur;
-	int op = (int)(a[1] & FUTEX_CMD_MASK);
-	if (a[0] % 4 || gm_read(&m->gm, &cur, a[0], 4))
-		return -EFAULT;
-	switch (op) {
-	case FUTEX_WAKE:
-	case FUTEX_WAKE_BITSET:
-		return 0;
-	case FUTEX_WAIT:
-	case FUTEX_WAIT_BITSET:
-		if (cur != (uint32_t)a[2])
-			return -EAGAIN;
-		if (!a[3]) {
-			/* no other thread can wake it: only a signal ends the wait */
-			for (;;) {
-				pause();
-				if (signals_waiting(m))
-					return -EINTR;
-				if (freeze_pending)
-					freeze_serve(m, m->ctx->rip, GS_CALL_SYSCALL);
-			}
-		}
-		int64_t r = guest_sleep(m, op == FUTEX_WAIT ? CLOCK_MONOTONIC
-		                             : (a[1] & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC),
-		                        op == FUTEX_WAIT_BITSET, a[3], 0);
-		return r == 0 ? -ETIMEDOUT : r;
-	default:
-		return -ENOSYS;
-	}
-}
-
 static int64_t sys_absent(struct monitor *m, ARGS) { (void)m; (void)a; return -ENOSYS; }
 
 /* ---- the table ------------------------------------------------------------- */
@@ -512,8 +474,8 @@ static const struct { const char *name; sys_fn fn; } table[] = {
 	CALL(23, select), CALL(24, sched_yield), CALL(25, mremap), CALL(28, madvise), CALL(32, dup),
 	CALL(33, dup2), CALL(34, pause), CALL(35, nanosleep), CALL(36, getitimer), CALL(37, alarm),
 	CALL(38, setitimer), CALL(39, getpid), CALL(40, sendfile),
-	[41] = {"socket", sys_absent}, [56] = {"clone", sys_absent}, [57] = {"fork", sys_absent},
-	[58] = {"vfork", sys_absent}, [59] = {"execve", sys_absent}, CALL(60, exit), CALL(62, kill),
+	[41] = {"socket", sys_absent}, CALL(56, clone), [57] = {"fork", sys_absent},
+	[58] = {"vfork", sys_absent}, [59] = {"execve", sys_absent}, [60] = {"exit", sys_exit_thread}, CALL(62, kill),
 	CALL(63, uname), CALL(72, fcntl), CALL(73, flock), CALL(74, fsync), [75] = {"fdatasync", sys_fsync},
 	CALL(76, truncate), CALL(77, ftruncate), CALL(79, getcwd), CALL(80, chdir), CALL(81, fchdir),
 	CALL(82, rename), CALL(83, mkdir), CALL(84, rmdir), CALL(85, creat), CALL(86, link), CALL(87, unlink),
@@ -524,7 +486,7 @@ static const struct { const char *name; sys_fn fn; } table[] = {
 	CALL(102, getuid), CALL(104, getgid), [107] = {"geteuid", sys_getuid}, [108] = {"getegid", sys_getgid},
 	CALL(110, getppid), CALL(127, rt_sigpending), CALL(130, rt_sigsuspend), CALL(131, sigaltstack),
 	CALL(132, utime), CALL(137, statfs),
-	CALL(138, fstatfs), CALL(158, arch_prctl), CALL(161, chroot), [186] = {"gettid", sys_getpid},
+	CALL(138, fstatfs), CALL(158, arch_prctl), CALL(161, chroot), CALL(186, gettid),
 	CALL(200, tkill), CALL(201, time), CALL(202, futex), CALL(203, sched_setaffinity),
 	CALL(204, sched_getaffinity), CALL(213, epoll_create), CALL(217, getdents64),
 	CALL(218, set_tid_address), CALL(221, fadvise64), CALL(228, clock_gettime), CALL(229, clock_getres),
@@ -570,8 +532,11 @@ bool personality_syscall(struct monitor *m, struct rt_ctx *c)
 	if (m->opts.trace_syscalls)
 		fprintf(stderr, "opsub: syscall %s/%lu(0x%lx, 0x%lx, 0x%lx) = %ld\n", known ? table[nr].name : "unknown",
 		        nr, args[0], args[1], args[2], r);
+	if (r == THREAD_BLOCKED)
+		return stopping;   /* its result comes when it is woken (threads.h) */
 	c->gpr[GPR_RAX] = (uint64_t)r;
 	if (r == -EINTR && restarts(nr, args))
 		signals_note_interrupted(m, nr, c->rip);
+	threads_call_done(m);
 	return stopping;
 }

@@ -87,13 +87,22 @@ static void serve_at_exit(struct monitor *m, struct rt_ctx *c, const struct exit
 	freeze_serve(m, pc, GS_CALL_NONE);
 }
 
-/* The guest goes on at pc, through the handler of a signal first if one
- * can be delivered. */
+/* The guest goes on at pc: another thread's turn first if one is due
+ * (monitor/threads.h), then through the handler of a signal if one can be
+ * delivered. */
 static uint64_t resume(struct monitor *m, struct rt_ctx *c, uint64_t pc)
 {
+	if (threads_switch_due(m))
+		pc = threads_switch(m, c, pc);
 	if (signals_waiting(m))
 		pc = signals_deliver(m, c, pc);
 	return tr_entry(&m->tr, pc);
+}
+
+/* Something for resume() to do at this safe point. */
+static bool stop_here(const struct monitor *m)
+{
+	return signals_waiting(m) || threads_switch_due(m);
 }
 
 uint64_t gate_dispatch(struct rt_ctx *c)
@@ -109,13 +118,14 @@ uint64_t gate_dispatch(struct rt_ctx *c)
 	if (freeze_pending)
 		serve_at_exit(m, c, x);
 	if (!x)
-		return signals_waiting(m) ? resume(m, c, c->ibl_target) : tr_indirect(t, c->ibl_target);
+		return stop_here(m) ? resume(m, c, c->ibl_target) : tr_indirect(t, c->ibl_target);
 	uint64_t pc = x->pc, next = x->target;
 	switch ((enum exit_kind)x->kind) {
 	case EXITK_BRANCH:
-		return signals_waiting(m) ? resume(m, c, next) : tr_take_branch(t, id);
+		return stop_here(m) ? resume(m, c, next) : tr_take_branch(t, id);
 	case EXITK_SYSCALL:
 		c->rip = pc;
+		m->syscall_next = next;
 		if (personality_syscall(m, c))
 			return 0;
 		if (!signals_take_return(m, &next)) {

@@ -19,6 +19,7 @@
 #include "gates/ctx.h"
 #include "monitor/freeze_check.h"
 #include "monitor/signals.h"
+#include "monitor/threads.h"
 #include "sandbox/guest_mem.h"
 #include "translator/translator.h"
 
@@ -60,7 +61,9 @@ struct monitor {
 	uint32_t umask;
 	uint64_t sigmask;
 	uint64_t sigactions[65][4];        /* by signal, the kernel's struct sigaction */
-	struct guest_signals sig;          /* monitor/signals.h */
+	struct guest_signals sig;          /* monitor/signals.h: the running thread's and the process's */
+	struct guest_threads thr;          /* monitor/threads.h */
+	uint64_t syscall_next;             /* during a system call: the guest pc after it */
 	/* Extra gate users (the network driver) hook in here. */
 	int64_t (*hypercall_ext)(struct monitor *m, uint64_t nr, const uint64_t a[6]);
 	/* GATE_FAST_HC through the fast gate (gates/gate.h): general-register-

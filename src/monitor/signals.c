@@ -93,12 +93,13 @@ enum { ACT_HANDLER, ACT_FLAGS, ACT_RESTORER, ACT_MASK };
 static const int itimer_signal[ITIMER_COUNT] = {SIGALRM, SIGVTALRM, SIGPROF};
 #define RETRY_TIMER ITIMER_COUNT
 #define RETRY_NS    1000000
+#define SLICE_TIMER (ITIMER_COUNT + 1)
 
 /* ---- pending signals --------------------------------------------------------- */
 
 uint64_t signals_waiting(const struct monitor *m)
 {
-	return __atomic_load_n(&m->sig.pending, __ATOMIC_ACQUIRE) & ~m->sigmask;
+	return (__atomic_load_n(&m->sig.pending, __ATOMIC_ACQUIRE) | m->sig.thread_pending) & ~m->sigmask;
 }
 
 static bool ignored_by_default(int sig)
@@ -112,18 +113,27 @@ static bool ignored(const struct monitor *m, int sig)
 	return handler == (uintptr_t)SIG_IGN || (handler == (uintptr_t)SIG_DFL && ignored_by_default(sig));
 }
 
-/* Async-signal-safe: the timers' handler posts too. */
-static void post(struct monitor *m, int sig, int code)
+/* Async-signal-safe: the timers' handler posts too.  to: the pending set
+ * of the process or of one thread. */
+static void post(struct monitor *m, uint64_t *to, int sig, int code)
 {
 	if (ignored(m, sig))
 		return;   /* Linux discards a signal ignored when it is sent */
 	m->sig.code[sig] = code;
-	__atomic_or_fetch(&m->sig.pending, SIG_BIT(sig), __ATOMIC_RELEASE);
+	__atomic_or_fetch(to, SIG_BIT(sig), __ATOMIC_RELEASE);
 }
 
 void signals_send_self(struct monitor *m, int sig, int code)
 {
-	post(m, sig, code);
+	post(m, &m->sig.pending, sig, code);
+}
+
+void signals_slice(struct monitor *m, bool on)
+{
+	struct itimerspec its = {0};
+	if (on)
+		its.it_value.tv_nsec = its.it_interval.tv_nsec = THREAD_SLICE_MS * 1000000;
+	timer_settime(m->sig.timer[SLICE_TIMER], 0, &its, NULL);
 }
 
 /* The retry timer runs while a delivery waits for the guest to reach a
@@ -151,8 +161,10 @@ static bool on_timer(int hostsig, const siginfo_t *si)
 	(void)hostsig;
 	struct monitor *m = the_monitor;
 	int which = si->si_value.sival_int;
+	if (which == SLICE_TIMER)
+		return threads_on_slice(m);
 	if (which >= 0 && which < ITIMER_COUNT)
-		post(m, itimer_signal[which], SI_KERNEL);
+		post(m, &m->sig.pending, itimer_signal[which], SI_KERNEL);
 	bool waiting = signals_waiting(m) != 0;
 	retry(m, waiting);   /* nothing trusted runs inside a handler: no race here */
 	return waiting;
@@ -160,11 +172,11 @@ static bool on_timer(int hostsig, const siginfo_t *si)
 
 int signals_install(struct monitor *m, char *err, size_t errlen)
 {
-	static const clockid_t clocks[ITIMER_COUNT + 1] = {
-		CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_PROCESS_CPUTIME_ID, CLOCK_MONOTONIC,
+	static const clockid_t clocks[ITIMER_COUNT + 2] = {
+		CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_PROCESS_CPUTIME_ID, CLOCK_MONOTONIC, CLOCK_MONOTONIC,
 	};
 	m->sig.altstack_flags = K_SS_DISABLE;
-	for (int i = 0; i <= ITIMER_COUNT; i++) {
+	for (int i = 0; i <= SLICE_TIMER; i++) {
 		struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = FAULT_TIMER_SIGNAL,
 		                       .sigev_value.sival_int = i};
 		if (timer_create(clocks[i], &sev, &m->sig.timer[i])) {
@@ -286,7 +298,10 @@ uint64_t signals_deliver(struct monitor *m, struct rt_ctx *c, uint64_t pc)
 	uint64_t ready;
 	while ((ready = signals_waiting(m))) {
 		int sig = __builtin_ctzll(ready) + 1;
-		__atomic_and_fetch(&m->sig.pending, ~SIG_BIT(sig), __ATOMIC_ACQ_REL);
+		if (m->sig.thread_pending & SIG_BIT(sig))
+			m->sig.thread_pending &= ~SIG_BIT(sig);
+		else
+			__atomic_and_fetch(&m->sig.pending, ~SIG_BIT(sig), __ATOMIC_ACQ_REL);
 		if (ignored(m, sig))
 			continue;
 		if (m->sigactions[sig][ACT_HANDLER] == (uintptr_t)SIG_DFL)
@@ -382,8 +397,10 @@ int64_t sys_rt_sigaction(struct monitor *m, ARGS)
 			return -EFAULT;
 		act[ACT_MASK] &= ~UNBLOCKABLE;
 		memcpy(m->sigactions[sig], act, sizeof(act));
-		if (ignored(m, (int)sig))   /* a pending signal now ignored is dropped */
+		if (ignored(m, (int)sig)) {   /* a pending signal now ignored is dropped */
 			__atomic_and_fetch(&m->sig.pending, ~SIG_BIT(sig), __ATOMIC_ACQ_REL);
+			m->sig.thread_pending &= ~SIG_BIT(sig);
+		}
 	}
 	return a[2] ? gm_write(&m->gm, a[2], old, sizeof(old)) : 0;
 }
@@ -406,32 +423,34 @@ int64_t sys_rt_sigpending(struct monitor *m, ARGS)
 {
 	if (a[1] != 8)
 		return -EINVAL;
-	uint64_t set = __atomic_load_n(&m->sig.pending, __ATOMIC_ACQUIRE) & m->sigmask;
+	uint64_t set = (__atomic_load_n(&m->sig.pending, __ATOMIC_ACQUIRE) | m->sig.thread_pending) & m->sigmask;
 	return gm_write(&m->gm, a[0], &set, 8);
 }
 
-static int64_t send_self(struct monitor *m, uint64_t sig, int code)
+static int64_t send(struct monitor *m, uint64_t *to, uint64_t sig, int code)
 {
 	if (sig > 64)
 		return -EINVAL;
+	if (!to)
+		return -EPERM;   /* no such thread of this guest: nothing else is reachable */
 	if (sig)
-		post(m, (int)sig, code);
+		post(m, to, (int)sig, code);
 	return 0;
 }
 
 int64_t sys_kill(struct monitor *m, ARGS)
 {
-	return a[0] == (uint64_t)getpid() ? send_self(m, a[1], SI_USER) : -EPERM;
+	return send(m, a[0] == (uint64_t)getpid() ? &m->sig.pending : NULL, a[1], SI_USER);
 }
 
 int64_t sys_tkill(struct monitor *m, ARGS)
 {
-	return a[0] == (uint64_t)getpid() ? send_self(m, a[1], SI_TKILL) : -EPERM;
+	return send(m, threads_pending_of(m, a[0]), a[1], SI_TKILL);
 }
 
 int64_t sys_tgkill(struct monitor *m, ARGS)
 {
-	return a[0] == (uint64_t)getpid() && a[1] == (uint64_t)getpid() ? send_self(m, a[2], SI_TKILL) : -EPERM;
+	return send(m, a[0] == (uint64_t)getpid() ? threads_pending_of(m, a[1]) : NULL, a[2], SI_TKILL);
 }
 
 int64_t sys_sigaltstack(struct monitor *m, ARGS)
@@ -464,10 +483,13 @@ int64_t sys_sigaltstack(struct monitor *m, ARGS)
 
 /* ---- waiting for a signal ---------------------------------------------------------- */
 
-/* Sleeps until a signal can be delivered (the caller returns -EINTR),
- * serving migration requests meanwhile with the guest's own mask. */
-static void wait_for_signal(struct monitor *m)
+/* Waits until a signal can be delivered (-EINTR), serving migration
+ * requests meanwhile with the guest's own mask; with other threads the
+ * running one blocks. */
+static int64_t wait_for_signal(struct monitor *m)
 {
+	if (threads_many(m) && !signals_waiting(m))
+		return threads_sigwait(m);
 	while (!signals_waiting(m)) {
 		pause();
 		if (freeze_pending) {
@@ -478,13 +500,13 @@ static void wait_for_signal(struct monitor *m)
 			m->sigmask = mask;
 		}
 	}
+	return -EINTR;
 }
 
 int64_t sys_pause(struct monitor *m, ARGS)
 {
 	(void)a;
-	wait_for_signal(m);
-	return -EINTR;
+	return wait_for_signal(m);
 }
 
 int64_t sys_rt_sigsuspend(struct monitor *m, ARGS)
@@ -497,8 +519,7 @@ int64_t sys_rt_sigsuspend(struct monitor *m, ARGS)
 	m->sig.saved_mask = m->sigmask;
 	m->sig.suspended = true;
 	m->sigmask = mask & ~UNBLOCKABLE;
-	wait_for_signal(m);
-	return -EINTR;   /* the delivery puts the saved mask in the frame */
+	return wait_for_signal(m);   /* -EINTR: the delivery puts the saved mask in the frame */
 }
 
 /* ---- a saved guest ---------------------------------------------------------------- */
@@ -508,7 +529,7 @@ static struct timespec timespec_of(int64_t ns) { return (struct timespec){(time_
 
 void signals_save(const struct monitor *m, struct gs_personality *p)
 {
-	p->sigpending = __atomic_load_n(&m->sig.pending, __ATOMIC_ACQUIRE);
+	p->sigpending = __atomic_load_n(&m->sig.pending, __ATOMIC_ACQUIRE) | m->sig.thread_pending;
 	memcpy(p->sigcode, &m->sig.code[1], sizeof(p->sigcode));
 	p->altstack_sp = m->sig.altstack_sp;
 	p->altstack_size = m->sig.altstack_size;

@@ -46,7 +46,8 @@ struct monitor;
 enum { ITIMER_COUNT = 3 };
 
 struct guest_signals {
-	uint64_t pending;               /* SIG_BIT of each; set by timer handlers too: atomic */
+	uint64_t pending;               /* sent to the process: SIG_BIT of each; set by timer handlers too: atomic */
+	uint64_t thread_pending;        /* sent to the running thread (tkill, tgkill) */
 	int32_t code[65];               /* si_code of each pending signal */
 	uint64_t altstack_sp, altstack_size;
 	uint32_t altstack_flags;        /* SS_DISABLE or 0, | SS_AUTODISARM */
@@ -56,14 +57,18 @@ struct guest_signals {
 	uint64_t restart_nr, restart_pc;
 	bool returned;                  /* rt_sigreturn restored every register */
 	uint64_t return_pc;
-	timer_t timer[ITIMER_COUNT + 1];  /* the host's: ITIMER_REAL, _VIRTUAL, _PROF; the retry */
+	timer_t timer[ITIMER_COUNT + 2];  /* the host's: ITIMER_REAL, _VIRTUAL, _PROF; the retry; the threads' slice */
 };
 
 /* Creates the host timers behind the guest's interval timers and installs
  * their signal handler (before the jail closes).  0, or -1 with a reason. */
 int signals_install(struct monitor *m, char *err, size_t errlen);
 
-/* The signals pending and not blocked (atomic: timers set bits at any time). */
+/* Starts or stops the running thread's time slices (monitor/threads.h). */
+void signals_slice(struct monitor *m, bool on);
+
+/* The signals pending for the running thread and not blocked (atomic:
+ * timers set bits at any time). */
 uint64_t signals_waiting(const struct monitor *m);
 
 /* At a safe point, the guest about to go on at pc: delivers the first

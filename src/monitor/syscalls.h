@@ -12,7 +12,9 @@
 #ifndef OPSUB_MONITOR_SYSCALLS_H
 #define OPSUB_MONITOR_SYSCALLS_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "monitor/fdtab.h"
 #include "monitor/monitor.h"
@@ -38,10 +40,14 @@ typedef int64_t (*sys_fn)(struct monitor *m, ARGS);
 #define SIGNAL_CALLS(X) X(rt_sigaction) X(rt_sigprocmask) X(rt_sigreturn) X(pause) X(getitimer) X(alarm) \
 	X(setitimer) X(kill) X(rt_sigpending) X(rt_sigsuspend) X(sigaltstack) X(tkill) X(tgkill)
 
+/* threads.c; linux.c's exit (of the process) */
+#define THREAD_CALLS(X) X(clone) X(exit_thread) X(futex) X(sched_yield) X(gettid) X(set_tid_address) X(exit)
+
 #define DECLARE(name) int64_t sys_##name(struct monitor *m, ARGS);
 FILE_CALLS(DECLARE)
 WAIT_CALLS(DECLARE)
 SIGNAL_CALLS(DECLARE)
+THREAD_CALLS(DECLARE)
 #undef DECLARE
 
 /* Shared by files.c and wait.c. */
@@ -72,6 +78,11 @@ int64_t file_map_fill(struct monitor *m, uint64_t fd, uint64_t addr, uint64_t le
  * the guest's file system.  A host descriptor for reading, or -errno.
  * Nothing outside the guest's file system is opened. */
 int open_interpreter(void *monitor, const char *path);
+
+/* linux.c: sleeps for the guest timespec at req (absolute on clk when
+ * abs); a signal ends it with -EINTR and the time left at rem (0: nowhere,
+ * relative sleeps only).  With other threads the running one blocks. */
+int64_t guest_sleep(struct monitor *m, clockid_t clk, bool abs, uint64_t req, uint64_t rem);
 
 /* The port descriptor for a hypercall (OPSUB_HC_PORT_FD). */
 int64_t port_fd_open(struct monitor *m, uint64_t port);

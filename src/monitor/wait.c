@@ -169,7 +169,12 @@ typedef int (*probe_all_fn)(struct monitor *m, void *arg, struct waitctx *wc);
 static int wait_loop(struct monitor *m, probe_all_fn probe_all, void *arg, uint64_t deadline)
 {
 	static struct waitctx wc;
-	for (;;) {
+	/* with other threads: the deadline kept across retries, at most a
+	 * slice in the host, then the others' turn (threads.h) */
+	bool many = threads_many(m);
+	if (many)
+		deadline = threads_wait_deadline(m, deadline);
+	for (unsigned round = 0;; round++) {
 		wc.nhost = 0;
 		wc.next_ns = deadline;
 		int n = probe_all(m, arg, &wc);
@@ -178,6 +183,10 @@ static int wait_loop(struct monitor *m, probe_all_fn probe_all, void *arg, uint6
 		uint64_t now = monitor_now_ns();
 		if (now >= deadline)
 			return 0;
+		if (many && (round || threads_others_runnable(m)))
+			return (int)threads_retry(m);
+		if (many && wc.next_ns - now > THREAD_SLICE_MS * 1000000ull)
+			wc.next_ns = now + THREAD_SLICE_MS * 1000000ull;
 		struct timespec ts, *tp = NULL;
 		if (wc.next_ns != FOREVER) {
 			uint64_t left = wc.next_ns > now ? wc.next_ns - now : 0;
@@ -208,7 +217,8 @@ static int probe_one(struct monitor *m, void *arg, struct waitctx *wc)
 int64_t wait_for(struct monitor *m, struct ofile *of, short events)
 {
 	struct one o = {of, events};
-	return wait_loop(m, probe_one, &o, FOREVER) < 0 ? -EINTR : 0;
+	int r = wait_loop(m, probe_one, &o, FOREVER);
+	return r == THREAD_BLOCKED ? r : r < 0 ? -EINTR : 0;
 }
 
 /* A relative timeout in ns from now as a host deadline. */

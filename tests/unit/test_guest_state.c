@@ -151,7 +151,7 @@ static void header_forgeries(void **unused)
 {
 	(void)unused;
 	refused_after(0, "OPSUBGS2", 8, "not a guest state");
-	uint32_t v = 2;
+	uint32_t v = GUEST_STATE_VERSION + 1;
 	refused_after(offsetof(struct guest_state_header, version), &v, 4, "version");
 	uint32_t sections = 5;
 	refused_after(offsetof(struct guest_state_header, sections), &sections, 4, "sections");
