@@ -388,6 +388,14 @@ case_files() {
 	if reply_refused "$r" "$rc" "not supported" && [ "$(gstate s hold)" = running ]; then pass refused_open_file
 	else fail refused_open_file "snapshot: rc $rc: $r; state $(gstate s hold)"; fi
 	c s remove hold > /dev/null 2>&1
+	# two threads: the guest process refuses too, and both go on
+	c s add "{\"name\":\"twins\",\"program\":\"$PROG\",\"args\":[\"threads\"],\"mac\":\"02:00:00:4d:07:03\"}" > /dev/null
+	if ! wait_lines s twins 1 30; then fail refused_threads "the guest did not start: $(gout s twins | tail -1)"; return; fi
+	r=$(c s snapshot twins "$T/twins.snap" 2>/dev/null); rc=$?
+	info refused_threads "snapshot: $r"
+	if reply_refused "$r" "$rc" "not supported" && [ "$(gstate s twins)" = running ]; then pass refused_threads
+	else fail refused_threads "snapshot: rc $rc: $r; state $(gstate s twins)"; fi
+	c s remove twins > /dev/null 2>&1
 	# a root image: refused at the request, before anything is sent
 	mkdir -p "$T/root" && echo x > "$T/root/f"
 	c s add "{\"name\":\"rooted\",\"program\":\"$PROG\",\"args\":[\"idle\",\"1\"],\"mac\":\"02:00:00:4d:07:02\",\"root\":\"$T/root\"}" > /dev/null

@@ -14,11 +14,15 @@
  *   migprog holdfile         writes /tmp/held and keeps it open, prints
  *                            "holding", then sleeps until killed (a guest
  *                            whose files cannot move)
+ *   migprog threads          starts a second thread, prints "two threads",
+ *                            then both sleep until killed (a guest that
+ *                            cannot be saved: more than one thread)
  *
  * Each line also says whether CLOCK_MONOTONIC ever went back since the
  * start ("mono ok"): a restored clock must go on, never backwards.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +58,15 @@ static uint64_t walk(uint64_t *buf, size_t words, uint64_t *s, int depth)
 		return acc;
 	}
 	return walk(buf, words, s, depth - 1) ^ ((uint64_t)depth << 56);
+}
+
+__attribute__((noreturn)) static void *sleep_forever(void *unused)
+{
+	(void)unused;
+	for (;;) {
+		struct timespec st = {1, 0};
+		nanosleep(&st, NULL);
+	}
 }
 
 int main(int argc, char **argv)
@@ -120,6 +133,14 @@ int main(int argc, char **argv)
 			nanosleep(&st, NULL);
 		}
 	}
-	fprintf(stderr, "usage: migprog count N MS MIB | migprog idle MIB | migprog holdfile\n");
+	if (argc == 2 && !strcmp(argv[1], "threads")) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, sleep_forever, NULL))
+			return 1;
+		printf("two threads\n");
+		fflush(stdout);
+		sleep_forever(NULL);
+	}
+	fprintf(stderr, "usage: migprog count N MS MIB | migprog idle MIB | migprog holdfile | migprog threads\n");
 	return 2;
 }
