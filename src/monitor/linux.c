@@ -484,7 +484,7 @@ static const struct { const char *name; sys_fn fn; } table[] = {
 	CALL(96, gettimeofday), CALL(97, getrlimit), CALL(160, setrlimit), CALL(98, getrusage), CALL(99, sysinfo),
 	CALL(100, times), [101] = {"ptrace", sys_absent},
 	CALL(102, getuid), CALL(104, getgid), [107] = {"geteuid", sys_getuid}, [108] = {"getegid", sys_getgid},
-	CALL(110, getppid), CALL(127, rt_sigpending), CALL(130, rt_sigsuspend), CALL(131, sigaltstack),
+	CALL(110, getppid), CALL(127, rt_sigpending), CALL(128, rt_sigtimedwait), CALL(130, rt_sigsuspend), CALL(131, sigaltstack),
 	CALL(132, utime), CALL(137, statfs),
 	CALL(138, fstatfs), CALL(158, arch_prctl), CALL(161, chroot), CALL(186, gettid),
 	CALL(200, tkill), CALL(201, time), CALL(202, futex), CALL(203, sched_setaffinity),

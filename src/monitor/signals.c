@@ -235,6 +235,26 @@ static void init_fpu(struct rt_ctx *c)
 	memcpy(x + XSAVE_MXCSR, &mxcsr, 4);
 }
 
+static void fill_info(const struct monitor *m, struct k_siginfo *info, int sig)
+{
+	memset(info, 0, sizeof(*info));
+	info->signo = sig;
+	info->code = m->sig.code[sig];
+	if (info->code == SI_USER || info->code == SI_TKILL) {
+		info->pid = getpid();
+		info->uid = getuid();
+	}
+}
+
+/* Takes sig off the running thread's pending set, or else the process's. */
+static void take(struct monitor *m, int sig)
+{
+	if (m->sig.thread_pending & SIG_BIT(sig))
+		m->sig.thread_pending &= ~SIG_BIT(sig);
+	else
+		__atomic_and_fetch(&m->sig.pending, ~SIG_BIT(sig), __ATOMIC_ACQ_REL);
+}
+
 static uint64_t enter_handler(struct monitor *m, struct rt_ctx *c, uint64_t pc, int sig)
 {
 	uint64_t *act = m->sigactions[sig];
@@ -266,12 +286,7 @@ static uint64_t enter_handler(struct monitor *m, struct rt_ctx *c, uint64_t pc, 
 	f.uc.mc.oldmask = old_mask;
 	f.uc.mc.fpstate = fpstate;
 	f.uc.sigmask = old_mask;
-	f.info.signo = sig;
-	f.info.code = m->sig.code[sig];
-	if (f.info.code == SI_USER || f.info.code == SI_TKILL) {
-		f.info.pid = getpid();
-		f.info.uid = getuid();
-	}
+	fill_info(m, &f.info, sig);
 	uint8_t fp[FP_SIZE];
 	save_fpu(c, fp);
 	if (gm_write(&m->gm, fpstate, fp, sizeof(fp)) || gm_write(&m->gm, frame, &f, sizeof(f)))
@@ -298,10 +313,7 @@ uint64_t signals_deliver(struct monitor *m, struct rt_ctx *c, uint64_t pc)
 	uint64_t ready;
 	while ((ready = signals_waiting(m))) {
 		int sig = __builtin_ctzll(ready) + 1;
-		if (m->sig.thread_pending & SIG_BIT(sig))
-			m->sig.thread_pending &= ~SIG_BIT(sig);
-		else
-			__atomic_and_fetch(&m->sig.pending, ~SIG_BIT(sig), __ATOMIC_ACQ_REL);
+		take(m, sig);
 		if (ignored(m, sig))
 			continue;
 		if (m->sigactions[sig][ACT_HANDLER] == (uintptr_t)SIG_DFL)
@@ -554,6 +566,55 @@ void signals_restore(struct monitor *m, const struct gs_personality *p)
 	}
 	__atomic_store_n(&m->sig.pending, p->sigpending, __ATOMIC_RELEASE);
 	retry_update(m);
+}
+
+/* rt_sigtimedwait: takes a pending signal of the set instead of running its
+ * handler, waiting for one until the timeout (none: forever).  A signal
+ * outside the set that can be delivered ends the wait with -EINTR.  With
+ * other threads the call waits at most a slice, lets them run and is made
+ * again, keeping its deadline. */
+int64_t sys_rt_sigtimedwait(struct monitor *m, ARGS)
+{
+	uint64_t set;
+	struct timespec ts;
+	if (a[3] != 8)
+		return -EINVAL;
+	if (gm_read(&m->gm, &set, a[0], 8) || (a[2] && gm_read(&m->gm, &ts, a[2], sizeof(ts))))
+		return -EFAULT;
+	if (a[2] && (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000))
+		return -EINVAL;
+	set &= ~UNBLOCKABLE;
+	uint64_t deadline = a[2] ? monitor_now_ns() + (uint64_t)ns_of(ts) : UINT64_MAX;
+	bool many = threads_many(m);
+	if (many)
+		deadline = threads_wait_deadline(m, deadline);
+	for (unsigned round = 0;; round++) {
+		uint64_t ready = (__atomic_load_n(&m->sig.pending, __ATOMIC_ACQUIRE) | m->sig.thread_pending) & set;
+		if (ready) {
+			int sig = __builtin_ctzll(ready) + 1;
+			struct k_siginfo info;
+			fill_info(m, &info, sig);
+			take(m, sig);
+			return a[1] && gm_write(&m->gm, a[1], &info, sizeof(info)) ? -EFAULT : sig;
+		}
+		if (signals_waiting(m))
+			return -EINTR;
+		uint64_t now = monitor_now_ns();
+		if (now >= deadline)
+			return -EAGAIN;
+		if (many && (round || threads_others_runnable(m)))
+			return threads_retry(m);
+		uint64_t until = many && deadline - now > THREAD_SLICE_MS * 1000000ull
+		                     ? now + THREAD_SLICE_MS * 1000000ull : deadline;
+		if (until == UINT64_MAX) {
+			pause();
+		} else {
+			struct timespec abs = timespec_of((int64_t)until);
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &abs, NULL);
+		}
+		if (freeze_pending)
+			freeze_serve(m, m->ctx->rip, GS_CALL_SYSCALL);
+	}
 }
 
 /* ---- interval timers ----------------------------------------------------------------- */

@@ -4,7 +4,7 @@
 // gettimeofday, time, clock_getres, getcwd, getrusage, prlimit64(old),
 // rt_sigprocmask(old), rt_sigaction(old), arch_prctl(ARCH_GET_FS),
 // sched_getaffinity, getcpu, sysinfo, times, getitimer, sigaltstack(old),
-// rt_sigpending.
+// rt_sigpending, rt_sigtimedwait(info).
 // Natively: the host cases succeed (ESCAPED).
 // Under opsub: -EFAULT (the time/clock ones may also return -EFAULT after
 // doing nothing).
@@ -47,6 +47,10 @@ int main(int argc, char **argv)
 	sys_case("getitimer", p, 32, sc2(SYS_getitimer, ITIMER_REAL, p), 0);
 	sys_case("sigaltstack(old)", p, 24, sc2(SYS_sigaltstack, 0, p), 0);
 	sys_case("rt_sigpending", p, 8, sc2(SYS_rt_sigpending, p, 8), 0);
+	uint64_t usr2 = 1ull << (SIGUSR2 - 1), no_wait[2] = {0, 0};
+	sc4(SYS_rt_sigprocmask, SIG_BLOCK, &usr2, 0, 8);
+	sc2(SYS_tkill, sc0(SYS_gettid), SIGUSR2);   /* pending, for the wait to take */
+	sys_case("rt_sigtimedwait(info)", p, 128, sc4(SYS_rt_sigtimedwait, &usr2, p, no_wait, 8), SIGUSR2);
 	/* time(p) returns the time on success, -EFAULT otherwise */
 	long t = sc1(SYS_time, p);
 	sys_case("time", p, 8, t > 0 ? 0 : t, 0);

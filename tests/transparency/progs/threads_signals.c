@@ -14,7 +14,6 @@
 #include <unistd.h>
 #include <errno.h>
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static volatile sig_atomic_t ticks;
 static long shared;
 static int pfd[2];
