@@ -128,22 +128,25 @@ void signals_send_self(struct monitor *m, int sig, int code)
 	post(m, &m->sig.pending, sig, code);
 }
 
-void signals_slice(struct monitor *m, bool on)
+/* Host timer `which` firing every ns, or stopped. */
+static void periodic(struct monitor *m, int which, bool on, long ns)
 {
 	struct itimerspec its = {0};
 	if (on)
-		its.it_value.tv_nsec = its.it_interval.tv_nsec = THREAD_SLICE_MS * 1000000;
-	timer_settime(m->sig.timer[SLICE_TIMER], 0, &its, NULL);
+		its.it_value.tv_nsec = its.it_interval.tv_nsec = ns;
+	timer_settime(m->sig.timer[which], 0, &its, NULL);
+}
+
+void signals_slice(struct monitor *m, bool on)
+{
+	periodic(m, SLICE_TIMER, on, (long)THREAD_SLICE_NS);
 }
 
 /* The retry timer runs while a delivery waits for the guest to reach a
  * safe point (the timer's first signal may find it in trusted code). */
 static void retry(struct monitor *m, bool on)
 {
-	struct itimerspec its = {0};
-	if (on)
-		its.it_value.tv_nsec = its.it_interval.tv_nsec = RETRY_NS;
-	timer_settime(m->sig.timer[RETRY_TIMER], 0, &its, NULL);
+	periodic(m, RETRY_TIMER, on, RETRY_NS);
 }
 
 /* From trusted code, which a timer's handler may interrupt at any point:
@@ -275,8 +278,8 @@ static uint64_t enter_handler(struct monitor *m, struct rt_ctx *c, uint64_t pc, 
 	struct k_sigframe f = {.pretcode = act[ACT_RESTORER]};
 	uint64_t old_mask = m->sig.suspended ? m->sig.saved_mask : m->sigmask;
 	f.uc.flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
-	f.uc.stack = (struct k_stack){.sp = m->sig.altstack_sp, .flags = stack_state | (m->sig.altstack_flags & K_SS_AUTODISARM),
-	                              .size = m->sig.altstack_size};
+	f.uc.stack = (struct k_stack){.sp = m->sig.altstack_sp, .size = m->sig.altstack_size,
+	                              .flags = stack_state | (m->sig.altstack_flags & K_SS_AUTODISARM)};
 	for (int i = 0; i < 16; i++)
 		f.uc.mc.gpr[i] = c->gpr[mc_gpr[i]];
 	f.uc.mc.rip = pc;
@@ -537,7 +540,10 @@ int64_t sys_rt_sigsuspend(struct monitor *m, ARGS)
 /* ---- a saved guest ---------------------------------------------------------------- */
 
 static int64_t ns_of(struct timespec t) { return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec; }
-static struct timespec timespec_of(int64_t ns) { return (struct timespec){(time_t)(ns / 1000000000), (long)(ns % 1000000000)}; }
+static struct timespec timespec_of(int64_t ns)
+{
+	return (struct timespec){(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+}
 
 void signals_save(const struct monitor *m, struct gs_personality *p)
 {
@@ -604,8 +610,7 @@ int64_t sys_rt_sigtimedwait(struct monitor *m, ARGS)
 			return -EAGAIN;
 		if (many && (round || threads_others_runnable(m)))
 			return threads_retry(m);
-		uint64_t until = many && deadline - now > THREAD_SLICE_MS * 1000000ull
-		                     ? now + THREAD_SLICE_MS * 1000000ull : deadline;
+		uint64_t until = threads_wait_bound(m, now, deadline);
 		if (until == UINT64_MAX) {
 			pause();
 		} else {

@@ -50,7 +50,6 @@ struct gthread {
 	uint64_t wait_deadline;
 };
 
-#define SLICE_NS      ((uint64_t)THREAD_SLICE_MS * 1000000)
 #define FOREVER       UINT64_MAX
 
 static struct gthread *cur(const struct monitor *m) { return m->thr.t[m->thr.cur]; }
@@ -253,6 +252,12 @@ static int64_t block(struct monitor *m, enum thread_state state, uint64_t deadli
 int64_t threads_retry(struct monitor *m)
 {
 	return block(m, TH_RETRY, 0);
+}
+
+uint64_t threads_wait_bound(const struct monitor *m, uint64_t now, uint64_t deadline)
+{
+	bool cut = threads_many(m) && deadline > now && deadline - now > THREAD_SLICE_NS;
+	return cut ? now + THREAD_SLICE_NS : deadline;
 }
 
 uint64_t threads_wait_deadline(struct monitor *m, uint64_t deadline)

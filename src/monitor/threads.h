@@ -39,6 +39,7 @@ struct gthread;
 
 #define THREADS_MAX      256
 #define THREAD_SLICE_MS  10
+#define THREAD_SLICE_NS  ((uint64_t)THREAD_SLICE_MS * 1000000)
 
 /* What a system call returns when its thread blocked: the call's result
  * comes when the thread is woken (never a Linux errno value). */
@@ -77,6 +78,9 @@ bool threads_on_slice(struct monitor *m);
  * one it computed now; and the block that makes it again later. */
 uint64_t threads_wait_deadline(struct monitor *m, uint64_t deadline);
 int64_t threads_retry(struct monitor *m);
+/* How long such a wait may sleep in the host from now: until deadline, and
+ * at most a slice while other threads live. */
+uint64_t threads_wait_bound(const struct monitor *m, uint64_t now, uint64_t deadline);
 
 /* Sleeps until the host monotonic time `deadline`: 0, or -EINTR with the
  * time left written to the guest timespec at rem (0: nowhere). */

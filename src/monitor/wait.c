@@ -185,8 +185,7 @@ static int wait_loop(struct monitor *m, probe_all_fn probe_all, void *arg, uint6
 			return 0;
 		if (many && (round || threads_others_runnable(m)))
 			return (int)threads_retry(m);
-		if (many && wc.next_ns - now > THREAD_SLICE_MS * 1000000ull)
-			wc.next_ns = now + THREAD_SLICE_MS * 1000000ull;
+		wc.next_ns = threads_wait_bound(m, now, wc.next_ns);
 		struct timespec ts, *tp = NULL;
 		if (wc.next_ns != FOREVER) {
 			uint64_t left = wc.next_ns > now ? wc.next_ns - now : 0;
