@@ -147,8 +147,8 @@ int64_t freeze_save(struct monitor *m, uint64_t pc, uint32_t call, uint8_t **out
 	if (m->fs.mem.changes != m->fs_changes_at_start || strcmp(m->fs.cwd, "/") || m->umask != 022 ||
 	    fd_limit() != FD_MAX)
 		return -ENOTSUP;   /* nor the working directory, umask or descriptor limit */
-	if (threads_live(m) > 1)
-		return -ENOTSUP;   /* nor more than one thread */
+	if (threads_live(m) > 1 || signals_posix_timers(m))
+		return -ENOTSUP;   /* nor more than one thread, nor POSIX timers */
 	if (pages % 8)
 		return -EINVAL;   /* the page table would break alignment: no daemon gives such a size */
 	w.buf = calloc(1, w.cap);

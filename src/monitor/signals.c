@@ -15,6 +15,7 @@
 #include "gates/xsave_layout.h"
 #include "monitor/fault.h"
 #include "monitor/freeze.h"
+#include "monitor/guest_clock.h"
 #include "monitor/guest_state.h"
 #include "monitor/monitor.h"
 #include "monitor/syscalls.h"
@@ -61,9 +62,10 @@ struct k_ucontext {
 
 struct k_siginfo {
 	int32_t signo, errno_, code, pad;
-	int32_t pid;
-	uint32_t uid;
-	uint8_t rest[104];
+	int32_t pid;                 /* SI_TIMER: the timer's id */
+	uint32_t uid;                /* SI_TIMER: the overrun count */
+	uint64_t value;              /* SI_TIMER: sigev_value */
+	uint8_t rest[96];
 };
 
 struct k_sigframe {
@@ -94,6 +96,7 @@ static const int itimer_signal[ITIMER_COUNT] = {SIGALRM, SIGVTALRM, SIGPROF};
 #define RETRY_TIMER ITIMER_COUNT
 #define RETRY_NS    1000000
 #define SLICE_TIMER (ITIMER_COUNT + 1)
+#define POSIX_BASE  (ITIMER_COUNT + 2)
 
 /* ---- pending signals --------------------------------------------------------- */
 
@@ -159,6 +162,19 @@ static void retry_update(struct monitor *m)
 		retry(m, true);
 }
 
+/* A POSIX timer's host timer fired: its signal to the process, or to its
+ * thread while that lives. */
+static void posix_expired(struct monitor *m, int k)
+{
+	const struct posix_timer *p = &m->sig.posix[k];
+	if (!p->used || p->notify == SIGEV_NONE)
+		return;
+	uint64_t *to = p->notify == SIGEV_THREAD_ID ? threads_pending_of(m, p->tid) : NULL;
+	m->sig.timerid[p->signo] = k;
+	m->sig.value[p->signo] = p->value;
+	post(m, to ? to : &m->sig.pending, p->signo, SI_TIMER);
+}
+
 static bool on_timer(int hostsig, const siginfo_t *si)
 {
 	(void)hostsig;
@@ -168,6 +184,8 @@ static bool on_timer(int hostsig, const siginfo_t *si)
 		return threads_on_slice(m);
 	if (which >= 0 && which < ITIMER_COUNT)
 		post(m, &m->sig.pending, itimer_signal[which], SI_KERNEL);
+	if (which >= POSIX_BASE && which < POSIX_BASE + POSIX_TIMERS)
+		posix_expired(m, which - POSIX_BASE);
 	bool waiting = signals_waiting(m) != 0;
 	retry(m, waiting);   /* nothing trusted runs inside a handler: no race here */
 	return waiting;
@@ -175,14 +193,14 @@ static bool on_timer(int hostsig, const siginfo_t *si)
 
 int signals_install(struct monitor *m, char *err, size_t errlen)
 {
-	static const clockid_t clocks[ITIMER_COUNT + 2] = {
+	static const clockid_t clocks[POSIX_BASE] = {
 		CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_PROCESS_CPUTIME_ID, CLOCK_MONOTONIC, CLOCK_MONOTONIC,
 	};
 	m->sig.altstack_flags = K_SS_DISABLE;
-	for (int i = 0; i <= SLICE_TIMER; i++) {
+	for (int i = 0; i < HOST_TIMERS; i++) {
 		struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = FAULT_TIMER_SIGNAL,
 		                       .sigev_value.sival_int = i};
-		if (timer_create(clocks[i], &sev, &m->sig.timer[i])) {
+		if (timer_create(i < POSIX_BASE ? clocks[i] : CLOCK_MONOTONIC, &sev, &m->sig.timer[i])) {
 			snprintf(err, errlen, "cannot create the guest's interval timers: %s", strerror(errno));
 			return -1;
 		}
@@ -246,6 +264,9 @@ static void fill_info(const struct monitor *m, struct k_siginfo *info, int sig)
 	if (info->code == SI_USER || info->code == SI_TKILL) {
 		info->pid = getpid();
 		info->uid = getuid();
+	} else if (info->code == SI_TIMER) {
+		info->pid = m->sig.timerid[sig];
+		info->value = m->sig.value[sig];
 	}
 }
 
@@ -682,4 +703,105 @@ int64_t sys_alarm(struct monitor *m, ARGS)
 		return r;
 	/* the seconds that were left, rounded as Linux rounds them */
 	return old.value_sec + ((old.value_sec == 0 && old.value_usec) || old.value_usec >= 500000);
+}
+
+/* ---- POSIX timers ------------------------------------------------------------------- */
+
+/* The kernel's struct sigevent, as far as a timer reads it. */
+struct k_sigevent { uint64_t value; int32_t signo, notify; int32_t tid; int32_t pad[11]; };
+static_assert(sizeof(struct k_sigevent) == 64, "kernel ABI");
+
+bool signals_posix_timers(const struct monitor *m)
+{
+	for (int k = 0; k < POSIX_TIMERS; k++)
+		if (m->sig.posix[k].used)
+			return true;
+	return false;
+}
+
+static struct posix_timer *posix_timer(struct monitor *m, uint64_t id)
+{
+	return id < POSIX_TIMERS && m->sig.posix[id].used ? &m->sig.posix[id] : NULL;
+}
+
+/* Clocks a POSIX timer can run on: those that run with the host's
+ * monotonic clock here (CPU-time clocks are not offered). */
+static bool posix_clock(uint64_t clk)
+{
+	return clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC || clk == CLOCK_BOOTTIME;
+}
+
+int64_t sys_timer_create(struct monitor *m, ARGS)
+{
+	struct k_sigevent ev = {.signo = SIGALRM, .notify = SIGEV_SIGNAL};
+	if (!posix_clock(a[0]))
+		return -EINVAL;
+	if (a[1] && gm_read(&m->gm, &ev, a[1], sizeof(ev)))
+		return -EFAULT;
+	if ((ev.notify != SIGEV_SIGNAL && ev.notify != SIGEV_NONE && ev.notify != SIGEV_THREAD_ID) ||
+	    (ev.notify != SIGEV_NONE && (ev.signo < 1 || ev.signo > 64)) ||
+	    (ev.notify == SIGEV_THREAD_ID && !threads_pending_of(m, (uint32_t)ev.tid)))
+		return -EINVAL;
+	int k = 0;
+	while (k < POSIX_TIMERS && m->sig.posix[k].used)
+		k++;
+	if (k == POSIX_TIMERS)
+		return -EAGAIN;
+	int32_t id = k;
+	if (gm_write(&m->gm, a[2], &id, 4))
+		return -EFAULT;
+	m->sig.posix[k] = (struct posix_timer){.used = true, .clock = (int32_t)a[0], .notify = ev.notify, .signo = ev.signo,
+	                                       .tid = (uint32_t)ev.tid, .value = a[1] ? ev.value : (uint64_t)k};
+	return 0;
+}
+
+int64_t sys_timer_settime(struct monitor *m, ARGS)
+{
+	struct itimerspec its, old;
+	const struct posix_timer *p = posix_timer(m, a[0]);
+	if (!p)
+		return -EINVAL;
+	if (gm_read(&m->gm, &its, a[2], sizeof(its)))
+		return -EFAULT;
+	if (its.it_value.tv_sec < 0 || its.it_value.tv_nsec < 0 || its.it_value.tv_nsec >= 1000000000 ||
+	    its.it_interval.tv_sec < 0 || its.it_interval.tv_nsec < 0 || its.it_interval.tv_nsec >= 1000000000)
+		return -EINVAL;
+	timer_t host = m->sig.timer[POSIX_BASE + a[0]];
+	if (timer_gettime(host, &old))
+		return -errno;
+	if ((a[1] & TIMER_ABSTIME) && (its.it_value.tv_sec || its.it_value.tv_nsec)) {
+		/* the guest's absolute time as a wait from now (at least 1 ns: armed) */
+		struct timespec now;
+		guest_clock_gettime(p->clock, &now);
+		int64_t left = ns_of(its.it_value) - ns_of(now);
+		its.it_value = timespec_of(left > 0 ? left : 1);
+	}
+	if (timer_settime(host, 0, &its, NULL))
+		return -errno;
+	return a[3] && gm_write(&m->gm, a[3], &old, sizeof(old)) ? -EFAULT : 0;
+}
+
+int64_t sys_timer_gettime(struct monitor *m, ARGS)
+{
+	struct itimerspec its;
+	if (!posix_timer(m, a[0]))
+		return -EINVAL;
+	if (timer_gettime(m->sig.timer[POSIX_BASE + a[0]], &its))
+		return -errno;
+	return gm_write(&m->gm, a[1], &its, sizeof(its));
+}
+
+int64_t sys_timer_getoverrun(struct monitor *m, ARGS)
+{
+	return posix_timer(m, a[0]) ? 0 : -EINVAL;   /* one pending instance, no count kept */
+}
+
+int64_t sys_timer_delete(struct monitor *m, ARGS)
+{
+	struct posix_timer *p = posix_timer(m, a[0]);
+	if (!p)
+		return -EINVAL;
+	periodic(m, POSIX_BASE + (int)a[0], false, 0);
+	p->used = false;
+	return 0;
 }

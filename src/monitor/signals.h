@@ -3,8 +3,9 @@
  * to the guest's handlers as the kernel delivers them (docs/guest-abi.md,
  * Signals).
  *
- * Sources: signals the guest sends itself (kill, tkill, tgkill, raise) and
- * its interval timers (alarm, setitimer: SIGALRM, SIGVTALRM, SIGPROF).
+ * Sources: signals the guest sends itself (kill, tkill, tgkill, raise), its
+ * interval timers (alarm, setitimer: SIGALRM, SIGVTALRM, SIGPROF) and its
+ * POSIX timers (timer_create: any signal, to the process or one thread).
  * Faults (SIGSEGV, SIGILL, ...) are not among them: a fault ends the guest
  * whatever handler it set (monitor.h).  Nothing outside the guest can send
  * it a signal.
@@ -42,13 +43,26 @@ struct monitor;
 
 #define SIG_BIT(sig) (1ull << ((sig) - 1))   /* the kernel's sigset_t, 64 signals */
 
-/* The interval timers, by setitimer's `which`. */
-enum { ITIMER_COUNT = 3 };
+/* The interval timers, by setitimer's `which`; the POSIX timers a guest
+ * may hold at once (each a host timer made before the jail closes). */
+enum { ITIMER_COUNT = 3, POSIX_TIMERS = 8 };
+#define HOST_TIMERS (ITIMER_COUNT + 2 + POSIX_TIMERS)
+
+struct posix_timer {
+	bool used;
+	int32_t clock;                  /* CLOCK_REALTIME, _MONOTONIC or _BOOTTIME */
+	int32_t notify;                 /* SIGEV_SIGNAL, SIGEV_NONE or SIGEV_THREAD_ID */
+	int32_t signo;
+	uint32_t tid;                   /* SIGEV_THREAD_ID's thread */
+	uint64_t value;                 /* sigev_value, the signal's si_value */
+};
 
 struct guest_signals {
 	uint64_t pending;               /* sent to the process: SIG_BIT of each; set by timer handlers too: atomic */
 	uint64_t thread_pending;        /* sent to the running thread (tkill, tgkill) */
 	int32_t code[65];               /* si_code of each pending signal */
+	int32_t timerid[65];            /* SI_TIMER's timer and value */
+	uint64_t value[65];
 	uint64_t altstack_sp, altstack_size;
 	uint32_t altstack_flags;        /* SS_DISABLE or 0, | SS_AUTODISARM */
 	bool suspended;                 /* in rt_sigsuspend: the frame saves saved_mask */
@@ -57,7 +71,10 @@ struct guest_signals {
 	uint64_t restart_nr, restart_pc;
 	bool returned;                  /* rt_sigreturn restored every register */
 	uint64_t return_pc;
-	timer_t timer[ITIMER_COUNT + 2];  /* the host's: ITIMER_REAL, _VIRTUAL, _PROF; the retry; the threads' slice */
+	/* the host's: ITIMER_REAL, _VIRTUAL, _PROF; the retry; the threads'
+	 * slice; the POSIX timers */
+	timer_t timer[HOST_TIMERS];
+	struct posix_timer posix[POSIX_TIMERS];
 };
 
 /* Creates the host timers behind the guest's interval timers and installs
@@ -92,6 +109,9 @@ bool signals_take_return(struct monitor *m, uint64_t *pc);
 struct gs_personality;
 void signals_save(const struct monitor *m, struct gs_personality *p);
 void signals_restore(struct monitor *m, const struct gs_personality *p);
+
+/* The guest holds a POSIX timer (a saved state cannot carry them). */
+bool signals_posix_timers(const struct monitor *m);
 
 /* A signal the guest sends itself, with the kernel's si_code (SI_USER,
  * SI_TKILL): pending unless ignored; delivered at the call's exit unless

@@ -38,7 +38,8 @@ typedef int64_t (*sys_fn)(struct monitor *m, ARGS);
 
 /* signals.c */
 #define SIGNAL_CALLS(X) X(rt_sigaction) X(rt_sigprocmask) X(rt_sigreturn) X(pause) X(getitimer) X(alarm) \
-	X(setitimer) X(kill) X(rt_sigpending) X(rt_sigsuspend) X(sigaltstack) X(tkill) X(tgkill) X(rt_sigtimedwait)
+	X(setitimer) X(kill) X(rt_sigpending) X(rt_sigsuspend) X(sigaltstack) X(tkill) X(tgkill) X(rt_sigtimedwait) \
+	X(timer_create) X(timer_settime) X(timer_gettime) X(timer_getoverrun) X(timer_delete)
 
 /* threads.c; linux.c's exit (of the process) */
 #define THREAD_CALLS(X) X(clone) X(exit_thread) X(futex) X(sched_yield) X(gettid) X(set_tid_address) X(exit)

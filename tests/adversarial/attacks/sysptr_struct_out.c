@@ -4,7 +4,7 @@
 // gettimeofday, time, clock_getres, getcwd, getrusage, prlimit64(old),
 // rt_sigprocmask(old), rt_sigaction(old), arch_prctl(ARCH_GET_FS),
 // sched_getaffinity, getcpu, sysinfo, times, getitimer, sigaltstack(old),
-// rt_sigpending, rt_sigtimedwait(info).
+// rt_sigpending, rt_sigtimedwait(info), timer_create(id), timer_gettime.
 // Natively: the host cases succeed (ESCAPED).
 // Under opsub: -EFAULT (the time/clock ones may also return -EFAULT after
 // doing nothing).
@@ -51,6 +51,12 @@ int main(int argc, char **argv)
 	sc4(SYS_rt_sigprocmask, SIG_BLOCK, &usr2, 0, 8);
 	sc2(SYS_tkill, sc0(SYS_gettid), SIGUSR2);   /* pending, for the wait to take */
 	sys_case("rt_sigtimedwait(info)", p, 128, sc4(SYS_rt_sigtimedwait, &usr2, p, no_wait, 8), SIGUSR2);
+	sys_case("timer_create(id)", p, 4, sc3(SYS_timer_create, CLOCK_MONOTONIC, 0, p), 0);
+	int timer = -1;
+	if (sc3(SYS_timer_create, CLOCK_MONOTONIC, 0, &timer) == 0) {
+		sys_case("timer_gettime", p, 32, sc2(SYS_timer_gettime, timer, p), 0);
+		sc1(SYS_timer_delete, timer);
+	}
 	/* time(p) returns the time on success, -EFAULT otherwise */
 	long t = sc1(SYS_time, p);
 	sys_case("time", p, 8, t > 0 ? 0 : t, 0);
