@@ -84,6 +84,12 @@ static void put_aside(struct monitor *m, struct rt_ctx *c, struct gthread *t, ui
 	t->altstack_flags = m->sig.altstack_flags;
 	t->suspended = m->sig.suspended;
 	t->saved_mask = m->sig.saved_mask;
+	if (m->sig.restart) {   /* its call was interrupted: restarted under SA_RESTART on its turn */
+		t->restartable = true;
+		t->nr = m->sig.restart_nr;
+		t->call_pc = m->sig.restart_pc;
+		m->sig.restart = false;
+	}
 }
 
 static uint64_t take_in(struct monitor *m, struct rt_ctx *c, const struct gthread *t)
