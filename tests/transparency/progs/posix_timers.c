@@ -45,10 +45,11 @@ int main(void)
 	timer_t t;
 	if (timer_create(CLOCK_MONOTONIC, &ev, &t))
 		return 1;
-	struct itimerspec once = {.it_value = {0, 10000000}}, cur;
-	timer_settime(t, 0, &once, NULL);
+	struct itimerspec once = {.it_value = {0, 10000000}}, later = {.it_value = {5, 0}}, cur;
+	timer_settime(t, 0, &later, NULL);
 	timer_gettime(t, &cur);
-	printf("armed: %s\n", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0 ? "yes" : "no");
+	printf("armed: %s\n", cur.it_value.tv_sec >= 3 && cur.it_value.tv_sec <= 5 ? "yes" : "no");
+	timer_settime(t, 0, &once, NULL);   /* re-armed: ten milliseconds */
 	wait_ms(50);
 	printf("one-shot: hits %d, SI_TIMER %d, value %d\n", hits, code_ok, value_ok);
 
@@ -94,7 +95,7 @@ int main(void)
 	if (timer_create(CLOCK_MONOTONIC, &th, &t))
 		return 3;
 	timer_settime(t, 0, &once, NULL);
-	for (int i = 0; i < 200 && !thread_calls; i++)
+	for (int i = 0; i < 2000 && !thread_calls; i++)
 		wait_ms(1);
 	printf("SIGEV_THREAD: the function ran with its value: %d\n", thread_calls);
 	timer_delete(t);

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -60,9 +61,11 @@ static void on_usr1(int s)
 	got_usr1 = pthread_equal(pthread_self(), target) ? 1 : 2;
 }
 
+static volatile int sleeper_ready;
 static void *sleeper(void *a)
 {
 	(void)a;
+	__atomic_store_n(&sleeper_ready, 1, __ATOMIC_RELEASE);
 	struct timespec ts = {5, 0};
 	int r = nanosleep(&ts, &ts);
 	return (void *)(long)(r == -1 && errno == EINTR);
@@ -131,7 +134,9 @@ int main(void)
 	signal(SIGUSR1, on_usr1);
 	pthread_create(&target, NULL, sleeper, NULL);
 	struct timespec ts = {0, 20000000};
-	nanosleep(&ts, NULL);
+	while (!__atomic_load_n(&sleeper_ready, __ATOMIC_ACQUIRE))
+		sched_yield();
+	nanosleep(&ts, NULL);   /* long enough, even on a busy host, for it to be asleep */
 	pthread_kill(target, SIGUSR1);
 	void *res;
 	pthread_join(target, &res);
