@@ -133,6 +133,7 @@ static void save_personality(struct monitor *m, struct writer *w)
 	p->closed_fds = m->closed_fds;
 	memcpy(p->sigactions, m->sigactions, sizeof(p->sigactions));
 	signals_save(m, p);
+	timers_save(m, p);
 }
 
 int64_t freeze_save(struct monitor *m, uint64_t pc, uint32_t call, uint8_t **out)
@@ -147,7 +148,7 @@ int64_t freeze_save(struct monitor *m, uint64_t pc, uint32_t call, uint8_t **out
 	if (m->fs.mem.changes != m->fs_changes_at_start || strcmp(m->fs.cwd, "/") || m->umask != 022 ||
 	    fd_limit() != FD_MAX)
 		return -ENOTSUP;   /* nor the working directory, umask or descriptor limit */
-	if (threads_live(m) > 1 || signals_posix_timers(m))
+	if (threads_live(m) > 1 || timers_posix_used(m))
 		return -ENOTSUP;   /* nor more than one thread, nor POSIX timers */
 	if (pages % 8)
 		return -EINVAL;   /* the page table would break alignment: no daemon gives such a size */
@@ -327,6 +328,7 @@ static void restore_personality(struct monitor *m, const struct gs_personality *
 	m->closed_fds = (uint8_t)p->closed_fds;
 	memcpy(m->sigactions, p->sigactions, sizeof(m->sigactions));
 	signals_restore(m, p);
+	timers_restore(m, p);
 }
 
 int freeze_load(struct monitor *m, uint64_t *pc, char *err, size_t errlen)

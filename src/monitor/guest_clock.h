@@ -23,6 +23,16 @@
  * (one thread). */
 #define GUEST_CLOCKS 8
 
+/* A timespec in ns, and back (ns >= 0). */
+static inline int64_t timespec_ns(struct timespec t)
+{
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+static inline struct timespec ns_timespec(int64_t ns)
+{
+	return (struct timespec){(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+}
+
 /* The guest's time on clock id (< GUEST_CLOCKS): 0 or -errno. */
 int guest_clock_gettime(clockid_t id, struct timespec *ts);
 

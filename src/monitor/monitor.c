@@ -188,7 +188,8 @@ static int setup(struct monitor *m, char *err, size_t errlen)
 	struct tr_config tc = {.verify = !m->opts.no_verify, .count_ibl = m->opts.stats};
 	if (tr_init(&m->tr, &m->gm, m->ctx, m->ibl, &tc, err, errlen))
 		return -1;
-	return fault_install(err, errlen) || signals_install(m, err, errlen) ? -1 : 0;
+	signals_init(m);
+	return fault_install(err, errlen) || timers_install(m, err, errlen) ? -1 : 0;
 }
 
 int monitor_run(const struct monitor_opts *o, const char *path, char *const argv[], char *const envp[])

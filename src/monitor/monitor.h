@@ -20,6 +20,7 @@
 #include "monitor/freeze_check.h"
 #include "monitor/signals.h"
 #include "monitor/threads.h"
+#include "monitor/timers.h"
 #include "sandbox/guest_mem.h"
 #include "translator/translator.h"
 
@@ -63,6 +64,7 @@ struct monitor {
 	uint64_t sigactions[65][4];        /* by signal, the kernel's struct sigaction */
 	struct guest_signals sig;          /* monitor/signals.h: the running thread's and the process's */
 	struct guest_threads thr;          /* monitor/threads.h */
+	struct guest_timers timers;        /* monitor/timers.h */
 	uint64_t syscall_next;             /* during a system call: the guest pc after it */
 	/* Extra gate users (the network driver) hook in here. */
 	int64_t (*hypercall_ext)(struct monitor *m, uint64_t nr, const uint64_t a[6]);

@@ -19,6 +19,7 @@
 #include "monitor/guest_state.h"
 #include "monitor/monitor.h"
 #include "monitor/syscalls.h"
+#include "monitor/timers.h"
 
 /* ---- the kernel's x86-64 signal ABI, as the guest's libc knows it ---------- */
 
@@ -90,13 +91,6 @@ static const uint8_t mc_gpr[16] = {
 
 enum { ACT_HANDLER, ACT_FLAGS, ACT_RESTORER, ACT_MASK };
 
-/* The timers' signals, by setitimer's which; the last host timer only
- * sends its signal again while a delivery waits. */
-static const int itimer_signal[ITIMER_COUNT] = {SIGALRM, SIGVTALRM, SIGPROF};
-#define RETRY_TIMER ITIMER_COUNT
-#define RETRY_NS    1000000
-#define SLICE_TIMER (ITIMER_COUNT + 1)
-#define POSIX_BASE  (ITIMER_COUNT + 2)
 
 /* ---- pending signals --------------------------------------------------------- */
 
@@ -116,9 +110,7 @@ static bool ignored(const struct monitor *m, int sig)
 	return handler == (uintptr_t)SIG_IGN || (handler == (uintptr_t)SIG_DFL && ignored_by_default(sig));
 }
 
-/* Async-signal-safe: the timers' handler posts too.  to: the pending set
- * of the process or of one thread. */
-static void post(struct monitor *m, uint64_t *to, int sig, int code)
+void signals_post(struct monitor *m, uint64_t *to, int sig, int code)
 {
 	if (ignored(m, sig))
 		return;   /* Linux discards a signal ignored when it is sent */
@@ -126,90 +118,14 @@ static void post(struct monitor *m, uint64_t *to, int sig, int code)
 	__atomic_or_fetch(to, SIG_BIT(sig), __ATOMIC_RELEASE);
 }
 
+void signals_init(struct monitor *m)
+{
+	m->sig.altstack_flags = K_SS_DISABLE;
+}
+
 void signals_send_self(struct monitor *m, int sig, int code)
 {
-	post(m, &m->sig.pending, sig, code);
-}
-
-/* Host timer `which` firing every ns, or stopped. */
-static void periodic(struct monitor *m, int which, bool on, long ns)
-{
-	struct itimerspec its = {0};
-	if (on)
-		its.it_value.tv_nsec = its.it_interval.tv_nsec = ns;
-	timer_settime(m->sig.timer[which], 0, &its, NULL);
-}
-
-void signals_slice(struct monitor *m, bool on)
-{
-	periodic(m, SLICE_TIMER, on, (long)THREAD_SLICE_NS);
-}
-
-/* The retry timer runs while a delivery waits for the guest to reach a
- * safe point (the timer's first signal may find it in trusted code). */
-static void retry(struct monitor *m, bool on)
-{
-	periodic(m, RETRY_TIMER, on, RETRY_NS);
-}
-
-/* From trusted code, which a timer's handler may interrupt at any point:
- * off first, then on again if something waits, so that a signal posted
- * in between keeps its retries. */
-static void retry_update(struct monitor *m)
-{
-	retry(m, false);
-	if (signals_waiting(m))
-		retry(m, true);
-}
-
-/* A POSIX timer's host timer fired: its signal to the process, or to its
- * thread while that lives. */
-static void posix_expired(struct monitor *m, int k)
-{
-	const struct posix_timer *p = &m->sig.posix[k];
-	if (!p->used || p->notify == SIGEV_NONE)
-		return;
-	uint64_t *to = p->notify == SIGEV_THREAD_ID ? threads_pending_of(m, p->tid) : NULL;
-	m->sig.timerid[p->signo] = k;
-	m->sig.value[p->signo] = p->value;
-	post(m, to ? to : &m->sig.pending, p->signo, SI_TIMER);
-}
-
-static bool on_timer(int hostsig, const siginfo_t *si)
-{
-	(void)hostsig;
-	struct monitor *m = the_monitor;
-	int which = si->si_value.sival_int;
-	if (which == SLICE_TIMER)
-		return threads_on_slice(m);
-	if (which >= 0 && which < ITIMER_COUNT)
-		post(m, &m->sig.pending, itimer_signal[which], SI_KERNEL);
-	if (which >= POSIX_BASE && which < POSIX_BASE + POSIX_TIMERS)
-		posix_expired(m, which - POSIX_BASE);
-	bool waiting = signals_waiting(m) != 0;
-	retry(m, waiting);   /* nothing trusted runs inside a handler: no race here */
-	return waiting;
-}
-
-int signals_install(struct monitor *m, char *err, size_t errlen)
-{
-	static const clockid_t clocks[POSIX_BASE] = {
-		CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_PROCESS_CPUTIME_ID, CLOCK_MONOTONIC, CLOCK_MONOTONIC,
-	};
-	m->sig.altstack_flags = K_SS_DISABLE;
-	for (int i = 0; i < HOST_TIMERS; i++) {
-		struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = FAULT_TIMER_SIGNAL,
-		                       .sigev_value.sival_int = i};
-		if (timer_create(i < POSIX_BASE ? clocks[i] : CLOCK_MONOTONIC, &sev, &m->sig.timer[i])) {
-			snprintf(err, errlen, "cannot create the guest's interval timers: %s", strerror(errno));
-			return -1;
-		}
-	}
-	if (fault_on_request(FAULT_TIMER_SIGNAL, on_timer)) {
-		snprintf(err, errlen, "cannot install the guest timers' signal handler");
-		return -1;
-	}
-	return 0;
+	signals_post(m, &m->sig.pending, sig, code);
 }
 
 /* ---- delivery ------------------------------------------------------------------ */
@@ -346,7 +262,7 @@ uint64_t signals_deliver(struct monitor *m, struct rt_ctx *c, uint64_t pc)
 		break;
 	}
 	m->sig.restart = false;
-	retry_update(m);
+	timers_retry(m);
 	return pc;
 }
 
@@ -470,7 +386,7 @@ static int64_t send(struct monitor *m, uint64_t *to, uint64_t sig, int code)
 	if (!to)
 		return -EPERM;   /* no such thread of this guest: nothing else is reachable */
 	if (sig)
-		post(m, to, (int)sig, code);
+		signals_post(m, to, (int)sig, code);
 	return 0;
 }
 
@@ -560,12 +476,6 @@ int64_t sys_rt_sigsuspend(struct monitor *m, ARGS)
 
 /* ---- a saved guest ---------------------------------------------------------------- */
 
-static int64_t ns_of(struct timespec t) { return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec; }
-static struct timespec timespec_of(int64_t ns)
-{
-	return (struct timespec){(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
-}
-
 void signals_save(const struct monitor *m, struct gs_personality *p)
 {
 	p->sigpending = __atomic_load_n(&m->sig.pending, __ATOMIC_ACQUIRE) | m->sig.thread_pending;
@@ -573,12 +483,6 @@ void signals_save(const struct monitor *m, struct gs_personality *p)
 	p->altstack_sp = m->sig.altstack_sp;
 	p->altstack_size = m->sig.altstack_size;
 	p->altstack_flags = m->sig.altstack_flags;
-	for (int i = 0; i < ITIMER_COUNT; i++) {
-		struct itimerspec its = {0};
-		timer_gettime(m->sig.timer[i], &its);
-		p->itimer_ns[i][0] = (uint64_t)ns_of(its.it_value);
-		p->itimer_ns[i][1] = (uint64_t)ns_of(its.it_interval);
-	}
 }
 
 void signals_restore(struct monitor *m, const struct gs_personality *p)
@@ -587,12 +491,8 @@ void signals_restore(struct monitor *m, const struct gs_personality *p)
 	m->sig.altstack_sp = p->altstack_sp;
 	m->sig.altstack_size = p->altstack_size;
 	m->sig.altstack_flags = p->altstack_flags;
-	for (int i = 0; i < ITIMER_COUNT; i++) {
-		struct itimerspec its = {timespec_of((int64_t)p->itimer_ns[i][1]), timespec_of((int64_t)p->itimer_ns[i][0])};
-		timer_settime(m->sig.timer[i], 0, &its, NULL);
-	}
 	__atomic_store_n(&m->sig.pending, p->sigpending, __ATOMIC_RELEASE);
-	retry_update(m);
+	timers_retry(m);
 }
 
 /* rt_sigtimedwait: takes a pending signal of the set instead of running its
@@ -611,7 +511,7 @@ int64_t sys_rt_sigtimedwait(struct monitor *m, ARGS)
 	if (a[2] && (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000))
 		return -EINVAL;
 	set &= ~UNBLOCKABLE;
-	uint64_t deadline = a[2] ? monitor_now_ns() + (uint64_t)ns_of(ts) : UINT64_MAX;
+	uint64_t deadline = a[2] ? monitor_now_ns() + (uint64_t)timespec_ns(ts) : UINT64_MAX;
 	bool many = threads_many(m);
 	if (many)
 		deadline = threads_wait_deadline(m, deadline);
@@ -635,7 +535,7 @@ int64_t sys_rt_sigtimedwait(struct monitor *m, ARGS)
 		if (until == UINT64_MAX) {
 			pause();
 		} else {
-			struct timespec abs = timespec_of((int64_t)until);
+			struct timespec abs = ns_timespec((int64_t)until);
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &abs, NULL);
 		}
 		if (freeze_pending)
@@ -643,165 +543,3 @@ int64_t sys_rt_sigtimedwait(struct monitor *m, ARGS)
 	}
 }
 
-/* ---- interval timers ----------------------------------------------------------------- */
-
-struct k_itimerval { int64_t interval_sec, interval_usec, value_sec, value_usec; };
-
-static int64_t get_itimer(struct monitor *m, int which, struct k_itimerval *v)
-{
-	struct itimerspec its;
-	if (timer_gettime(m->sig.timer[which], &its))
-		return -errno;
-	*v = (struct k_itimerval){its.it_interval.tv_sec, (its.it_interval.tv_nsec + 999) / 1000,
-	                          its.it_value.tv_sec, (its.it_value.tv_nsec + 999) / 1000};
-	/* a value that rounds up to a whole second reads as that second */
-	if (v->value_usec == 1000000) { v->value_sec++; v->value_usec = 0; }
-	if (v->interval_usec == 1000000) { v->interval_sec++; v->interval_usec = 0; }
-	return 0;
-}
-
-static int64_t set_itimer(struct monitor *m, int which, const struct k_itimerval *v, struct k_itimerval *old)
-{
-	if (v->value_sec < 0 || v->value_usec < 0 || v->value_usec >= 1000000 || v->interval_sec < 0 ||
-	    v->interval_usec < 0 || v->interval_usec >= 1000000)
-		return -EINVAL;
-	int64_t r = get_itimer(m, which, old);
-	if (r)
-		return r;
-	struct itimerspec its = {
-		.it_interval = {(time_t)v->interval_sec, (long)v->interval_usec * 1000},
-		.it_value = {(time_t)v->value_sec, (long)v->value_usec * 1000},
-	};
-	return timer_settime(m->sig.timer[which], 0, &its, NULL) ? -errno : 0;
-}
-
-int64_t sys_getitimer(struct monitor *m, ARGS)
-{
-	struct k_itimerval v;
-	if (a[0] >= ITIMER_COUNT)
-		return -EINVAL;
-	int64_t r = get_itimer(m, (int)a[0], &v);
-	return r ? r : gm_write(&m->gm, a[1], &v, sizeof(v));
-}
-
-int64_t sys_setitimer(struct monitor *m, ARGS)
-{
-	struct k_itimerval v = {0}, old;
-	if (a[0] >= ITIMER_COUNT)
-		return -EINVAL;
-	if (a[1] && gm_read(&m->gm, &v, a[1], sizeof(v)))   /* none: disarm, as Linux */
-		return -EFAULT;
-	int64_t r = set_itimer(m, (int)a[0], &v, &old);
-	return r ? r : a[2] ? gm_write(&m->gm, a[2], &old, sizeof(old)) : 0;
-}
-
-int64_t sys_alarm(struct monitor *m, ARGS)
-{
-	struct k_itimerval v = {.value_sec = (int64_t)(uint32_t)a[0]}, old;
-	int64_t r = set_itimer(m, 0, &v, &old);
-	if (r)
-		return r;
-	/* the seconds that were left, rounded as Linux rounds them */
-	return old.value_sec + ((old.value_sec == 0 && old.value_usec) || old.value_usec >= 500000);
-}
-
-/* ---- POSIX timers ------------------------------------------------------------------- */
-
-/* The kernel's struct sigevent, as far as a timer reads it. */
-struct k_sigevent { uint64_t value; int32_t signo, notify; int32_t tid; int32_t pad[11]; };
-static_assert(sizeof(struct k_sigevent) == 64, "kernel ABI");
-
-bool signals_posix_timers(const struct monitor *m)
-{
-	for (int k = 0; k < POSIX_TIMERS; k++)
-		if (m->sig.posix[k].used)
-			return true;
-	return false;
-}
-
-static struct posix_timer *posix_timer(struct monitor *m, uint64_t id)
-{
-	return id < POSIX_TIMERS && m->sig.posix[id].used ? &m->sig.posix[id] : NULL;
-}
-
-/* Clocks a POSIX timer can run on: those that run with the host's
- * monotonic clock here (CPU-time clocks are not offered). */
-static bool posix_clock(uint64_t clk)
-{
-	return clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC || clk == CLOCK_BOOTTIME;
-}
-
-int64_t sys_timer_create(struct monitor *m, ARGS)
-{
-	struct k_sigevent ev = {.signo = SIGALRM, .notify = SIGEV_SIGNAL};
-	if (!posix_clock(a[0]))
-		return -EINVAL;
-	if (a[1] && gm_read(&m->gm, &ev, a[1], sizeof(ev)))
-		return -EFAULT;
-	if ((ev.notify != SIGEV_SIGNAL && ev.notify != SIGEV_NONE && ev.notify != SIGEV_THREAD_ID) ||
-	    (ev.notify != SIGEV_NONE && (ev.signo < 1 || ev.signo > 64)) ||
-	    (ev.notify == SIGEV_THREAD_ID && !threads_pending_of(m, (uint32_t)ev.tid)))
-		return -EINVAL;
-	int k = 0;
-	while (k < POSIX_TIMERS && m->sig.posix[k].used)
-		k++;
-	if (k == POSIX_TIMERS)
-		return -EAGAIN;
-	int32_t id = k;
-	if (gm_write(&m->gm, a[2], &id, 4))
-		return -EFAULT;
-	m->sig.posix[k] = (struct posix_timer){.used = true, .clock = (int32_t)a[0], .notify = ev.notify, .signo = ev.signo,
-	                                       .tid = (uint32_t)ev.tid, .value = a[1] ? ev.value : (uint64_t)k};
-	return 0;
-}
-
-int64_t sys_timer_settime(struct monitor *m, ARGS)
-{
-	struct itimerspec its, old;
-	const struct posix_timer *p = posix_timer(m, a[0]);
-	if (!p)
-		return -EINVAL;
-	if (gm_read(&m->gm, &its, a[2], sizeof(its)))
-		return -EFAULT;
-	if (its.it_value.tv_sec < 0 || its.it_value.tv_nsec < 0 || its.it_value.tv_nsec >= 1000000000 ||
-	    its.it_interval.tv_sec < 0 || its.it_interval.tv_nsec < 0 || its.it_interval.tv_nsec >= 1000000000)
-		return -EINVAL;
-	timer_t host = m->sig.timer[POSIX_BASE + a[0]];
-	if (timer_gettime(host, &old))
-		return -errno;
-	if ((a[1] & TIMER_ABSTIME) && (its.it_value.tv_sec || its.it_value.tv_nsec)) {
-		/* the guest's absolute time as a wait from now (at least 1 ns: armed) */
-		struct timespec now;
-		guest_clock_gettime(p->clock, &now);
-		int64_t left = ns_of(its.it_value) - ns_of(now);
-		its.it_value = timespec_of(left > 0 ? left : 1);
-	}
-	if (timer_settime(host, 0, &its, NULL))
-		return -errno;
-	return a[3] && gm_write(&m->gm, a[3], &old, sizeof(old)) ? -EFAULT : 0;
-}
-
-int64_t sys_timer_gettime(struct monitor *m, ARGS)
-{
-	struct itimerspec its;
-	if (!posix_timer(m, a[0]))
-		return -EINVAL;
-	if (timer_gettime(m->sig.timer[POSIX_BASE + a[0]], &its))
-		return -errno;
-	return gm_write(&m->gm, a[1], &its, sizeof(its));
-}
-
-int64_t sys_timer_getoverrun(struct monitor *m, ARGS)
-{
-	return posix_timer(m, a[0]) ? 0 : -EINVAL;   /* one pending instance, no count kept */
-}
-
-int64_t sys_timer_delete(struct monitor *m, ARGS)
-{
-	struct posix_timer *p = posix_timer(m, a[0]);
-	if (!p)
-		return -EINVAL;
-	periodic(m, POSIX_BASE + (int)a[0], false, 0);
-	p->used = false;
-	return 0;
-}

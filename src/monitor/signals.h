@@ -35,27 +35,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "gates/ctx.h"
 
 struct monitor;
 
 #define SIG_BIT(sig) (1ull << ((sig) - 1))   /* the kernel's sigset_t, 64 signals */
-
-/* The interval timers, by setitimer's `which`; the POSIX timers a guest
- * may hold at once (each a host timer made before the jail closes). */
-enum { ITIMER_COUNT = 3, POSIX_TIMERS = 8 };
-#define HOST_TIMERS (ITIMER_COUNT + 2 + POSIX_TIMERS)
-
-struct posix_timer {
-	bool used;
-	int32_t clock;                  /* CLOCK_REALTIME, _MONOTONIC or _BOOTTIME */
-	int32_t notify;                 /* SIGEV_SIGNAL, SIGEV_NONE or SIGEV_THREAD_ID */
-	int32_t signo;
-	uint32_t tid;                   /* SIGEV_THREAD_ID's thread */
-	uint64_t value;                 /* sigev_value, the signal's si_value */
-};
 
 struct guest_signals {
 	uint64_t pending;               /* sent to the process: SIG_BIT of each; set by timer handlers too: atomic */
@@ -71,18 +56,10 @@ struct guest_signals {
 	uint64_t restart_nr, restart_pc;
 	bool returned;                  /* rt_sigreturn restored every register */
 	uint64_t return_pc;
-	/* the host's: ITIMER_REAL, _VIRTUAL, _PROF; the retry; the threads'
-	 * slice; the POSIX timers */
-	timer_t timer[HOST_TIMERS];
-	struct posix_timer posix[POSIX_TIMERS];
 };
 
-/* Creates the host timers behind the guest's interval timers and installs
- * their signal handler (before the jail closes).  0, or -1 with a reason. */
-int signals_install(struct monitor *m, char *err, size_t errlen);
-
-/* Starts or stops the running thread's time slices (monitor/threads.h). */
-void signals_slice(struct monitor *m, bool on);
+/* A guest's signal state as it starts: nothing pending, no alternate stack. */
+void signals_init(struct monitor *m);
 
 /* The signals pending for the running thread and not blocked (atomic:
  * timers set bits at any time). */
@@ -104,14 +81,16 @@ void signals_note_interrupted(struct monitor *m, uint64_t nr, uint64_t pc);
 bool signals_take_return(struct monitor *m, uint64_t *pc);
 
 /* The signal state of a saved guest (monitor/guest_state.h), and back
- * into a new process: pending signals, the alternate stack, the timers
- * (armed again for what was left of them). */
+ * into a new process: pending signals, the alternate stack. */
 struct gs_personality;
 void signals_save(const struct monitor *m, struct gs_personality *p);
 void signals_restore(struct monitor *m, const struct gs_personality *p);
 
-/* The guest holds a POSIX timer (a saved state cannot carry them). */
-bool signals_posix_timers(const struct monitor *m);
+/* Makes sig (1..64) pending in `to` (the process's set, m->sig.pending,
+ * or a thread's) with its si_code, unless it is ignored, as Linux drops a
+ * signal ignored when sent.  Async-signal-safe: the timers' handler posts
+ * too (monitor/timers.h). */
+void signals_post(struct monitor *m, uint64_t *to, int sig, int code);
 
 /* A signal the guest sends itself, with the kernel's si_code (SI_USER,
  * SI_TKILL): pending unless ignored; delivered at the call's exit unless

@@ -5,9 +5,10 @@
  * checked in the handler that takes it, and guest bytes (paths, structs)
  * are copied once into the monitor before they are looked at.
  *
- * linux.c: process, memory, time; signals.c: signals and interval timers;
- * files.c: descriptors; paths.c: paths, names and attributes; wait.c:
- * pipes, eventfd, timerfd, poll, select and epoll.
+ * linux.c: process, memory, time; signals.c: signals; timers.c: timers;
+ * threads.c: threads and futexes; files.c: descriptors; paths.c: paths,
+ * names and attributes; wait.c: pipes, eventfd, timerfd, poll, select and
+ * epoll.
  */
 #ifndef OPSUB_MONITOR_SYSCALLS_H
 #define OPSUB_MONITOR_SYSCALLS_H
@@ -36,10 +37,11 @@ typedef int64_t (*sys_fn)(struct monitor *m, ARGS);
 	X(ppoll) X(epoll_pwait) X(timerfd_create) X(eventfd) X(timerfd_settime) X(timerfd_gettime) \
 	X(eventfd2) X(epoll_create1) X(pipe2) X(epoll_pwait2)
 
-/* signals.c */
-#define SIGNAL_CALLS(X) X(rt_sigaction) X(rt_sigprocmask) X(rt_sigreturn) X(pause) X(getitimer) X(alarm) \
-	X(setitimer) X(kill) X(rt_sigpending) X(rt_sigsuspend) X(sigaltstack) X(tkill) X(tgkill) X(rt_sigtimedwait) \
-	X(timer_create) X(timer_settime) X(timer_gettime) X(timer_getoverrun) X(timer_delete)
+/* signals.c, timers.c */
+#define SIGNAL_CALLS(X) X(rt_sigaction) X(rt_sigprocmask) X(rt_sigreturn) X(pause) X(kill) X(rt_sigpending) \
+	X(rt_sigsuspend) X(sigaltstack) X(tkill) X(tgkill) X(rt_sigtimedwait)
+#define TIMER_CALLS(X) X(getitimer) X(alarm) X(setitimer) X(timer_create) X(timer_settime) X(timer_gettime) \
+	X(timer_getoverrun) X(timer_delete)
 
 /* threads.c; linux.c's exit (of the process) */
 #define THREAD_CALLS(X) X(clone) X(exit_thread) X(futex) X(sched_yield) X(gettid) X(set_tid_address) X(exit)
@@ -48,6 +50,7 @@ typedef int64_t (*sys_fn)(struct monitor *m, ARGS);
 FILE_CALLS(DECLARE)
 WAIT_CALLS(DECLARE)
 SIGNAL_CALLS(DECLARE)
+TIMER_CALLS(DECLARE)
 THREAD_CALLS(DECLARE)
 #undef DECLARE
 

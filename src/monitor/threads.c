@@ -528,7 +528,7 @@ int64_t sys_clone(struct monitor *m, ARGS)
 	t->state = TH_RUNNABLE;
 	m->thr.t[slot] = t;
 	if (++m->thr.live == 2)
-		signals_slice(m, true);
+		timers_slice(m, true);
 	return t->tid;
 }
 
@@ -544,7 +544,7 @@ int64_t sys_exit_thread(struct monitor *m, ARGS)
 	t->state = TH_DEAD;
 	m->thr.live--;
 	if (m->thr.live == 1)
-		signals_slice(m, false);
+		timers_slice(m, false);
 	m->thr.switch_now = true;
 	return THREAD_BLOCKED;
 }
