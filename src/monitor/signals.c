@@ -1,6 +1,7 @@
 /*
- * Guest signals (signals.h): the pending set, the interval timers, the
- * kernel's signal frame, and the system calls that act on them.
+ * Guest signals (signals.h): the pending sets, delivery with the kernel's
+ * signal frame, rt_sigreturn, and the system calls that act on signals
+ * (the timers that send them: timers.c).
  */
 #include "monitor/signals.h"
 

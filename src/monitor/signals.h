@@ -5,7 +5,8 @@
  *
  * Sources: signals the guest sends itself (kill, tkill, tgkill, raise), its
  * interval timers (alarm, setitimer: SIGALRM, SIGVTALRM, SIGPROF) and its
- * POSIX timers (timer_create: any signal, to the process or one thread).
+ * POSIX timers (timer_create: any signal, to the process or one thread),
+ * both in monitor/timers.h.
  * Faults (SIGSEGV, SIGILL, ...) are not among them: a fault ends the guest
  * whatever handler it set (monitor.h).  Nothing outside the guest can send
  * it a signal.
