@@ -21,6 +21,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -227,13 +228,19 @@ static int64_t sys_getuid(struct monitor *m, ARGS) { (void)m; (void)a; return ge
 static int64_t sys_getgid(struct monitor *m, ARGS) { (void)m; (void)a; return getgid(); }
 static int64_t sys_zero(struct monitor *m, ARGS) { (void)m; (void)a; return 0; }
 
-/* A guest is one thread: it has one CPU, CPU 0, so that thread pools and
- * OpenMP sized by the CPU count start no thread (clone is absent). */
-static bool own_pid(uint64_t pid) { return pid == 0 || pid == (uint64_t)getpid(); }
+/* ---- the process and its scheduling ------------------------------------- */
+
+/* The guest has one CPU, CPU 0: its threads take turns on it (threads.h),
+ * and thread pools and OpenMP sized by the CPU count start one thread.
+ * 0 names the caller, as the pid of the process or of any of its threads. */
+static bool own_pid(struct monitor *m, uint64_t pid)
+{
+	return pid == 0 || pid == (uint64_t)getpid() || threads_pending_of(m, pid);
+}
 
 static int64_t sys_sched_getaffinity(struct monitor *m, ARGS)
 {
-	if (!own_pid(a[0]))
+	if (!own_pid(m, a[0]))
 		return -ESRCH;
 	uint64_t mask = 1;
 	if (a[1] < sizeof(mask) || a[1] % sizeof(mask))   /* whole longs, as the kernel wants */
@@ -244,12 +251,174 @@ static int64_t sys_sched_getaffinity(struct monitor *m, ARGS)
 
 static int64_t sys_sched_setaffinity(struct monitor *m, ARGS)
 {
-	if (!own_pid(a[0]))
+	if (!own_pid(m, a[0]))
 		return -ESRCH;
 	uint64_t mask = 0;
 	if (gm_read(&m->gm, &mask, a[2], a[1] < sizeof(mask) ? a[1] : sizeof(mask)))
 		return -EFAULT;
 	return mask & 1 ? 0 : -EINVAL;                      /* a set without CPU 0 has no CPU of ours */
+}
+
+/* Scheduling policies and priorities are the guest's to set and read back;
+ * none changes how the host schedules it.  Real-time policies are refused
+ * as for a process without CAP_SYS_NICE. */
+static int64_t sys_sched_getscheduler(struct monitor *m, ARGS)
+{
+	return own_pid(m, a[0]) ? SCHED_OTHER : -ESRCH;
+}
+
+static int64_t sys_sched_setscheduler(struct monitor *m, ARGS)
+{
+	int32_t priority;
+	if (!own_pid(m, a[0]))
+		return -ESRCH;
+	if (gm_read(&m->gm, &priority, a[2], 4))
+		return -EFAULT;
+	uint64_t policy = a[1] & ~(uint64_t)SCHED_RESET_ON_FORK;
+	if (policy == SCHED_FIFO || policy == SCHED_RR)
+		return -EPERM;
+	return (policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE) && priority == 0 ? 0 : -EINVAL;
+}
+
+static int64_t sys_sched_getparam(struct monitor *m, ARGS)
+{
+	const int32_t priority = 0;
+	return own_pid(m, a[0]) ? gm_write(&m->gm, a[1], &priority, 4) : -ESRCH;
+}
+
+static int64_t sys_sched_setparam(struct monitor *m, ARGS)
+{
+	int32_t priority;
+	if (!own_pid(m, a[0]))
+		return -ESRCH;
+	if (gm_read(&m->gm, &priority, a[1], 4))
+		return -EFAULT;
+	return priority == 0 ? 0 : -EINVAL;
+}
+
+/* A policy's static priorities, as Linux gives them: rt_max for the
+ * real-time ones (1 at least), 0 for the others, -EINVAL for no policy. */
+static int64_t priority_bound(uint64_t policy, int64_t rt)
+{
+	switch (policy) {
+	case SCHED_FIFO: case SCHED_RR: return rt;
+	case SCHED_OTHER: case SCHED_BATCH: case SCHED_IDLE: case SCHED_DEADLINE: return 0;
+	default: return -EINVAL;
+	}
+}
+
+static int64_t sys_sched_get_priority_max(struct monitor *m, ARGS) { (void)m; return priority_bound(a[0], 99); }
+static int64_t sys_sched_get_priority_min(struct monitor *m, ARGS) { (void)m; return priority_bound(a[0], 1); }
+
+/* The nice value, as the kernel's getpriority returns it: 20 - nice. */
+static int64_t sys_getpriority(struct monitor *m, ARGS)
+{
+	if (a[0] > PRIO_USER)
+		return -EINVAL;
+	return a[0] == PRIO_PROCESS && !own_pid(m, a[1]) ? -ESRCH : 20 - m->nice;
+}
+
+static int64_t sys_setpriority(struct monitor *m, ARGS)
+{
+	if (a[0] > PRIO_USER)
+		return -EINVAL;
+	if (a[0] == PRIO_PROCESS && !own_pid(m, a[1]))
+		return -ESRCH;
+	int64_t nice = (int64_t)(int32_t)a[2];
+	m->nice = (int32_t)(nice < -20 ? -20 : nice > 19 ? 19 : nice);
+	return 0;
+}
+
+/* Locking pages in memory: ranges are checked; guest memory stays where
+ * it is either way. */
+static int64_t sys_mlock(struct monitor *m, ARGS)
+{
+	uint64_t start = a[0] & ~(uint64_t)(GUEST_PAGE - 1);
+	return a[1] && !gm_access_ok(&m->gm, start, a[0] + a[1] - start, 0) ? -ENOMEM : 0;
+}
+
+static int64_t sys_mlockall(struct monitor *m, ARGS)
+{
+	(void)m;
+	return a[0] && !(a[0] & ~(uint64_t)(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) ? 0 : -EINVAL;
+}
+
+/* Process group, session and groups: the host process's, as for the pid
+ * and the ids; the guest cannot change them (its process group and session
+ * are opsub's, whose job control and signals they decide). */
+static int64_t sys_getpgid(struct monitor *m, ARGS)
+{
+	return own_pid(m, a[0]) ? getpgrp() : -ESRCH;
+}
+
+static int64_t sys_getsid(struct monitor *m, ARGS)
+{
+	return own_pid(m, a[0]) ? getsid(0) : -ESRCH;
+}
+
+static int64_t sys_getpgrp(struct monitor *m, ARGS) { (void)m; (void)a; return getpgrp(); }
+static int64_t sys_setpgid(struct monitor *m, ARGS) { (void)m; (void)a; return -EPERM; }
+static int64_t sys_setsid(struct monitor *m, ARGS) { (void)m; (void)a; return -EPERM; }
+
+static int64_t sys_getgroups(struct monitor *m, ARGS)
+{
+	gid_t groups[64];
+	int n = getgroups(64, groups);
+	if (n < 0)
+		return -errno;
+	if ((int32_t)a[0] < 0)
+		return -EINVAL;
+	if (a[0] == 0)
+		return n;
+	if (a[0] < (uint64_t)n)
+		return -EINVAL;
+	return gm_write(&m->gm, a[1], groups, (uint64_t)n * sizeof(gid_t)) ? -EFAULT : n;
+}
+
+/* getresuid and getresgid: the host process's ids, real, effective, saved. */
+static int64_t write_three(struct monitor *m, const uint64_t a[6], const uint32_t id[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (gm_write(&m->gm, a[i], &id[i], 4))
+			return -EFAULT;
+	return 0;
+}
+
+static int64_t sys_getresuid(struct monitor *m, ARGS)
+{
+	uid_t id[3];
+	getresuid(&id[0], &id[1], &id[2]);
+	return write_three(m, a, id);
+}
+
+static int64_t sys_getresgid(struct monitor *m, ARGS)
+{
+	gid_t id[3];
+	getresgid(&id[0], &id[1], &id[2]);
+	return write_three(m, a, id);
+}
+
+/* prctl: the thread's name; every other option is EINVAL, as for an option
+ * the kernel does not know. */
+static int64_t sys_prctl(struct monitor *m, ARGS)
+{
+	char name[16];
+	switch (a[0]) {
+	case PR_SET_NAME:
+		memset(name, 0, sizeof(name));
+		for (size_t i = 0; i < sizeof(name) - 1; i++) {
+			if (gm_read(&m->gm, &name[i], a[1] + i, 1))
+				return -EFAULT;
+			if (!name[i])
+				break;
+		}
+		memcpy(m->thread_name, name, sizeof(name));
+		return 0;
+	case PR_GET_NAME:
+		return gm_write(&m->gm, a[1], m->thread_name, sizeof(m->thread_name));
+	default:
+		return -EINVAL;
+	}
 }
 
 static int64_t sys_getcpu(struct monitor *m, ARGS)
@@ -484,6 +653,12 @@ static const struct { const char *name; sys_fn fn; } table[] = {
 	CALL(96, gettimeofday), CALL(97, getrlimit), CALL(160, setrlimit), CALL(98, getrusage), CALL(99, sysinfo),
 	CALL(100, times), [101] = {"ptrace", sys_absent},
 	CALL(102, getuid), CALL(104, getgid), [107] = {"geteuid", sys_getuid}, [108] = {"getegid", sys_getgid},
+	CALL(109, setpgid), CALL(111, getpgrp), CALL(112, setsid), CALL(115, getgroups), CALL(118, getresuid),
+	CALL(120, getresgid), CALL(121, getpgid), CALL(124, getsid), CALL(140, getpriority),
+	CALL(141, setpriority), CALL(142, sched_setparam), CALL(143, sched_getparam), CALL(144, sched_setscheduler),
+	CALL(145, sched_getscheduler), CALL(146, sched_get_priority_max), CALL(147, sched_get_priority_min),
+	CALL(149, mlock), [150] = {"munlock", sys_mlock}, CALL(151, mlockall), [152] = {"munlockall", sys_zero},
+	CALL(157, prctl), [325] = {"mlock2", sys_mlock},
 	CALL(110, getppid), CALL(127, rt_sigpending), CALL(128, rt_sigtimedwait), CALL(130, rt_sigsuspend), CALL(131, sigaltstack),
 	CALL(132, utime), CALL(137, statfs),
 	CALL(138, fstatfs), CALL(158, arch_prctl), CALL(161, chroot), CALL(186, gettid),

@@ -8,6 +8,7 @@
 #include <asm/prctl.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -189,6 +190,9 @@ static int setup(struct monitor *m, char *err, size_t errlen)
 	if (tr_init(&m->tr, &m->gm, m->ctx, m->ibl, &tc, err, errlen))
 		return -1;
 	signals_init(m);
+	errno = 0;
+	int nice = getpriority(PRIO_PROCESS, 0);   /* what the guest's getpriority starts from */
+	m->nice = errno ? 0 : nice;
 	return fault_install(err, errlen) || timers_install(m, err, errlen) ? -1 : 0;
 }
 

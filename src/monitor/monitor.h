@@ -60,6 +60,8 @@ struct monitor {
 	struct guest_fs fs;                /* its files (fs/fs.h) */
 	uint64_t fs_changes_at_start;      /* fs.mem.changes when the guest began */
 	uint32_t umask;
+	int32_t nice;                      /* setpriority's, kept for getpriority */
+	char thread_name[16];              /* prctl(PR_SET_NAME): the running thread's */
 	uint64_t sigmask;
 	uint64_t sigactions[65][4];        /* by signal, the kernel's struct sigaction */
 	struct guest_signals sig;          /* monitor/signals.h: the running thread's and the process's */

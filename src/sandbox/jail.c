@@ -34,6 +34,7 @@ static const int allowed[] = {
 	/* identity and randomness the personality passes on */
 	SCMP_SYS(getpid), SCMP_SYS(getppid), SCMP_SYS(gettid), SCMP_SYS(getuid),
 	SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getrandom),
+	SCMP_SYS(getpgrp), SCMP_SYS(getsid), SCMP_SYS(getgroups), SCMP_SYS(getresuid), SCMP_SYS(getresgid),
 	/* the monitor's own signals: fault handling, abort on an internal error
 	 * (tgkill is added below, to this process only) */
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),

@@ -4,7 +4,8 @@
 // gettimeofday, time, clock_getres, getcwd, getrusage, prlimit64(old),
 // rt_sigprocmask(old), rt_sigaction(old), arch_prctl(ARCH_GET_FS),
 // sched_getaffinity, getcpu, sysinfo, times, getitimer, sigaltstack(old),
-// rt_sigpending, rt_sigtimedwait(info), timer_create(id), timer_gettime.
+// rt_sigpending, rt_sigtimedwait(info), timer_create(id), timer_gettime,
+// prctl(PR_GET_NAME), sched_getparam, getresuid.
 // Natively: the host cases succeed (ESCAPED).
 // Under opsub: -EFAULT (the time/clock ones may also return -EFAULT after
 // doing nothing).
@@ -52,6 +53,9 @@ int main(int argc, char **argv)
 	sc2(SYS_tkill, sc0(SYS_gettid), SIGUSR2);   /* pending, for the wait to take */
 	sys_case("rt_sigtimedwait(info)", p, 128, sc4(SYS_rt_sigtimedwait, &usr2, p, no_wait, 8), SIGUSR2);
 	sys_case("timer_create(id)", p, 4, sc3(SYS_timer_create, CLOCK_MONOTONIC, 0, p), 0);
+	sys_case("prctl(PR_GET_NAME)", p, 16, sc2(SYS_prctl, 16 /* PR_GET_NAME */, p), 0);
+	sys_case("sched_getparam", p, 4, sc2(SYS_sched_getparam, 0, p), 0);
+	sys_case("getresuid", p, 4, sc3(SYS_getresuid, p, p, p), 0);
 	int timer = -1;
 	if (sc3(SYS_timer_create, CLOCK_MONOTONIC, 0, &timer) == 0) {
 		sys_case("timer_gettime", p, 32, sc2(SYS_timer_gettime, timer, p), 0);
