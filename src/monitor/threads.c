@@ -39,6 +39,7 @@ struct gthread {
 	uint32_t altstack_flags;
 	bool suspended;
 	uint64_t saved_mask;
+	char name[16];            /* prctl(PR_SET_NAME) */
 	/* while blocked: the call, what it waits for, until when */
 	uint64_t nr, call_pc;
 	uint64_t wait_addr;
@@ -84,6 +85,7 @@ static void put_aside(struct monitor *m, struct rt_ctx *c, struct gthread *t, ui
 	t->altstack_flags = m->sig.altstack_flags;
 	t->suspended = m->sig.suspended;
 	t->saved_mask = m->sig.saved_mask;
+	memcpy(t->name, m->thread_name, sizeof(t->name));
 	if (m->sig.restart) {   /* its call was interrupted: restarted under SA_RESTART on its turn */
 		t->restartable = true;
 		t->nr = m->sig.restart_nr;
@@ -108,6 +110,7 @@ static uint64_t take_in(struct monitor *m, struct rt_ctx *c, const struct gthrea
 	m->sig.altstack_flags = t->altstack_flags;
 	m->sig.suspended = t->suspended;
 	m->sig.saved_mask = t->saved_mask;
+	memcpy(m->thread_name, t->name, sizeof(t->name));
 	return t->pc;
 }
 
@@ -525,6 +528,7 @@ int64_t sys_clone(struct monitor *m, ARGS)
 	t->sigmask = m->sigmask;
 	t->tid_address = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
 	t->altstack_flags = SS_DISABLE;   /* as Linux, for a thread */
+	memcpy(t->name, m->thread_name, sizeof(t->name));   /* inherited, as the kernel's comm */
 	t->state = TH_RUNNABLE;
 	m->thr.t[slot] = t;
 	if (++m->thr.live == 2)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,6 +92,15 @@ static void *set_flag(void *a)
 {
 	(void)a;
 	__atomic_store_n(&flag, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void *named(void *a)
+{
+	char *out = a;
+	prctl(PR_GET_NAME, out);                    /* inherited from its creator */
+	prctl(PR_SET_NAME, "worker");
+	prctl(PR_GET_NAME, out + 16);
 	return NULL;
 }
 
@@ -195,6 +205,14 @@ int main(void)
 		;   /* no system call: the other thread runs only if this one is preempted */
 	pthread_join(f, NULL);
 	printf("spin-wait handed over\n");
+
+	char names[32] = "", mine_now[16] = "";
+	prctl(PR_SET_NAME, "main-thread");
+	pthread_t nt;
+	pthread_create(&nt, NULL, named, names);
+	pthread_join(nt, NULL);
+	prctl(PR_GET_NAME, mine_now);
+	printf("thread names: new '%s', set '%s', the creator's still '%s'\n", names, names + 16, mine_now);
 
 	static pthread_t self;
 	self = pthread_self();
