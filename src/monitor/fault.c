@@ -42,19 +42,25 @@ const char *fault_kind(int sig)
  * code: the same stepping brings it to a boundary and into the gates, where
  * the request is served.
  */
+/* Leaves translated code at an instruction start (host pc of the guest
+ * instruction at pc) for the gates, which then go on at pc as after an
+ * indirect jump that missed (gate.S: gate_ibl_miss takes the target and
+ * the guest's r11 from the context, where some blocks keep r11 anyway). */
+static void to_gates(struct monitor *m, greg_t *r, uint64_t pc, bool r11_in_slot)
+{
+	m->ctx->ibl_target = pc;
+	if (!r11_in_slot)
+		m->ctx->ibl_r11 = (uint64_t)r[REG_R11];
+	r[REG_RIP] = (greg_t)(uintptr_t)gate_ibl_miss;
+}
+
 static void step(struct monitor *m, ucontext_t *uc)
 {
 	greg_t *r = uc->uc_mcontext.gregs;
 	uint64_t host_pc = (uint64_t)r[REG_RIP], pc;
 	bool r11_in_slot;
 	if (tr_insn_start(&m->tr, host_pc, &pc, &r11_in_slot)) {
-		/* resume at pc as after an indirect jump that missed (gate.S:
-		 * gate_ibl_miss takes the target and the guest's r11 from the
-		 * context, where some blocks keep r11 anyway) */
-		m->ctx->ibl_target = pc;
-		if (!r11_in_slot)
-			m->ctx->ibl_r11 = (uint64_t)r[REG_R11];
-		r[REG_RIP] = (greg_t)(uintptr_t)gate_ibl_miss;
+		to_gates(m, r, pc, r11_in_slot);
 	} else if (tr_guest_pc(&m->tr, host_pc, &pc)) {
 		/* inside the instruction's translation: step on (a popf in it
 		 * may have cleared the flag) */
@@ -120,6 +126,18 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 			monitor_guest_fault(sig, pc, addr, true, "no host mapping slot left to let the write through");
 		}
 		bool known = (sig == SIGSEGV || sig == SIGBUS) && si->si_code != SI_KERNEL;
+		/* at the start of the faulting instruction's translation the guest's
+		 * state is its own: a handler of the guest's may take the fault there */
+		uint64_t start;
+		bool r11_in_slot;
+		if (tr_insn_start(&m->tr, host_pc, &start, &r11_in_slot) && start == pc &&
+		    signals_fault(m, sig, sig == SIGSEGV && known ? signals_access_code(m, addr) : si->si_code,
+		                  known ? addr : pc)) {
+			uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)EFLAGS_TF;
+			m->stepping = false;
+			to_gates(m, uc->uc_mcontext.gregs, pc, r11_in_slot);
+			return;
+		}
 		monitor_guest_fault(sig, pc, addr, known, NULL);
 	}
 	fprintf(stderr, "opsub: internal error: %s at host pc 0x%lx, address 0x%lx\n", fault_kind(sig),

@@ -88,6 +88,15 @@ static void serve_at_exit(struct monitor *m, struct rt_ctx *c, const struct exit
 	freeze_serve(m, pc, GS_CALL_NONE);
 }
 
+/* The si_code of a fault the translator found (an instruction the guest
+ * CPU does not run, a jump to memory it cannot run), as Linux reports it. */
+static int fault_code(const struct monitor *m, const struct exit *x)
+{
+	if (x->signal == SIGILL)
+		return ILL_ILLOPN;
+	return x->signal == SIGSEGV && x->fault_addr ? signals_access_code(m, x->fault_addr) : SI_KERNEL;
+}
+
 /* The guest goes on at pc: another thread's turn first if one is due
  * (monitor/threads.h), then through the handler of a signal if one can be
  * delivered. */
@@ -150,6 +159,8 @@ uint64_t gate_dispatch(struct rt_ctx *c)
 		c->gpr[GPR_RDX] = 0;
 		return resume(m, c, next);
 	case EXITK_FAULT:
+		if (signals_fault(m, x->signal, fault_code(m, x), x->signal == SIGSEGV ? x->fault_addr : pc))
+			return resume(m, c, pc);
 		monitor_guest_fault(x->signal, pc, x->fault_addr, x->signal == SIGSEGV, x->why);
 	}
 	return 0;

@@ -64,9 +64,14 @@ struct k_ucontext {
 
 struct k_siginfo {
 	int32_t signo, errno_, code, pad;
-	int32_t pid;                 /* SI_TIMER: the timer's id */
-	uint32_t uid;                /* SI_TIMER: the overrun count */
-	uint64_t value;              /* SI_TIMER: sigev_value */
+	union {
+		struct {
+			int32_t pid;         /* SI_TIMER: the timer's id */
+			uint32_t uid;        /* SI_TIMER: the overrun count */
+			uint64_t value;      /* SI_TIMER: sigev_value */
+		};
+		uint64_t addr;           /* a fault's address */
+	};
 	uint8_t rest[96];
 };
 
@@ -173,6 +178,28 @@ static void init_fpu(struct rt_ctx *c)
 	memcpy(x + XSAVE_MXCSR, &mxcsr, 4);
 }
 
+static bool is_fault(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE;
+}
+
+bool signals_fault(struct monitor *m, int sig, int code, uint64_t addr)
+{
+	uint64_t handler = m->sigactions[sig][ACT_HANDLER];
+	if (!is_fault(sig) || handler == (uintptr_t)SIG_DFL || handler == (uintptr_t)SIG_IGN ||
+	    (m->sigmask & SIG_BIT(sig)))
+		return false;   /* Linux ends the process: no handler, ignored or blocked */
+	m->sig.code[sig] = code;
+	m->sig.value[sig] = addr;
+	m->sig.thread_pending |= SIG_BIT(sig);
+	return true;
+}
+
+int signals_access_code(const struct monitor *m, uint64_t addr)
+{
+	return gm_access_ok(&m->gm, addr & ~(uint64_t)(GUEST_PAGE - 1), 1, 0) ? SEGV_ACCERR : SEGV_MAPERR;
+}
+
 static void fill_info(const struct monitor *m, struct k_siginfo *info, int sig)
 {
 	memset(info, 0, sizeof(*info));
@@ -184,6 +211,8 @@ static void fill_info(const struct monitor *m, struct k_siginfo *info, int sig)
 	} else if (info->code == SI_TIMER) {
 		info->pid = m->sig.timerid[sig];
 		info->value = m->sig.value[sig];
+	} else if (is_fault(sig)) {
+		info->addr = m->sig.value[sig];
 	}
 }
 

@@ -7,9 +7,10 @@
  * interval timers (alarm, setitimer: SIGALRM, SIGVTALRM, SIGPROF) and its
  * POSIX timers (timer_create: any signal, to the process or one thread),
  * both in monitor/timers.h.
- * Faults (SIGSEGV, SIGILL, ...) are not among them: a fault ends the guest
- * whatever handler it set (monitor.h).  Nothing outside the guest can send
- * it a signal.
+ * Faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE) go to the guest's handler where
+ * the fault leaves the guest at an instruction boundary
+ * (signals_fault); elsewhere, and without a handler, they end the guest
+ * (monitor.h).  Nothing outside the guest can send it a signal.
  *
  * A signal becomes pending (one bit per signal: real-time signals do not
  * queue more than one instance) and is delivered at the next safe point
@@ -92,6 +93,20 @@ void signals_restore(struct monitor *m, const struct gs_personality *p);
  * signal ignored when sent.  Async-signal-safe: the timers' handler posts
  * too (monitor/timers.h). */
 void signals_post(struct monitor *m, uint64_t *to, int sig, int code);
+
+/* A fault of the guest's own instruction (SIGSEGV, SIGBUS, SIGILL,
+ * SIGFPE) with its si_code and si_addr, found where the guest's state is
+ * its state before that instruction: true when a handler takes it (the
+ * signal is pending for the running thread and is delivered as the guest
+ * is resumed at the instruction, which it runs again if the handler
+ * returns); false where Linux ends the process (no handler, ignored,
+ * blocked). */
+bool signals_fault(struct monitor *m, int sig, int code, uint64_t addr);
+
+/* SIGSEGV's si_code for an access to addr, as Linux gives it: SEGV_ACCERR
+ * on a mapped page, SEGV_MAPERR elsewhere (the host's protections of
+ * guest memory cannot tell the two apart). */
+int signals_access_code(const struct monitor *m, uint64_t addr);
 
 /* A signal the guest sends itself, with the kernel's si_code (SI_USER,
  * SI_TKILL): pending unless ignored; delivered at the call's exit unless
