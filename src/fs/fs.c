@@ -21,6 +21,9 @@ static int add_standard(struct memfs *mem, const char *exe, char *err, size_t er
 	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
 		if (!memfs_add(mem, devs[i].path, MN_DEV, 0666, NULL, devs[i].dev, err, errlen))
 			return -1;
+	/* the guest's mappings, which C libraries read to find the main thread's stack */
+	if (!memfs_add(mem, "/proc/self/maps", MN_DEV, 0444, NULL, MDEV_MAPS, err, errlen))
+		return -1;
 	/* the program's own path, for readlink("/proc/self/exe") */
 	return memfs_add(mem, "/proc/self/exe", MN_LINK, 0777, exe, 0, err, errlen) ? 0 : -1;
 }

@@ -20,8 +20,9 @@
 
 enum mnode_kind { MN_DIR, MN_FILE, MN_LINK, MN_DEV, MN_VOLUME };
 
-/* The character devices of /dev. */
-enum mdev { MDEV_NULL, MDEV_ZERO, MDEV_RANDOM, MDEV_URANDOM };
+/* The character devices of /dev, and /proc/self/maps: a file the monitor
+ * writes as it is read (the guest's mappings then). */
+enum mdev { MDEV_NULL, MDEV_ZERO, MDEV_RANDOM, MDEV_URANDOM, MDEV_MAPS };
 
 /* Every node and name is charged this much besides its bytes, so that a
  * guest making millions of empty files runs out of budget too. */

@@ -6,6 +6,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/stat.h>
@@ -47,7 +49,7 @@ static uint32_t kind_mode(const struct mnode *n)
 	case MN_DIR: case MN_VOLUME: return S_IFDIR;
 	case MN_FILE: return S_IFREG;
 	case MN_LINK: return S_IFLNK;
-	default: return S_IFCHR;
+	default: return n->dev == MDEV_MAPS ? S_IFREG : S_IFCHR;   /* /proc files are regular, size 0 */
 	}
 }
 
@@ -62,7 +64,7 @@ void stat_node(const struct mnode *n, struct stat *st)
 	st->st_gid = getgid();
 	st->st_size = n->kind == MN_FILE ? (off_t)n->file.size : n->kind == MN_LINK ? (off_t)strlen(n->link)
 	              : n->kind == MN_DIR ? 4096 : 0;
-	if (n->kind == MN_DEV)
+	if (n->kind == MN_DEV && n->dev != MDEV_MAPS)
 		st->st_rdev = makedev(1, n->dev == MDEV_NULL ? 3 : n->dev == MDEV_ZERO ? 5 : n->dev == MDEV_RANDOM ? 8 : 9);
 	st->st_blksize = 4096;
 	st->st_blocks = n->kind == MN_FILE ? (blkcnt_t)((n->file.size + 511) / 512) : 0;
@@ -114,6 +116,33 @@ int64_t sys_fstat(struct monitor *m, ARGS)
 
 /* ---- reading and writing ---------------------------------------------------------- */
 
+/* /proc/self/maps as Linux writes it, from the guest's page table: one
+ * line per run of mapped pages with the same protection (no offsets,
+ * devices or names: the C libraries look only at the ranges), read from
+ * at as if the whole text had been made then. */
+static int64_t maps_read(struct monitor *m, void *buf, uint64_t len, uint64_t at)
+{
+	static char text[1 << 18];
+	size_t n = 0;
+	uint64_t pages = m->gm.size / GUEST_PAGE;
+	for (uint64_t p = 0; p < pages && n < sizeof(text) - 64;) {
+		uint8_t prot = m->gm.page[p] & (GP_MAPPED | GP_R | GP_W | GP_X);
+		uint64_t q = p + 1;
+		while (q < pages && (m->gm.page[q] & (GP_MAPPED | GP_R | GP_W | GP_X)) == prot)
+			q++;
+		uint64_t from = p * GUEST_PAGE, to = q * GUEST_PAGE;
+		if (prot & GP_MAPPED)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%08" PRIx64 "-%08" PRIx64 " %c%c%cp 00000000 00:00 0\n",
+			                      from, to, prot & GP_R ? 'r' : '-', prot & GP_W ? 'w' : '-', prot & GP_X ? 'x' : '-');
+		p = q;
+	}
+	if (at >= n)
+		return 0;
+	uint64_t k = len < n - at ? len : n - at;
+	memcpy(buf, text + at, k);
+	return (int64_t)k;
+}
+
 static int64_t dev_read(struct mnode *n, void *buf, uint64_t len)
 {
 	switch (n->dev) {
@@ -138,7 +167,10 @@ int64_t of_read(struct monitor *m, struct ofile *of, void *buf, uint64_t len, in
 		r = memfs_read(of->node, buf, len, at);
 		break;
 	case OF_DEV:
-		return dev_read(of->node, buf, len);
+		if (of->node->dev != MDEV_MAPS)
+			return dev_read(of->node, buf, len);
+		r = maps_read(m, buf, len, at);
+		break;
 	case OF_MEMDIR: case OF_LINK:
 		return -EISDIR;
 	case OF_EPOLL:
