@@ -326,7 +326,7 @@ static bool read_fpu(struct monitor *m, uint64_t fpstate, uint8_t *image)
 		memcpy(image + XSAVE_MXCSR, &mxcsr, 4);
 		return true;
 	}
-	if (fpstate % 64 || gm_read(&m->gm, image, fpstate, 512))
+	if (gm_read(&m->gm, image, fpstate, 512))   /* copied: any alignment, as Linux */
 		return false;
 	struct fpx_sw_bytes sw;
 	memcpy(&sw, image + FP_SW_BYTES, sizeof(sw));
