@@ -20,9 +20,12 @@
  *     gate, in one of two forms (CTX_FPU_FORM).  XSAVE: the standard-format
  *     XSAVE image, mask CTX_XSAVE_MASK (state a guest cannot touch is not
  *     saved).  Light: only ymm0-15 and MXCSR, taken while the guest's x87
- *     state is in its initial configuration (XINUSE bit 0 clear), so
- *     nothing else needs keeping; XRSTOR costs hundreds of cycles on some
- *     hosts, vector moves a few.  FX, where the host reports XINUSE and the
+ *     state is in its initial configuration (XINUSE bit 0 clear) or idle
+ *     (X87_IDLE: every register empty, control and status words as
+ *     initialised; the way back then makes it initial, which a guest can
+ *     tell only by the contents of empty registers and the last data
+ *     pointer, read as zero), so nothing else needs keeping; XRSTOR
+ *     costs hundreds of cycles on some hosts, vector moves a few.  FX, where the host reports XINUSE and the
  *     x87 state is in use: FXSAVE into the image's legacy region (x87,
  *     xmm0-15, MXCSR) and, where the upper halves are in use, ymm0-15 as in
  *     the light form (FXSAVE and FXRSTOR took 90 ns on the AMD Zen 3 host,
@@ -76,6 +79,8 @@
 #define FPU_FORM_FX         3      /* x87, xmm0-15, MXCSR by FXSAVE (the XSAVE image's legacy
                                     * region) and ymm0-15 */
 #define FPU_FORM_FX_XMM     4      /* the same, the upper halves initial */
+#define X87_IDLE            0x37f  /* an FXSAVE image's first 8 bytes (FCW, FSW, abridged FTW,
+                                    * FOP) when the x87 state is idle: taken in the light form */
 #define CTX_XSTATE_BV       0x1200 /* the XSAVE image's XSTATE_BV (xsave_layout.h: XSAVE_HEADER) */
 
 /* Parts of the FPU state some guest code can read or change, beyond

@@ -138,7 +138,12 @@ gate_full:
 	 * its initial configuration (ctx.h), otherwise by FXSAVE; by XSAVEOPT
 	 * where the host does not report XINUSE.  While no guest code can
 	 * touch the x87 state or the upper halves (gate_guest_fpu), both are
-	 * initial: no need to ask XINUSE. */
+	 * initial: no need to ask XINUSE.  An x87 state the CPU reports in
+	 * use but that is idle (default control word, status clear, every
+	 * register empty, no last opcode: what the ABI leaves at a call, so
+	 * at nearly every system call) goes the light way too, and the way
+	 * back makes it initial (XINUSE bit 0 clear): one musl printf("%f")
+	 * would otherwise cost every later gate an FXSAVE and FXRSTOR. */
 	cmp byte ptr [rip + gate_fpu_light], 0
 	je 1f
 	xor eax, eax                     /* what XINUSE says then */
@@ -156,6 +161,8 @@ gate_full:
 	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT_XMM
 	jmp 2f
 8:	fxsave64 gs:[CTX_XSAVE]          /* the x87 in use: x87, xmm, MXCSR */
+	cmp qword ptr gs:[CTX_XSAVE], X87_IDLE   /* FCW, FSW, FTW, FOP */
+	je 6b
 	mov qword ptr gs:[CTX_FPU_FORM], FPU_FORM_FX_XMM
 	test al, 4
 	jz 2f
@@ -183,9 +190,9 @@ gate_resume_guest:
 	xgetbv
 	test al, 1
 	jz 1f
-	mov eax, 1                       /* trusted code used the x87: back to */
-	xor edx, edx                     /* its initial configuration, as the */
-	xrstor64 [rip + gate_x87_init]   /* guest had it */
+	mov eax, 1                       /* trusted code used the x87, or the */
+	xor edx, edx                     /* guest's was idle: back to its */
+	xrstor64 [rip + gate_x87_init]   /* initial configuration */
 1:	cmp qword ptr gs:[CTX_FPU_FORM], FPU_FORM_LIGHT
 	jne 4f
 	restore_ymm

@@ -1,4 +1,4 @@
-// Keeps ymm0-15, MXCSR and the x87 stack and control word live across every kind of gate (a system call, cpuid, an indirect-branch miss, a return), first with the x87 state never used, then with three values on the x87 stack and a changed control word, then after fninit, then with only legacy SSE loads after vzeroupper (the upper halves initial), then both (x87 values, legacy SSE only): the gates keep the state in a light form (vector registers only, the upper halves left initial where they were) while the x87 state is initial and as an XSAVE image otherwise (src/gates/ctx.h).
+// Keeps ymm0-15, MXCSR and the x87 stack and control word live across every kind of gate (a system call, cpuid, an indirect-branch miss, a return), first with the x87 state never used, then with three values on the x87 stack and a changed control word, then after fninit, then with only legacy SSE loads after vzeroupper (the upper halves initial), then both (x87 values, legacy SSE only), then with the x87 stack empty after use (idle, or with a status flag raised, or with a changed control word, all of which must come back as they were): the gates keep the state in a light form (vector registers only, the upper halves left initial where they were) while the x87 state is initial and as an XSAVE image otherwise (src/gates/ctx.h).
 // cflags: -mavx2
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,6 +86,27 @@ static void mxcsr_set(uint32_t m)
 	__asm__ volatile("ldmxcsr %0" : : "m"(m));
 }
 
+/* The x87 state used and emptied again, as code compiled for the ABI
+ * leaves it at a call: with the control word cw and, with inexact, the
+ * precision flag raised by 1/3.  Prints the status, control and tag words
+ * after the gates; the gates may make an idle state initial but must keep
+ * a raised flag or a changed control word. */
+static unsigned x87_emptied(unsigned seed, uint16_t cw, bool inexact)
+{
+	static const long double three = 3;
+	long double third;
+	uint16_t env[14];
+	__asm__ volatile("fninit\n fldcw %1\n fld1\n fldt %2\n fdivrp\n fstpt %0" : "=m"(third) : "m"(cw), "m"(three));
+	if (!inexact)
+		__asm__ volatile("fnclex");
+	unsigned bad = changed_ymm(seed, false);
+	__asm__ volatile("fnstenv %0\n fldcw %0" : "=m"(env));   /* fnstenv masks every exception: fldcw undoes it */
+	printf("x87 emptied (fcw 0x%x, %s): ymm changed 0x%04x, fsw 0x%x, fcw 0x%x, ftw 0x%x\n", cw,
+	       inexact ? "inexact" : "flags clear", bad, env[2], env[0], env[4]);
+	__asm__ volatile("fninit");
+	return bad;
+}
+
 int main(void)
 {
 	uint32_t saved_mxcsr = mxcsr_get();
@@ -140,5 +161,8 @@ int main(void)
 	mxcsr_set(saved_mxcsr);
 	printf("x87 in use, upper halves initial: ymm changed 0x%04x, mxcsr 0x%x, fcw 0x%x, stack %.17Lg %.17Lg\n", bad5,
 	       mx5, cw5_after, st5[0], st5[1]);
-	return (bad1 | bad2 | bad3 | bad4 | bad5) != 0;
+
+	/* 6-8: the stack empty again: idle, a flag raised, a changed control word */
+	unsigned bad6 = x87_emptied(6, 0x037f, false) | x87_emptied(7, 0x037f, true) | x87_emptied(8, 0x027f, false);
+	return (bad1 | bad2 | bad3 | bad4 | bad5 | bad6) != 0;
 }
