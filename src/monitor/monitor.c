@@ -51,8 +51,17 @@ void monitor_guest_fault(int sig, uint64_t pc, uint64_t addr, bool addr_known, c
 		bytes[n] = *(const uint8_t *)guest_ptr(pc + n);
 		n++;
 	}
-	if (n && decode_one(bytes, n, &d) == DECODE_OK)
+	char outside[160];
+	if (n && decode_one(bytes, n, &d) == DECODE_OK) {
 		decode_format(&d, pc, insn, sizeof(insn));
+		/* code built for this host (-march=native) rather than for the guest CPU */
+		if (sig == SIGILL && !cpu_model_allows(d.insn.meta.isa_ext)) {
+			snprintf(outside, sizeof(outside),
+			         "%s is not in the guest CPU model x86-64-v3 (opsub cpu): build for it, e.g. -march=x86-64-v3 "
+			         "instead of -march=native", ZydisISAExtGetString(d.insn.meta.isa_ext));
+			why = outside;
+		}
+	}
 	char where[64] = "";
 	if (addr_known)
 		snprintf(where, sizeof(where), ", address 0x%lx", addr);

@@ -26,6 +26,8 @@
 #                             natively the kernel starts it as its own interpreter
 #   // opsub: refused TEXT    opsub must refuse to start it: exit 2 with TEXT in
 #                             its "opsub: " message (default: it starts)
+#   // opsub: faults TEXT     the guest must end in a guest fault whose report
+#                             holds TEXT (what the user is told to do)
 #   // native: escapes        (default) the native run prints ESCAPED or creates argv[1]
 #   // native: faults         the native run is killed by a signal
 #   // native: completes      the native run exits 0 after printing DONE
@@ -199,9 +201,13 @@ check_one() {
 	mkdir -p "$dir"
 	native=$(directive "$src" native)
 	native=${native:-escapes}
-	local refusal
-	refusal=$(directive "$src" opsub)
-	refusal=${refusal#refused }
+	local refusal="" fault_text="" said
+	said=$(directive "$src" opsub)
+	case $said in
+	refused\ *) refusal=${said#refused } ;;
+	faults\ *) fault_text=${said#faults } ;;
+	?*) why="unknown opsub directive '$said'" ;;
+	esac
 	mode=$(directive "$src" stdin)
 	arg=""
 	if [[ $mode == hex* ]]; then
@@ -265,6 +271,8 @@ check_one() {
 	elif [[ -n $refusal ]]; then
 		((orc == 2)) && grep -q "^opsub: .*$refusal" "$dir/opsub.err" ||
 			errs+=("opsub was to refuse it (exit 2, '$refusal'), rc $orc")
+	elif [[ -n $fault_text ]] && ! grep -q "^opsub: guest fault: .*$fault_text" "$dir/opsub.err"; then
+		errs+=("the guest fault report does not say '$fault_text'")
 	elif ((orc > 0 && orc < 128)) && grep -v -e '^opsub: guest' "$dir/opsub.err" | grep -q '^opsub: '; then
 		errs+=("opsub error: $(grep -v '^opsub: guest' "$dir/opsub.err" | grep -m1 '^opsub: ' | cut -c1-160)")
 	fi

@@ -7,8 +7,10 @@
 // has masks and scatters, RTM aborts jump anywhere).
 // Natively: they execute (ESCAPED: executed) where the host has them; each
 // variant that not every host has names its host property (native-needs).
-// Under opsub: "anything else" class: guest fault (SIGILL).
+// Under opsub: "anything else" class: guest fault (SIGILL), whose report
+// names the extension and says to build for the guest CPU model.
 // variants: avx512 avx512_scatter xbegin xtest rdrand rdseed rdpid xsave xsaveopt xsavec xrstor clflushopt clwb sha gfni vaes
+// opsub: faults is not in the guest CPU model x86-64-v3 (opsub cpu): build for it
 // native-needs: avx512=avx512 avx512_scatter=avx512 xbegin=tsx xtest=tsx rdpid=rdpid sha=sha gfni=gfni vaes=vaes
 #include "attack.h"
 
