@@ -423,29 +423,29 @@ int64_t file_map_check(struct monitor *m, uint64_t fd, uint64_t flags, uint64_t 
  * file, the kernel copies page cache to page cache, where a pread into the
  * guest mapping took a page fault per page (a dynamically linked program's
  * libraries are megabytes at start-up).  pwrite names its offset: the
- * memfd's file position is shared with the daemon.  Returns 0, or -1 when
- * the file cannot be mapped (the caller reads instead). */
-static int fill_from_host(const struct guest_mem *gm, int host_fd, uint64_t addr, uint64_t len, uint64_t off)
+ * memfd's file position is shared with the daemon.  Returns how much of
+ * [0, len) is settled (copied, or past the end of the file: zeros); the
+ * caller reads the rest, which reports an error or a file that shrank. */
+static uint64_t fill_from_host(const struct guest_mem *gm, int host_fd, uint64_t addr, uint64_t len, uint64_t off)
 {
 	struct stat st;
 	if (gm->fd < 0 || host_fstat(host_fd, &st) != 0 || !S_ISREG(st.st_mode))
-		return -1;
-	if ((uint64_t)st.st_size <= off)
 		return 0;
-	if (len > (uint64_t)st.st_size - off)
-		len = (uint64_t)st.st_size - off;   /* past the end: zeros, and SIGBUS to touch */
-	void *file = mmap(NULL, len, PROT_READ, MAP_PRIVATE, host_fd, (off_t)off);
+	if ((uint64_t)st.st_size <= off)
+		return len;
+	uint64_t in_file = len < (uint64_t)st.st_size - off ? len : (uint64_t)st.st_size - off;
+	void *file = mmap(NULL, in_file, PROT_READ, MAP_PRIVATE, host_fd, (off_t)off);
 	if (file == MAP_FAILED)
-		return -1;
-	/* short only if the file shrank meanwhile: the rest stays zero */
-	for (uint64_t done = 0; done < len;) {
-		ssize_t r = pwrite(gm->fd, (const uint8_t *)file + done, len - done, (off_t)(addr + done));
+		return 0;
+	uint64_t done = 0;
+	while (done < in_file) {
+		ssize_t r = pwrite(gm->fd, (const uint8_t *)file + done, in_file - done, (off_t)(addr + done));
 		if (r <= 0)
 			break;
 		done += (uint64_t)r;
 	}
-	munmap(file, len);
-	return 0;
+	munmap(file, in_file);
+	return done == in_file ? len : done;
 }
 
 int64_t file_map_fill(struct monitor *m, uint64_t fd, uint64_t addr, uint64_t len, uint64_t off)
@@ -455,9 +455,8 @@ int64_t file_map_fill(struct monitor *m, uint64_t fd, uint64_t addr, uint64_t le
 		return 0;   /* /dev/zero: the fresh mapping is zeros */
 	if (!gm_prepare_write(&m->gm, addr, len))
 		return -ENOMEM;
-	if (of->kind == OF_HOST && fill_from_host(&m->gm, of->host_fd, addr, len, off) == 0)
-		return 0;
-	for (uint64_t done = 0; done < len;) {
+	uint64_t done = of->kind == OF_HOST ? fill_from_host(&m->gm, of->host_fd, addr, len, off) : 0;
+	while (done < len) {
 		int64_t r = of->kind == OF_MEM ? memfs_read(of->node, guest_ptr(addr + done), len - done, off + done)
 		                               : host_result(pread(of->host_fd, guest_ptr(addr + done), len - done,
 		                                                   (off_t)(off + done)));
