@@ -25,8 +25,9 @@
  *     initialised; the way back then makes it initial, which a guest can
  *     tell only by the contents of empty registers and the last data
  *     pointer, read as zero), so nothing else needs keeping; XRSTOR
- *     costs hundreds of cycles on some hosts, vector moves a few.  FX, where the host reports XINUSE and the
- *     x87 state is in use: FXSAVE into the image's legacy region (x87,
+ *     costs hundreds of cycles on some hosts, vector moves a few.  FX,
+ *     where the host reports XINUSE and the x87 state is in use (not
+ *     idle): FXSAVE into the image's legacy region (x87,
  *     xmm0-15, MXCSR) and, where the upper halves are in use, ymm0-15 as in
  *     the light form (FXSAVE and FXRSTOR took 90 ns on the AMD Zen 3 host,
  *     XSAVE and XRSTOR 150).  Where the guest's upper halves were in

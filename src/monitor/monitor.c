@@ -51,7 +51,7 @@ void monitor_guest_fault(int sig, uint64_t pc, uint64_t addr, bool addr_known, c
 		bytes[n] = *(const uint8_t *)guest_ptr(pc + n);
 		n++;
 	}
-	char outside[160];
+	char outside[256];
 	if (n && decode_one(bytes, n, &d) == DECODE_OK) {
 		decode_format(&d, pc, insn, sizeof(insn));
 		/* code built for this host (-march=native) rather than for the guest CPU */
