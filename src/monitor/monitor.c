@@ -206,7 +206,7 @@ static int setup(struct monitor *m, char *err, size_t errlen)
 	}
 	gate_ctx = m->ctx;
 	gate_fpu_light = host_has_xinuse();
-	struct tr_config tc = {.verify = !m->opts.no_verify, .count_ibl = m->opts.stats};
+	struct tr_config tc = {.verify = !m->opts.no_verify, .measure = m->opts.stats};
 	if (tr_init(&m->tr, &m->gm, m->ctx, m->ibl, &tc, err, errlen))
 		return -1;
 	signals_init(m);

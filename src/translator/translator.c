@@ -18,7 +18,7 @@ int tr_init(struct translator *t, struct guest_mem *gm, struct rt_ctx *ctx, uint
 	t->ctx = ctx;
 	t->ibl = ibl;
 	t->verify = cfg->verify;
-	t->count_ibl = cfg->count_ibl;
+	t->measure = cfg->measure;
 	if (tr_cache_init(t, cfg->cache_size ? cfg->cache_size : TR_CACHE_DEFAULT, err, errlen))
 		return -1;
 	gm->on_code_write = on_code_write;

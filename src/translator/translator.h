@@ -117,14 +117,14 @@ struct translator {
 	uint32_t *page_hash;           /* guest page -> page_ref chains */
 	struct guest_insn *fetched;    /* a block's instructions, decoded once (translate.c) */
 	bool verify;                   /* run the verifier on every block (default) */
-	bool count_ibl;                /* emit IBL counters (for --stats) */
+	bool measure;                  /* --stats: IBL counters in the code, translation times */
 	struct tr_stats stats;
 };
 
 struct tr_config {
 	size_t cache_size;
 	bool verify;
-	bool count_ibl;
+	bool measure;
 };
 
 /* Sets up the code cache (near the gates, so rel32 jumps reach them) and the

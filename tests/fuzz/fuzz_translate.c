@@ -23,7 +23,7 @@
  *   data[1..5]   offsets of further block starts (jumps into the middle
  *                of instructions); offset 0 is always translated
  *   data[6..7]   parameters of the wild pc and of the invalidated page
- *   data[len-1]  bit 0: IBL counters on (count_ibl: the other IBL variant)
+ *   data[len-1]  bit 0: IBL counters on (measure: the other IBL variant)
  *                bit 1: follow direct branch exits: translate the target
  *                       and link the exit (tr_take_branch)
  *                bit 2: enter every block in the IBL table (tr_indirect)
@@ -108,7 +108,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	ctx = ctx_create(&ibl);
 	if (!gm.page || !ctx)
 		die("cannot allocate the guest page table or the runtime context");
-	struct tr_config cfg = {.cache_size = CACHE_SIZE, .verify = true, .count_ibl = false};
+	struct tr_config cfg = {.cache_size = CACHE_SIZE, .verify = true, .measure = false};
 	if (tr_init(&tr, &gm, ctx, ibl, &cfg, err, sizeof(err)))
 		die("tr_init: %s", err);
 	atexit(print_stats);
@@ -343,7 +343,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (after == 3 && hi - lo >= 2 * GUEST_PAGE)
 		gm.page[lo / GUEST_PAGE + 1] = GP_MAPPED | GP_R;
 
-	tr.count_ibl = f2 & 1;
+	tr.measure = f2 & 1;
 	if ((f2 & 96) == 96 && tr.cache_used < tr.cache_size - (TR_BLOCK_MAX_BYTES + 512) - 256)
 		tr.cache_used = (tr.cache_size - (TR_BLOCK_MAX_BYTES + 512) - 256) & ~(size_t)31;
 

@@ -454,7 +454,7 @@ static int translator_init(char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the translator's context");
 		return -1;
 	}
-	struct tr_config cfg = {.cache_size = 256u << 10, .verify = true, .count_ibl = false};
+	struct tr_config cfg = {.cache_size = 256u << 10, .verify = true, .measure = false};
 	return tr_init(&tr, &gm, tr_ctx, tr_ibl, &cfg, err, errlen);
 }
 
@@ -580,7 +580,7 @@ static bool translate(struct rng *r, const uint8_t *code, size_t len, uint64_t p
 	gm.code_view = (uintptr_t)buf - lo;
 	for (uint64_t p = lo; p < hi; p += GUEST_PAGE)
 		gm.page[p / GUEST_PAGE] = GP_MAPPED | GP_R | GP_X;
-	tr.count_ibl = rng_chance(r, 20);
+	tr.measure = rng_chance(r, 20);
 	char err[512];
 	uint32_t id = tr_translate_only(&tr, pc, err, sizeof(err));
 	bool ok = id != 0;
