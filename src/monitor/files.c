@@ -423,13 +423,17 @@ int64_t file_map_check(struct monitor *m, uint64_t fd, uint64_t flags, uint64_t 
  * file, the kernel copies page cache to page cache, where a pread into the
  * guest mapping took a page fault per page (a dynamically linked program's
  * libraries are megabytes at start-up).  pwrite names its offset: the
- * memfd's file position is shared with the daemon.  Returns how much of
- * [0, len) is settled (copied, or past the end of the file: zeros); the
- * caller reads the rest, which reports an error or a file that shrank. */
+ * memfd's file position is shared with the daemon.  Not for a guest of
+ * the daemon: its dirty log (gm_track_writes) sees only writes through
+ * this process's page table, so pages written through the memfd would
+ * not be sent again if the guest migrated (one with volumes cannot today,
+ * migrate_request.c).  Returns how much of [0, len) is settled (copied,
+ * or past the end of the file: zeros); the caller reads the rest, which
+ * reports an error or a file that shrank. */
 static uint64_t fill_from_host(const struct guest_mem *gm, int host_fd, uint64_t addr, uint64_t len, uint64_t off)
 {
 	struct stat st;
-	if (gm->fd < 0 || host_fstat(host_fd, &st) != 0 || !S_ISREG(st.st_mode))
+	if (gm->fd < 0 || gm->writes_tracked || host_fstat(host_fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
 	if ((uint64_t)st.st_size <= off)
 		return len;

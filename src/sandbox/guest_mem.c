@@ -287,6 +287,7 @@ int gm_track_writes(struct guest_mem *gm)
 	}
 	/* kept open for the process's life: closing it would drop the
 	 * registration */
+	gm->writes_tracked = true;
 	return 0;
 }
 

@@ -52,6 +52,9 @@ struct guest_mem {
 	uint64_t mmap_low;      /* lowest address handed out by mmap so far */
 	uint64_t retained;      /* pages with GP_RETAINED */
 	uint64_t reuse_below;   /* gm_find_free looks for unmapped space below this first (0: none) */
+	/* gm_track_writes registered the memory: the daemon's dirty log sees
+	 * writes through this process's mapping only, not through fd */
+	bool writes_tracked;
 	/* Host address of guest address 0 for instruction fetch: 0 in a real
 	 * sandbox; the fuzzer translates from a buffer without a sandbox
 	 * (then fd is -1 and protections are bookkeeping only). */
