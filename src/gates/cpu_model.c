@@ -111,7 +111,7 @@ static uint32_t model_bits(uint32_t leaf, uint8_t reg)
 /* Intel's vendor string: runtimes (libgcc's __builtin_cpu_supports among them)
  * only read feature bits for vendors they know. */
 static const char vendor[12] = "GenuineIntel";
-static const char brand[48] = "opsub virtual CPU (x86-64-v3)";
+static const char brand[48] = "opsub virtual CPU (" CPU_MODEL_LEVEL ")";
 
 void cpuid_guest(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {

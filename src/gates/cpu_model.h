@@ -20,6 +20,10 @@
 #ifndef OPSUB_GATES_CPU_MODEL_H
 #define OPSUB_GATES_CPU_MODEL_H
 
+/* The x86-64 level the model is (its brand string names it): what to build
+ * guest programs for. */
+#define CPU_MODEL_LEVEL "x86-64-v3"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -57,8 +57,8 @@ void monitor_guest_fault(int sig, uint64_t pc, uint64_t addr, bool addr_known, c
 		/* code built for this host (-march=native) rather than for the guest CPU */
 		if (sig == SIGILL && !cpu_model_allows(d.insn.meta.isa_ext)) {
 			snprintf(outside, sizeof(outside),
-			         "%s is not in the guest CPU model x86-64-v3 (opsub cpu): build for it, e.g. -march=x86-64-v3 "
-			         "instead of -march=native", ZydisISAExtGetString(d.insn.meta.isa_ext));
+			         "%s is not in the guest CPU model " CPU_MODEL_LEVEL " (opsub cpu): build for it, e.g. "
+			         "-march=" CPU_MODEL_LEVEL " instead of -march=native", ZydisISAExtGetString(d.insn.meta.isa_ext));
 			why = outside;
 		}
 	}
