@@ -24,10 +24,35 @@ __attribute__((always_inline)) inline bool tx_buffer_ok(const struct guest_mem *
 	       (gm->page[addr / GUEST_PAGE] & need) == need && (gm->page[(addr + len - 1) / GUEST_PAGE] & need) == need;
 }
 
-bool rx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t capacity)
+/* A guest posts its receive pool buffer after buffer, and with several
+ * guests on a core each one's page bits had left the caches by its next
+ * turn (8% of a receiving guest's samples): the run of pages found
+ * DMA-writable is remembered until a page's bits change (prot_epoch), and
+ * grows with each adjacent or overlapping run found so. */
+static bool rx_pages_ok(const struct guest_mem *gm, uint64_t addr, uint32_t capacity)
 {
-	return addr % 64 == 0 && capacity >= OPSUB_NET_MIN_FRAME && capacity <= OPSUB_NET_BUF_SIZE &&
-	       gm_dma_writable(gm, addr, capacity);
+	if (!gm_dma_writable(gm, addr, capacity))
+		return false;
+	uint64_t lo = page_down(addr), hi = page_up(addr + capacity);   /* every page checked whole */
+	if (drv.rx_ok_epoch == gm->prot_epoch && lo <= drv.rx_ok_hi && hi >= drv.rx_ok_lo) {
+		drv.rx_ok_lo = lo < drv.rx_ok_lo ? lo : drv.rx_ok_lo;
+		drv.rx_ok_hi = hi > drv.rx_ok_hi ? hi : drv.rx_ok_hi;
+	} else {
+		drv.rx_ok_lo = lo;
+		drv.rx_ok_hi = hi;
+		drv.rx_ok_epoch = gm->prot_epoch;
+	}
+	return true;
+}
+
+__attribute__((always_inline)) inline bool rx_buffer_ok(const struct guest_mem *gm, uint64_t addr, uint32_t capacity)
+{
+	if (addr % 64 != 0 || capacity < OPSUB_NET_MIN_FRAME || capacity > OPSUB_NET_BUF_SIZE)
+		return false;
+	if (drv.rx_ok_epoch == gm->prot_epoch && addr >= drv.rx_ok_lo && addr <= drv.rx_ok_hi &&
+	    capacity <= drv.rx_ok_hi - addr)
+		return true;
+	return rx_pages_ok(gm, addr, capacity);
 }
 
 /* ---- NET_BURST --------------------------------------------------------------- */

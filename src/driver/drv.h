@@ -79,6 +79,9 @@ struct drv {
 	 * by a restored guest (netdrv_state.c): handed out before the rings' */
 	struct opsub_net_pkt *carried;
 	unsigned ncarried, carried_next, carried_cap;
+	/* Guest pages [rx_ok_lo, rx_ok_hi) were all mapped writable and
+	 * unwatched at gm prot_epoch rx_ok_epoch (rx_buffer_ok) */
+	uint64_t rx_ok_lo, rx_ok_hi, rx_ok_epoch;
 };
 
 extern struct drv drv;

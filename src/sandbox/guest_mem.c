@@ -136,6 +136,7 @@ static int change(struct guest_mem *gm, uint64_t first, uint64_t n, uint8_t bits
 	if (!old)
 		return -ENOMEM;
 	memcpy(old, gm->page + first, n);
+	gm->prot_epoch++;
 	for (uint64_t p = first; p < first + n; p++)
 		gm->page[p] = (gm->page[p] & keep) | bits;
 	int rc = 0;
@@ -219,6 +220,7 @@ int gm_map(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
 
 void gm_adopt(struct guest_mem *gm, uint64_t addr, uint64_t len, unsigned prot)
 {
+	gm->prot_epoch++;
 	for (uint64_t p = addr / GUEST_PAGE; p < (addr + len) / GUEST_PAGE; p++)
 		gm->page[p] = GP_MAPPED | normal_prot(prot);
 }
@@ -354,6 +356,7 @@ bool gm_watch(struct guest_mem *gm, uint64_t addr)
 		return true;
 	gm->page[p] |= GP_WATCHED;
 	gm->watch_epoch++;
+	gm->prot_epoch++;
 	if ((gm->page[p] & GP_W) && !apply(gm, p, 1)) {
 		gm->page[p] &= ~GP_WATCHED;
 		return false;

@@ -62,6 +62,10 @@ struct guest_mem {
 	/* Counts pages that became watched: a range checked unwatched at
 	 * epoch E is still unwatched while the epoch is E. */
 	uint64_t watch_epoch;
+	/* Counts changes of page bits that may take a permission away (every
+	 * map, unmap, protect, adopt and watch): a range found with some
+	 * bits at epoch E still has them while the epoch is E. */
+	uint64_t prot_epoch;
 	/* Called before a watched page becomes writable. */
 	void (*on_code_write)(uint64_t page_addr, void *arg);
 	void *on_code_write_arg;

@@ -643,7 +643,7 @@ for io in passthrough opsub; do
 done
 p=$(cat "$T/forger-passthrough.out" 2>/dev/null); o=$(cat "$T/forger-opsub.out" 2>/dev/null)
 if [[ "$p" == *"STOLEN: SECRET-$$-passthrough"* ]] && [[ "$p" == *"STALE: "* ]] &&
-   [[ "$o" == *"refused 11 of 11"* ]] && [[ "$o" != *STOLEN* ]]; then
+   [[ "$o" == *"refused 14 of 14"* ]] && [[ "$o" != *STOLEN* ]]; then
 	pass forgery
 else fail forgery "passthrough: $p | opsub: $o"; fi
 

@@ -14,7 +14,9 @@
  * tries every way to name memory that is not its own (addresses beyond its
  * memory, the victim's device address, ranges that run off the end or wrap,
  * overflowing lengths, read-only or unaligned receive buffers, a receive
- * buffer on a page of code it has run) and prints how many were refused.
+ * buffer on a page of code it has run, receive buffers on pages that lost
+ * write permission or became code after the driver took a buffer there)
+ * and prints how many were refused.
  * It exits 0 when it stole nothing.
  */
 #include <errno.h>
@@ -146,11 +148,50 @@ static int passthrough(const struct opsub_net_info *info, uint64_t target)
 	return 0;
 }
 
-static int opsub_mode(uint64_t target)
+/* One NET_BURST that sends the frame at addr (len bytes), or with rx
+ * posts the receive buffer at addr; whether the driver took it, and its
+ * answer in *rc. */
+static bool burst_one(uint64_t addr, uint32_t len, int rx, long *rc)
 {
 	static struct opsub_net_pkt pkt;
-	static uint64_t addr, done[8];
+	static uint64_t post, done[8];
 	static struct opsub_net_burst b;
+	pkt = (struct opsub_net_pkt){addr, len, 0};
+	post = addr;
+	b = (struct opsub_net_burst){.tx = (uint64_t)(uintptr_t)&pkt, .post = (uint64_t)(uintptr_t)&post,
+	                             .done = (uint64_t)(uintptr_t)done, .done_n = 8,
+	                             .tx_n = rx ? 0 : 1, .post_n = rx ? 1 : 0};
+	*rc = hypercall(OPSUB_HC_NET_BURST, 0, (long)&b);
+	return rx ? b.post_n : b.tx_n;
+}
+
+/* A page the driver has just taken a receive buffer from, then changed:
+ * a driver that remembers pages it found writable must forget them when
+ * their protection changes.  Returns the address of another buffer on the
+ * page, or 0 if the first was not taken. */
+enum revoke { MADE_READ_ONLY, UNMAPPED, RAN_AS_CODE, REVOKES };
+static uint64_t revoked_page(enum revoke how)
+{
+	static const uint8_t ret1[] = {0xb8, 1, 0, 0, 0, 0xc3};
+	int prot = PROT_READ | PROT_WRITE | (how == RAN_AS_CODE ? PROT_EXEC : 0);
+	uint8_t *p = mmap(NULL, 4096, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long rc;
+	if (p == MAP_FAILED || !burst_one((uint64_t)(uintptr_t)p, 0, 1, &rc))
+		return 0;
+	if (how == MADE_READ_ONLY)
+		mprotect(p, 4096, PROT_READ);
+	else if (how == UNMAPPED)
+		munmap(p, 4096);
+	else {
+		memcpy(p + 3072, ret1, sizeof(ret1));
+		if (((int (*)(void))(uintptr_t)(p + 3072))() != 1)
+			return 0;
+	}
+	return (uint64_t)(uintptr_t)p + 2048;
+}
+
+static int opsub_mode(uint64_t target)
+{
 	static uint8_t own[4096] __attribute__((aligned(64)));
 	extern char __executable_start[];
 	int (*code)(void) = run_once_code();
@@ -171,19 +212,27 @@ static int opsub_mode(uint64_t target)
 		{"a receive buffer at the victim's device address", target & ~63ull, 0, 1},
 		{"a receive buffer on a page of code it has run", (uint64_t)(uintptr_t)code + 64, 0, 1},
 	};
+	static const char *const revoked[REVOKES] = {
+		"a receive buffer on a page made read-only after a buffer there was taken",
+		"a receive buffer on a page unmapped after a buffer there was taken",
+		"a receive buffer on a page run as code after a buffer there was taken",
+	};
 	unsigned refused = 0, n = sizeof(tries) / sizeof(tries[0]);
+	long rc;
 	for (unsigned i = 0; i < n; i++) {
-		pkt = (struct opsub_net_pkt){tries[i].addr, tries[i].len, 0};
-		addr = tries[i].addr;
-		b = (struct opsub_net_burst){.tx = (uint64_t)(uintptr_t)&pkt, .post = (uint64_t)(uintptr_t)&addr,
-		                             .done = (uint64_t)(uintptr_t)done, .done_n = 8,
-		                             .tx_n = tries[i].rx ? 0 : 1, .post_n = tries[i].rx ? 1 : 0};
-		long rc = hypercall(OPSUB_HC_NET_BURST, 0, (long)&b);
-		bool took = tries[i].rx ? b.post_n : b.tx_n;
-		if (rc == -EINVAL && !took)
+		if (!burst_one(tries[i].addr, tries[i].len, tries[i].rx, &rc) && rc == -EINVAL)
 			refused++;
 		else
 			printf("ACCEPTED: %s (rc %ld)\n", tries[i].what, rc);
+	}
+	for (enum revoke how = 0; how < REVOKES; how++, n++) {
+		uint64_t addr = revoked_page(how);
+		if (!addr)
+			printf("forger: the first buffer for \"%s\" was not taken\n", revoked[how]);
+		else if (!burst_one(addr, 0, 1, &rc) && rc == -EINVAL)
+			refused++;
+		else
+			printf("ACCEPTED: %s (rc %ld)\n", revoked[how], rc);
 	}
 	printf("refused %u of %u forged buffers\n", refused, n);
 	return refused == n ? 0 : 1;
