@@ -79,6 +79,6 @@ if daemon_start pool-forge "{\"nic\":{\"wire\":\"loop\",\"queues\":2},\"control\
 	daemon_stop
 	where=$(grep -o "guest 'forger' started: [^,]*, [^,]*, queues [a-z0-9 ]*" "$T/pool-forge.log")
 	o=$(cat "$T/forger-pool.out" 2>/dev/null)
-	if [[ "$where" == *"queues pool "* ]] && [[ "$o" == *"refused 11 of 11"* ]] && [[ "$o" != *STOLEN* ]]; then pass pool_forgery
+	if [[ "$where" == *"queues pool "* ]] && [[ "$o" == *"refused 14 of 14"* ]] && [[ "$o" != *STOLEN* ]]; then pass pool_forgery
 	else fail pool_forgery "placement: $where; forger: $o"; fi
 else fail pool_forgery "daemon did not start: $(tail -1 "$T/pool-forge.log")"; fi
