@@ -110,8 +110,8 @@ struct translator {
 	uint32_t nexits, exits_cap;
 	struct insn_map *map;
 	uint32_t nmap, map_cap;
-	uint32_t *hash;                /* pc -> block id chains */
-	uint32_t hash_mask;
+	uint32_t *hash;                /* pc -> block id chains, at least twice as many as live blocks */
+	uint32_t hash_mask, nhashed;
 	struct page_ref *prefs;        /* index 0 unused */
 	uint32_t nprefs, prefs_cap;
 	uint32_t *page_hash;           /* guest page -> page_ref chains */
