@@ -418,22 +418,17 @@ int64_t file_map_check(struct monitor *m, uint64_t fd, uint64_t flags, uint64_t 
 	return 0;
 }
 
-/* A host file's bytes straight into the guest memory's memfd, whose
- * offset is the guest address: written from a read-only mapping of the
- * file, the kernel copies page cache to page cache, where a pread into the
- * guest mapping took a page fault per page (a dynamically linked program's
- * libraries are megabytes at start-up).  pwrite names its offset: the
- * memfd's file position is shared with the daemon.  Not for a guest of
- * the daemon: its dirty log (gm_track_writes) sees only writes through
- * this process's page table, so pages written through the memfd would
- * not be sent again if the guest migrated (one with volumes cannot today,
- * migrate_request.c).  Returns how much of [0, len) is settled (copied,
- * or past the end of the file: zeros); the caller reads the rest, which
- * reports an error or a file that shrank. */
+/* A host file's bytes straight into the guest memory's memfd (gm_fill),
+ * from a read-only mapping of the file: the kernel copies page cache to
+ * page cache, where a pread into the guest mapping took a page fault per
+ * page (a dynamically linked program's libraries are megabytes at
+ * start-up).  Returns how much of [0, len) is settled (copied, or past the
+ * end of the file: zeros); the caller reads the rest, which reports an
+ * error or a file that shrank. */
 static uint64_t fill_from_host(const struct guest_mem *gm, int host_fd, uint64_t addr, uint64_t len, uint64_t off)
 {
 	struct stat st;
-	if (gm->fd < 0 || gm->writes_tracked || host_fstat(host_fd, &st) != 0 || !S_ISREG(st.st_mode))
+	if (host_fstat(host_fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
 	if ((uint64_t)st.st_size <= off)
 		return len;
@@ -441,13 +436,7 @@ static uint64_t fill_from_host(const struct guest_mem *gm, int host_fd, uint64_t
 	void *file = mmap(NULL, in_file, PROT_READ, MAP_PRIVATE, host_fd, (off_t)off);
 	if (file == MAP_FAILED)
 		return 0;
-	uint64_t done = 0;
-	while (done < in_file) {
-		ssize_t r = pwrite(gm->fd, (const uint8_t *)file + done, in_file - done, (off_t)(addr + done));
-		if (r <= 0)
-			break;
-		done += (uint64_t)r;
-	}
+	uint64_t done = gm_fill(gm, addr, file, in_file);
 	munmap(file, in_file);
 	return done == in_file ? len : done;
 }

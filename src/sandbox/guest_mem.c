@@ -390,6 +390,22 @@ void gm_unwatch_all(struct guest_mem *gm)
 	}
 }
 
+/* pwrite, not write or sendfile: it names its offset, and the memfd's file
+ * position is shared with the daemon, whose migration sender walks it. */
+uint64_t gm_fill(const struct guest_mem *gm, uint64_t addr, const void *src, uint64_t len)
+{
+	if (gm->fd < 0 || gm->writes_tracked)
+		return 0;
+	uint64_t done = 0;
+	while (done < len) {
+		ssize_t r = pwrite(gm->fd, (const uint8_t *)src + done, len - done, (off_t)(addr + done));
+		if (r <= 0)
+			break;
+		done += (uint64_t)r;
+	}
+	return done;
+}
+
 int gm_read(const struct guest_mem *gm, void *dst, uint64_t src, uint64_t len)
 {
 	if (!gm_access_ok(gm, src, len, GP_R))

@@ -189,6 +189,16 @@ bool gm_prepare_write(struct guest_mem *gm, uint64_t addr, uint64_t len);
 /* Drops every watch (after a code cache flush). */
 void gm_unwatch_all(struct guest_mem *gm);
 
+/* Writes len bytes from src into guest memory at addr through the memfd
+ * (pwrite at the guest address): no page fault here and no page table
+ * populated, where a copy through the guest mapping faults a page at a
+ * time.  The caller has mapped [addr, addr+len) and prepared it for writing
+ * (gm_prepare_write).  Returns the bytes written, which may be fewer (a
+ * source that faults: e.g. a file mapping past the file's end), and 0 when
+ * the memory has no memfd or its writes are tracked (gm_track_writes sees
+ * only writes through the page table): the caller copies the rest itself. */
+uint64_t gm_fill(const struct guest_mem *gm, uint64_t addr, const void *src, uint64_t len);
+
 /* Copies between guest and trusted memory after gm_access_ok-style checks;
  * return 0 or -EFAULT. */
 int gm_read(const struct guest_mem *gm, void *dst, uint64_t src, uint64_t len);

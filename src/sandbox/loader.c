@@ -139,9 +139,11 @@ static unsigned page_prot(const struct load_plan *plan, uint64_t p)
 }
 
 /* Maps the union of the segments writable, copies, then gives each page
- * page_prot.  Runs of pages go to gm_map and gm_protect in one call each,
- * and the pages are populated before the copy: a system call per page, or
- * a fault per page, costs about 10 us on some hosts. */
+ * page_prot.  Runs of pages go to gm_map and gm_protect in one call each.
+ * The bytes go in through the memfd (gm_fill), which faults nothing in;
+ * where that cannot be, the pages are populated before the copy: a
+ * system call per page, or a fault per page, costs about 10 us on some
+ * hosts. */
 static int load_segments(struct guest_mem *gm, const uint8_t *img, const struct load_plan *plan)
 {
 	for (unsigned i = 0; i < plan->nseg; i++) {
@@ -155,10 +157,15 @@ static int load_segments(struct guest_mem *gm, const uint8_t *img, const struct 
 				return -1;
 			p = q > p ? q : p + GUEST_PAGE;
 		}
-		madvise(guest_ptr(a), b - a, MADV_POPULATE_WRITE);   /* only saves time: failure is harmless */
 	}
-	for (unsigned i = 0; i < plan->nseg; i++)
-		memcpy(guest_ptr(plan->seg[i].vaddr), img + plan->seg[i].offset, plan->seg[i].filesz);
+	for (unsigned i = 0; i < plan->nseg; i++) {
+		const struct load_segment *s = &plan->seg[i];
+		uint64_t done = gm_fill(gm, s->vaddr, img + s->offset, s->filesz);
+		if (done < s->filesz) {
+			madvise(guest_ptr(s->vaddr + done), s->filesz - done, MADV_POPULATE_WRITE);   /* saves time only */
+			memcpy(guest_ptr(s->vaddr + done), img + s->offset + done, s->filesz - done);
+		}
+	}
 	for (unsigned i = 0; i < plan->nseg; i++) {
 		const struct load_segment *s = &plan->seg[i];
 		uint64_t b = page_up(s->vaddr + s->memsz);
@@ -223,9 +230,13 @@ static uint64_t build_stack(struct guest_mem *gm, const struct load_plan *plan, 
 	return sp;
 }
 
-/* Reads the whole file behind fd (closed here) into an anonymous mapping:
- * 0 with *img and *len (munmap(*img, *len ? *len : 1) when done), or -1
- * with a reason naming `name`. */
+/* Maps the whole file behind fd (closed here) read-only: 0 with *img and
+ * *len (munmap(*img, *len ? *len : 1) when done), or -1 with a reason
+ * naming `name`.  The page cache's pages themselves, populated at once:
+ * no copy (a compiler's executable is 33 MB).  elf_check reads each header
+ * once into its own copy; the segments' bytes are the guest's anyway, and
+ * a file cut short meanwhile ends this process with SIGBUS, as it ends a
+ * native process that touches the lost pages. */
 static int read_image(int fd, const char *name, uint8_t **img, size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
@@ -235,20 +246,11 @@ static int read_image(int fd, const char *name, uint8_t **img, size_t *len, char
 		return -1;
 	}
 	*len = (size_t)st.st_size;
-	/* populated at once: read() would fault it in a page at a time */
-	*img = mmap(NULL, *len ? *len : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	size_t got = 0;
-	while (*img != MAP_FAILED && got < *len) {
-		ssize_t r = read(fd, *img + got, *len - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	*img = *len ? mmap(NULL, *len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
+	            : mmap(NULL, 1, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	close(fd);
-	if (*img == MAP_FAILED || got != *len) {
-		snprintf(err, errlen, "cannot read %s", name);
-		if (*img != MAP_FAILED)
-			munmap(*img, *len ? *len : 1);
+	if (*img == MAP_FAILED) {
+		snprintf(err, errlen, "cannot read %s: %s", name, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -316,8 +318,10 @@ int loader_load(struct guest_mem *gm, const char *path, char *const argv[], char
 		snprintf(err, errlen, "cannot map the segments of %s", path);
 		rc = -1;
 	}
-	if (rc == 0 && plan.interp_len)
+	if (rc == 0 && plan.interp_len) {   /* checked a path, but the file may have changed since */
 		memcpy(interp_path, img + plan.interp_off, plan.interp_len);
+		interp_path[plan.interp_len - 1] = 0;
+	}
 	munmap(img, len ? len : 1);
 	if (rc)
 		return -1;
