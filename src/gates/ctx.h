@@ -55,7 +55,6 @@
 #define CTX_GPR(n)          ((n) * 8)
 #define CTX_RFLAGS          0x80
 #define CTX_RIP             0x88   /* guest pc of the current exit */
-#define CTX_IBL_RCX         0x90   /* guest rcx while an IBL entry tests through it */
 #define CTX_IBL_R11         0x98   /* guest r11 during a lookup and through blocks
                                     * that leave it there (translate.c, prologue) */
 #define CTX_EXIT_ID         0xa0   /* which exit stub entered the gate */
@@ -128,7 +127,8 @@ struct rt_ctx {
 	uint64_t gpr[GPR_COUNT];
 	uint64_t rflags;
 	uint64_t rip;
-	uint64_t ibl_rcx, ibl_r11;
+	uint64_t spare;                /* 0x90: free */
+	uint64_t ibl_r11;
 	uint64_t exit_id;
 	uint64_t ibl_target;
 	uint64_t seg_scratch;
@@ -145,7 +145,7 @@ struct rt_ctx {
 };
 
 static_assert(offsetof(struct rt_ctx, rflags) == CTX_RFLAGS, "ctx layout");
-static_assert(offsetof(struct rt_ctx, ibl_rcx) == CTX_IBL_RCX, "ctx layout");
+static_assert(offsetof(struct rt_ctx, ibl_r11) == CTX_IBL_R11, "ctx layout");
 static_assert(offsetof(struct rt_ctx, exit_id) == CTX_EXIT_ID, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_target) == CTX_IBL_TARGET, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_count) == CTX_IBL_COUNT, "ctx layout");

@@ -95,20 +95,6 @@ const ZydisDecodedOperand *memory_operand(const struct decoded *d)
 	return NULL;
 }
 
-bool reads_status_flags(const struct decoded *d)
-{
-	return d->insn.cpu_flags && (d->insn.cpu_flags->tested & STATUS_FLAGS);
-}
-
-bool writes_status_flags(const struct decoded *d)
-{
-	const ZydisAccessedFlags *f = d->insn.cpu_flags;
-	if (!f || d->insn.meta.category == ZYDIS_CATEGORY_SHIFT || d->insn.meta.category == ZYDIS_CATEGORY_ROTATE ||
-	    (d->insn.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE)))
-		return false;
-	return ((f->modified | f->set_0 | f->set_1 | f->undefined) & STATUS_FLAGS) == STATUS_FLAGS;
-}
-
 void decode_format(const struct decoded *d, uint64_t pc, char *buf, size_t len)
 {
 	if (!ready)

@@ -47,19 +47,6 @@ static inline uint64_t ip_target(const ZydisDecodedOperand *m, uint64_t next)
 	return m->mem.base == ZYDIS_REGISTER_EIP ? (uint32_t)t : t;
 }
 
-/* The status flags: CF PF AF ZF SF OF. */
-#define STATUS_FLAGS (ZYDIS_CPUFLAG_CF | ZYDIS_CPUFLAG_PF | ZYDIS_CPUFLAG_AF | ZYDIS_CPUFLAG_ZF | \
-                      ZYDIS_CPUFLAG_SF | ZYDIS_CPUFLAG_OF)
-
-/* True when the instruction reads a status flag. */
-bool reads_status_flags(const struct decoded *d);
-
-/* True when the instruction leaves every status flag written or undefined
- * whatever its operands: so not a shift or rotate (a zero count writes
- * none) and not a rep-prefixed string instruction (it may run zero times).
- * The flags the guest had before are then dead. */
-bool writes_status_flags(const struct decoded *d);
-
 /* Formats the instruction in Intel syntax into buf (for fault reports). */
 void decode_format(const struct decoded *d, uint64_t pc, char *buf, size_t len);
 

@@ -430,16 +430,15 @@ struct guest_insn {
 };
 
 /* What the block at pc lets its IBL entry leave out (see prologue):
- * flags_dead when an instruction that writes every status flag comes
- * before any that reads one, among the first few; r11_idle when none uses
- * r11, none but the last branches, and the last is an indirect branch or
+ * r11_idle when none uses r11, none but the last branches, and the last
+ * is an indirect branch or
  * a direct jump to a block that keeps r11 idle too (a jump exit then
  * leaves with r11 in its slot and links to the target's slot entry; to a
  * block that wants r11 back it would only move the load there and add
  * the store at this block's direct entry).  Only guest semantics depend
  * on it; r11_home covers what the scan cannot foresee (a block cut short
  * by its byte limit or by a rewrite that fails). */
-struct entry_scan { bool flags_dead, r11_idle; };
+struct entry_scan { bool r11_idle; };
 
 static uint64_t rel_target(const struct decoded *d, uint64_t pc)
 {
@@ -458,18 +457,9 @@ static bool indirect_branch(const struct decoded *d)
 static struct entry_scan scan_entry(struct translator *t, uint64_t pc, const struct guest_insn *in,
                                     unsigned n)
 {
-	struct entry_scan s = {false, false};
+	struct entry_scan s = {false};
 	if (n == 0)
 		return s;
-	for (unsigned i = 0; i < n && i < 8 && in[i].avail && in[i].result == DECODE_OK; i++) {
-		const struct decoded *d = &in[i].d;
-		if (reads_status_flags(d))
-			break;
-		if (writes_status_flags(d)) {
-			s.flags_dead = true;
-			break;
-		}
-	}
 	uint64_t last = pc;
 	for (unsigned i = 0; i < n; i++) {
 		if (!in[i].avail || in[i].result != DECODE_OK || uses_gpr(&in[i].d, R11) ||
@@ -490,13 +480,16 @@ static struct entry_scan scan_entry(struct translator *t, uint64_t pc, const str
 
 /* The IBL entry of a block at pc and its direct entry.  Arrival through
  * the table has the target in its slot and in the low bits of r11, the
- * guest's r11 in its slot.  The entry compares the slot with pc: where the
- * guest's flags are dead at pc (and pc < 2 GiB, an imm32)
- *   cmp qword gs:[ibl_target], pc; jne gate_ibl_miss
- * elsewhere flag-free, through rcx:
- *   mov gs:[ibl_rcx], rcx; mov rcx, gs:[ibl_target]; lea rcx, [rcx - pc]
- *   (two leas from 2 GiB up); jrcxz hit; mov rcx, gs:[ibl_rcx];
- *   jmp gate_ibl_miss; hit: mov rcx, gs:[ibl_rcx]
+ * guest's r11 in its slot, so r11 is free.  The entry compares the slot
+ * with pc without touching the guest's flags or any other register:
+ *   mov r11, rcx; mov rcx, gs:[ibl_target]; lea rcx, [rcx - pc] (two
+ *   leas from 2 GiB up); jrcxz hit; mov rcx, r11; jmp gate_ibl_miss;
+ *   hit: mov rcx, r11
+ * (jrcxz is the only flag-free test; the guest's rcx waits in r11, not in
+ * memory, and register moves cost the CPU next to nothing).  Whatever the
+ * block's own flags, a target of
+ * another block can arrive here (targets sharing the table entry's low
+ * bits) with the guest's flags live: a cmp here once clobbered them.
  * Then, usually, mov r11, gs:[ibl_r11] and the direct entry.  But where r11
  * is idle in the block (scan_entry), the guest's r11 stays in its slot for
  * the whole block and the final indirect branch need not save it: an
@@ -506,13 +499,9 @@ static struct entry_scan scan_entry(struct translator *t, uint64_t pc, const str
  *   entry: mov gs:[ibl_r11], r11; jmp body
  * (direct arrivals with r11 in its slot take the slot entry, the body).
  * Either way the body starts on 32 bytes. */
-static bool prologue_by_cmp(uint64_t pc, struct entry_scan scan)
-{
-	return pc < 0x80000000u && scan.flags_dead;
-}
 
-/* Whether the flag-free compare subtracts pc in two steps (from 2 GiB up:
- * one lea's disp32 cannot hold -pc). */
+/* Whether the compare subtracts pc in two steps (from 2 GiB up: one lea's
+ * disp32 cannot hold -pc). */
 static bool prologue_two_leas(uint64_t pc)
 {
 	return -(int64_t)pc < INT32_MIN;
@@ -525,41 +514,32 @@ static const size_t slot_len = 9;   /* mov between r11 and its slot */
  * the verifier never sees them (tr_build fills them with int3). */
 static size_t prologue_pad(uint64_t pc, struct entry_scan scan)
 {
-	size_t len = prologue_by_cmp(pc, scan) ? 19 : 50 + (prologue_two_leas(pc) ? 7 : 0);
-	len += scan.r11_idle ? 0 : slot_len;
+	size_t len = 32 + (prologue_two_leas(pc) ? 7 : 0) + (scan.r11_idle ? 0 : slot_len);
 	return (32 - len % 32) % 32;
 }
 
 static void prologue(struct tb *b, uint64_t pc, struct entry_scan scan)
 {
 	struct emitter *e = &b->e;
-	bool by_cmp = prologue_by_cmp(pc, scan);
+	static const uint8_t keep_rcx[] = {0x49, 0x89, 0xcb};           /* mov r11, rcx */
+	static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x89};            /* lea rcx, [rcx + disp32] */
+	static const uint8_t jrcxz[] = {0xe3, 3 + 5};                   /* over the restore and jmp rel32 */
+	static const uint8_t restore_rcx[] = {0x4c, 0x89, 0xd9};        /* mov rcx, r11 */
 	int64_t d = -(int64_t)pc;
 	b->ibl_entry = e->pos;
-	if (by_cmp) {
-		static const uint8_t cmp[] = {0x65, 0x48, 0x81, 0x3c, 0x25};
-		emit_bytes(e, cmp, sizeof(cmp));
-		emit_u32(e, CTX_IBL_TARGET);
-		emit_u32(e, (uint32_t)pc);
-		size_t jne = emit_jcc32(e, 5);
-		emit_patch_rel32(e, jne, (uint64_t)(uintptr_t)gate_ibl_miss);
-	} else {
-		static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x89};
-		emit_slot_store(e, RCX, CTX_IBL_RCX);
-		emit_slot_load(e, RCX, CTX_IBL_TARGET);
-		if (prologue_two_leas(pc)) {
-			emit_bytes(e, lea_rcx, sizeof(lea_rcx));
-			emit_u32(e, (uint32_t)INT32_MIN);
-			d -= INT32_MIN;
-		}
+	emit_bytes(e, keep_rcx, sizeof(keep_rcx));
+	emit_slot_load(e, RCX, CTX_IBL_TARGET);
+	if (prologue_two_leas(pc)) {
 		emit_bytes(e, lea_rcx, sizeof(lea_rcx));
-		emit_u32(e, (uint32_t)(int32_t)d);
-		static const uint8_t jrcxz[] = {0xe3, 0x0e};
-		emit_bytes(e, jrcxz, sizeof(jrcxz));
-		emit_slot_load(e, RCX, CTX_IBL_RCX);
-		emit_jmp_to(e, (uint64_t)(uintptr_t)gate_ibl_miss);
-		emit_slot_load(e, RCX, CTX_IBL_RCX);
+		emit_u32(e, (uint32_t)INT32_MIN);
+		d -= INT32_MIN;
 	}
+	emit_bytes(e, lea_rcx, sizeof(lea_rcx));
+	emit_u32(e, (uint32_t)(int32_t)d);
+	emit_bytes(e, jrcxz, sizeof(jrcxz));
+	emit_bytes(e, restore_rcx, sizeof(restore_rcx));
+	emit_jmp_to(e, (uint64_t)(uintptr_t)gate_ibl_miss);
+	emit_bytes(e, restore_rcx, sizeof(restore_rcx));
 	if (scan.r11_idle) {
 		b->slot_entry = b->body = e->pos;   /* the direct entry: tr_build, at the end */
 		b->r11_in_slot = true;

@@ -62,43 +62,33 @@ static bool bytes_at(const uint8_t *code, size_t len, size_t off, const uint8_t 
 	return off <= len && len - off >= n && memcmp(code + off, want, n) == 0;
 }
 
-/* Block prologue (the IBL entry), in one of two forms that differ only in
- * how they compare the target slot with the block's pc:
- *   cmp qword gs:[ibl_target], imm32 ; jne gate_ibl_miss
- * or, flag-free:
- *   mov gs:[ibl_rcx], rcx ; mov rcx, gs:[ibl_target] ; lea rcx, [rcx + d]
- *   [; lea rcx, [rcx + d2]] ; jrcxz +14 ; mov rcx, gs:[ibl_rcx] ;
- *   jmp gate_ibl_miss ; mov rcx, gs:[ibl_rcx]
+/* Block prologue (the IBL entry): compares the target slot with the
+ * block's pc without touching the flags:
+ *   mov r11, rcx ; mov rcx, gs:[ibl_target] ; lea rcx, [rcx + d] (one or
+ *   two) ; jrcxz +8 ; mov rcx, r11 ; jmp gate_ibl_miss ; mov rcx, r11
  * (the load of r11 from its slot that usually follows is a template of its
- * own: a block's body may start with it, and branches go there).  Only rcx
- * is written, from guest slots; the slots hold guest values. */
+ * own: a block's body may start with it, and branches go there).  Only r11
+ * and rcx are written, with guest values: rcx's own, or the target slot's
+ * until rcx gets its own back on both ways out. */
 static size_t prologue_at(const uint8_t *code, size_t len, size_t off, uint64_t rx)
 {
-	static const uint8_t cmp[] = {0x65, 0x48, 0x81, 0x3c, 0x25, CTX_IBL_TARGET, 0, 0, 0};
-	static const uint8_t jne[] = {0x0f, 0x85};
-	static const uint8_t save_load[] = {0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0,     /* mov gs:[ibl_rcx], rcx */
-	                                    0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_TARGET, 0, 0, 0}; /* mov rcx, gs:[target] */
+	static const uint8_t load[] = {0x49, 0x89, 0xcb,                                   /* mov r11, rcx */
+	                               0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_TARGET, 0, 0, 0}; /* mov rcx, gs:[target] */
 	static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x89};
-	static const uint8_t jrcxz_restore[] = {0xe3, 0x0e, 0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0, 0xe9};
-	static const uint8_t restore[] = {0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0};
-	size_t n, miss;
-	if (bytes_at(code, len, off, cmp, sizeof(cmp)) && bytes_at(code, len, off + 13, jne, sizeof(jne))) {
-		miss = off + 15;
-		n = 19;
-	} else if (bytes_at(code, len, off, save_load, sizeof(save_load))) {
-		n = sizeof(save_load);
-		for (int i = 0; i < 2 && bytes_at(code, len, off + n, lea_rcx, sizeof(lea_rcx)); i++)
-			n += 7;
-		if (n == sizeof(save_load) || !bytes_at(code, len, off + n, jrcxz_restore, sizeof(jrcxz_restore)))
-			return 0;
-		miss = off + n + sizeof(jrcxz_restore);
-		n += sizeof(jrcxz_restore) + 4;
-		if (!bytes_at(code, len, off + n, restore, sizeof(restore)))
-			return 0;
-		n += sizeof(restore);
-	} else {
+	static const uint8_t test[] = {0xe3, 0x08, 0x4c, 0x89, 0xd9, 0xe9};   /* jrcxz; mov rcx, r11; jmp */
+	static const uint8_t hit[] = {0x4c, 0x89, 0xd9};                      /* mov rcx, r11 */
+	if (!bytes_at(code, len, off, load, sizeof(load)))
 		return 0;
-	}
+	size_t n = sizeof(load);
+	for (int i = 0; i < 2 && bytes_at(code, len, off + n, lea_rcx, sizeof(lea_rcx)); i++)
+		n += 7;
+	if (n == sizeof(load) || !bytes_at(code, len, off + n, test, sizeof(test)))
+		return 0;
+	size_t miss = off + n + sizeof(test);
+	n += sizeof(test) + 4;
+	if (!bytes_at(code, len, off + n, hit, sizeof(hit)))
+		return 0;
+	n += sizeof(hit);
 	return rel32_to(code + miss, rx + miss, (uint64_t)(uintptr_t)gate_ibl_miss) ? n : 0;
 }
 
@@ -169,8 +159,8 @@ static size_t template_at(const uint8_t *code, size_t len, size_t off, uint64_t 
 	}
 	*jumps = false;
 	*loads = -1;
-	if (code[off] != 0x65 && code[off] != 0x45)
-		return 0;   /* every template starts with gs: or the lookup's movzx */
+	if (code[off] != 0x65 && code[off] != 0x45 && code[off] != 0x49)
+		return 0;   /* every template starts with gs:, the lookup's movzx or the prologue's mov r11, rcx */
 	size_t n = prologue_at(code, len, off, rx);
 	if (n)
 		return n;

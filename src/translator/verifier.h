@@ -21,8 +21,8 @@
  * The IBL template jumps through the code table with an index bounded to 16
  * bits by its own first instruction; trusted code fills the table only with
  * the miss gate and IBL entries of verified blocks, whose prologue (a
- * template too: a compare of the target slot with the block's pc, by cmp or
- * flag-free through rcx and jrcxz; jne or jmp gate_ibl_miss; slot loads)
+ * template too: a flag-free compare of the target slot with the block's pc
+ * through rcx and jrcxz, rcx kept in r11; jmp gate_ibl_miss; slot loads)
  * sends any target but the block's own pc to the miss gate.
  */
 #ifndef OPSUB_TRANSLATOR_VERIFIER_H

@@ -136,42 +136,33 @@ static void exit_stub(struct code *c, uint32_t id)
 	code_add_branch(c, -1, -1, gate(false));
 }
 
-/* The IBL entry of a block for guest pc, in either form (translate.c):
- * cmp qword gs:[ibl_target], pc; jne gate_ibl_miss -- or mov gs:[ibl_rcx],
- * rcx; mov rcx, gs:[ibl_target]; lea rcx, [rcx - pc] (in two steps from
- * 2 GiB up); jrcxz hit; restore rcx; jmp gate_ibl_miss; hit: restore rcx --
+/* The IBL entry of a block for guest pc (translate.c): mov r11, rcx;
+ * mov rcx, gs:[ibl_target]; lea rcx, [rcx - pc] (in two steps from 2 GiB
+ * up); jrcxz hit; mov rcx, r11; jmp gate_ibl_miss; hit: mov rcx, r11 --
  * then mov r11, gs:[ibl_r11]. */
-static void prologue(struct rng *r, struct code *c, uint64_t pc)
+static void prologue(struct code *c, uint64_t pc)
 {
-	if (pc < 0x80000000u && rng_chance(r, 50)) {
-		uint8_t cmp[13] = {0x65, 0x48, 0x81, 0x3c, 0x25, CTX_IBL_TARGET};
-		uint32_t imm = (uint32_t)pc;
-		memcpy(cmp + 9, &imm, 4);
-		code_add(c, cmp, sizeof(cmp));
-		code_add_branch(c, 5, -1, gate(true));
-	} else {
-		slot_access(c, false, 1, CTX_IBL_RCX);
-		slot_access(c, true, 1, CTX_IBL_TARGET);
-		int64_t d = -(int64_t)pc;
-		uint8_t lea[7] = {0x48, 0x8d, 0x89};
-		if (d < INT32_MIN) {
-			int32_t first = INT32_MIN;
-			memcpy(lea + 3, &first, 4);
-			code_add(c, lea, 7);
-			d -= INT32_MIN;
-		}
-		int32_t rest = (int32_t)d;
-		memcpy(lea + 3, &rest, 4);
+	code_add(c, "\x49\x89\xcb", 3);                /* mov r11, rcx */
+	slot_access(c, true, 1, CTX_IBL_TARGET);
+	int64_t d = -(int64_t)pc;
+	uint8_t lea[7] = {0x48, 0x8d, 0x89};
+	if (d < INT32_MIN) {
+		int32_t first = INT32_MIN;
+		memcpy(lea + 3, &first, 4);
 		code_add(c, lea, 7);
-		unsigned jrcxz = c->n;
-		code_add(c, "\xe3\x0e", 2);
-		c->insn[jrcxz].rel_off = 1;
-		c->insn[jrcxz].rel_size = 1;
-		c->insn[jrcxz].target = (int32_t)jrcxz + 3;
-		slot_access(c, true, 1, CTX_IBL_RCX);
-		code_add_branch(c, -1, -1, gate(true));
-		slot_access(c, true, 1, CTX_IBL_RCX);
+		d -= INT32_MIN;
 	}
+	int32_t rest = (int32_t)d;
+	memcpy(lea + 3, &rest, 4);
+	code_add(c, lea, 7);
+	unsigned jrcxz = c->n;
+	code_add(c, "\xe3\x08", 2);
+	c->insn[jrcxz].rel_off = 1;
+	c->insn[jrcxz].rel_size = 1;
+	c->insn[jrcxz].target = (int32_t)jrcxz + 3;
+	code_add(c, "\x4c\x89\xd9", 3);                /* mov rcx, r11 */
+	code_add_branch(c, -1, -1, gate(true));
+	code_add(c, "\x4c\x89\xd9", 3);
 	slot_access(c, true, 11, CTX_IBL_R11);
 }
 
@@ -370,7 +361,7 @@ bool gen_random_block(struct rng *r, struct oracle_block *b)
 	c.entry = -1;
 	if (rng_chance(r, 10)) {
 		b->guest_pc = rng_chance(r, 50) ? 0x400000 + rng_below(r, 4096) : rng_below(r, 1ull << 32);
-		prologue(r, &c, b->guest_pc);
+		prologue(&c, b->guest_pc);
 	}
 	unsigned units = 1 + (unsigned)rng_below(r, 24);
 	for (unsigned u = 0; u < units && nstarts < 63; u++) {
@@ -637,7 +628,7 @@ static void mutate_field(struct rng *r, struct insn *x)
 		x->bytes[in.raw.modrm.offset + 1] = (uint8_t)rng_next(r);
 	} else if (k == 2 && in.raw.disp.size) {
 		static const uint32_t values[] = {0, 8, 0x1000, 0x2000, 0x7fffffff, 0x80000000, 0xffffffff,
-		                                  CTX_IBL_RCX, CTX_EXIT_ID, CTX_FS_BASE, CTX_GS_BASE, CTX_XSAVE};
+		                                  CTX_IBL_R11, CTX_EXIT_ID, CTX_FS_BASE, CTX_GS_BASE, CTX_XSAVE};
 		uint32_t v = rng_chance(r, 60) ? values[rng_below(r, sizeof(values) / sizeof(values[0]))]
 		                               : (uint32_t)rng_next(r);
 		memcpy(x->bytes + in.raw.disp.offset, &v, in.raw.disp.size / 8);

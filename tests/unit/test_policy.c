@@ -84,50 +84,11 @@ static void test_forms(void **state)
 	FORMS(0, 0x89, 0xc4);                                                     /* mov esp, eax zero-extends */
 }
 
-#define FLAGS(reads, writes, ...) do {                                                       \
-	const uint8_t b_[] = {__VA_ARGS__};                                                    \
-	struct decoded d_;                                                                     \
-	assert_int_equal(decode_one(b_, sizeof(b_), &d_), DECODE_OK);                          \
-	if (reads_status_flags(&d_) != (reads) || writes_status_flags(&d_) != (writes))        \
-		fail_msg("%s: reads %d writes %d", #__VA_ARGS__, reads_status_flags(&d_),       \
-		         writes_status_flags(&d_));                                            \
-} while (0)
-
-/* What the translator's flag liveness (an IBL entry may clobber flags that
- * are dead) relies on: only instructions that always leave all six status
- * flags written or undefined kill them. */
-static void test_status_flags(void **state)
-{
-	(void)state;
-	FLAGS(false, true, 0x48, 0x01, 0xd8);               /* add rax, rbx */
-	FLAGS(false, true, 0x85, 0xc0);                     /* test eax, eax (AF undefined) */
-	FLAGS(false, true, 0x31, 0xc0);                     /* xor eax, eax */
-	FLAGS(false, true, 0x48, 0x3b, 0x07);               /* cmp rax, [rdi] */
-	FLAGS(false, true, 0x48, 0xf7, 0xe3);               /* mul rbx */
-	FLAGS(false, true, 0xa6);                           /* cmpsb alone */
-	FLAGS(false, true, 0xf3, 0x48, 0x0f, 0xb8, 0xc3);   /* popcnt rax, rbx */
-	FLAGS(false, false, 0x48, 0xff, 0xc0);              /* inc rax: CF kept */
-	FLAGS(false, false, 0x48, 0xc1, 0xe0, 0x03);        /* shl rax, 3 */
-	FLAGS(false, false, 0x48, 0xd3, 0xe0);              /* shl rax, cl: cl may be 0 */
-	FLAGS(false, false, 0x48, 0x0f, 0xa5, 0xd8);        /* shld rax, rbx, cl */
-	FLAGS(true, false, 0xf3, 0xa6);                     /* repe cmpsb: reads ZF, may run zero times */
-	FLAGS(false, false, 0x9e);                          /* sahf: OF kept */
-	FLAGS(false, false, 0x48, 0x8d, 0x40, 0x08);        /* lea rax, [rax+8] */
-	FLAGS(false, false, 0x48, 0x8b, 0x07);              /* mov rax, [rdi] */
-	FLAGS(true, true, 0x48, 0x11, 0xd8);                /* adc rax, rbx */
-	FLAGS(true, false, 0x0f, 0x44, 0xc3);               /* cmove eax, ebx */
-	FLAGS(true, false, 0x74, 0x00);                     /* je */
-	FLAGS(true, false, 0x9c);                           /* pushf */
-	FLAGS(true, false, 0x9f);                           /* lahf */
-	FLAGS(true, false, 0x0f, 0x94, 0xc0);               /* sete al */
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_forms),
-		cmocka_unit_test(test_status_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,10 +103,10 @@ static void test_runtime_context_other_forms_rejected(void **state)
 	static const struct { const char *why; uint8_t b[14]; size_t n; } bad[] = {
 		/* bt/bts/btr/btc add (rax >> 6) * 8 to the address: any host bit */
 		{"bt gs:[0], rax", {0x65, 0x48, 0x0f, 0xa3, 0x04, 0x25, 0, 0, 0, 0}, 10},
-		{"bts gs:[ibl_rcx], rax", {0x65, 0x48, 0x0f, 0xab, 0x04, 0x25, CTX_IBL_RCX, 0, 0, 0}, 10},
+		{"bts gs:[ibl_r11], rax", {0x65, 0x48, 0x0f, 0xab, 0x04, 0x25, CTX_IBL_R11, 0, 0, 0}, 10},
 		{"btr gs:[fs_base], rcx", {0x65, 0x48, 0x0f, 0xb3, 0x0c, 0x25, CTX_FS_BASE, 0, 0, 0}, 10},
 		{"btc gs:[exit_id], rdx", {0x65, 0x48, 0x0f, 0xbb, 0x14, 0x25, CTX_EXIT_ID, 0, 0, 0}, 10},
-		{"rcx into its ibl slot, outside a prologue", {0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0}, 9},
+		{"rcx into the ibl r11 slot", {0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_R11, 0, 0, 0}, 9},
 		{"rax into the ibl target", {0x65, 0x48, 0x89, 0x04, 0x25, CTX_IBL_TARGET, 0, 0, 0}, 9},
 		{"the target load of the ibl count alone", {0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_TARGET, 0, 0, 0}, 9},
 		{"a register into the exit id", {0x65, 0x89, 0x04, 0x25, CTX_EXIT_ID, 0, 0, 0}, 8},
@@ -269,54 +269,48 @@ static void to_miss(struct block *k)
 	put(k, &rel, 4);
 }
 
-/* The two IBL entry forms the translator emits, for pc 0x401000 (and the
- * two-lea form of pc 0x90000000); `wrong` spoils one byte of it. */
-static void prologue(struct block *k, bool by_cmp, bool two_leas, int wrong)
+/* The IBL entry the translator emits, for pc 0x401000 (and the two-lea
+ * form of pc 0x90000000); `wrong` spoils one byte of it. */
+static void prologue(struct block *k, bool two_leas, int wrong)
 {
-	if (by_cmp) {
-		PUT(k, 0x65, 0x48, 0x81, 0x3c, 0x25, CTX_IBL_TARGET, 0, 0, 0, 0x00, 0x10, 0x40, 0x00); /* cmp gs:[t], pc */
-		PUT(k, 0x0f, 0x85);                                                         /* jne gate_ibl_miss */
-		to_miss(k);
-	} else {
-		PUT(k, 0x65, 0x48, 0x89, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0);       /* mov gs:[ibl_rcx], rcx */
-		PUT(k, 0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_TARGET, 0, 0, 0);    /* mov rcx, gs:[target] */
-		if (two_leas)
-			PUT(k, 0x48, 0x8d, 0x89, 0x00, 0x00, 0x00, 0x80);         /* lea rcx, [rcx - 2^31] */
-		PUT(k, 0x48, 0x8d, 0x89, 0x00, 0xf0, 0xbf, 0xff);                 /* lea rcx, [rcx - pc] */
-		PUT(k, 0xe3, 0x0e);                                               /* jrcxz hit */
-		PUT(k, 0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0, 0xe9); /* restore; jmp gate_ibl_miss */
-		to_miss(k);
-		PUT(k, 0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_RCX, 0, 0, 0);       /* hit: restore */
-	}
-	PUT(k, 0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0);               /* mov r11, gs:[ibl_r11] */
+	PUT(k, 0x49, 0x89, 0xcb);                                         /* mov r11, rcx */
+	PUT(k, 0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_TARGET, 0, 0, 0);    /* mov rcx, gs:[target] */
+	if (two_leas)
+		PUT(k, 0x48, 0x8d, 0x89, 0x00, 0x00, 0x00, 0x80);         /* lea rcx, [rcx - 2^31] */
+	PUT(k, 0x48, 0x8d, 0x89, 0x00, 0xf0, 0xbf, 0xff);                 /* lea rcx, [rcx - pc] */
+	PUT(k, 0xe3, 0x08);                                               /* jrcxz hit */
+	PUT(k, 0x4c, 0x89, 0xd9, 0xe9);                                   /* mov rcx, r11; jmp gate_ibl_miss */
+	to_miss(k);
+	PUT(k, 0x4c, 0x89, 0xd9);                                         /* hit: mov rcx, r11 */
+	PUT(k, 0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0);       /* mov r11, gs:[ibl_r11] */
 	if (wrong >= 0)
 		k->b[wrong]++;
 }
 
-/* Both IBL entry forms pass as units; a byte changed anywhere that matters
- * (the slot compared, the miss gate's address, the jrcxz displacement, the
- * slots restored) makes them instructions the verifier refuses alone. */
+/* The IBL entry passes as a unit; a byte changed anywhere that matters
+ * (the register rcx waits in, the slot compared, the jrcxz displacement,
+ * the miss gate's address, rcx's restores, the slot r11 comes from) makes
+ * its instructions ones the verifier refuses alone. */
 static void test_ibl_entry_forms(void **state)
 {
 	(void)state;
-	for (int form = 0; form < 3; form++) {
+	for (int form = 0; form < 2; form++) {
 		struct block k = {0};
-		prologue(&k, form == 0, form == 2, -1);
+		prologue(&k, form == 1, -1);
 		accepts(&k);
 	}
-	static const struct { bool by_cmp; int byte; const char *why; } spoiled[] = {
-		{true, 5, "a compare of another slot"},
-		{true, 15, "a jne beside the miss gate"},
-		{false, 5, "rcx saved into another slot"},
-		{false, 26, "a jrcxz into the miss path's restore"},
-		{false, 32, "the miss path restoring from another slot"},
-		{false, 37, "a jmp beside the miss gate"},
-		{false, 46, "the hit path restoring from another slot"},
-		{false, 55, "r11 restored from another slot"},
+	static const struct { int byte; const char *why; } spoiled[] = {
+		{1, "the guest's rcx kept another way"},
+		{8, "a compare of another slot"},
+		{20, "a jrcxz into the miss path's restore"},
+		{23, "the miss path restoring rcx from another register"},
+		{25, "a jmp beside the miss gate"},
+		{31, "the hit path restoring rcx from another register"},
+		{37, "r11 restored from another slot"},
 	};
 	for (size_t i = 0; i < sizeof(spoiled) / sizeof(spoiled[0]); i++) {
 		struct block k = {0};
-		prologue(&k, spoiled[i].by_cmp, false, spoiled[i].byte);
+		prologue(&k, false, spoiled[i].byte);
 		rejects(&k, spoiled[i].why);
 	}
 }
@@ -328,23 +322,21 @@ static void test_ibl_entry_forms(void **state)
 static void test_body_starting_with_restore(void **state)
 {
 	(void)state;
-	for (int form = 0; form < 2; form++) {
-		struct block k = {0};
-		prologue(&k, form == 0, false, -1);                 /* ends with mov r11, gs:[ibl_r11] */
-		size_t body = k.n - 9;
-		end(&k);                                            /* the body: one exit */
-		PUT(&k, 0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0);   /* entry: mov gs:[ibl_r11], r11 */
-		int32_t rel = (int32_t)body - (int32_t)(k.n + 5);
-		PUT(&k, 0xe9);                                      /* jmp body */
-		put(&k, &rel, 4);
-		char err[256] = "";
-		assert_true(verify(&k, err, sizeof(err)));
-		/* and a jump one byte into the restore is still refused */
-		k.n -= 4;
-		rel += 1;
-		put(&k, &rel, 4);
-		rejects(&k, "a jump into the restore");
-	}
+	struct block k = {0};
+	prologue(&k, false, -1);                            /* ends with mov r11, gs:[ibl_r11] */
+	size_t body = k.n - 9;
+	end(&k);                                            /* the body: one exit */
+	PUT(&k, 0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0);   /* entry: mov gs:[ibl_r11], r11 */
+	int32_t rel = (int32_t)body - (int32_t)(k.n + 5);
+	PUT(&k, 0xe9);                                      /* jmp body */
+	put(&k, &rel, 4);
+	char err[256] = "";
+	assert_true(verify(&k, err, sizeof(err)));
+	/* and a jump one byte into the restore is still refused */
+	k.n -= 4;
+	rel += 1;
+	put(&k, &rel, 4);
+	rejects(&k, "a jump into the restore");
 }
 
 /* The parts of the FPU state a block can touch beyond xmm0-15 and MXCSR

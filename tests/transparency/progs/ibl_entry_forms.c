@@ -1,4 +1,4 @@
-// Keeps r11, rcx and the status flags live across indirect jumps into blocks of every IBL entry form (src/translator/translate.c, prologue): blocks that leave the guest's r11 in its slot, entered by lookup and directly; an interpreter's handler that jumps directly to such a block (its shared dispatch), linked with r11 still in its slot; blocks whose flags are dead at entry (checked by cmp) and live (checked through rcx); and a code write, retried under the trap flag, inside a block that leaves r11 in its slot.
+// Keeps r11, rcx and the status flags live across indirect jumps into blocks of every IBL entry form (src/translator/translate.c, prologue): blocks that leave the guest's r11 in its slot, entered by lookup and directly; an interpreter's handler that jumps directly to such a block (its shared dispatch), linked with r11 still in its slot; blocks whose flags are dead at entry and live; and a code write, retried under the trap flag, inside a block that leaves r11 in its slot.
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
