@@ -8,6 +8,20 @@
 #include "fs/image.h"
 #include "fs/volume.h"
 
+/* /proc/self/fd, whose names fs/path.h hands to the personality as the
+ * guest's descriptors, and Linux's links into it. */
+static struct mnode *add_descriptor_dir(struct memfs *mem, char *err, size_t errlen)
+{
+	static const char *const links[][2] = {
+		{"/dev/fd", "/proc/self/fd"}, {"/dev/stdin", "/proc/self/fd/0"},
+		{"/dev/stdout", "/proc/self/fd/1"}, {"/dev/stderr", "/proc/self/fd/2"},
+	};
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (!memfs_add(mem, links[i][0], MN_LINK, 0777, links[i][1], 0, err, errlen))
+			return NULL;
+	return memfs_add(mem, "/proc/self/fd", MN_DIR, 0500, NULL, 0, err, errlen);
+}
+
 /* What every guest finds, whatever its image holds. */
 static int add_standard(struct memfs *mem, const char *exe, char *err, size_t errlen)
 {
@@ -48,10 +62,12 @@ int fs_setup(struct guest_fs *fs, const struct fs_options *o, const char *exe, c
 		snprintf(err, errlen, "%s", why);   /* image_load names the root */
 		return -1;
 	}
-	if (add_standard(&fs->mem, fs->exe, why, sizeof(why))) {
+	if (add_standard(&fs->mem, fs->exe, why, sizeof(why)) ||
+	    !(fs->fd_dir = add_descriptor_dir(&fs->mem, why, sizeof(why)))) {
 		snprintf(err, errlen, "%s: %s", o->root ? o->root : "file system", why);
 		return -1;
 	}
+	fs->fd_dir->opens++;   /* held, so that a guest removing it leaves no dangling pointer */
 	for (unsigned i = 0; i < o->nvolumes; i++) {
 		const struct fs_volume_spec *v = &o->volume[i];
 		fs->volume_fd[i] = volume_attach(v->host, i, why, sizeof(why));

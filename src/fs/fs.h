@@ -5,7 +5,8 @@
  * by tmp_size), and read-only host directories mapped in at guest paths.
  *
  * With no option a guest gets an empty root with /tmp and /dev (null,
- * zero, random, urandom).  Nothing a guest does reaches a host path the
+ * zero, random, urandom, and stdin, stdout, stderr and fd: links into
+ * /proc/self/fd).  Nothing a guest does reaches a host path the
  * operator did not name: the root is a copy, and a volume is opened only
  * beneath its directory by the kernel (openat2 RESOLVE_IN_ROOT: fs/volume.h).
  */
@@ -55,6 +56,7 @@ struct guest_fs {
 	char cwd[FS_PATH_MAX];             /* canonical absolute guest path */
 	struct mnode *cwd_node;            /* its node, held (NULL: "/" or in a volume) */
 	char exe[FS_PATH_MAX];             /* what /proc/self/exe names */
+	struct mnode *fd_dir;              /* /proc/self/fd, held: its names are the personality's descriptors */
 };
 
 /* Builds the file system before the jail closes: 0, or -1 with a one-line

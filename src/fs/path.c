@@ -1,6 +1,7 @@
 #include "fs/path.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #define MAX_LINKS 40
@@ -94,9 +95,27 @@ static int enter_volume(struct walk *k, unsigned index, struct fs_where *w)
 	return r;
 }
 
+/* A name in /proc/self/fd: a descriptor's number as /proc writes it (no
+ * sign, no leading zero), which ends the walk; any other name is not there. */
+static int descriptor_name(struct walk *k, const char *name, struct fs_where *w)
+{
+	long fd = 0;
+	for (const char *c = name; *c; c++) {
+		if (*c < '0' || *c > '9' || (c == name && *c == '0' && c[1]))
+			return -ENOENT;
+		if ((fd = fd * 10 + (*c - '0')) > INT_MAX)
+			return -ENOENT;
+	}
+	w->fd = (int)fd;
+	strcpy(w->name, name);
+	int r = canon_push(w->canon, name);
+	return r ? r : at_end(k) ? 0 : -ENOTDIR;
+}
+
 int fs_resolve(const struct guest_fs *fs, const char *base, const char *path, unsigned flags, struct fs_where *w)
 {
 	static struct walk k;   /* one guest thread: too large for the gate's stack */
+	w->fd = -1;
 	size_t blen = strlen(base), plen = strlen(path);
 	if (!plen)
 		return -ENOENT;
@@ -131,6 +150,10 @@ int fs_resolve(const struct guest_fs *fs, const char *base, const char *path, un
 		if (node->kind != MN_DIR)
 			return -ENOTDIR;
 		dir = node;
+		if (dir == fs->fd_dir && strcmp(name, ".") && strcmp(name, "..")) {
+			w->dir = dir;
+			return descriptor_name(&k, name, w);
+		}
 		bool last = at_end(&k);
 		node = memfs_lookup(dir, name);
 		if (!node) {

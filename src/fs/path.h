@@ -4,8 +4,9 @@
  * component is looked up in the memfs tree, symbolic links are expanded
  * there (at most 40, ELOOP), ".." stops at the guest's root, and a path
  * that enters a volume hands the rest to the kernel beneath the volume's
- * directory (fs/volume.h).  Errors are Linux's: ENOENT, ENOTDIR, ELOOP,
- * ENAMETOOLONG.
+ * directory (fs/volume.h).  A name in /proc/self/fd stops the walk: it is
+ * a descriptor's number (w->fd), for the personality.  Errors are Linux's:
+ * ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG.
  */
 #ifndef OPSUB_FS_PATH_H
 #define OPSUB_FS_PATH_H
@@ -27,6 +28,8 @@ struct fs_where {
 	char vpath[FS_PATH_MAX];           /* ... at this path beneath its directory */
 	char canon[FS_PATH_MAX];           /* the guest path it names, without links */
 	bool trailing_slash;
+	int fd;                            /* >= 0: the path is /proc/self/fd/N, descriptor N, which
+	                                    * only the personality knows (-ENOTDIR: more follows) */
 };
 
 /* Resolves `path` relative to the canonical directory `base` (absolute

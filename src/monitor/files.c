@@ -647,6 +647,20 @@ static uint8_t dirent_type(const struct mnode *n)
 	}
 }
 
+/* /proc/self/fd's entries: the open descriptors, as links, descriptor N
+ * at position 3 + N.  Whether the buffer filled up. */
+static bool put_descriptors(uint8_t *out, size_t room, size_t *used, struct ofile *dir)
+{
+	for (uint64_t fd = dir->pos - 2; fd < FD_MAX; fd++) {   /* pos >= 2: past "." and ".." */
+		char name[12];
+		snprintf(name, sizeof(name), "%d", (int)fd);
+		if (fd_get((int64_t)fd) && !put_dirent(out, room, used, dir->node->ino, fd + 3, DT_LNK, name))
+			return true;
+		dir->pos = fd + 3;
+	}
+	return false;
+}
+
 int64_t sys_getdents64(struct monitor *m, ARGS)
 {
 	static uint8_t buf[65536];
@@ -672,11 +686,14 @@ int64_t sys_getdents64(struct monitor *m, ARGS)
 			full = !put_dirent(buf, room, &used, n->ino, of->pos + 1, DT_DIR, of->pos == 0 ? "." : "..");
 			of->pos += !full;
 		}
-		for (const struct mdirent *e; !full && d->nlink && (e = memfs_next(d, of->pos - 2));) {
-			full = !put_dirent(buf, room, &used, e->node->ino, e->off + 2, dirent_type(e->node), e->name);
-			if (!full)
-				of->pos = e->off + 2;
-		}
+		if (d == m->fs.fd_dir)
+			full = full || put_descriptors(buf, room, &used, of);
+		else
+			for (const struct mdirent *e; !full && d->nlink && (e = memfs_next(d, of->pos - 2));) {
+				full = !put_dirent(buf, room, &used, e->node->ino, e->off + 2, dirent_type(e->node), e->name);
+				if (!full)
+					of->pos = e->off + 2;
+			}
 		if (full && !used)
 			return -EINVAL;   /* the buffer holds not even one entry */
 		memfs_touch(of->node, false);

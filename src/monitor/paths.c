@@ -3,7 +3,8 @@
  * unlink, rename, links), the working directory, access and attributes.
  * A guest path is copied once into the monitor (read_path) and resolved
  * by fs/path.c; inside a volume the kernel opens it beneath the volume's
- * directory (fs/volume.h), read-only.  Descriptors are files.c's.
+ * directory (fs/volume.h), read-only.  /proc/self/fd/N names descriptor N
+ * (descriptor_entry).  Descriptors are files.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fs/path.h"
@@ -24,14 +26,15 @@
 
 /* ---- guest bytes in ------------------------------------------------------------ */
 
-/* Copies the NUL-ended guest string at addr into out (FS_PATH_MAX). */
-static int read_path(struct monitor *m, uint64_t addr, char *out)
+/* Copies the NUL-ended guest string at addr into out (max bytes with the
+ * NUL, else -ENAMETOOLONG), reading no page past the NUL. */
+static int read_string(struct monitor *m, uint64_t addr, char *out, size_t max)
 {
 	size_t n = 0;
-	while (n < FS_PATH_MAX) {
+	while (n < max) {
 		uint64_t chunk = GUEST_PAGE - (addr + n) % GUEST_PAGE;
-		if (chunk > FS_PATH_MAX - n)
-			chunk = FS_PATH_MAX - n;
+		if (chunk > max - n)
+			chunk = max - n;
 		if (gm_read(&m->gm, out + n, addr + n, chunk))
 			return -EFAULT;
 		char *nul = memchr(out + n, 0, chunk);
@@ -40,6 +43,40 @@ static int read_path(struct monitor *m, uint64_t addr, char *out)
 		n += chunk;
 	}
 	return -ENAMETOOLONG;
+}
+
+static int read_path(struct monitor *m, uint64_t addr, char *out) { return read_string(m, addr, out, FS_PATH_MAX); }
+
+/* A resolve flag beside fs/path.h's: the caller takes /proc/self/fd/N as
+ * descriptor N itself (w->fd) where it names no node of the tree. */
+#define PATH_DESCRIPTOR 0x100u
+
+/* /proc/self/fd/N (also through /dev/fd, /dev/stdin, ...): Linux's "magic
+ * link" to descriptor N's open file, not a link by its text.  Followed, a
+ * file of the tree becomes its node (even if unlinked since) and a volume's
+ * its path looked up again (paths are remembered as text); 0-2 from the
+ * host, pipes and the like have no file to name, so w->fd stays for the
+ * calls that take the description itself.  A name no other call may make
+ * or remove: EEXIST. */
+static int descriptor_entry(struct monitor *m, int r, unsigned flags, struct fs_where *w)
+{
+	const struct ofile *of = fd_get(w->fd);
+	if (!of)
+		return -ENOENT;
+	if (r)
+		return r;   /* -ENOTDIR: the path goes on beyond it (not walked, even into a directory) */
+	if (!(flags & PATH_FOLLOW) && !w->trailing_slash)
+		return flags & PATH_DESCRIPTOR ? 0 : -EEXIST;
+	if (((flags & PATH_MUST_DIR) || w->trailing_slash) && !is_dir_of(of))
+		return -ENOTDIR;
+	if (of->kind == OF_HOST)
+		return fs_resolve(&m->fs, "/", of->path, flags, w);
+	if (of->kind == OF_MEM || of->kind == OF_MEMDIR || of->kind == OF_DEV || of->kind == OF_LINK) {
+		w->fd = -1;
+		w->node = of->node;
+		strcpy(w->canon, of->path);
+	}
+	return 0;
 }
 
 /* Resolves the path (the monitor's copy) against dirfd (AT_FDCWD: the
@@ -66,7 +103,8 @@ static int resolve_at(struct monitor *m, uint64_t dirfd, char *path, unsigned fl
 	} else if (!path[0] && empty_ok) {
 		strcpy(path, ".");
 	}
-	return fs_resolve(&m->fs, base, path, flags, w);
+	int r = fs_resolve(&m->fs, base, path, flags, w);
+	return w->fd >= 0 ? descriptor_entry(m, r, flags, w) : r;
 }
 
 /* The same for the guest path at addr, copied once. */
@@ -78,9 +116,27 @@ static int where_at(struct monitor *m, uint64_t dirfd, uint64_t addr, unsigned f
 	return r ? r : resolve_at(m, dirfd, path, flags, empty_ok, w);
 }
 
+/* lstat of /proc/self/fd/N: a link whose owner bits show the access mode, as Linux's. */
+static int stat_descriptor_link(const struct ofile *of, struct stat *st)
+{
+	static const uint32_t access_bits[] = {0500, 0300, 0700, 0};   /* by O_ACCMODE: read, write, both */
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFLNK | access_bits[of->flags & O_ACCMODE];
+	st->st_nlink = 1;
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	st->st_size = 64;
+	st->st_blksize = 1024;
+	clock_gettime(CLOCK_REALTIME, &st->st_mtim);   /* made as it is looked at */
+	st->st_atim = st->st_ctim = st->st_mtim;
+	return 0;
+}
+
 /* The stat of what w names (following or not as resolved). */
 static int stat_where(struct monitor *m, const struct fs_where *w, bool follow, struct stat *st)
 {
+	if (w->fd >= 0)
+		return follow ? stat_of(fd_get(w->fd), st) : stat_descriptor_link(fd_get(w->fd), st);
 	if (w->volume >= 0) {
 		int fd = volume_open(m->fs.volume_fd[w->volume], w->vpath, !follow, true, st);
 		if (fd < 0)
@@ -103,7 +159,7 @@ static int stat_path(struct monitor *m, uint64_t dirfd, char *path, uint64_t fla
 	}
 	bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
 	struct fs_where w;
-	int r = resolve_at(m, dirfd, path, follow ? PATH_FOLLOW : 0, flags & AT_EMPTY_PATH, &w);
+	int r = resolve_at(m, dirfd, path, (follow ? PATH_FOLLOW : 0) | PATH_DESCRIPTOR, flags & AT_EMPTY_PATH, &w);
 	return r ? r : stat_where(m, &w, follow, st);
 }
 
@@ -163,6 +219,22 @@ static int set_path(struct ofile *of, const char *canon)
 	return of->path ? 0 : -ENOMEM;
 }
 
+/* Opening /proc/self/fd/N of a description with no file to open again
+ * (0-2 from the host, pipes, eventfds, ...).  Linux opens the object anew
+ * (a regular file the host gave as 0-2 at offset 0, truncated by O_TRUNC,
+ * a pipe's other end for the other access mode); here the description is
+ * shared, as dup does: its offset, access mode and status flags. */
+static int64_t open_descriptor(int fd, uint64_t flags)
+{
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return -EEXIST;
+	if (flags & O_NOFOLLOW)
+		return -ELOOP;   /* the link itself, not followed */
+	struct ofile *of = fd_get(fd);
+	of->refs++;
+	return fd_install(of, 0, flags & O_CLOEXEC);
+}
+
 /* A description for what w names, opened with Linux's open flags. */
 static int64_t open_where(struct monitor *m, struct fs_where *w, uint64_t flags, uint32_t mode)
 {
@@ -172,6 +244,8 @@ static int64_t open_where(struct monitor *m, struct fs_where *w, uint64_t flags,
 		return -EINVAL;
 	if ((flags & O_TMPFILE) == O_TMPFILE)
 		return -EOPNOTSUPP;
+	if (w->fd >= 0)
+		return open_descriptor(w->fd, flags);
 	int keep = (int)(flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH | O_DIRECTORY));
 	if (flags & O_PATH)
 		keep = O_PATH | (int)(flags & O_DIRECTORY), writes = false;
@@ -242,7 +316,8 @@ static int64_t open_at(struct monitor *m, uint64_t dirfd, uint64_t path, uint64_
 {
 	struct fs_where w;
 	bool follow = !(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL));
-	int r = where_at(m, dirfd, path, (follow ? PATH_FOLLOW : 0) | (flags & O_DIRECTORY ? PATH_MUST_DIR : 0), false, &w);
+	unsigned how = (follow ? PATH_FOLLOW : 0) | (flags & O_DIRECTORY ? PATH_MUST_DIR : 0) | PATH_DESCRIPTOR;
+	int r = where_at(m, dirfd, path, how, false, &w);
 	return r ? r : open_where(m, &w, flags, (uint32_t)mode & 07777);
 }
 
@@ -478,17 +553,38 @@ static int64_t symlink_at(struct monitor *m, uint64_t target, uint64_t dirfd, ui
 int64_t sys_symlink(struct monitor *m, ARGS) { return symlink_at(m, a[0], (uint64_t)AT_FDCWD, a[1]); }
 int64_t sys_symlinkat(struct monitor *m, ARGS) { return symlink_at(m, a[0], a[1], a[2]); }
 
+/* What readlink says of /proc/self/fd/N for a description without a path:
+ * Linux's names of such objects (opsub's have no inode numbers), and for
+ * 0-2 from the host only the kind of file (its host path is not shown). */
+static const char *anonymous_name(const struct ofile *of)
+{
+	struct stat st;
+	switch (of->kind) {
+	case OF_EVENT: return "anon_inode:[eventfd]";
+	case OF_TIMER: return "anon_inode:[timerfd]";
+	case OF_EPOLL: return "anon_inode:[eventpoll]";
+	case OF_PORT: return "anon_inode:[opsub-port]";
+	case OF_STD:
+		stat_of(of, &st);
+		return S_ISFIFO(st.st_mode) ? "pipe:[0]" : S_ISSOCK(st.st_mode) ? "socket:[0]" : "anon_inode:[host]";
+	default: return "pipe:[0]";
+	}
+}
+
 static int64_t readlink_at(struct monitor *m, uint64_t dirfd, uint64_t path, uint64_t buf, uint64_t size)
 {
 	if ((int64_t)size <= 0)
 		return -EINVAL;
 	struct fs_where w;
-	int r = where_at(m, dirfd, path, 0, true, &w);
+	int r = where_at(m, dirfd, path, PATH_DESCRIPTOR, true, &w);
 	if (r)
 		return r;
 	char text[FS_PATH_MAX];
 	size_t len;
-	if (w.volume >= 0) {
+	if (w.fd >= 0) {
+		const struct ofile *of = fd_get(w.fd);
+		len = strlen(strcpy(text, of->path ? of->path : anonymous_name(of)));
+	} else if (w.volume >= 0) {
 		struct stat st;
 		int fd = volume_open(m->fs.volume_fd[w.volume], w.vpath, true, true, &st);
 		if (fd < 0)
@@ -520,7 +616,8 @@ static int64_t access_at(struct monitor *m, uint64_t dirfd, uint64_t path, uint6
 	if (mode & ~(uint64_t)(R_OK | W_OK | X_OK) || flags & ~(uint64_t)(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
 	struct fs_where w;
-	int r = where_at(m, dirfd, path, flags & AT_SYMLINK_NOFOLLOW ? 0 : PATH_FOLLOW, flags & AT_EMPTY_PATH, &w);
+	unsigned how = (flags & AT_SYMLINK_NOFOLLOW ? 0 : PATH_FOLLOW) | PATH_DESCRIPTOR;
+	int r = where_at(m, dirfd, path, how, flags & AT_EMPTY_PATH, &w);
 	if (r)
 		return r;
 	struct stat st;
@@ -689,6 +786,84 @@ int64_t sys_utime(struct monitor *m, ARGS)
 	int64_t r = attr_node(m, (uint64_t)AT_FDCWD, a[0], true, &n);
 	return r ? r : set_times(m, n, a[1] ? ts : NULL);
 }
+
+/* ---- extended attributes ---------------------------------------------------------------- */
+
+/* The guest's files carry none and take none, as on a Linux file system
+ * that stores none: get and remove find no attribute (ENODATA), list gives
+ * an empty list, set is refused (EOPNOTSUPP).  Linux's order of checks:
+ * the arguments, then the file, then the attribute's namespace. */
+enum xattr_op { XATTR_OP_SET, XATTR_OP_GET, XATTR_OP_LIST, XATTR_OP_REMOVE };
+enum xattr_target { XATTR_PATH, XATTR_LPATH, XATTR_FD };
+
+/* set's flags, the name (1 to 255 bytes, else ERANGE) into name, and set's value (at most 64 KiB). */
+static int xattr_args(struct monitor *m, ARGS, enum xattr_op op, char name[XATTR_NAME_MAX + 1])
+{
+	if (op == XATTR_OP_LIST)
+		return 0;
+	if (op == XATTR_OP_SET && (a[4] & ~(uint64_t)(XATTR_CREATE | XATTR_REPLACE)))
+		return -EINVAL;
+	int r = read_string(m, a[1], name, XATTR_NAME_MAX + 1);
+	if (r == -EFAULT)
+		return r;
+	if (r || !name[0])
+		return -ERANGE;
+	if (op != XATTR_OP_SET || !a[3])
+		return 0;
+	if (a[3] > XATTR_SIZE_MAX)
+		return -E2BIG;
+	return gm_access_ok(&m->gm, a[2], a[3], GP_R) ? 0 : -EFAULT;
+}
+
+/* The file, found as stat (or lstat) finds it, or the descriptor (not O_PATH). */
+static int xattr_file(struct monitor *m, uint64_t arg, enum xattr_target target)
+{
+	if (target == XATTR_FD) {
+		const struct ofile *of = fd_get((int)arg);
+		return of && !(of->flags & O_PATH) ? 0 : -EBADF;
+	}
+	char path[FS_PATH_MAX];
+	struct stat st;
+	int r = read_path(m, arg, path);
+	return r ? r : stat_path(m, (uint64_t)AT_FDCWD, path, target == XATTR_LPATH ? AT_SYMLINK_NOFOLLOW : 0, &st);
+}
+
+/* A namespace Linux knows, with a name after it (no POSIX ACLs: "system." is not one). */
+static int xattr_namespace(const char *name)
+{
+	static const char *const spaces[] = {"user.", "trusted.", "security."};
+	for (size_t i = 0; i < sizeof(spaces) / sizeof(spaces[0]); i++) {
+		size_t len = strlen(spaces[i]);
+		if (!strncmp(name, spaces[i], len))
+			return name[len] ? 0 : -EINVAL;
+	}
+	return -EOPNOTSUPP;
+}
+
+static int64_t xattr_call(struct monitor *m, ARGS, enum xattr_op op, enum xattr_target target)
+{
+	char name[XATTR_NAME_MAX + 1];
+	int r = xattr_args(m, a, op, name);
+	if (r || (r = xattr_file(m, a[0], target)))
+		return r;
+	if (op == XATTR_OP_LIST)
+		return 0;
+	if ((r = xattr_namespace(name)))
+		return r;
+	return op == XATTR_OP_SET ? -EOPNOTSUPP : -ENODATA;
+}
+
+#define XATTR_CALLS(op, OP) \
+	int64_t sys_##op##xattr(struct monitor *m, ARGS) { return xattr_call(m, a, OP, XATTR_PATH); } \
+	int64_t sys_l##op##xattr(struct monitor *m, ARGS) { return xattr_call(m, a, OP, XATTR_LPATH); } \
+	int64_t sys_f##op##xattr(struct monitor *m, ARGS) { return xattr_call(m, a, OP, XATTR_FD); }
+XATTR_CALLS(set, XATTR_OP_SET)
+XATTR_CALLS(get, XATTR_OP_GET)
+XATTR_CALLS(list, XATTR_OP_LIST)
+XATTR_CALLS(remove, XATTR_OP_REMOVE)
+#undef XATTR_CALLS
+
+/* ---- the file system ------------------------------------------------------------------------ */
 
 int64_t sys_statfs(struct monitor *m, ARGS)
 {

@@ -31,7 +31,9 @@ typedef int64_t (*sys_fn)(struct monitor *m, ARGS);
 	X(statfs) X(fstatfs) X(fadvise64) X(openat) X(mkdirat) X(mknodat) X(fchownat) X(newfstatat) \
 	X(unlinkat) X(renameat) X(linkat) X(symlinkat) X(readlinkat) X(fchmodat) X(faccessat) \
 	X(utimensat) X(fallocate) X(dup3) X(preadv) X(pwritev) X(renameat2) X(statx) X(faccessat2) \
-	X(utimes) X(utime) X(chroot) X(fchown)
+	X(utimes) X(utime) X(chroot) X(fchown) X(setxattr) X(lsetxattr) X(fsetxattr) X(getxattr) \
+	X(lgetxattr) X(fgetxattr) X(listxattr) X(llistxattr) X(flistxattr) X(removexattr) X(lremovexattr) \
+	X(fremovexattr)
 /* wait.c */
 #define WAIT_CALLS(X) X(poll) X(pipe) X(select) X(epoll_create) X(epoll_wait) X(epoll_ctl) X(pselect6) \
 	X(ppoll) X(epoll_pwait) X(timerfd_create) X(eventfd) X(timerfd_settime) X(timerfd_gettime) \

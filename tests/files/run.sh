@@ -239,7 +239,7 @@ t grep-l --sort grep -l x a.txt b.txt sub/c.txt nums.txt
 t find-f --sort find . -path ./proc -prune -o -type f -print
 t find-name --sort find . -name '*.txt'
 t find-d --sort find sub -type d
-t find-l --sort find . -path ./proc -prune -o -type l -print
+t find-l --sort find . -path ./proc -prune -o -path ./dev -prune -o -type l -print
 t find-empty --sort find . -path ./proc -prune -o -path ./dev -prune -o -empty -print
 t stat-sF stat -c '%s %F' a.txt
 t stat-files stat -c '%n %s %F %a %h' a.txt b.txt link run.sh big.txt "name with spaces.txt"
@@ -378,7 +378,7 @@ ta tar-cat-link "$TAR" cat link dirlink/c.txt
 ta tar-stat "$TAR" stat -c '%n %s %F %a' a.txt b.txt link run.sh sub/c.txt
 ta tar-stat-mtime "$TAR" stat -c '%n %Y' a.txt sub/deeper/d.txt
 ta tar-find-f "$TAR" --sort find . -path ./proc -prune -o -type f -print
-ta tar-find-l "$TAR" --sort find . -path ./proc -prune -o -type l -print
+ta tar-find-l "$TAR" --sort find . -path ./proc -prune -o -path ./dev -prune -o -type l -print
 ta tgz-md5sum "$TGZ" md5sum a.txt big.txt sub/c.txt
 ta tgz-ls-1R-sub "$TGZ" ls -1R sub
 if wanted tar-root-unchanged; then
@@ -490,7 +490,7 @@ o() {
 	fi
 }
 if wanted view-root; then
-	# Promised: an empty root except /tmp and /dev (/proc/self/exe and /proc/self/maps are there too).
+	# Promised: an empty root except /tmp and /dev (/proc/self/exe, /proc/self/maps and /proc/self/fd are there too).
 	run_opsub view-root -- ls -1 /
 	got=$(vout view-root | grep -vx proc)
 	if [ "$(vr view-root)" = 0 ] && [ "$got" = "$(printf 'dev\ntmp')" ]; then
@@ -499,7 +499,7 @@ if wanted view-root; then
 		echo "FAIL files/view-root: status $(vr view-root), ls -1 / gave '$(clip <"$OUT/view-root.opsub.out")', want dev, tmp (and proc)"
 	fi
 fi
-o view-dev "$(printf 'null\nrandom\nurandom\nzero')" -- ls -1 /dev
+o view-dev "$(printf 'fd\nnull\nrandom\nstderr\nstdin\nstdout\nurandom\nzero')" -- ls -1 /dev
 o view-cwd / -- pwd
 o view-tmp-mode "1777 directory" -- stat -c '%a %F' /tmp
 o view-dev-types "$(printf '/dev/null character special file 1 3\n/dev/zero character special file 1 5\n/dev/random character special file 1 8\n/dev/urandom character special file 1 9')" \
