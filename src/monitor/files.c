@@ -74,6 +74,36 @@ void stat_node(const struct mnode *n, struct stat *st)
 }
 
 /* A description's stat: 0 or -errno. */
+#define STD_DEV 0x2cu            /* st_dev of the host's descriptors 0-2 */
+
+/* The stat of host descriptor 0, 1 or 2: what a program needs of a file
+ * the host gave it (its kind, permissions and, regular, its size) and
+ * nothing that names the host's file: the inode number is 1 + the lowest
+ * of 0-2 open on the same host file, so a program still sees when its
+ * input is its output, as cat checks, and no two different files look
+ * the same (they once all had inode 0: cat - > file refused to run). */
+static int stat_std(int host_fd, struct stat *st)
+{
+	struct stat host, other;
+	if (host_fstat(host_fd, &host) != 0)
+		return -errno;
+	memset(st, 0, sizeof(*st));
+	st->st_mode = host.st_mode & (S_IFMT | 0777);
+	st->st_size = S_ISREG(host.st_mode) ? host.st_size : 0;
+	st->st_nlink = 1;
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	st->st_blksize = 4096;
+	st->st_dev = STD_DEV;
+	st->st_ino = (ino_t)host_fd + 1;
+	for (int fd = 0; fd < host_fd; fd++)
+		if (host_fstat(fd, &other) == 0 && other.st_dev == host.st_dev && other.st_ino == host.st_ino) {
+			st->st_ino = (ino_t)fd + 1;
+			break;
+		}
+	return 0;
+}
+
 int stat_of(const struct ofile *of, struct stat *st)
 {
 	switch (of->kind) {
@@ -82,15 +112,8 @@ int stat_of(const struct ofile *of, struct stat *st)
 		return 0;
 	case OF_HOST:
 		return host_fstat(of->host_fd, st) ? -errno : 0;
-	case OF_STD: {
-		struct stat host;
-		if (host_fstat(of->host_fd, &host) != 0)
-			return -errno;
-		memset(st, 0, sizeof(*st));   /* only the kind of file, nothing of the host */
-		st->st_mode = host.st_mode & S_IFMT;
-		st->st_blksize = 4096;
-		return 0;
-	}
+	case OF_STD:
+		return stat_std(of->host_fd, st);
 	default:
 		memset(st, 0, sizeof(*st));
 		st->st_mode = of->kind == OF_PIPE_R || of->kind == OF_PIPE_W ? S_IFIFO | 0600 : 0600;
