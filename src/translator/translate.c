@@ -431,13 +431,13 @@ struct guest_insn {
 
 /* What the block at pc lets its IBL entry leave out (see prologue):
  * r11_idle when none uses r11, none but the last branches, and the last
- * is an indirect branch or
- * a direct jump to a block that keeps r11 idle too (a jump exit then
- * leaves with r11 in its slot and links to the target's slot entry; to a
- * block that wants r11 back it would only move the load there and add
- * the store at this block's direct entry).  Only guest semantics depend
- * on it; r11_home covers what the scan cannot foresee (a block cut short
- * by its byte limit or by a rewrite that fails). */
+ * is an indirect branch or a direct jump to a block that keeps r11 idle
+ * too (a jump exit then leaves with r11 in its slot and links to the
+ * target's slot entry; to a block that wants r11 back it would only move
+ * the load there and add the store at this block's direct entry).  Only
+ * guest semantics depend on it; r11_home covers what the scan cannot
+ * foresee (a block cut short by its byte limit or by a rewrite that
+ * fails). */
 struct entry_scan { bool r11_idle; };
 
 static uint64_t rel_target(const struct decoded *d, uint64_t pc)
@@ -487,9 +487,9 @@ static struct entry_scan scan_entry(struct translator *t, uint64_t pc, const str
  *   hit: mov rcx, r11
  * (jrcxz is the only flag-free test; the guest's rcx waits in r11, not in
  * memory, and register moves cost the CPU next to nothing).  Whatever the
- * block's own flags, a target of
- * another block can arrive here (targets sharing the table entry's low
- * bits) with the guest's flags live: a cmp here once clobbered them.
+ * block's own flags, another block's target can arrive here (one sharing
+ * the table entry's low bits) with the guest's flags live: a cmp here
+ * once clobbered them.
  * Then, usually, mov r11, gs:[ibl_r11] and the direct entry.  But where r11
  * is idle in the block (scan_entry), the guest's r11 stays in its slot for
  * the whole block and the final indirect branch need not save it: an
