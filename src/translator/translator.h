@@ -77,12 +77,15 @@ struct block {
 	uint16_t r11_slot_to;          /* the guest's r11 is in CTX_IBL_R11, not r11, from the body
 	                                * up to this host offset (from body; 0: never) */
 	uint32_t links;                /* first exit linked to this block (0: none) */
-	uint32_t hash_next;            /* pc hash chain (0: end) */
 	bool live;
 	bool r11_idle;                 /* the guest's r11 stays in its slot in the body (translate.c) */
 };
 
 struct insn_map { uint16_t host_off, guest_off; };
+
+/* A slot of the pc hash: a live block and the low half of its pc, which
+ * decides the slot and settles most probes without loading the block. */
+struct pc_slot { uint32_t pc_lo, id; };   /* id 0: empty */
 
 /* A block on a guest page: the page's blocks are a chain in a hash bucket. */
 struct page_ref { uint32_t page, block, next; };
@@ -110,7 +113,8 @@ struct translator {
 	uint32_t nexits, exits_cap;
 	struct insn_map *map;
 	uint32_t nmap, map_cap;
-	uint32_t *hash;                /* pc -> block id chains, at least twice as many as live blocks */
+	struct pc_slot *hash;          /* pc -> block, open addressing, at least twice as many slots
+	                                * as live blocks */
 	uint32_t hash_mask, nhashed;
 	struct page_ref *prefs;        /* index 0 unused */
 	uint32_t nprefs, prefs_cap;
