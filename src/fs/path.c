@@ -2,7 +2,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "fs/volume.h"
 
 #define MAX_LINKS 40
 
@@ -68,31 +72,114 @@ static void canon_pop(char *canon)
 		*slash = 0;
 }
 
-/* The rest of the walk goes to volume `index`: vpath gets the rest as
- * written (the kernel resolves it beneath the volume), canon its lexical
- * reading, with ".." stopping at the volume's root as the kernel's does. */
-static int enter_volume(struct walk *k, unsigned index, struct fs_where *w)
+/* Whether a component of path is "..". */
+static bool has_dotdot(const char *path)
 {
+	for (const char *c = path; *c;) {
+		while (*c == '/')
+			c++;
+		size_t len = strcspn(c, "/");
+		if (len == 2 && c[0] == '.' && c[1] == '.')
+			return true;
+		c += len;
+	}
+	return false;
+}
+
+/* The rest of the walk in the volume whose mount point `vol` (in directory
+ * `parent`) the walk has reached.  A rest without ".." whose lookup meets
+ * no link (RESOLVE_NO_SYMLINKS) goes to the kernel whole, as the guest
+ * wrote it (w->vpath).  Otherwise it is walked a component at a time: a
+ * link's target is walked in the guest's tree, an absolute one from the
+ * guest's root, a relative one from the link's directory, and ".." at the
+ * volume's root leaves the volume, as on Linux (the kernel's
+ * RESOLVE_IN_ROOT would keep both inside the volume's directory, so that
+ * Debian's /usr/lib/x86_64-linux-gnu/libclang-cpp.so.14, a link to
+ * ../llvm-14/lib/..., was not there).  Nothing leaves the guest's tree: a
+ * target is only ever looked up in it.  Returns 0 when the walk ends in the
+ * volume (w filled), 1 when it goes on in the memfs tree from *at (k and
+ * w->canon updated), or -errno. */
+static int volume_walk(const struct guest_fs *fs, struct walk *k, const struct mnode *vol, struct mnode *parent,
+                       unsigned flags, unsigned *links, struct fs_where *w, struct mnode **at)
+{
+	static char vrel[FS_PATH_MAX], target[FS_PATH_MAX];   /* one guest thread, as k */
+	int vfd = fs->volume_fd[vol->volume];
 	const char *rest = k->buf + k->pos;
 	while (*rest == '/')
 		rest++;
 	if (strlen(rest) >= sizeof(w->vpath))
 		return -ENAMETOOLONG;
-	strcpy(w->vpath, *rest ? rest : ".");
-	w->volume = (int)index;
-	size_t root_len = strlen(w->canon);
+	w->volume = (int)vol->volume;
 	char name[MEMFS_NAME_MAX + 1];
+	struct stat st;
 	int r;
+	if (!has_dotdot(rest)) {
+		r = volume_lstat(vfd, *rest ? rest : ".", &st, NULL, 0);
+		if (r != -ELOOP && !(r == 0 && S_ISLNK(st.st_mode) && (flags & PATH_FOLLOW))) {
+			strcpy(w->vpath, *rest ? rest : ".");
+			while ((r = next_component(k, name)) > 0) {
+				if (strcmp(name, ".") && (r = canon_push(w->canon, name)))
+					return r;
+				strcpy(w->name, name);
+			}
+			return r;
+		}
+	}
+	vrel[0] = 0;   /* the walk's place beneath the volume: no link, no ".." */
 	while ((r = next_component(k, name)) > 0) {
-		if (!strcmp(name, ".."))
-			w->canon[strlen(w->canon) > root_len ? (size_t)(strrchr(w->canon, '/') - w->canon) : root_len] = 0;
-		else if (strcmp(name, ".") && (r = canon_push(w->canon, name)))
+		bool last = at_end(k);
+		if (!strcmp(name, "."))
+			continue;
+		if (!strcmp(name, "..")) {
+			canon_pop(w->canon);
+			strcpy(w->name, name);
+			char *slash = strrchr(vrel, '/');
+			if (slash) {
+				*slash = 0;
+			} else if (vrel[0]) {
+				vrel[0] = 0;
+			} else {   /* out of the volume, to the directory it is in */
+				w->volume = -1;
+				*at = parent;
+				return 1;
+			}
+			continue;
+		}
+		size_t len = strlen(vrel);
+		if ((size_t)snprintf(vrel + len, sizeof(vrel) - len, len ? "/%s" : "%s", name) >= sizeof(vrel) - len)
+			return -ENAMETOOLONG;
+		r = volume_lstat(vfd, vrel, &st, target, sizeof(target));
+		if (r == -ENOENT && last)
+			st.st_mode = 0;   /* a free name: what it may become is the caller's */
+		else if (r)
+			return r;
+		if (S_ISLNK(st.st_mode) && (!last || (flags & PATH_FOLLOW))) {
+			vrel[len] = 0;   /* on from the link's directory */
+			if (++*links > MAX_LINKS)
+				return -ELOOP;
+			if ((r = splice_link(k, target)))
+				return r;
+			if (target[0] == '/') {
+				w->canon[0] = 0;
+				w->volume = -1;
+				*at = fs->mem.root;
+				return 1;
+			}
+			continue;
+		}
+		if ((r = canon_push(w->canon, name)))
 			return r;
 		strcpy(w->name, name);
+		if (!last && !S_ISDIR(st.st_mode))
+			return -ENOTDIR;
 	}
-	if (!w->canon[0])
-		strcpy(w->canon, "/");
-	return r;
+	if (r < 0)
+		return r;
+	/* a trailing slash still asks the kernel for a directory */
+	if ((size_t)snprintf(w->vpath, sizeof(w->vpath), "%s%s", vrel[0] ? vrel : ".", w->trailing_slash ? "/" : "") >=
+	    sizeof(w->vpath))
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 /* A name in /proc/self/fd: a descriptor's number as /proc writes it (no
@@ -143,9 +230,15 @@ int fs_resolve(const struct guest_fs *fs, const char *base, const char *path, un
 	while ((r = next_component(&k, name)) > 0) {
 		if (node->kind == MN_VOLUME) {
 			k.pos -= strlen(name);
-			w->dir = dir;
-			w->node = node;
-			return enter_volume(&k, node->volume, w);
+			struct mnode *at = NULL;
+			if ((r = volume_walk(fs, &k, node, dir, flags, &links, w, &at)) <= 0) {
+				w->dir = dir;
+				w->node = node;
+				return r;
+			}
+			node = at;   /* on in the tree */
+			dir = memfs_lookup(at, "..");
+			continue;
 		}
 		if (node->kind != MN_DIR)
 			return -ENOTDIR;
@@ -184,10 +277,12 @@ int fs_resolve(const struct guest_fs *fs, const char *base, const char *path, un
 	}
 	if (r < 0)
 		return r;
-	if (node && node->kind == MN_VOLUME) {
+	if (node && node->kind == MN_VOLUME) {   /* the mount point itself */
 		w->dir = dir;
 		w->node = node;
-		return enter_volume(&k, node->volume, w);
+		w->volume = (int)node->volume;
+		strcpy(w->vpath, ".");
+		return 0;
 	}
 	w->dir = node == fs->mem.root ? node : dir;
 	w->node = node;

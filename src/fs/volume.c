@@ -30,11 +30,11 @@ int host_fstat(int fd, struct stat *st)
 	return (int)syscall(SYS_fstat, fd, st);
 }
 
-static int open_beneath(int vfd, const char *rel, uint64_t flags)
+static int open_beneath(int vfd, const char *rel, uint64_t flags, uint64_t resolve)
 {
 	struct open_how how = {
 		.flags = flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY),   /* openat2 refuses O_NOCTTY with O_PATH */
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV | resolve,
 	};
 	long fd = syscall(SYS_openat2, vfd, rel, &how, sizeof(how));
 	return fd < 0 ? -errno : (int)fd;
@@ -44,7 +44,7 @@ int volume_open(int vfd, const char *rel, bool nofollow, bool path_only, struct 
 {
 	uint64_t nf = nofollow ? O_NOFOLLOW : 0;
 	/* O_PATH opens nothing: a device or FIFO is seen before it is opened */
-	int pfd = open_beneath(vfd, rel, O_PATH | nf);
+	int pfd = open_beneath(vfd, rel, O_PATH | nf, 0);
 	if (pfd < 0)
 		return pfd;
 	if (host_fstat(pfd, st)) {
@@ -63,7 +63,7 @@ int volume_open(int vfd, const char *rel, bool nofollow, bool path_only, struct 
 		return -EACCES;
 	}
 	close(pfd);
-	int fd = open_beneath(vfd, rel, O_RDONLY | O_NONBLOCK | nf);
+	int fd = open_beneath(vfd, rel, O_RDONLY | O_NONBLOCK | nf, 0);
 	if (fd < 0)
 		return fd;
 	struct stat again;
@@ -74,4 +74,23 @@ int volume_open(int vfd, const char *rel, bool nofollow, bool path_only, struct 
 		return -EAGAIN;
 	}
 	return fd;
+}
+
+int volume_lstat(int vfd, const char *rel, struct stat *st, char *link, size_t linklen)
+{
+	int fd = open_beneath(vfd, rel, O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
+	if (fd < 0)
+		return fd;
+	int r = host_fstat(fd, st) ? -errno : 0;
+	if (!r && link && S_ISLNK(st->st_mode)) {
+		ssize_t n = readlinkat(fd, "", link, linklen);
+		if (n < 0)
+			r = -errno;
+		else if ((size_t)n >= linklen)
+			r = -ENAMETOOLONG;
+		else
+			link[n] = 0;
+	}
+	close(fd);
+	return r;
 }

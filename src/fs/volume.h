@@ -30,6 +30,13 @@ int volume_attach(const char *host_dir, unsigned index, char *err, size_t errlen
  * The descriptor, or -errno. */
 int volume_open(int vfd, const char *rel, bool nofollow, bool path_only, struct stat *st);
 
+/* What `rel` beneath volume vfd is, following no link on the way
+ * (RESOLVE_NO_SYMLINKS: -ELOOP when one lies before the last component):
+ * 0 with its stat and, for a link when `link` is given, its target
+ * (NUL-terminated), or -errno.  Path resolution (fs/path.h) walks a
+ * volume with it where links are, to follow them in the guest's tree. */
+int volume_lstat(int vfd, const char *rel, struct stat *st, char *link, size_t linklen);
+
 /* fstat through the fstat system call itself: the C library's wrapper
  * uses newfstatat, which the jail does not allow.  0 or -1 with errno. */
 int host_fstat(int fd, struct stat *st);

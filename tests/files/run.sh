@@ -456,6 +456,36 @@ if wanted vol-unchanged; then
 	fi
 fi
 
+# Links between volumes, as Debian's library directories have them
+# (/usr/lib/x86_64-linux-gnu/libclang-cpp.so.14 -> ../llvm-14/lib/...):
+# followed in the guest's tree, relative ones from their directory, out of
+# one volume into another, and ".." at a volume's root leaves the volume.
+# The host holds the same layout under $WORK/ns, so relative paths give the
+# native answer; an absolute link names the guest's path.
+if wanted vol-links; then
+	NS=$WORK/ns
+	mkdir -p "$NS/lib/x86/sub" "$NS/lib/other" && echo 'in other' >"$NS/lib/other/t.txt" &&
+		echo 'in sub' >"$NS/lib/x86/sub/y" && ln -s ../other/t.txt "$NS/lib/x86/rel" &&
+		ln -s /lib/other/t.txt "$NS/lib/x86/abs" && ln -s ../other "$NS/lib/x86/dir" &&
+		ln -s rel "$NS/lib/x86/chain" && ln -s sub/y "$NS/lib/x86/inside" ||
+		{ echo "FAIL files/vol-links: cannot build the volumes in $NS"; }
+	paths=(x86/rel x86/dir/t.txt x86/chain x86/inside x86/../other/t.txt x86/sub/../../other/t.txt)
+	want=$(cd "$NS/lib" && cat "${paths[@]}" other/t.txt)
+	vlinks=(--volume "$NS/lib/x86:/lib/x86:ro" --volume "$NS/lib/other:/lib/other:ro")
+	run_opsub vol-links "${vlinks[@]}" -- cat "${paths[@]/#//lib/}" /lib/x86/abs
+	run_opsub vol-links-readlink "${vlinks[@]}" -- readlink /lib/x86/rel
+	# a loop through both volumes ends in ELOOP, as natively
+	ln -s ../other/loop "$NS/lib/x86/loop" && ln -s ../x86/loop "$NS/lib/other/loop"
+	run_opsub vol-links-loop "${vlinks[@]}" -- cat /lib/x86/loop
+	loop_native=$(cd "$NS/lib" && cat x86/loop 2>&1 | sed 's/.*: //')
+	if [ "$(vr vol-links)" = 0 ] && [ "$(vout vol-links)" = "$want" ] && [ "$(vout vol-links-readlink)" = ../other/t.txt ] &&
+		[ "$(vr vol-links-loop)" = 1 ] && [ "$(sed 's/.*: //' "$OUT/vol-links-loop.opsub.err")" = "$loop_native" ]; then
+		echo "PASS files/vol-links"
+	else
+		echo "FAIL files/vol-links: status $(vr vol-links), stdout '$(clip <"$OUT/vol-links.opsub.out")', want '$(echo "$want" | clip)', stderr '$(verr vol-links)', readlink '$(vout vol-links-readlink)', loop: status $(vr vol-links-loop) '$(verr vol-links-loop)'"
+	fi
+fi
+
 # ---- (a) writes in the guest root never reach the host ------------------------
 
 if wanted root-isolation; then

@@ -3,8 +3,9 @@
  * The budget is exact (everything a guest makes is charged, and given back
  * when it goes), the tree keeps Linux's rules for rename and link counts,
  * and resolution never leaves the tree: ".." stops at the root, links are
- * expanded inside it (ELOOP after 40), and a volume gets the rest of the
- * path to resolve beneath its own directory.
+ * expanded inside it (ELOOP after 40), and in a volume the rest of the
+ * path goes to the kernel, or, where links or ".." are, is walked with the
+ * links' targets in the guest's tree.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,10 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <string.h>
@@ -181,26 +186,91 @@ static void test_resolution_stays_in_the_tree(void **state)
 	strcpy(gfs.cwd, "/");
 }
 
-static void test_volume_gets_the_rest(void **state)
+/* A volume: a host directory with a subdirectory, a file and links out of
+ * it, into the tree, across ".." and in a loop. */
+static char voldir[] = "/tmp/opsub-test-memfs.XXXXXX";
+
+static void make_volume(void)
+{
+	char p[128];
+	assert_non_null(mkdtemp(voldir));
+	snprintf(p, sizeof(p), "%s/sub", voldir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/b", voldir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+	static const char *const links[][2] = {
+		{"sub/up", "../.."},         /* out of the volume, to the guest's / */
+		{"abs", "/tmp"},             /* the guest's /tmp, not the host's */
+		{"rel", "sub/../b"},
+		{"loop", "/data/loop"},
+	};
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", voldir, links[i][0]);
+		assert_int_equal(symlink(links[i][1], p), 0);
+	}
+	gfs.volume_fd[3] = open(voldir, O_PATH | O_DIRECTORY);
+	assert_true(gfs.volume_fd[3] >= 0);
+}
+
+static void remove_volume(void)
+{
+	char cmd[128];
+	close(gfs.volume_fd[3]);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", voldir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_volume_paths(void **state)
 {
 	(void)state;
 	static struct fs_where w;
 	char err[256];
+	make_volume();
 	assert_non_null(memfs_add(&gfs.mem, "/data", MN_VOLUME, 0555, NULL, 3, err, sizeof(err)));
 	mk("/tmp", MN_DIR, NULL);
-	mk("/tmp/into", MN_LINK, "/data/sub/../../../x");
-	assert_int_equal(resolve("/data/a/../b", PATH_FOLLOW, &w), 0);
+	mk("/tmp/here", MN_DIR, NULL);
+	mk("/tmp/into", MN_LINK, "/data/sub/../rel");
+	/* no link, no "..": the rest as written, for the kernel */
+	assert_int_equal(resolve("/data/sub/x", PATH_FOLLOW, &w), 0);
 	assert_int_equal(w.volume, 3);
-	assert_string_equal(w.vpath, "a/../b");
-	assert_string_equal(w.canon, "/data/b");
+	assert_string_equal(w.vpath, "sub/x");
+	assert_string_equal(w.canon, "/data/sub/x");
 	assert_int_equal(resolve("/data", PATH_FOLLOW, &w), 0);
 	assert_string_equal(w.vpath, ".");
-	/* a link into the volume: the kernel gets the rest, ".." clamped at the
-	 * volume's root in the canonical name as the kernel clamps it */
-	assert_int_equal(resolve("/tmp/into", PATH_FOLLOW, &w), 0);
+	/* ".." and links walked a component at a time */
+	assert_int_equal(resolve("/data/sub/../b", PATH_FOLLOW, &w), 0);
 	assert_int_equal(w.volume, 3);
-	assert_string_equal(w.vpath, "sub/../../../x");
-	assert_string_equal(w.canon, "/data/x");
+	assert_string_equal(w.vpath, "b");
+	assert_string_equal(w.canon, "/data/b");
+	assert_int_equal(resolve("/tmp/into", PATH_FOLLOW, &w), 0);
+	assert_string_equal(w.vpath, "b");
+	assert_string_equal(w.canon, "/data/b");
+	/* a link not followed in the last component stays the volume's */
+	assert_int_equal(resolve("/data/rel", 0, &w), 0);
+	assert_string_equal(w.vpath, "rel");
+	/* out of the volume: its ".." is the directory above it, and its
+	 * links name the guest's tree */
+	assert_int_equal(resolve("/data/../tmp/here", PATH_FOLLOW, &w), 0);
+	assert_int_equal(w.volume, -1);
+	assert_string_equal(w.canon, "/tmp/here");
+	assert_int_equal(resolve("/data/sub/up/tmp/here", PATH_FOLLOW, &w), 0);
+	assert_int_equal(w.volume, -1);
+	assert_string_equal(w.canon, "/tmp/here");
+	assert_int_equal(resolve("/data/abs/here", PATH_FOLLOW, &w), 0);
+	assert_int_equal(w.volume, -1);
+	assert_string_equal(w.canon, "/tmp/here");
+	assert_int_equal(resolve("/data/abs/new", PATH_FOLLOW, &w), 0);
+	assert_null(w.node);   /* a free name in the tree */
+	assert_string_equal(w.canon, "/tmp/new");
+	/* errors: the walk's own, or the kernel's when it opens the rest */
+	assert_int_equal(resolve("/data/loop", PATH_FOLLOW, &w), -ELOOP);
+	assert_int_equal(resolve("/data/sub/../b/x", PATH_FOLLOW, &w), -ENOTDIR);
+	assert_int_equal(resolve("/data/sub/../none/x", PATH_FOLLOW, &w), -ENOENT);
+	assert_int_equal(resolve("/data/none/x", PATH_FOLLOW, &w), 0);
+	assert_string_equal(w.vpath, "none/x");
+	remove_volume();
 }
 
 int main(void)
@@ -210,7 +280,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_unlinked_file_lives_until_put, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_moves_directories, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolution_stays_in_the_tree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_volume_gets_the_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_volume_paths, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
