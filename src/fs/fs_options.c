@@ -176,6 +176,7 @@ int fs_add_host_libs(struct fs_options *o, char buf[][FS_VOLUME_BUF], const char
 		"/lib64:/lib64:ro", "/usr/lib64:/usr/lib64:ro",
 		"/usr/lib/x86_64-linux-musl:/usr/lib/x86_64-linux-musl:ro",   /* musl's loader and libc, in one file */
 		"/usr/lib/locale:/usr/lib/locale:ro",   /* glibc's locales (setlocale from the environment) */
+		"/etc/alternatives:/etc/alternatives:ro",   /* Debian's choices: libblas.so.3, liblapack.so.3 link there */
 	};
 	char why[256];
 	unsigned added = 0;

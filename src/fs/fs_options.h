@@ -35,10 +35,12 @@ int fs_add_volume(struct fs_options *o, const char *text, char *buf, char *err, 
 
 /* --host-libs: the host's x86-64 library directories (/lib/x86_64-linux-gnu,
  * /usr/lib/x86_64-linux-gnu, /lib64, /usr/lib64 and musl's
- * /usr/lib/x86_64-linux-musl, and glibc's locales in /usr/lib/locale, those
- * that are directories here) as read-only volumes at the same guest paths,
- * so that a dynamically linked program finds its interpreter, libraries
- * and the locale its environment names.  Each
+ * /usr/lib/x86_64-linux-musl, glibc's locales in /usr/lib/locale and
+ * Debian's /etc/alternatives, those that are directories here) as
+ * read-only volumes at the same guest paths, so that a dynamically linked
+ * program finds its interpreter, libraries (also those Debian links through
+ * its alternatives, as libblas.so.3) and the locale its environment names.
+ * Each
  * volume's text goes to texts[its index] (static strings).  0, or -1 with
  * a reason. */
 int fs_add_host_libs(struct fs_options *o, char buf[][FS_VOLUME_BUF], const char *texts[], char *err, size_t errlen);

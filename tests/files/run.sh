@@ -486,6 +486,26 @@ if wanted vol-links; then
 	fi
 fi
 
+# --host-libs shows Debian's /etc/alternatives too: libblas.so.3 and
+# liblapack.so.3 in the library directories link through it, back into them.
+if wanted host-libs-alternatives; then
+	alt=""
+	for l in /etc/alternatives/*; do
+		r=$(readlink -f "$l")
+		case $r in /usr/lib/x86_64-linux-gnu/* | /lib/x86_64-linux-gnu/*) [ -f "$r" ] && { alt=$l; break; } ;; esac
+	done
+	if [ -z "$alt" ]; then
+		echo "SKIP files/host-libs-alternatives: no link in /etc/alternatives leads into the library directories on this host (libblas3 installs some)"
+	else
+		run_opsub host-libs-alternatives --host-libs -- md5sum "$alt"
+		if [ "$(vr host-libs-alternatives)" = 0 ] && [ "$(vout host-libs-alternatives)" = "$(md5sum "$alt")" ]; then
+			echo "PASS files/host-libs-alternatives"
+		else
+			echo "FAIL files/host-libs-alternatives: md5sum $alt: status $(vr host-libs-alternatives), stdout '$(clip <"$OUT/host-libs-alternatives.opsub.out")', stderr '$(verr host-libs-alternatives)'"
+		fi
+	fi
+fi
+
 # ---- (a) writes in the guest root never reach the host ------------------------
 
 if wanted root-isolation; then
