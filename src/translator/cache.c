@@ -186,12 +186,21 @@ static uint32_t *page_bucket(struct translator *t, uint64_t page)
 	return &t->page_hash[(page ^ (page >> 12)) & PAGE_HASH_MASK];
 }
 
-static void hash_insert(struct translator *t, uint32_t id)
+/* Puts block id in the pc hash; a block already there for the same pc
+ * (only tr_translate_only builds one twice) gives its slot to the newer.
+ * Returns whether a slot was taken. */
+static bool hash_insert(struct translator *t, uint32_t id)
 {
-	uint32_t pc_lo = (uint32_t)t->blocks[id].pc, i = home(t, pc_lo);
-	while (t->hash[i].id)
-		i = (i + 1) & t->hash_mask;
-	t->hash[i] = (struct pc_slot){pc_lo, id};
+	uint64_t pc = t->blocks[id].pc;
+	uint32_t i = home(t, (uint32_t)pc);
+	for (; t->hash[i].id; i = (i + 1) & t->hash_mask) {
+		if (t->hash[i].pc_lo == (uint32_t)pc && t->blocks[t->hash[i].id].pc == pc) {
+			t->hash[i].id = id;
+			return false;
+		}
+	}
+	t->hash[i] = (struct pc_slot){(uint32_t)pc, id};
+	return true;
 }
 
 /* Twice the slots, every live block hashed again. */
@@ -238,9 +247,8 @@ static void hash_remove(struct translator *t, uint32_t id)
 void tr_publish(struct translator *t, uint32_t id)
 {
 	struct block *b = &t->blocks[id];
-	hash_insert(t, id);
 	b->live = true;
-	if (++t->nhashed > (t->hash_mask + 1) / 2)
+	if (hash_insert(t, id) && ++t->nhashed > (t->hash_mask + 1) / 2)
 		hash_grow(t);
 	/* Pages the block's bytes lie on; none for a block outside guest
 	 * memory (a fault block), and p cannot wrap below gm->size <= 4 GiB. */

@@ -87,6 +87,17 @@ static void test_find_grow_remove(void **state)
 	for (unsigned i = 0; i < COUNT; i++)
 		assert_int_equal(tr_find(&t, pc_of(i)), ids[i]);
 
+	/* a second block for a pc (tr_translate_only builds one regardless)
+	 * takes its slot; the first one's death leaves the second found */
+	uint32_t again = add_block(pc_of(5));
+	assert_int_equal(tr_find(&t, pc_of(5)), again);
+	tr_invalidate_page(&t, page_down(pc_of(5)));
+	assert_int_equal(tr_find(&t, pc_of(5)), 0);
+	again = add_block(pc_of(5));
+	uint32_t newest = add_block(pc_of(5));
+	assert_int_equal(tr_find(&t, pc_of(5)), newest);
+	(void)again;
+
 	/* a flush forgets them all */
 	tr_cache_reset(&t);
 	for (unsigned i = 0; i < COUNT; i += 97)
