@@ -379,7 +379,7 @@ static void p_vaes(void)
 	done();
 }
 
-static void p_sha(void)
+static void p_sha_ni(void)
 {
 	__asm__ volatile("sha256rnds2 %%xmm0, %%xmm1, %%xmm2" ::: "xmm2");
 	done();
@@ -392,7 +392,7 @@ EXECUTES(rdpid)
 EXECUTES(avx512)
 EXECUTES(gfni)
 EXECUTES(vaes)
-EXECUTES(sha)
+EXECUTES(sha_ni)
 
 /* ---- the table ----------------------------------------------------------------------- */
 
@@ -415,7 +415,7 @@ static const struct prop {
 	{"avx512", prop_avx512, "AVX-512F executes (zmm registers, mask registers)"},
 	{"gfni", prop_gfni, "GFNI executes (gf2p8mulb)"},
 	{"vaes", prop_vaes, "VAES executes (vaesenc on ymm)"},
-	{"sha", prop_sha, "SHA extensions execute (sha256rnds2)"},
+	{"sha_ni", prop_sha_ni, "SHA extensions execute (sha256rnds2)"},
 };
 #define NPROPS (sizeof(props) / sizeof(props[0]))
 

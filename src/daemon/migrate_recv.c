@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gates/cpu_model.h"
+#include "gates/host.h"
 #include "monitor/guest_state.h"
 #include "sandbox/guest_mem.h"
 #include "util/parse.h"
@@ -154,7 +156,7 @@ int mig_check_state_header(const uint8_t *state, size_t len, uint64_t mem_size, 
 		FAIL("the guest state's port is in I/O mode %u, the config's %u", h.io_mode, (unsigned)io);
 	if (h.sections > STATE_SECTIONS_MAX)
 		FAIL("the guest state has %u sections (at most %u)", h.sections, STATE_SECTIONS_MAX);
-	return 0;
+	return cpu_model_fits(h.cpu_optional, host_optional_rows(), err, errlen);
 }
 
 static int take_state(struct mig_incoming *in, const uint8_t *p, size_t len, char *err, size_t errlen)

@@ -1,6 +1,7 @@
 #include "gates/cpu_model.h"
 #include "gates/xsave_layout.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- probes: one instruction of each feature, run once by host.c ------- */
@@ -39,6 +40,7 @@ PROBE(p_lahf, "lahf", "rax")
 PROBE(p_lzcnt, "lzcnt %%eax, %%eax", "rax", "cc")
 PROBE(p_prefetchw, "prefetchw (%%rsp)", "memory")
 PROBE(p_rdtscp, "rdtscp", "rax", "rcx", "rdx")
+PROBE(p_sha, "sha256rnds2 %%xmm0, %%xmm1, %%xmm2; sha1rnds4 $0, %%xmm1, %%xmm2", "xmm2")
 
 /* ---- the table ---------------------------------------------------------- */
 
@@ -86,14 +88,52 @@ const struct cpu_feature cpu_model[] = {
 { "rdtscp",       {0x80000001, EDX, 27},    EXT(ZYDIS_ISA_EXT_RDTSCP),                     HOST_EMULATED, p_rdtscp },
 { "lm",           {0x80000001, EDX, 29},    NONE,                                          HOST_NOTHING,  NULL },
 { "constant_tsc", {0x80000007, EDX, 8},     NONE,                                          HOST_NOTHING,  NULL },
+/* optional rows: append only (guest states carry their bits) */
+{ "sha_ni",       {7, EBX, 29},             EXT(ZYDIS_ISA_EXT_SHA),                        HOST_OPTIONAL, p_sha },
 };
 const size_t cpu_model_count = sizeof(cpu_model) / sizeof(cpu_model[0]);
+
+static uint32_t shown;
+
+void cpu_model_show(uint32_t optional) { shown = optional; }
+uint32_t cpu_model_shown(void) { return shown; }
+
+uint32_t cpu_model_optional_bit(size_t i)
+{
+	if (cpu_model[i].need != HOST_OPTIONAL)
+		return 0;
+	unsigned k = 0;
+	for (size_t j = 0; j < i; j++)
+		k += cpu_model[j].need == HOST_OPTIONAL;
+	return 1u << k;
+}
+
+int cpu_model_fits(uint32_t shown, uint32_t host, char *err, size_t errlen)
+{
+	uint32_t missing = shown & ~host;
+	if (!missing)
+		return 0;
+	char names[128] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < cpu_model_count && used < sizeof(names); i++)
+		if (missing & cpu_model_optional_bit(i))
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "", cpu_model[i].name);
+	snprintf(err, errlen, "the guest was shown CPU features this host does not execute (%s): run it on a host "
+	         "that has them (opsub cpu)", names[0] ? names : "rows this opsub does not know");
+	return -1;
+}
+
+/* Whether row i is part of this guest's model. */
+static bool in_model(size_t i)
+{
+	return cpu_model[i].need != HOST_OPTIONAL || (shown & cpu_model_optional_bit(i));
+}
 
 bool cpu_model_allows(ZydisISAExt e)
 {
 	for (size_t i = 0; i < cpu_model_count; i++)
 		for (const ZydisISAExt *x = cpu_model[i].isa; *x != ZYDIS_ISA_EXT_INVALID; x++)
-			if (*x == e)
+			if (*x == e && in_model(i))
 				return true;
 	return false;
 }
@@ -103,7 +143,7 @@ static uint32_t model_bits(uint32_t leaf, uint8_t reg)
 {
 	uint32_t v = 0;
 	for (size_t i = 0; i < cpu_model_count; i++)
-		if (cpu_model[i].cpuid.leaf == leaf && leaf != 0 && cpu_model[i].cpuid.reg == reg)
+		if (cpu_model[i].cpuid.leaf == leaf && leaf != 0 && cpu_model[i].cpuid.reg == reg && in_model(i))
 			v |= 1u << cpu_model[i].cpuid.bit;
 	return v;
 }

@@ -3,7 +3,7 @@
  *
  * Guests see one CPU on every host ("opsub virtual CPU": an Intel family 6
  * x86-64-v3 CPU with AES and PCLMULQDQ, no AVX-512), which keeps them
- * migratable.  Each row of the table is one feature of that CPU: the CPUID
+ * migratable, plus the optional rows (SHA) where the host executes them.  Each row of the table is one feature of that CPU: the CPUID
  * bit that shows it to the guest, the instruction extensions (Zydis ISA
  * extensions) it brings, and what the host must do for it.  From the table:
  *
@@ -14,8 +14,11 @@
  *   - host.c probes each row's instruction on this host at start-up.
  *
  * A feature the host lacks is either emulated by the translator (rdtscp:
- * rdtsc, then ecx = 0) or makes opsub refuse the host with the feature
- * named; it is never advertised and then left to fault.
+ * rdtsc, then ecx = 0), or, for an optional row, not shown to guests, or
+ * makes opsub refuse the host with the feature named; it is never
+ * advertised and then left to fault.  A guest keeps the optional rows it
+ * was shown where it started: its state carries them (monitor/guest_state.h)
+ * and restores only on a host that executes them all.
  */
 #ifndef OPSUB_GATES_CPU_MODEL_H
 #define OPSUB_GATES_CPU_MODEL_H
@@ -36,6 +39,7 @@ enum cpu_host_need {
 	HOST_EXECUTES,   /* the host must execute the row's instructions (probed) */
 	HOST_EMULATED,   /* executed when the host has it, emulated otherwise */
 	HOST_NOTHING,    /* a bit with no instruction of its own, or a gated one */
+	HOST_OPTIONAL,   /* shown to a guest only where the host executes it (cpu_model_show) */
 };
 
 /* Where a CPUID bit is: leaf (subleaf 0), register (0 = eax .. 3 = edx), bit.
@@ -53,7 +57,21 @@ struct cpu_feature {
 extern const struct cpu_feature cpu_model[];
 extern const size_t cpu_model_count;
 
-/* True when instructions of extension e belong to the guest CPU model. */
+/* The optional rows shown to this process's guest: bit k for the k-th
+ * HOST_OPTIONAL row in table order (rows are only appended: guest states
+ * carry these bits).  0, the baseline, until set: a new guest is shown what
+ * its host executes (host_optional_rows), a restored one what it was
+ * shown where it started. */
+void cpu_model_show(uint32_t optional);
+uint32_t cpu_model_shown(void);
+/* The optional bit of row i, or 0 when the row is not optional. */
+uint32_t cpu_model_optional_bit(size_t i);
+/* Whether a guest shown the optional rows `shown` can run on a host that
+ * executes `host`: 0, or -1 with a one-line reason naming what is missing. */
+int cpu_model_fits(uint32_t shown, uint32_t host, char *err, size_t errlen);
+
+/* True when instructions of extension e belong to the guest CPU model
+ * (an optional row's only while it is shown). */
 bool cpu_model_allows(ZydisISAExt e);
 
 /* CPUID for the guest: out = {eax, ebx, ecx, edx}. */

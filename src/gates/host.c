@@ -149,7 +149,7 @@ bool host_has_xinuse(void)
 /* Host properties opsub never uses; OPSUB_HOST_HIDE accepts them so that one
  * list serves the tests' native-side probe (tests/hostprops.c) too. */
 static const char *const not_used[] = {"fsgsbase", "compat", "sysenter", "tsx", "farptr64", "x2apic-id",
-                                       "rdpid", "avx512", "gfni", "vaes", "sha"};
+                                       "rdpid", "avx512", "gfni", "vaes"};
 
 /* Every name in OPSUB_HOST_HIDE must mean something: a typo would make a
  * test prove nothing. */
@@ -219,6 +219,15 @@ int host_check(char *err, size_t errlen)
 	return check_rc;
 }
 
+uint32_t host_optional_rows(void)
+{
+	uint32_t rows = 0;
+	for (size_t i = 0; i < cpu_model_count; i++)
+		if (model_ok[i])
+			rows |= cpu_model_optional_bit(i);
+	return rows;
+}
+
 bool host_has_rdtscp(void)
 {
 	static int known = -1;
@@ -265,8 +274,12 @@ int host_report(FILE *f)
 		const char *state;
 		if (c->need == HOST_NOTHING)
 			state = "not needed (no instruction of its own, or answered by opsub)";
+		else if (model_ok[i] && c->need == HOST_OPTIONAL)
+			state = "executes: shown to guests started here (optional)";
 		else if (model_ok[i])
 			state = c->cpuid.leaf && !host_cpuid_bit(c->cpuid) ? "executes (its CPUID bit is hidden)" : "executes";
+		else if (c->need == HOST_OPTIONAL)
+			state = "missing: not shown to guests (optional)";
 		else
 			state = c->need == HOST_EMULATED ? "missing: emulated by the translator" : "MISSING";
 		fprintf(f, "%-14s %-18s %s\n", c->name, where, state);

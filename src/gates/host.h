@@ -43,6 +43,10 @@ int host_check(char *err, size_t errlen);
  * translator emulates it). */
 bool host_has_rdtscp(void);
 
+/* After host_check: the optional rows of the guest CPU model this host
+ * executes, as cpu_model_show takes them. */
+uint32_t host_optional_rows(void);
+
 /* True when the host reports which state components are in use (XGETBV
  * with ECX = 1): the full gates then take their light form (ctx.h). */
 bool host_has_xinuse(void);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gates/cpu_model.h"
 #include "gates/host.h"
 #include "monitor/fault.h"
 #include "monitor/guest_clock.h"
@@ -188,6 +189,8 @@ int64_t freeze_save(struct monitor *m, uint64_t pc, uint32_t call, uint8_t **out
 	h->mem_size = m->gm.size;
 	memcpy(&h->io_mode, drv, sizeof(h->io_mode));   /* gs_driver.mode */
 	h->sections = w.sections;
+	h->cpu_optional = cpu_model_shown();
+	h->reserved = 0;
 	*out = w.buf;
 	return (int64_t)w.len;
 }
@@ -337,8 +340,9 @@ int freeze_load(struct monitor *m, uint64_t *pc, char *err, size_t errlen)
 	if (read_state(&loaded, &len, err, errlen))
 		return -1;
 	const struct gs_view *v = &loaded_view;
-	if (gs_check(loaded, len, m->gm.size, host_mxcsr_mask(), &loaded_view, err, errlen))
+	if (gs_check(loaded, len, m->gm.size, host_mxcsr_mask(), host_optional_rows(), &loaded_view, err, errlen))
 		return -1;
+	cpu_model_show(v->header->cpu_optional);   /* the guest's model, before anything is translated */
 	const struct gs_memory *mem = v->memory;
 	int rc = gm_restore(&m->gm, v->prot, mem->brk_start, mem->brk, mem->mmap_low);
 	if (rc) {

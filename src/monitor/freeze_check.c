@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gates/cpu_model.h"
 #include "gates/ctx.h"
 #include "nic_regs.h"
 #include "sandbox/guest_mem.h"
@@ -241,7 +242,7 @@ static int check_driver(struct checker *k, const uint8_t *body, uint32_t size)
 
 /* ---- the whole state ---------------------------------------------------- */
 
-static int check_header(struct checker *k, const uint8_t *buf, size_t len)
+static int check_header(struct checker *k, const uint8_t *buf, size_t len, uint32_t cpu_rows)
 {
 	const struct guest_state_header *h = (const void *)buf;
 	if (len < sizeof(*h) || memcmp(h->magic, GUEST_STATE_MAGIC, 8))
@@ -256,6 +257,11 @@ static int check_header(struct checker *k, const uint8_t *buf, size_t len)
 		return refuse(k, "I/O mode %u is unknown", h->io_mode);
 	if (h->sections != GS_SECTIONS)
 		return refuse(k, "%u sections, a state has %u", h->sections, GS_SECTIONS);
+	if (h->reserved)
+		return refuse(k, "the header's reserved field is %u, not 0", h->reserved);
+	char why[256];
+	if (cpu_model_fits(h->cpu_optional, cpu_rows, why, sizeof(why)))
+		return refuse(k, "%s", why);
 	k->v->header = h;
 	return 0;
 }
@@ -265,14 +271,14 @@ static const char *const section_names[] = {
 	[GS_PERSONALITY] = "PERSONALITY", [GS_SYSCALL] = "SYSCALL", [GS_DRIVER] = "DRIVER",
 };
 
-int gs_check(const uint8_t *buf, size_t len, uint64_t mem_size, uint32_t mxcsr_mask, struct gs_view *v,
-             char *err, size_t errlen)
+int gs_check(const uint8_t *buf, size_t len, uint64_t mem_size, uint32_t mxcsr_mask, uint32_t cpu_rows,
+             struct gs_view *v, char *err, size_t errlen)
 {
 	struct checker k = {err, errlen, mem_size, v};
 	memset(v, 0, sizeof(*v));
 	if (mem_size < GUEST_MEM_MIN || mem_size > GUEST_SPACE || mem_size % GUEST_PAGE)
 		return refuse(&k, "guest memory of %lu bytes is not a guest's", mem_size);
-	if (check_header(&k, buf, len))
+	if (check_header(&k, buf, len, cpu_rows))
 		return -1;
 	/* Find every section first: some checks need another section. */
 	const uint8_t *body[GS_SECTIONS + 1] = {0};

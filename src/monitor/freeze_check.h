@@ -35,15 +35,17 @@ struct gs_view {
 };
 
 /* Checks the `len` bytes at buf as a state for a guest memory of mem_size
- * bytes on a host whose MXCSR accepts the bits in mxcsr_mask: the header,
+ * bytes on a host whose MXCSR accepts the bits in mxcsr_mask and that
+ * executes the optional CPU model rows cpu_rows (host_optional_rows: every
+ * row the guest was shown must be among them): the header,
  * the sections (each once, sizes exact), and every field against what the
  * state itself says (addresses inside guest memory and mapped with the
  * protection they need, rip executable, flags a user program can hold,
  * the XSAVE header within the guest CPU model, counts within bounds).
  * Returns 0 and fills v, or -1 with a one-line reason in err naming the
  * section and the field. */
-int gs_check(const uint8_t *buf, size_t len, uint64_t mem_size, uint32_t mxcsr_mask, struct gs_view *v,
-             char *err, size_t errlen);
+int gs_check(const uint8_t *buf, size_t len, uint64_t mem_size, uint32_t mxcsr_mask, uint32_t cpu_rows,
+             struct gs_view *v, char *err, size_t errlen);
 
 
 #endif

@@ -17,7 +17,7 @@
 #include "gates/xsave_layout.h"
 
 #define GUEST_STATE_MAGIC   "OPSUBGS1"
-#define GUEST_STATE_VERSION 2
+#define GUEST_STATE_VERSION 3
 /* One protection byte per guest page (4 GiB: 1 MiB) plus the rest. */
 #define GUEST_STATE_MAX     ((1u << 20) + (1u << 20))
 #define GUEST_STATE_NO_PORT 0xffffffffu
@@ -29,6 +29,8 @@ struct guest_state_header {
 	uint64_t mem_size;          /* guest memory, bytes */
 	uint32_t io_mode;           /* enum opsub_net_mode of its port; GUEST_STATE_NO_PORT without one */
 	uint32_t sections;
+	uint32_t cpu_optional;      /* the optional CPU model rows the guest was shown (gates/cpu_model.h) */
+	uint32_t reserved;          /* 0 */
 };
 
 enum guest_state_tag {

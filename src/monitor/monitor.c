@@ -185,6 +185,7 @@ static int setup(struct monitor *m, char *err, size_t errlen)
 {
 	if (host_check(err, errlen))
 		return -1;
+	cpu_model_show(host_optional_rows());   /* a restored guest gets its own (freeze_load) */
 	if (gm_init(&m->gm, m->opts.mem_size, m->opts.mem_fd, err, errlen))
 		return -1;
 	/* a guest of the daemon can migrate; without the kernel's support it

@@ -32,12 +32,13 @@ ELF_SRC=(src/sandbox/loader.c src/sandbox/guest_mem.c src/gates/cpu_model.c)
 # The config and the requests, with the NIC (for its defaults and stats);
 # the guests are a model in fuzz_control.c.
 CTL_SRC=(src/daemon/config.c src/daemon/config_wire.c src/fs/fs_options.c src/daemon/control.c src/daemon/cpu_limit.c src/daemon/cpu_limit_probe.c src/daemon/log.c src/daemon/queues.c src/daemon/pool.c src/driver/link.c src/daemon/metrics_listen.c src/daemon/migrate_stream.c src/util/parse.c src/util/json_keys.c src/nic/*.c)
-# The receiver of migrations and snapshots, with the config checks it uses.
-MIG_SRC=(src/daemon/migrate_recv.c src/daemon/migrate_stream.c src/daemon/config.c src/fs/fs_options.c src/daemon/cpu_limit.c src/daemon/cpu_limit_probe.c src/daemon/log.c src/daemon/config_wire.c src/daemon/metrics_listen.c src/util/parse.c src/util/json_keys.c src/nic/*.c)
+# The receiver of migrations and snapshots, with the config checks it uses
+# and the CPU model (a state's optional rows against the host's).
+MIG_SRC=(src/gates/cpu_model.c src/gates/host.c src/daemon/migrate_recv.c src/daemon/migrate_stream.c src/daemon/config.c src/fs/fs_options.c src/daemon/cpu_limit.c src/daemon/cpu_limit_probe.c src/daemon/log.c src/daemon/config_wire.c src/daemon/metrics_listen.c src/util/parse.c src/util/json_keys.c src/nic/*.c)
 
 "$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_translate" tests/fuzz/fuzz_translate.c "${TR_SRC[@]}" -lZydis
 "$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_elf" tests/fuzz/fuzz_elf.c "${ELF_SRC[@]}"
 "$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_control" tests/fuzz/fuzz_control.c "${CTL_SRC[@]}" -ljansson -lpcap -lsodium -lpthread
 "$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_migrate" tests/fuzz/fuzz_migrate.c "${MIG_SRC[@]}" -ljansson -lpcap -lsodium -lpthread
-"$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_state" tests/fuzz/fuzz_state.c src/monitor/freeze_check.c src/gates/ctx.c
+"$CC" "${CFLAGS[@]}" -o "$OUT/fuzz_state" tests/fuzz/fuzz_state.c src/monitor/freeze_check.c src/gates/ctx.c src/gates/cpu_model.c
 echo "built $OUT/fuzz_translate $OUT/fuzz_elf $OUT/fuzz_control $OUT/fuzz_state $OUT/fuzz_migrate"

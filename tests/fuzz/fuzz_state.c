@@ -171,7 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(state);
 	struct gs_view v;
 	char err[256];
-	if (gs_check(exact, len, MEM, MXCSR_MASK, &v, err, sizeof(err)) == 0)
+	if (gs_check(exact, len, MEM, MXCSR_MASK, 0, &v, err, sizeof(err)) == 0)
 		check_promises(&v);
 	else if (!err[0])
 		violated("refused a state without saying why");

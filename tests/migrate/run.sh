@@ -407,7 +407,36 @@ case_files() {
 	c s remove rooted > /dev/null 2>&1
 }
 
-for t in ${@:-snapshot live_opsub live_paravirt failure forged modes files}; do
+# ---- a guest keeps the optional CPU rows it was shown -----------------------------
+
+# A guest started here is shown SHA (an optional row of the CPU model) when
+# this host executes it; its snapshot must restore only on a host that does
+# too: a daemon told the host lacks it (OPSUB_HOST_HIDE, test only) refuses
+# the file with the feature named, and the same file restores on daemon s.
+case_cpu() {
+	if ! "$OPSUB" cpu 2>/dev/null | grep -q '^sha_ni .*executes'; then
+		skip cpu_optional_rows "this host does not execute sha_ni (the CPU model's optional row): no guest here is shown it"
+		return
+	fi
+	if ! ensure_s; then fail cpu_optional_rows "daemon did not start: $(tail -2 "$T/s.log" | tr '\n' '|')"; return; fi
+	c s add "{\"name\":\"shown\",\"program\":\"$PROG\",\"args\":[\"idle\",\"8\"],\"mac\":\"02:00:00:4d:08:01\"}" > /dev/null
+	wait_lines s shown 1 30
+	c s snapshot shown "$T/shown.snap" --stop > /dev/null 2>&1
+	if [ ! -s "$T/shown.snap" ]; then fail cpu_optional_rows "no snapshot: $(tail -1 "$T/s.log")"; return; fi
+	if ! OPSUB_HOST_HIDE=sha_ni dstart h "\"nic\":{\"wire\":\"null\"},\"migration\":{\"key_file\":\"$T/key\"}"; then
+		fail cpu_optional_rows "daemon h (sha_ni hidden) did not start: $(tail -2 "$T/h.log" | tr '\n' '|')"; return
+	fi
+	local r rc r2 rc2
+	r=$(c h restore "$T/shown.snap" 2>/dev/null); rc=$?
+	r2=$(c s restore "$T/shown.snap" shown2 2>/dev/null); rc2=$?
+	info cpu_optional_rows "restore where sha_ni is hidden: $r; where it is not: $r2"
+	if reply_refused "$r" "$rc" "sha_ni" && [ -z "$(gstate h shown)" ] && [ "$rc2" = 0 ]; then pass cpu_optional_rows
+	else fail cpu_optional_rows "hidden: rc $rc: $r (state '$(gstate h shown)'); on s: rc $rc2: $r2"; fi
+	c s remove shown2 > /dev/null 2>&1
+	dstop h
+}
+
+for t in ${@:-snapshot live_opsub live_paravirt failure forged modes files cpu}; do
 	case $t in
 	live_*) case_live "${t#live_}" ;;
 	*) "case_$t" ;;

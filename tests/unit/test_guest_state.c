@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gates/cpu_model.h"
 #include "monitor/freeze.h"
 #include "monitor/monitor.h"
 
@@ -92,9 +93,12 @@ static int teardown(void **unused)
 	return 0;
 }
 
+/* The optional CPU model rows of the checking host (cpu_model.h). */
+static uint32_t host_rows = ~0u;
+
 static int check(void)
 {
-	return gs_check(state, state_len, MEM, MXCSR_MASK, &view, err, sizeof(err));
+	return gs_check(state, state_len, MEM, MXCSR_MASK, host_rows, &view, err, sizeof(err));
 }
 
 /* Refused, with a message naming `says`; then the state is put back. */
@@ -155,11 +159,38 @@ static void header_forgeries(void **unused)
 	refused_after(offsetof(struct guest_state_header, version), &v, 4, "version");
 	uint32_t sections = 5;
 	refused_after(offsetof(struct guest_state_header, sections), &sections, 4, "sections");
+	uint32_t one = 1;
+	refused_after(offsetof(struct guest_state_header, reserved), &one, 4, "reserved");
 	/* truncated, or for another memory size */
-	assert_int_not_equal(gs_check(state, state_len - 8, MEM, MXCSR_MASK, &view, err, sizeof(err)), 0);
+	assert_int_not_equal(gs_check(state, state_len - 8, MEM, MXCSR_MASK, host_rows, &view, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "header says"));
-	assert_int_not_equal(gs_check(state, state_len, MEM * 2, MXCSR_MASK, &view, err, sizeof(err)), 0);
+	assert_int_not_equal(gs_check(state, state_len, MEM * 2, MXCSR_MASK, host_rows, &view, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "memory"));
+}
+
+/* A guest shown an optional CPU feature restores only on a host that
+ * executes it; the refusal names the feature. */
+static void optional_cpu_rows(void **unused)
+{
+	(void)unused;
+	uint32_t sha = 0;
+	for (size_t i = 0; i < cpu_model_count; i++)
+		if (!strcmp(cpu_model[i].name, "sha_ni"))
+			sha = cpu_model_optional_bit(i);
+	assert_int_not_equal(sha, 0);
+	size_t at = offsetof(struct guest_state_header, cpu_optional);
+	memcpy(state + at, &sha, 4);
+	host_rows = sha;
+	assert_int_equal(check(), 0);
+	host_rows = 0;
+	refused_after(at, &sha, 4, "sha_ni");
+	uint32_t unknown = 1u << 31;
+	host_rows = ~0u & ~unknown;
+	refused_after(at, &unknown, 4, "does not know");
+	host_rows = ~0u;
+	uint32_t none = 0;
+	memcpy(state + at, &none, 4);
+	assert_int_equal(check(), 0);
 }
 
 static void section_forgeries(void **unused)
@@ -259,7 +290,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),       cmocka_unit_test(header_forgeries), cmocka_unit_test(section_forgeries),
 		cmocka_unit_test(cpu_forgeries),    cmocka_unit_test(memory_forgeries), cmocka_unit_test(other_forgeries),
-		cmocka_unit_test(driver_forgeries),
+		cmocka_unit_test(driver_forgeries), cmocka_unit_test(optional_cpu_rows),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "gates/cpu_model.h"
 #include "translator/policy.h"
 
 static const struct policy_class *classify(const uint8_t *b, size_t n, struct decoded *d)
@@ -59,6 +60,27 @@ static void test_classes(void **state)
 	CLASS("anything else", SUB_FAULT, SIGILL, 0xc7, 0xf8, 0, 0, 0, 0);     /* xbegin */
 }
 
+/* An optional row of the CPU model (SHA) passes, and its CPUID bit shows,
+ * only while the row is shown to the guest (cpu_model_show). */
+static void test_optional_rows(void **state)
+{
+	(void)state;
+	uint32_t sha = 0, regs[4];
+	for (size_t i = 0; i < cpu_model_count; i++)
+		if (!strcmp(cpu_model[i].name, "sha_ni"))
+			sha = cpu_model_optional_bit(i);
+	assert_int_not_equal(sha, 0);
+	cpu_model_show(0);
+	CLASS("anything else", SUB_FAULT, SIGILL, 0x0f, 0x38, 0xcb, 0xca);     /* sha256rnds2 xmm1, xmm2 */
+	cpuid_guest(7, 0, regs);
+	assert_false(regs[1] & 1u << 29);
+	cpu_model_show(sha);
+	CLASS("guest CPU model ISA", SUB_PASS, 0, 0x0f, 0x38, 0xcb, 0xca);
+	cpuid_guest(7, 0, regs);
+	assert_true(regs[1] & 1u << 29);
+	cpu_model_show(0);
+}
+
 static unsigned forms(const uint8_t *b, size_t n)
 {
 	struct decoded d;
@@ -88,6 +110,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classes),
+		cmocka_unit_test(test_optional_rows),
 		cmocka_unit_test(test_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

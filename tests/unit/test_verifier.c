@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "gates/cpu_model.h"
 #include "gates/ctx.h"
 #include "gates/gate.h"
 #include "translator/verifier.h"
@@ -158,6 +159,24 @@ static void test_escapes_rejected(void **state)
 		put(&k, bad[i].b, bad[i].n);
 		rejects(&k, bad[i].why);
 	}
+}
+
+/* An optional row's instructions (SHA) verify only while it is shown. */
+static void test_optional_rows(void **state)
+{
+	(void)state;
+	uint32_t sha = 0;
+	for (size_t i = 0; i < cpu_model_count; i++)
+		if (!strcmp(cpu_model[i].name, "sha_ni"))
+			sha = cpu_model_optional_bit(i);
+	struct block k = {0};
+	PUT(&k, 0x0f, 0x38, 0xcb, 0xca);   /* sha256rnds2 xmm1, xmm2 */
+	struct block shown = k;
+	cpu_model_show(0);
+	rejects(&k, "sha256rnds2 of a row not shown");
+	cpu_model_show(sha);
+	accepts(&shown);
+	cpu_model_show(0);
 }
 
 static void test_unconfined_memory_rejected(void **state)
@@ -390,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_runtime_context_templates_pass),
 		cmocka_unit_test(test_runtime_context_other_forms_rejected),
 		cmocka_unit_test(test_escapes_rejected),
+		cmocka_unit_test(test_optional_rows),
 		cmocka_unit_test(test_unconfined_memory_rejected),
 		cmocka_unit_test(test_control_flow_rules),
 		cmocka_unit_test(test_ibl_template),
