@@ -108,9 +108,9 @@ uint32_t cpu_model_optional_bit(size_t i)
 	return 1u << k;
 }
 
-int cpu_model_fits(uint32_t shown, uint32_t host, char *err, size_t errlen)
+int cpu_model_fits(uint32_t guest, uint32_t host, char *err, size_t errlen)
 {
-	uint32_t missing = shown & ~host;
+	uint32_t missing = guest & ~host;
 	if (!missing)
 		return 0;
 	char names[128] = "";

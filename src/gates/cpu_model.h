@@ -66,9 +66,9 @@ void cpu_model_show(uint32_t optional);
 uint32_t cpu_model_shown(void);
 /* The optional bit of row i, or 0 when the row is not optional. */
 uint32_t cpu_model_optional_bit(size_t i);
-/* Whether a guest shown the optional rows `shown` can run on a host that
+/* Whether a guest shown the optional rows `guest` can run on a host that
  * executes `host`: 0, or -1 with a one-line reason naming what is missing. */
-int cpu_model_fits(uint32_t shown, uint32_t host, char *err, size_t errlen);
+int cpu_model_fits(uint32_t guest, uint32_t host, char *err, size_t errlen);
 
 /* True when instructions of extension e belong to the guest CPU model
  * (an optional row's only while it is shown). */
