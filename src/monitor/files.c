@@ -434,9 +434,12 @@ int64_t file_map_check(struct monitor *m, uint64_t fd, uint64_t flags, uint64_t 
 		return of->flags & O_PATH ? -EBADF : -ENODEV;
 	if ((of->flags & O_ACCMODE) == O_WRONLY)
 		return -EACCES;
-	/* a shared mapping would have to follow later writes to the file:
-	 * not offered (programs such as SQLite then read instead) */
-	if ((flags & MAP_TYPE) != MAP_PRIVATE)
+	/* A shared mapping would have to follow later writes to the file: not
+	 * offered for the guest's own files (programs such as SQLite then read
+	 * instead).  A volume's file the guest cannot write, so a read-only
+	 * shared mapping of it is a copy, as a private one is (the JDK maps its
+	 * lib/modules so, glibc its gconv-modules.cache). */
+	if ((flags & MAP_TYPE) != MAP_PRIVATE && (of->kind != OF_HOST || (prot & PROT_WRITE)))
 		return (prot & PROT_WRITE) && (of->flags & O_ACCMODE) == O_RDONLY ? -EACCES : -ENODEV;
 	return 0;
 }

@@ -506,6 +506,25 @@ if wanted host-libs-alternatives; then
 	fi
 fi
 
+# A read-only shared mapping of a volume's file (the JDK's lib/modules,
+# glibc's gconv-modules.cache): a copy, as a private one; the output of
+# tests/files/map_shared.c must be the native one.
+if wanted vol-map-shared; then
+	if ! { [ "$OUT/map_shared" -nt tests/files/map_shared.c ] ||
+		${MUSLCC:-musl-gcc} -std=gnu11 -O2 -Wall -Wextra -static -o "$OUT/map_shared" tests/files/map_shared.c \
+			>"$OUT/map_shared.log" 2>&1; }; then
+		echo "FAIL files/vol-map-shared: building tests/files/map_shared.c failed: $(clip <"$OUT/map_shared.log")"
+	else
+		want=$("$OUT/map_shared" "$VOL/x")
+		got=$(cd "$WORK" && timeout -k 5 "$T" "$OPSUB" run "${VOLOPT[@]}" "$ROOTDIR/$OUT/map_shared" /data/x 2>&1)
+		if [ "$got" = "$want" ]; then
+			echo "PASS files/vol-map-shared"
+		else
+			echo "FAIL files/vol-map-shared: opsub '$(echo "$got" | clip)', native '$(echo "$want" | clip)'"
+		fi
+	fi
+fi
+
 # ---- (a) writes in the guest root never reach the host ------------------------
 
 if wanted root-isolation; then
