@@ -1,5 +1,6 @@
 #include "translator/decode.h"
 
+#include <assert.h>
 #include <stdio.h>
 
 static ZydisDecoder decoder;
@@ -47,25 +48,27 @@ enum decode_result decode_one(const uint8_t *bytes, size_t avail, struct decoded
 	                                                                               : DECODE_INVALID;
 }
 
+/* Zydis numbers the general-purpose registers in runs (AL..R15B, then
+ * AX..R15W, EAX..R15D, RAX..R15): ranges, not a class lookup per operand,
+ * since every instruction translated asks this of each operand. */
+static_assert(ZYDIS_REGISTER_R15B - ZYDIS_REGISTER_AL == 19 && ZYDIS_REGISTER_AX == ZYDIS_REGISTER_R15B + 1 &&
+              ZYDIS_REGISTER_EAX == ZYDIS_REGISTER_AX + 16 && ZYDIS_REGISTER_RAX == ZYDIS_REGISTER_EAX + 16 &&
+              ZYDIS_REGISTER_R15 == ZYDIS_REGISTER_RAX + 15, "Zydis register layout");
+
 int gpr_number(ZydisRegister r)
 {
-	switch (ZydisRegisterGetClass(r)) {
-	case ZYDIS_REGCLASS_GPR64:
-	case ZYDIS_REGCLASS_GPR32:
-	case ZYDIS_REGCLASS_GPR16:
-		return ZydisRegisterGetId(r);
-	case ZYDIS_REGCLASS_GPR8:
-		/* ah..bh are the second bytes of rax..rbx */
-		if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BL)
-			return (int)(r - ZYDIS_REGISTER_AL);
-		if (r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH)
-			return (int)(r - ZYDIS_REGISTER_AH);
-		if (r >= ZYDIS_REGISTER_SPL && r <= ZYDIS_REGISTER_DIL)
-			return 4 + (int)(r - ZYDIS_REGISTER_SPL);
+	if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_R15)
+		return (int)((r - ZYDIS_REGISTER_AX) % 16);
+	if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BL)
+		return (int)(r - ZYDIS_REGISTER_AL);
+	/* ah..bh are the second bytes of rax..rbx */
+	if (r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH)
+		return (int)(r - ZYDIS_REGISTER_AH);
+	if (r >= ZYDIS_REGISTER_SPL && r <= ZYDIS_REGISTER_DIL)
+		return 4 + (int)(r - ZYDIS_REGISTER_SPL);
+	if (r >= ZYDIS_REGISTER_R8B && r <= ZYDIS_REGISTER_R15B)
 		return 8 + (int)(r - ZYDIS_REGISTER_R8B);
-	default:
-		return -1;
-	}
+	return -1;
 }
 
 bool uses_gpr(const struct decoded *d, int n)

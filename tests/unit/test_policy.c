@@ -81,6 +81,26 @@ static void test_optional_rows(void **state)
 	cpu_model_show(0);
 }
 
+/* gpr_number, which reads Zydis's register numbering as runs, against
+ * Zydis's own classes and ids for every register there is. */
+static void test_gpr_numbers(void **state)
+{
+	(void)state;
+	for (int r = 0; r <= ZYDIS_REGISTER_MAX_VALUE; r++) {
+		ZydisRegisterClass c = ZydisRegisterGetClass((ZydisRegister)r);
+		int want = -1;
+		if (c == ZYDIS_REGCLASS_GPR64 || c == ZYDIS_REGCLASS_GPR32 || c == ZYDIS_REGCLASS_GPR16)
+			want = ZydisRegisterGetId((ZydisRegister)r);
+		else if (c == ZYDIS_REGCLASS_GPR8)   /* Zydis counts ah..bh as 4..7; they are rax..rbx's */
+			want = r <= ZYDIS_REGISTER_BL ? r - ZYDIS_REGISTER_AL
+			       : r <= ZYDIS_REGISTER_BH ? r - ZYDIS_REGISTER_AH
+			       : ZydisRegisterGetId((ZydisRegister)r) - 4;
+		if (gpr_number((ZydisRegister)r) != want)
+			fail_msg("%s: gpr_number %d, Zydis %d", ZydisRegisterGetString((ZydisRegister)r),
+			         gpr_number((ZydisRegister)r), want);
+	}
+}
+
 static unsigned forms(const uint8_t *b, size_t n)
 {
 	struct decoded d;
@@ -111,6 +131,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_optional_rows),
+		cmocka_unit_test(test_gpr_numbers),
 		cmocka_unit_test(test_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
