@@ -17,7 +17,7 @@
 #define MEM (64ull << 20)
 #define FIRST_PC 0x100000ull
 #define STEP 7        /* several blocks per slot run, 585 per page */
-#define COUNT 50000   /* past the first growth (more than half of 65,536 slots) */
+#define COUNT 50000   /* past several growths (4,096 slots at start) */
 
 static struct guest_mem gm;
 static struct translator t;
