@@ -167,6 +167,8 @@ struct guest {
 	struct demand demand;
 	unsigned moves;                    /* moves between the pool and a dedicated queue */
 	struct vhost *vhost;               /* paravirt: its backend worker */
+	uint32_t cpu_rows;                 /* optional CPU model rows it was shown (gates/cpu_model.h): this
+	                                    * host's, or for one restored here the state's */
 	int kick_fd, call_fd;              /* paravirt: notifications both ways */
 	uint64_t started_ns;
 	struct guest_counters retired;     /* counted on queues it no longer has */

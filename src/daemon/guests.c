@@ -19,6 +19,7 @@
 #include "daemon/cpu_limit.h"
 #include "daemon/daemon.h"
 #include "daemon/migrate.h"
+#include "gates/host.h"
 
 /* The descriptor of the report channel in a guest process (guest_output.h),
  * after 0-2 (the guest's) and 3 (the link socket). */
@@ -503,6 +504,7 @@ static int start_guest(struct daemon *d, const struct guest_config *cfg, const s
 		return -1;
 	}
 	g->cfg = *cfg;
+	g->cpu_rows = host_optional_rows();   /* its process probes the same CPU (monitor.c) */
 	if (!g->cfg.cpu_weight)   /* a config made in code (run --net, bench) */
 		g->cfg.cpu_weight = CPU_WEIGHT_DEFAULT;
 	for (unsigned i = 0; cfg->argv[i]; i++)

@@ -101,6 +101,7 @@ static int create(struct daemon *d, struct mig_job *j, void *arg, char *err, siz
 		return -1;
 	snprintf(j->created, sizeof(j->created), "%s", j->in.cfg.name);
 	struct guest *g = guest_find(d, j->created);
+	g->cpu_rows = j->in.cpu_rows;   /* what it was shown, for its next move */
 	a->pidfd = (int)syscall(SYS_pidfd_open, g->pid, 0);
 	a->queue = queue_ref(d, g->queue[0]);
 	return 0;

@@ -39,6 +39,7 @@ struct mig_job {
 	int mem_fd, link_sock, pidfd;
 	pid_t pid;                         /* its process (pidfd tells it was not reused) */
 	uint64_t mem_size;
+	uint32_t cpu_rows;                 /* the guest's optional CPU rows, for HELLO */
 	unsigned window;                   /* its memory's DMA window */
 	unsigned nqueues;
 	uint16_t queue[LINK_MAX_QUEUES];

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,11 @@ static int take_hello(struct mig_incoming *in, const uint8_t *p, size_t len, cha
 		FAIL("the source speaks migration version %u, this daemon %u", h.version, MIG_VERSION);
 	if (h.config_len != len - sizeof(h))
 		FAIL("HELLO's config length %u does not fill the record (%zu bytes)", h.config_len, len - sizeof(h));
+	if (h.reserved)
+		FAIL("HELLO's reserved field is %u, not 0", h.reserved);
+	/* before any page comes: a guest keeps the CPU it was shown */
+	if (cpu_model_fits(h.cpu_optional, host_optional_rows(), err, errlen))
+		return -1;
 	if (h.mem_size < GUEST_MEM_MIN || h.mem_size > GUEST_SPACE || h.mem_size % MIG_PAGE_SIZE)
 		FAIL("guest memory of %llu bytes: not a size a guest can have (64M..4G, whole pages)",
 		     (unsigned long long)h.mem_size);
@@ -65,6 +71,7 @@ static int take_hello(struct mig_incoming *in, const uint8_t *p, size_t len, cha
 		FAIL("the guest's config says \"mem\" %llu but HELLO %llu", (unsigned long long)in->cfg.mem,
 		     (unsigned long long)h.mem_size);
 	in->mem_size = h.mem_size;
+	in->cpu_rows = h.cpu_optional;
 	in->pages = h.mem_size / MIG_PAGE_SIZE;
 	in->resident_pages = h.resident_pages > in->pages ? in->pages : h.resident_pages;
 	in->phase = MIG_WANT_PAGES;
@@ -174,6 +181,10 @@ static int take_state(struct mig_incoming *in, const uint8_t *p, size_t len, cha
 		     h.has_vring ? "non-" : "");
 	if (mig_check_state_header(p + sizeof(h), h.state_len, in->mem_size, in->cfg.io, err, errlen))
 		return -1;
+	uint32_t rows;
+	memcpy(&rows, p + sizeof(h) + offsetof(struct guest_state_header, cpu_optional), sizeof(rows));
+	if (rows != in->cpu_rows)
+		FAIL("the guest state's CPU rows 0x%x are not HELLO's 0x%x", rows, in->cpu_rows);
 	in->state = malloc(h.state_len);
 	if (!in->state)
 		FAIL("out of memory for the guest state");

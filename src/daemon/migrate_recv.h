@@ -40,6 +40,7 @@ enum mig_phase { MIG_WANT_HELLO, MIG_WANT_PAGES, MIG_DONE };
 struct mig_incoming {
 	enum mig_phase phase;
 	struct guest_config cfg;        /* from HELLO, checked (owned) */
+	uint32_t cpu_rows;              /* HELLO's: the guest's optional CPU rows */
 	uint64_t mem_size, pages, resident_pages;
 	uint8_t *mem;                   /* where pages go; NULL: checked only */
 	int mem_fd;                     /* the memory file, for holes; -1: checked only */

@@ -67,6 +67,7 @@ static int dup_guest(struct mig_job *j, struct guest *g)
 	 * numbers there */
 	j->nic = queue_ref(d, g->queue[0]).nic;
 	j->mem_size = g->cfg.mem;
+	j->cpu_rows = g->cpu_rows;
 	j->window = guest_mem_window(g);
 	j->nqueues = g->nqueues;
 	for (unsigned i = 0; i < g->nqueues; i++)

@@ -371,7 +371,7 @@ static int send_hello(struct sender *x, uint64_t resident, char *err, size_t err
 	if (!text)
 		FAIL("cannot describe the guest's config (not UTF-8?)");
 	struct mig_hello h = {.version = MIG_VERSION, .config_len = (uint32_t)strlen(text), .mem_size = x->j->mem_size,
-	                      .resident_pages = resident};
+	                      .resident_pages = resident, .cpu_optional = x->j->cpu_rows};
 	int rc = mig_send(x->s, MIG_HELLO, &h, sizeof(h), text, strlen(text), false, err, errlen);
 	free(text);
 	return rc;

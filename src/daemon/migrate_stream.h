@@ -41,7 +41,7 @@
 #define MIG_NONCE_BYTES   24
 #define MIG_MAGIC         "OPSUBMG1"     /* connection greeting, 8 bytes */
 #define SNAP_MAGIC        "OPSUBSN1"     /* snapshot file, 8 bytes */
-#define MIG_VERSION       1
+#define MIG_VERSION       2
 /* The largest plaintext record: a type byte and 1 MiB of payload and a
  * little header room. */
 #define MIG_PAYLOAD_MAX   ((1u << 20) + 64u)
@@ -66,6 +66,8 @@ struct mig_hello {
 	uint32_t config_len;       /* bytes of JSON after this */
 	uint64_t mem_size;         /* guest memory, bytes (also the config's "mem") */
 	uint64_t resident_pages;   /* pages that hold data at the start (for the destination's memory check) */
+	uint32_t cpu_optional;     /* the optional CPU model rows the guest was shown (gates/cpu_model.h) */
+	uint32_t reserved;         /* 0 */
 };
 
 #define MIG_PAGE_SIZE        4096u

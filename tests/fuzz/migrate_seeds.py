@@ -13,13 +13,13 @@ def rec(t, payload, final=False):
 
 def stream(io):
     cfg = ('{"name":"g","program":"/nf","mac":"02:00:00:00:00:07","mem":"64M","io":"%s"}' % io).encode()
-    hello = rec(1, struct.pack("<IIQQ", 1, len(cfg), MEM, 3) + cfg)
+    hello = rec(1, struct.pack("<IIQQII", 2, len(cfg), MEM, 3, 0, 0) + cfg)
     pages = rec(4, struct.pack("<II", 3, 0) + struct.pack("<II", 16, 1) + b"\x01" * 4096 +
                 struct.pack("<II", 17, 0) + struct.pack("<II", 40, 1) + b"\x02" * 4096)
     holes = rec(9, struct.pack("<II", 2, 0) + struct.pack("<QQ", 41, 3) + struct.pack("<QQ", 100, 1))
     mode = {"opsub": 0, "paravirt": 2}[io]
-    gs = b"OPSUBGS1" + struct.pack("<IIQII", 1, 40, MEM, mode, 1) + struct.pack("<II", 1, 0) + b"\0" * 0
-    gs = gs[:40].ljust(40, b"\0")
+    gs = b"OPSUBGS1" + struct.pack("<IIQIIII", 3, 48, MEM, mode, 1, 0, 0) + struct.pack("<II", 1, 0)
+    gs = gs[:48].ljust(48, b"\0")
     vring = struct.pack("<IHHHH", 256, 5, 5, 9, 9) if io == "paravirt" else b"\0" * 12
     state = rec(5, struct.pack("<II", len(gs), 1 if io == "paravirt" else 0) + vring + b"\0" * 4 + gs)
     end = rec(6, struct.pack("<QQQQQ", 2, 1, 3, 1000, 0), True)

@@ -412,7 +412,8 @@ case_files() {
 # A guest started here is shown SHA (an optional row of the CPU model) when
 # this host executes it; its snapshot must restore only on a host that does
 # too: a daemon told the host lacks it (OPSUB_HOST_HIDE, test only) refuses
-# the file with the feature named, and the same file restores on daemon s.
+# the file with the feature named, and the same file restores on daemon s;
+# a live migration of that guest there is refused at HELLO, and it runs on.
 case_cpu() {
 	if ! "$OPSUB" cpu 2>/dev/null | grep -q '^sha_ni .*executes'; then
 		skip cpu_optional_rows "this host does not execute sha_ni (the CPU model's optional row): no guest here is shown it"
@@ -423,15 +424,20 @@ case_cpu() {
 	wait_lines s shown 1 30
 	c s snapshot shown "$T/shown.snap" --stop > /dev/null 2>&1
 	if [ ! -s "$T/shown.snap" ]; then fail cpu_optional_rows "no snapshot: $(tail -1 "$T/s.log")"; return; fi
-	if ! OPSUB_HOST_HIDE=sha_ni dstart h "\"nic\":{\"wire\":\"null\"},\"migration\":{\"key_file\":\"$T/key\"}"; then
+	local port_h r rc r2 rc2 r3 rc3
+	port_h=$(free_port)
+	if ! OPSUB_HOST_HIDE=sha_ni dstart h "\"nic\":{\"wire\":\"null\"},\"migration\":{\"key_file\":\"$T/key\",\"listen\":\"127.0.0.1:$port_h\"}"; then
 		fail cpu_optional_rows "daemon h (sha_ni hidden) did not start: $(tail -2 "$T/h.log" | tr '\n' '|')"; return
 	fi
-	local r rc r2 rc2
 	r=$(c h restore "$T/shown.snap" 2>/dev/null); rc=$?
 	r2=$(c s restore "$T/shown.snap" shown2 2>/dev/null); rc2=$?
-	info cpu_optional_rows "restore where sha_ni is hidden: $r; where it is not: $r2"
-	if reply_refused "$r" "$rc" "sha_ni" && [ -z "$(gstate h shown)" ] && [ "$rc2" = 0 ]; then pass cpu_optional_rows
-	else fail cpu_optional_rows "hidden: rc $rc: $r (state '$(gstate h shown)'); on s: rc $rc2: $r2"; fi
+	# a live migration to h is refused at HELLO, before any page: the guest runs on at s
+	r3=$(c s migrate shown2 "127.0.0.1:$port_h" 2>/dev/null); rc3=$?
+	info cpu_optional_rows "restore where sha_ni is hidden: $r; where it is not: $r2; migrate there: $r3"
+	if reply_refused "$r" "$rc" "sha_ni" && [ -z "$(gstate h shown)" ] && [ "$rc2" = 0 ] &&
+		reply_refused "$r3" "$rc3" "sha_ni" && [ "$(gstate s shown2)" = running ] && [ -z "$(gstate h shown2)" ]; then
+		pass cpu_optional_rows
+	else fail cpu_optional_rows "hidden: rc $rc: $r (state '$(gstate h shown)'); on s: rc $rc2: $r2; migrate: rc $rc3: $r3 (s: '$(gstate s shown2)', h: '$(gstate h shown2)')"; fi
 	c s remove shown2 > /dev/null 2>&1
 	dstop h
 }

@@ -442,6 +442,16 @@ static void test_receiver_hello_checks(void **state)
 	memcpy(buf, &h, sizeof(h));
 	take(&in, MIG_HELLO, buf, sizeof(h) + strlen(CONFIG), false, -1, "does not fill");
 	take(&in, MIG_HELLO, buf, 3, false, -1, "shorter than its header");
+	/* a guest shown CPU rows this host does not execute (this process
+	 * never probed its host: none), and the reserved field */
+	h.config_len = (uint32_t)strlen(CONFIG);
+	h.cpu_optional = 1;
+	memcpy(buf, &h, sizeof(h));
+	take(&in, MIG_HELLO, buf, sizeof(h) + strlen(CONFIG), false, -1, "does not execute");
+	h.cpu_optional = 0;
+	h.reserved = 1;
+	memcpy(buf, &h, sizeof(h));
+	take(&in, MIG_HELLO, buf, sizeof(h) + strlen(CONFIG), false, -1, "reserved");
 	mig_incoming_free(&in);
 }
 
