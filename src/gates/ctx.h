@@ -55,6 +55,7 @@
 #define CTX_GPR(n)          ((n) * 8)
 #define CTX_RFLAGS          0x80
 #define CTX_RIP             0x88   /* guest pc of the current exit */
+#define CTX_VIRT_FLAGS      0x90   /* the guest's AC and ID flags (RFLAGS_VIRTUAL) */
 #define CTX_IBL_R11         0x98   /* guest r11 during a lookup and through blocks
                                     * that leave it there (translate.c, prologue) */
 #define CTX_EXIT_ID         0xa0   /* which exit stub entered the gate */
@@ -95,12 +96,22 @@
 #define CTX_SIZE            (CTX_IBL_CODE + IBL_ENTRIES * 8)
 
 /* The rflags bits a guest may hold at an instruction boundary: the
- * arithmetic flags, DF, IF (always set at user level), NT and ID (which
- * popf lets it set), and bit 1; never TF or AC (the translator masks them
- * out of popf), IOPL, RF or VM.  A state from outside (a migration
- * stream, a signal frame) is held to them. */
-#define GUEST_RFLAGS_ALLOWED 0x204ed7ull
+ * arithmetic flags, DF, IF (always set at user level), NT, AC and ID (which
+ * popf lets it set), and bit 1; never TF, IOPL, RF or VM.  A state from
+ * outside (a migration stream, a signal frame) is held to them.
+ *
+ * AC and ID are virtual: the translated popf records them in the
+ * CTX_VIRT_FLAGS slot and pops its value with TF and AC cleared, and the
+ * translated pushf shows them from the slot.  The CPU never runs
+ * translated code or the gates with AC set (opsub's own unaligned accesses
+ * would trap), so a guest sees the flag it set but takes no alignment
+ * checks; CPU probes that toggle AC (a 386 cannot) find a modern CPU.
+ * C code reads and writes the guest's rflags only through
+ * ctx_guest_rflags and ctx_set_guest_rflags. */
+#define GUEST_RFLAGS_ALLOWED 0x244ed7ull
 #define GUEST_RFLAGS_ALWAYS  0x202ull
+#define RFLAGS_AC            0x40000ull
+#define RFLAGS_VIRTUAL       0x240000ull   /* AC, ID */
 
 /* Exit ids below EXIT_FIRST_STUB are reserved for the gates themselves. */
 #define EXIT_IBL_MISS       0
@@ -127,7 +138,7 @@ struct rt_ctx {
 	uint64_t gpr[GPR_COUNT];
 	uint64_t rflags;
 	uint64_t rip;
-	uint64_t spare;                /* 0x90: free */
+	uint64_t virt_flags;           /* RFLAGS_VIRTUAL bits; others ignored */
 	uint64_t ibl_r11;
 	uint64_t exit_id;
 	uint64_t ibl_target;
@@ -145,6 +156,7 @@ struct rt_ctx {
 };
 
 static_assert(offsetof(struct rt_ctx, rflags) == CTX_RFLAGS, "ctx layout");
+static_assert(offsetof(struct rt_ctx, virt_flags) == CTX_VIRT_FLAGS, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_r11) == CTX_IBL_R11, "ctx layout");
 static_assert(offsetof(struct rt_ctx, exit_id) == CTX_EXIT_ID, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_target) == CTX_IBL_TARGET, "ctx layout");
@@ -156,6 +168,21 @@ static_assert(offsetof(struct rt_ctx, mxcsr) == CTX_MXCSR, "ctx layout");
 static_assert(offsetof(struct rt_ctx, fpu_form) == CTX_FPU_FORM, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_code) == CTX_IBL_CODE, "ctx layout");
 static_assert(sizeof(struct rt_ctx) == CTX_SIZE, "ctx layout");
+
+/* The guest's rflags as it sees them while it is in a gate: the CPU's
+ * (saved by the gate), with AC and ID from their slot. */
+static inline uint64_t ctx_guest_rflags(const struct rt_ctx *c)
+{
+	return (c->rflags & ~RFLAGS_VIRTUAL) | (c->virt_flags & RFLAGS_VIRTUAL);
+}
+
+/* Sets them (the caller holds them to GUEST_RFLAGS_ALLOWED): AC and ID to
+ * their slot, the rest to what the gate's popf gives the CPU. */
+static inline void ctx_set_guest_rflags(struct rt_ctx *c, uint64_t rflags)
+{
+	c->virt_flags = rflags & RFLAGS_VIRTUAL;
+	c->rflags = rflags & ~RFLAGS_VIRTUAL;
+}
 
 /* Maps a zeroed runtime context whose IBL table is read-only, and a
  * writable view of that table for the translator (*ibl_writable).

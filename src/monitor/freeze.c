@@ -103,7 +103,7 @@ static void save_cpu(struct monitor *m, struct writer *w, uint64_t pc)
 	struct gs_cpu *c = (void *)section(w, GS_CPU, sizeof(struct gs_cpu));
 	memcpy(c->gpr, m->ctx->gpr, sizeof(c->gpr));
 	/* what the gate saved, without what single-stepping may have added */
-	c->rflags = (m->ctx->rflags & GUEST_RFLAGS_ALLOWED) | GUEST_RFLAGS_ALWAYS;
+	c->rflags = (ctx_guest_rflags(m->ctx) & GUEST_RFLAGS_ALLOWED) | GUEST_RFLAGS_ALWAYS;
 	c->rip = pc;
 	c->fs_base = m->ctx->fs_base;
 	c->gs_base = m->ctx->gs_base;
@@ -316,7 +316,7 @@ static int read_state(uint8_t **out, size_t *len, char *err, size_t errlen)
 static void restore_cpu(struct monitor *m, const struct gs_cpu *c)
 {
 	memcpy(m->ctx->gpr, c->gpr, sizeof(c->gpr));
-	m->ctx->rflags = c->rflags;
+	ctx_set_guest_rflags(m->ctx, c->rflags);
 	m->ctx->fs_base = c->fs_base;
 	m->ctx->gs_base = c->gs_base;
 	uint8_t *xsave = ctx_xsave_image(m->ctx);

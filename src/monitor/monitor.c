@@ -150,7 +150,7 @@ uint64_t gate_dispatch(struct rt_ctx *c)
 		if (!signals_take_return(m, &next)) {
 			/* as the kernel's sysret: rcx = next pc, r11 = rflags */
 			c->gpr[GPR_RCX] = next;
-			c->gpr[GPR_R11] = c->rflags;
+			c->gpr[GPR_R11] = ctx_guest_rflags(c);
 		}
 		return resume(m, c, next);
 	case EXITK_HYPERCALL:
@@ -247,7 +247,7 @@ int monitor_run(const struct monitor_opts *o, const char *path, char *const argv
 			return 2;
 		}
 		m.ctx->gpr[GPR_RSP] = start.rsp;
-		m.ctx->rflags = 0x202;
+		ctx_set_guest_rflags(m.ctx, GUEST_RFLAGS_ALWAYS);
 	}
 	if (o->seconds > 0) {
 		/* like every signal while a guest runs: on the alternate stack */

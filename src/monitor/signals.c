@@ -250,7 +250,7 @@ static uint64_t enter_handler(struct monitor *m, struct rt_ctx *c, uint64_t pc, 
 	for (int i = 0; i < 16; i++)
 		f.uc.mc.gpr[i] = c->gpr[mc_gpr[i]];
 	f.uc.mc.rip = pc;
-	f.uc.mc.rflags = c->rflags;
+	f.uc.mc.rflags = ctx_guest_rflags(c);
 	f.uc.mc.cs = 0x33;
 	f.uc.mc.ss = 0x2b;
 	f.uc.mc.oldmask = old_mask;
@@ -357,7 +357,7 @@ int64_t sys_rt_sigreturn(struct monitor *m, ARGS)
 		terminate(SIGSEGV, "rt_sigreturn found no valid signal frame");
 	for (int i = 0; i < 16; i++)
 		c->gpr[mc_gpr[i]] = f.uc.mc.gpr[i];
-	c->rflags = (f.uc.mc.rflags & GUEST_RFLAGS_ALLOWED) | GUEST_RFLAGS_ALWAYS;
+	ctx_set_guest_rflags(c, (f.uc.mc.rflags & GUEST_RFLAGS_ALLOWED) | GUEST_RFLAGS_ALWAYS);
 	memcpy(ctx_xsave_image(c), image, sizeof(image));
 	m->sigmask = f.uc.sigmask & ~UNBLOCKABLE;
 	m->sig.returned = true;

@@ -71,7 +71,7 @@ bool threads_on_slice(struct monitor *m)
 static void put_aside(struct monitor *m, struct rt_ctx *c, struct gthread *t, uint64_t pc)
 {
 	memcpy(t->gpr, c->gpr, sizeof(t->gpr));
-	t->rflags = c->rflags;
+	t->rflags = ctx_guest_rflags(c);
 	t->pc = t->state == TH_RETRY ? c->rip : pc;
 	t->fs_base = c->fs_base;
 	t->gs_base = c->gs_base;
@@ -97,7 +97,7 @@ static void put_aside(struct monitor *m, struct rt_ctx *c, struct gthread *t, ui
 static uint64_t take_in(struct monitor *m, struct rt_ctx *c, const struct gthread *t)
 {
 	memcpy(c->gpr, t->gpr, sizeof(c->gpr));
-	c->rflags = t->rflags;
+	ctx_set_guest_rflags(c, t->rflags);
 	c->rip = t->call_pc;
 	c->fs_base = t->fs_base;
 	c->gs_base = t->gs_base;
@@ -517,8 +517,8 @@ int64_t sys_clone(struct monitor *m, ARGS)
 	if (newsp)
 		t->gpr[GPR_RSP] = newsp;
 	t->gpr[GPR_RCX] = m->syscall_next;   /* as the kernel's sysret */
-	t->gpr[GPR_R11] = c->rflags;
-	t->rflags = c->rflags;
+	t->rflags = ctx_guest_rflags(c);
+	t->gpr[GPR_R11] = t->rflags;
 	t->pc = m->syscall_next;
 	t->call_pc = c->rip;
 	t->fs_base = (flags & CLONE_SETTLS) ? tls : c->fs_base;

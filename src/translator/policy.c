@@ -57,6 +57,10 @@ static bool popf(const struct decoded *d)
 {
 	return is(d, ZYDIS_MNEMONIC_POPF) || is(d, ZYDIS_MNEMONIC_POPFD) || is(d, ZYDIS_MNEMONIC_POPFQ);
 }
+static bool pushf(const struct decoded *d)
+{
+	return is(d, ZYDIS_MNEMONIC_PUSHF) || is(d, ZYDIS_MNEMONIC_PUSHFD) || is(d, ZYDIS_MNEMONIC_PUSHFQ);
+}
 static bool near_branch(const struct decoded *d)
 {
 	return ext(d, ZYDIS_ISA_EXT_BASE) &&
@@ -98,7 +102,8 @@ const struct policy_class policy_classes[] = {
 { "rdtscp",                    SUB_RDTSCP,   0,       "rdtscp (lfence; rdtsc where the host lacks it), then ecx = 0", rdtscp },
 { "undefined opcode",          SUB_FAULT,    SIGILL,  "guest fault (illegal instruction)",               undefined },
 { "enter/leave",               SUB_FRAME,    0,       "push/mov/lea with rsp re-confined",               frame },
-{ "popf",                      SUB_POPF,     0,       "popf with TF and AC cleared in the popped value", popf },
+{ "popf",                      SUB_POPF,     0,       "AC and ID to their slot, popf with TF and AC cleared", popf },
+{ "pushf",                     SUB_PUSHF,    0,       "pushf with AC and ID from their slot",            pushf },
 { "near branch",               SUB_BRANCH,   0,       "direct: linked block; indirect: inline lookup",   near_branch },
 { "no-effect hint",            SUB_DROP,     0,       "not emitted (nop, endbr, rdssp, MPX)",                   no_effect },
 { "guest CPU model ISA",       SUB_PASS,     0,       "runs as written after the operand-form rewrites", in_cpu_model },

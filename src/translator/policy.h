@@ -31,7 +31,8 @@ enum sub_action {
 	SUB_RDTSCP,     /* rdtscp, then the host CPU number hidden (ecx = 0) */
 	SUB_FSGSBASE,   /* rd/wr fs/gs base: the guest's emulated bases */
 	SUB_FRAME,      /* enter/leave: rewritten with a confined rsp */
-	SUB_POPF,       /* popf: trap and alignment-check flags masked */
+	SUB_POPF,       /* popf: AC and ID to their slot, TF and AC masked */
+	SUB_PUSHF,      /* pushf: AC and ID shown from their slot */
 	SUB_FAULT,      /* guest fault with the row's signal */
 };
 

@@ -733,16 +733,42 @@ static bool frame(struct tb *b, const struct decoded *d)
 	return true;
 }
 
+/* AC and ID are virtual (gates/ctx.h, RFLAGS_VIRTUAL): a 64-bit popf
+ * records them in their slot first.  The flags it overwrites are dead, so
+ * the slot is masked with `and`.  A 16-bit popf changes neither. */
 static void popf(struct tb *b, const struct decoded *d)
 {
 	if (d->insn.operand_width == 16) {
 		static const uint8_t and16[] = {0x67, 0x66, 0x81, 0x24, 0x24, 0xff, 0xfe}; /* and word [esp], ~TF */
 		emit_bytes(&b->e, and16, sizeof(and16));
 	} else {
-		static const uint8_t and64[] = {0x67, 0x48, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xfb, 0xff}; /* ~(TF|AC) */
-		emit_bytes(&b->e, and64, sizeof(and64));
+		static const uint8_t record[] = {
+			0x65, 0x8f, 0x04, 0x25, CTX_VIRT_FLAGS, 0, 0, 0,          /* pop qword gs:[virt_flags] */
+			0x65, 0xff, 0x34, 0x25, CTX_VIRT_FLAGS, 0, 0, 0,          /* push qword gs:[virt_flags] */
+			0x65, 0x48, 0x81, 0x24, 0x25, CTX_VIRT_FLAGS, 0, 0, 0,    /* and qword gs:[virt_flags], */
+			(uint8_t)RFLAGS_VIRTUAL, (uint8_t)(RFLAGS_VIRTUAL >> 8),  /*   RFLAGS_VIRTUAL */
+			(uint8_t)(RFLAGS_VIRTUAL >> 16), 0,
+			0x67, 0x48, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xfb, 0xff,    /* and qword [esp], ~(TF|AC) */
+		};
+		emit_bytes(&b->e, record, sizeof(record));
 	}
 	emit_bytes(&b->e, d->bytes, d->insn.length);
+}
+
+/* A 64-bit pushf: the virtual AC and ID from their slot (which holds no
+ * other bit) under the CPU's low 16 flags; a 16-bit one shows neither. */
+static void pushf(struct tb *b, const struct decoded *d)
+{
+	static const uint8_t show[] = {
+		0x65, 0xff, 0x34, 0x25, CTX_VIRT_FLAGS, 0, 0, 0,   /* push qword gs:[virt_flags] */
+		0x48, 0x8d, 0x64, 0x24, 0x02,                      /* lea rsp, [rsp + 2] */
+		0x89, 0xe4,                                        /* mov esp, esp */
+		0x66, 0x9c,                                        /* pushf (16 bits) */
+	};
+	if (d->insn.operand_width == 16)
+		emit_bytes(&b->e, d->bytes, d->insn.length);
+	else
+		emit_bytes(&b->e, show, sizeof(show));
 }
 
 /* Translates one instruction; returns true when it ends the block. */
@@ -794,6 +820,9 @@ static bool instruction(struct tb *b, const struct decoded *d, const struct poli
 		break;
 	case SUB_POPF:
 		popf(b, d);
+		return false;
+	case SUB_PUSHF:
+		pushf(b, d);
 		return false;
 	case SUB_FAULT:
 		fault(b, cls->signal, pc, 0, cls->name);

@@ -140,6 +140,16 @@ static struct fixed_template fixed_templates[] = {
 	{"ibl count", {0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_COUNT, 0, 0, 0, 0x4d, 0x8d, 0x5b, 0x01,
 	               0x65, 0x4c, 0x89, 0x1c, 0x25, CTX_IBL_COUNT, 0, 0, 0,
 	               0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_TARGET, 0, 0, 0}, 31, false},
+	/* pop qword gs:[virt_flags] ; push qword gs:[virt_flags] ;
+	 * and qword gs:[virt_flags], RFLAGS_VIRTUAL: a popf's AC and ID to
+	 * their slot (the popped word stays where it was) */
+	{"flags record", {0x65, 0x8f, 0x04, 0x25, CTX_VIRT_FLAGS, 0, 0, 0,
+	                  0x65, 0xff, 0x34, 0x25, CTX_VIRT_FLAGS, 0, 0, 0,
+	                  0x65, 0x48, 0x81, 0x24, 0x25, CTX_VIRT_FLAGS, 0, 0, 0,
+	                  (uint8_t)RFLAGS_VIRTUAL, (uint8_t)(RFLAGS_VIRTUAL >> 8), (uint8_t)(RFLAGS_VIRTUAL >> 16), 0},
+	 29, false},
+	/* push qword gs:[virt_flags]: a pushf's AC and ID, under its low 16 flags */
+	{"flags show", {0x65, 0xff, 0x34, 0x25, CTX_VIRT_FLAGS, 0, 0, 0}, 8, false},
 	/* mov dword gs:[fs_base + 4], 0 and the same for gs: a 32-bit wrfsbase */
 	{"fs base high", {0x65, 0xc7, 0x04, 0x25, CTX_FS_BASE + 4, 0, 0, 0, 0, 0, 0, 0}, 12, false},
 	{"gs base high", {0x65, 0xc7, 0x04, 0x25, CTX_GS_BASE + 4, 0, 0, 0, 0, 0, 0, 0}, 12, false},

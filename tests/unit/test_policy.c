@@ -49,6 +49,9 @@ static void test_classes(void **state)
 	CLASS("undefined opcode", SUB_FAULT, SIGILL, 0x0f, 0x0b);
 	CLASS("enter/leave", SUB_FRAME, 0, 0xc9);
 	CLASS("popf", SUB_POPF, 0, 0x9d);
+	CLASS("popf", SUB_POPF, 0, 0x66, 0x9d);
+	CLASS("pushf", SUB_PUSHF, 0, 0x9c);
+	CLASS("pushf", SUB_PUSHF, 0, 0x66, 0x9c);
 	CLASS("near branch", SUB_BRANCH, 0, 0xc3);
 	CLASS("near branch", SUB_BRANCH, 0, 0xff, 0xe0);
 	CLASS("no-effect hint", SUB_DROP, 0, 0xf3, 0x0f, 0x1e, 0xfa);          /* endbr64 */

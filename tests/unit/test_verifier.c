@@ -93,6 +93,12 @@ static void test_runtime_context_templates_pass(void **state)
 	PUT(&k, 0x65, 0xc7, 0x04, 0x25, CTX_FS_BASE + 4, 0, 0, 0, 0, 0, 0, 0);   /* 32-bit wrfsbase */
 	PUT(&k, 0x65, 0x48, 0x8b, 0x24, 0x25, CTX_FS_BASE, 0, 0, 0, 0x89, 0xe4); /* rdfsbase rsp */
 	PUT(&k, 0x65, 0x4c, 0x8b, 0x14, 0x25, CTX_SEG_SCRATCH, 0, 0, 0); /* mov r10, gs:[scratch] */
+	/* a 64-bit popf: AC and ID to their slot, then the masked popf */
+	PUT(&k, 0x65, 0x8f, 0x04, 0x25, CTX_VIRT_FLAGS, 0, 0, 0, 0x65, 0xff, 0x34, 0x25, CTX_VIRT_FLAGS, 0, 0, 0,
+	        0x65, 0x48, 0x81, 0x24, 0x25, CTX_VIRT_FLAGS, 0, 0, 0, 0, 0, 0x24, 0);
+	PUT(&k, 0x67, 0x48, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xfb, 0xff, 0x9d);
+	/* a 64-bit pushf: push gs:[virt_flags]; lea rsp, [rsp+2]; mov esp, esp; pushfw */
+	PUT(&k, 0x65, 0xff, 0x34, 0x25, CTX_VIRT_FLAGS, 0, 0, 0, 0x48, 0x8d, 0x64, 0x24, 0x02, 0x89, 0xe4, 0x66, 0x9c);
 	accepts(&k);
 }
 
@@ -124,6 +130,12 @@ static void test_runtime_context_other_forms_rejected(void **state)
 		{"a high-half store of a value", {0x65, 0xc7, 0x04, 0x25, CTX_FS_BASE + 4, 0, 0, 0, 1, 0, 0, 0}, 12},
 		{"cmpxchg on a slot", {0x65, 0x48, 0x0f, 0xb1, 0x0c, 0x25, CTX_SEG_SCRATCH, 0, 0, 0}, 10},
 		{"fs: slot form", {0x64, 0x48, 0x8b, 0x04, 0x25, CTX_FS_BASE, 0, 0, 0}, 9},
+		/* the flags slot only through its two templates */
+		{"pop into the flags slot alone", {0x65, 0x8f, 0x04, 0x25, CTX_VIRT_FLAGS, 0, 0, 0}, 8},
+		{"pop into another slot", {0x65, 0x8f, 0x04, 0x25, CTX_IBL_TARGET, 0, 0, 0}, 8},
+		{"push of another slot", {0x65, 0xff, 0x34, 0x25, CTX_IBL_R11, 0, 0, 0}, 8},
+		{"a register into the flags slot", {0x65, 0x48, 0x89, 0x04, 0x25, CTX_VIRT_FLAGS, 0, 0, 0}, 9},
+		{"the flags slot into a register", {0x65, 0x48, 0x8b, 0x04, 0x25, CTX_VIRT_FLAGS, 0, 0, 0}, 9},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct block k = {0};

@@ -2,8 +2,8 @@
 // then make unaligned accesses, a system call and an indirect call, so that
 // opsub's own unaligned accesses would trap (#AC) if AC reached them.
 // Natively: SIGBUS on the first unaligned access (native: faults).
-// Under opsub: AC is masked out of popf; the program completes or faults as
-// a guest.
+// Under opsub: AC is virtual (the guest's pushf shows it; the CPU never runs
+// with it); the program completes or faults as a guest.
 // native: faults
 #include "attack.h"
 
