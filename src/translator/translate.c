@@ -373,37 +373,45 @@ static bool pass(struct tb *b, const struct decoded *d, uint64_t next, unsigned 
 
 /* ---- branches ----------------------------------------------------------- */
 
-/* The guest return address of a call, pushed as one 8-byte store: the
- * return's pop then takes it by store-to-load forwarding.  An address at
- * or above 2 GiB (a library's, mapped from the top) cannot be a push
- * imm32, which sign-extends; written as two 4-byte stores it made every
- * return soon after its call wait for both to reach the cache (a call
- * and return 1.5 ns natively, 8.4 ns so under opsub).  It goes through
- * rcx, kept meanwhile in the scratch slot (r11 may hold an indirect
- * call's target).  A store probing [rsp-8] first, so that a stack fault
- * came at the start of the call's translation (where a guest handler can
- * take it), cost 0.3 ns a call: the push faults inside it, as the
- * two stores did. */
-static void push_return(struct tb *b, uint64_t ret)
-{
-	if (ret < 0x80000000u) {
-		emit_u8(&b->e, 0x68);                       /* push imm32 */
-		emit_u32(&b->e, (uint32_t)ret);
-		return;
-	}
-	static const uint8_t push_rcx[] = {0x51};
-	emit_slot_store(&b->e, RCX, CTX_SEG_SCRATCH);
-	emit_mov_imm(&b->e, RCX, 64, ret);
-	emit_bytes(&b->e, push_rcx, sizeof(push_rcx));
-	emit_slot_load(&b->e, RCX, CTX_SEG_SCRATCH);
-}
-
 /* Before an indirect branch: the guest's r11, which carries the target
  * (unless it is in its slot already). */
 static void ibl_save(struct tb *b)
 {
 	if (!b->r11_in_slot)
 		emit_slot_store(&b->e, R11, CTX_IBL_R11);
+}
+
+/* The guest return address of a call, pushed as one 8-byte store: the
+ * return's pop then takes it by store-to-load forwarding.  An address at
+ * or above 2 GiB (a library's, mapped from the top) cannot be a push
+ * imm32, which sign-extends; written as two 4-byte stores it made every
+ * return soon after its call wait for both to reach the cache (a call
+ * and return 1.5 ns natively, 8.4 ns so under opsub).  It goes through a
+ * scratch register: r11 for a direct call, whose exit then takes the
+ * guest's r11 from its slot (returns true), rcx kept in the scratch slot
+ * for an indirect one, whose target r11 holds.  A store probing [rsp-8]
+ * first, so that a stack fault came at the start of the call's
+ * translation (where a guest handler can take it), cost 0.3 ns a call:
+ * the push faults inside it, as the two stores did. */
+static bool push_return(struct tb *b, uint64_t ret, int scratch)
+{
+	if (ret < 0x80000000u) {
+		emit_u8(&b->e, 0x68);                       /* push imm32 */
+		emit_u32(&b->e, (uint32_t)ret);
+		return false;
+	}
+	static const uint8_t push_r11[] = {0x41, 0x53}, push_rcx[] = {0x51};
+	if (scratch == R11) {
+		ibl_save(b);
+		emit_mov_imm(&b->e, R11, 64, ret);
+		emit_bytes(&b->e, push_r11, sizeof(push_r11));
+		return true;
+	}
+	emit_slot_store(&b->e, RCX, CTX_SEG_SCRATCH);
+	emit_mov_imm(&b->e, RCX, 64, ret);
+	emit_bytes(&b->e, push_rcx, sizeof(push_rcx));
+	emit_slot_load(&b->e, RCX, CTX_SEG_SCRATCH);
+	return false;
 }
 
 /* The inline lookup of the guest target in r11: the target goes to its
@@ -633,14 +641,17 @@ static bool branch(struct tb *b, const struct decoded *d, uint64_t pc, uint64_t 
 		return true;
 	case ZYDIS_MNEMONIC_CALL:
 		if (direct) {
-			push_return(b, next);
+			/* the exit alone may take r11 from its slot: the body before it does not */
+			bool body_r11_in_slot = b->r11_in_slot;
+			b->r11_in_slot |= push_return(b, next, R11);
 			branch_exit(b, emit_jmp32(&b->e), pc, rel_target(d, pc));
+			b->r11_in_slot = body_r11_in_slot;
 			return true;
 		}
 		ibl_save(b);
 		if (!load_target(b, d, next))
 			return false;
-		push_return(b, next);
+		push_return(b, next, RCX);
 		ibl_lookup(b);
 		return true;
 	case ZYDIS_MNEMONIC_RET: {
