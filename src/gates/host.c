@@ -239,6 +239,21 @@ bool host_has_rdtscp(void)
 	return known == 1;
 }
 
+bool host_prefers_loop(void)
+{
+	static int known = -1;
+	if (known < 0) {
+		unsigned a = 0, b = 0, c = 0, d = 0;
+		char v[13] = {0};
+		__get_cpuid(0, &a, &b, &c, &d);
+		memcpy(v, &b, 4);
+		memcpy(v + 4, &d, 4);
+		memcpy(v + 8, &c, 4);
+		known = !strcmp(v, "AuthenticAMD") || !strcmp(v, "HygonGenuine");
+	}
+	return known == 1;
+}
+
 /* ---- opsub cpu -------------------------------------------------------------- */
 
 static const char *const reg_name[4] = {"eax", "ebx", "ecx", "edx"};

@@ -43,6 +43,12 @@ int host_check(char *err, size_t errlen);
  * translator emulates it). */
 bool host_has_rdtscp(void);
 
+/* Whether the IBL entry should test with `loop` (one op on AMD's cores, where
+ * the hit then falls through without a taken branch) rather than `jrcxz`
+ * (LOOP is several micro-ops on Intel's).  A speed choice only: both forms
+ * run anywhere.  From the CPUID vendor string. */
+bool host_prefers_loop(void);
+
 /* After host_check: the optional rows of the guest CPU model this host
  * executes, as cpu_model_show takes them. */
 uint32_t host_optional_rows(void);

@@ -71,6 +71,8 @@ struct block {
 	                                 * the block keeps r11 in its slot), the end */
 	uint32_t slot_entry;           /* cache offset of the entry for arrivals with the guest's
 	                                * r11 in CTX_IBL_R11 (the IBL entry's after its check) */
+	uint32_t start;                /* cache offset of its first byte: the IBL entry, or the miss
+	                                * path in front of it (translate.c, prologue) */
 	uint32_t body;                 /* cache offset of the first instruction's translation */
 	uint32_t map_first, map_count; /* instruction map: host offset (from body) -> guest pc */
 	uint32_t exits_first, exits_end; /* its exits: ids [first, end) */

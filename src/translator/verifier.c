@@ -66,26 +66,44 @@ static bool bytes_at(const uint8_t *code, size_t len, size_t off, const uint8_t 
  * block's pc without touching the flags:
  *   mov r11, rcx ; mov rcx, gs:[ibl_target] ; lea rcx, [rcx + d] (one or
  *   two) ; jrcxz +8 ; mov rcx, r11 ; jmp gate_ibl_miss ; mov rcx, r11
+ * or, the loop form, with the miss first and the entry after it:
+ *   mov rcx, r11 ; jmp gate_ibl_miss ; mov r11, rcx ; mov rcx,
+ *   gs:[ibl_target] ; lea rcx, [rcx + d] (one or two) ; loop (back to the
+ *   first byte) ; mov rcx, r11
  * (the load of r11 from its slot that usually follows is a template of its
  * own: a block's body may start with it, and branches go there).  Only r11
  * and rcx are written, with guest values: rcx's own, or the target slot's
  * until rcx gets its own back on both ways out. */
 static size_t prologue_at(const uint8_t *code, size_t len, size_t off, uint64_t rx)
 {
+	static const uint8_t miss_first[] = {0x4c, 0x89, 0xd9, 0xe9};         /* mov rcx, r11; jmp */
 	static const uint8_t load[] = {0x49, 0x89, 0xcb,                                   /* mov r11, rcx */
 	                               0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_TARGET, 0, 0, 0}; /* mov rcx, gs:[target] */
 	static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x89};
 	static const uint8_t test[] = {0xe3, 0x08, 0x4c, 0x89, 0xd9, 0xe9};   /* jrcxz; mov rcx, r11; jmp */
 	static const uint8_t hit[] = {0x4c, 0x89, 0xd9};                      /* mov rcx, r11 */
-	if (!bytes_at(code, len, off, load, sizeof(load)))
+	/* the loop form: the miss (mov rcx, r11; jmp gate_ibl_miss) comes first */
+	bool loop = bytes_at(code, len, off, miss_first, sizeof(miss_first));
+	size_t miss = off + sizeof(miss_first), n = loop ? sizeof(miss_first) + 4 : 0;
+	if (!bytes_at(code, len, off + n, load, sizeof(load)))
 		return 0;
-	size_t n = sizeof(load);
-	for (int i = 0; i < 2 && bytes_at(code, len, off + n, lea_rcx, sizeof(lea_rcx)); i++)
+	n += sizeof(load);
+	size_t leas = 0;
+	for (; leas < 2 && bytes_at(code, len, off + n, lea_rcx, sizeof(lea_rcx)); leas++)
 		n += 7;
-	if (n == sizeof(load) || !bytes_at(code, len, off + n, test, sizeof(test)))
+	if (leas == 0)
 		return 0;
-	size_t miss = off + n + sizeof(test);
-	n += sizeof(test) + 4;
+	if (loop) {
+		/* loop rel8 back to the template's first byte */
+		if (len - off < n + 2 || code[off + n] != 0xe2 || (int64_t)off - (int64_t)(off + n + 2) != (int8_t)code[off + n + 1])
+			return 0;
+		n += 2;
+	} else {
+		if (!bytes_at(code, len, off + n, test, sizeof(test)))
+			return 0;
+		miss = off + n + sizeof(test);
+		n += sizeof(test) + 4;
+	}
 	if (!bytes_at(code, len, off + n, hit, sizeof(hit)))
 		return 0;
 	n += sizeof(hit);
@@ -169,8 +187,9 @@ static size_t template_at(const uint8_t *code, size_t len, size_t off, uint64_t 
 	}
 	*jumps = false;
 	*loads = -1;
-	if (code[off] != 0x65 && code[off] != 0x45 && code[off] != 0x49)
-		return 0;   /* every template starts with gs:, the lookup's movzx or the prologue's mov r11, rcx */
+	if (code[off] != 0x65 && code[off] != 0x45 && code[off] != 0x49 && code[off] != 0x4c)
+		return 0;   /* every template starts with gs:, the lookup's movzx or the prologue's mov r11, rcx
+		             * (its loop form: mov rcx, r11) */
 	size_t n = prologue_at(code, len, off, rx);
 	if (n)
 		return n;

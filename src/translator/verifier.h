@@ -22,7 +22,8 @@
  * bits by its own first instruction; trusted code fills the table only with
  * the miss gate and IBL entries of verified blocks, whose prologue (a
  * template too: a flag-free compare of the target slot with the block's pc
- * through rcx and jrcxz, rcx kept in r11; jmp gate_ibl_miss; slot loads)
+ * through rcx and jrcxz or loop, rcx kept in r11; jmp gate_ibl_miss; slot
+ * loads)
  * sends any target but the block's own pc to the miss gate.
  */
 #ifndef OPSUB_TRANSLATOR_VERIFIER_H

@@ -250,7 +250,7 @@ static void check_block(uint32_t id, uint64_t pc)
 	const struct block *b = &tr.blocks[id];
 	if (!b->live || b->pc != pc)
 		die("block %u for pc 0x%lx: live %d, pc 0x%lx", id, pc, b->live, b->pc);
-	if (!(b->ibl_entry < b->body && b->body < b->end && b->ibl_entry < b->entry && b->entry < b->end &&
+	if (!(b->start <= b->ibl_entry && b->ibl_entry < b->body && b->body < b->end && b->ibl_entry < b->entry && b->entry < b->end &&
 	      b->end <= tr.cache_used && tr.cache_used <= tr.cache_size))
 		die("block %u for pc 0x%lx: cache offsets %u/%u/%u/%u, used %zu", id, pc, b->ibl_entry, b->body,
 		    b->entry, b->end, tr.cache_used);
@@ -258,9 +258,9 @@ static void check_block(uint32_t id, uint64_t pc)
 	 * (blocks start on 32 bytes, padding included) */
 	if (b->body % 32)
 		die("block %u for pc 0x%lx: first instruction at %u is not 32-byte aligned", id, pc, b->body);
-	for (uint32_t p = b->ibl_entry & ~31u; p < b->ibl_entry; p++)
+	for (uint32_t p = b->start & ~31u; p < b->start; p++)
 		if (tr.rw[p] != 0xcc)
-			die("block %u for pc 0x%lx: byte %u of the padding before its IBL entry is 0x%02x, not int3", id,
+			die("block %u for pc 0x%lx: byte %u of the padding before its first byte is 0x%02x, not int3", id,
 			    pc, p, tr.rw[p]);
 	/* where the block keeps r11 in its slot, the slot entry is the body and
 	 * the direct entry, after the stubs, stores r11 and jumps to the body;

@@ -318,6 +318,24 @@ static void prologue(struct block *k, bool two_leas, int wrong)
 		k->b[wrong]++;
 }
 
+/* Its loop form (hosts where LOOP is one op): the miss path first, the
+ * entry after it, loop back to the miss; the hit falls through. */
+static void prologue_loop(struct block *k, bool two_leas, int wrong)
+{
+	PUT(k, 0x4c, 0x89, 0xd9, 0xe9);                                   /* miss: mov rcx, r11; jmp gate_ibl_miss */
+	to_miss(k);
+	PUT(k, 0x49, 0x89, 0xcb);                                         /* entry: mov r11, rcx */
+	PUT(k, 0x65, 0x48, 0x8b, 0x0c, 0x25, CTX_IBL_TARGET, 0, 0, 0);    /* mov rcx, gs:[target] */
+	if (two_leas)
+		PUT(k, 0x48, 0x8d, 0x89, 0x00, 0x00, 0x00, 0x80);         /* lea rcx, [rcx - 2^31] */
+	PUT(k, 0x48, 0x8d, 0x89, 0x01, 0xf0, 0xbf, 0xff);                 /* lea rcx, [rcx - pc + 1] */
+	PUT(k, 0xe2, (uint8_t)(int8_t)-(int)(k->n + 2));                  /* loop miss */
+	PUT(k, 0x4c, 0x89, 0xd9);                                         /* hit: mov rcx, r11 */
+	PUT(k, 0x65, 0x4c, 0x8b, 0x1c, 0x25, CTX_IBL_R11, 0, 0, 0);       /* mov r11, gs:[ibl_r11] */
+	if (wrong >= 0)
+		k->b[wrong]++;
+}
+
 /* The IBL entry passes as a unit; a byte changed anywhere that matters
  * (the register rcx waits in, the slot compared, the jrcxz displacement,
  * the miss gate's address, rcx's restores, the slot r11 comes from) makes
@@ -343,6 +361,24 @@ static void test_ibl_entry_forms(void **state)
 		struct block k = {0};
 		prologue(&k, false, spoiled[i].byte);
 		rejects(&k, spoiled[i].why);
+	}
+	for (int form = 0; form < 2; form++) {
+		struct block k = {0};
+		prologue_loop(&k, form == 1, -1);
+		accepts(&k);
+	}
+	static const struct { int byte; const char *why; } spoiled_loop[] = {
+		{1, "the miss path restoring rcx from another register"},
+		{5, "a jmp beside the miss gate"},
+		{9, "the guest's rcx kept another way"},
+		{16, "a compare of another slot"},
+		{28, "a loop into the miss path's jmp"},
+		{30, "the hit path restoring rcx from another register"},
+	};
+	for (size_t i = 0; i < sizeof(spoiled_loop) / sizeof(spoiled_loop[0]); i++) {
+		struct block k = {0};
+		prologue_loop(&k, false, spoiled_loop[i].byte);
+		rejects(&k, spoiled_loop[i].why);
 	}
 }
 
