@@ -158,7 +158,8 @@ static bool hide_list_ok(void)
 	const char *list = getenv("OPSUB_HOST_HIDE");
 	for (const char *p = list; p && *p;) {
 		size_t n = strcspn(p, ",");
-		bool known = n == strlen("xinuse") && !strncmp(p, "xinuse", n);
+		bool known = (n == strlen("xinuse") && !strncmp(p, "xinuse", n)) ||
+		             (n == strlen("loop") && !strncmp(p, "loop", n));
 		for (size_t i = 0; i < sizeof(not_used) / sizeof(not_used[0]); i++)
 			known |= strlen(not_used[i]) == n && !strncmp(p, not_used[i], n);
 		for (size_t i = 0; i < cpu_model_count; i++)
@@ -249,7 +250,7 @@ bool host_prefers_loop(void)
 		memcpy(v, &b, 4);
 		memcpy(v + 4, &d, 4);
 		memcpy(v + 8, &c, 4);
-		known = !strcmp(v, "AuthenticAMD") || !strcmp(v, "HygonGenuine");
+		known = !hidden("loop") && (!strcmp(v, "AuthenticAMD") || !strcmp(v, "HygonGenuine"));
 	}
 	return known == 1;
 }
@@ -303,6 +304,9 @@ int host_report(FILE *f)
 	for (size_t i = 0; i < NEEDS; i++)
 		fprintf(f, "%-14s %-9s %s\n", needs[i].name, need_ok[i] ? "holds" : "FAILS", needs[i].why);
 	fprintf(f, "%-14s %-9s %s\n", "xinuse", host_has_xinuse() ? "holds" : "absent", XINUSE_WHY);
+	fprintf(f, "%-14s %-9s %s\n", "loop", host_prefers_loop() ? "used" : "not used",
+	        "the IBL entry's compare ends in loop, so that a hit takes no branch (AMD: one op); "
+	        "else jrcxz (LOOP is several micro-ops on Intel)");
 	unsigned xa, xb, xc, xd;
 	__cpuid_count(0xd, 0, xa, xb, xc, xd);
 	fprintf(f, "\nXSAVE area: %u bytes on this host; the gates save %u (x87, SSE, AVX: all a guest can touch)\n",

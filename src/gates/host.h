@@ -24,8 +24,10 @@
  * Test-only: OPSUB_HOST_HIDE=name,name makes the named probes fail, so a
  * test can show what opsub does on a host without them (emulation, or a
  * refusal that names the feature).  Names: the rows of cpu_model.c, the
- * three above, and the host properties opsub never uses but the tests'
- * native-side probe knows (fsgsbase, compat, sysenter, tsx, ...: host.c).
+ * three above, xinuse, loop (the IBL entry's jrcxz form, as on Intel: see
+ * host_prefers_loop), and the host properties opsub never uses but the
+ * tests' native-side probe knows (fsgsbase, compat, sysenter, tsx, ...:
+ * host.c).
  */
 #ifndef OPSUB_GATES_HOST_H
 #define OPSUB_GATES_HOST_H
@@ -46,7 +48,7 @@ bool host_has_rdtscp(void);
 /* Whether the IBL entry should test with `loop` (one op on AMD's cores, where
  * the hit then falls through without a taken branch) rather than `jrcxz`
  * (LOOP is several micro-ops on Intel's).  A speed choice only: both forms
- * run anywhere.  From the CPUID vendor string. */
+ * run anywhere.  From the CPUID vendor string (OPSUB_HOST_HIDE=loop: no). */
 bool host_prefers_loop(void);
 
 /* After host_check: the optional rows of the guest CPU model this host

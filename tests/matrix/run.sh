@@ -1,6 +1,7 @@
 #!/bin/bash
 # Host matrix: a sample of the transparency and adversarial suites, run as if
-# this host lacked rdtscp, user FSGSBASE, compatibility mode, and all three.
+# this host lacked rdtscp, user FSGSBASE, compatibility mode, all three, and
+# a cheap LOOP (loop: the IBL entries take the jrcxz form, as on Intel).
 # OPSUB_HOST_HIDE=name,... makes opsub (src/gates/host.h) and the native-side
 # probe (tests/hostprops.c) report those properties missing: opsub must then
 # emulate what it emulates (rdtscp: lfence; rdtsc; ecx = 0) and stay
@@ -11,14 +12,15 @@
 # Each configuration runs the existing runners with OPSUB_HOST_HIDE set and
 # prefixes their lines with matrix/CONFIG/, plus three checks of its own:
 #   matrix/CONFIG/opsub-cpu     opsub accepts the list and can run guests;
-#                               with rdtscp hidden it says it emulates rdtscp
+#                               with rdtscp hidden it says it emulates rdtscp,
+#                               with loop hidden that it does not use loop
 #   matrix/CONFIG/hostprops     the probe reports each hidden name missing
 #   matrix/CONFIG/rdtscp-ecx    the rdtscp transparency program saw ecx 0
 #                               under opsub (its stderr, not compared there)
 #   matrix/CONFIG/hidden-skips  each hidden property the probe knows is named
 #                               by a SKIP line of the adversarial sample
 #
-# Usage: tests/matrix/run.sh [CONFIG...]   (default: the four below)
+# Usage: tests/matrix/run.sh [CONFIG...]   (default: the five below)
 # Environment: OPSUB (default build/opsub)
 set -u
 cd "$(dirname "$(readlink -f "$0")")/../.." || exit 2
@@ -26,11 +28,13 @@ cd "$(dirname "$(readlink -f "$0")")/../.." || exit 2
 OPSUB=${OPSUB:-build/opsub}
 CONFIGS=("$@")
 # shellcheck disable=SC2054  # one configuration is a comma-separated list
-[[ ${#CONFIGS[@]} -eq 0 ]] && CONFIGS=(rdtscp fsgsbase compat rdtscp,fsgsbase,compat)
+[[ ${#CONFIGS[@]} -eq 0 ]] && CONFIGS=(rdtscp fsgsbase compat rdtscp,fsgsbase,compat loop)
 
 # Small on purpose (the matrix repeats it per configuration): rdtscp itself,
-# TLS and start-up state (the FS base), and the translator's harder paths.
-TRANSPARENCY_SAMPLE=(rdtscp.O2 rdtscp.pie tls_errno.pie argv_envp.pie x86_insns.O2 setjmp_longjmp.O2 jit.O2 smc.O2)
+# TLS and start-up state (the FS base), the translator's harder paths, and
+# its IBL entries (both forms: loop).
+TRANSPARENCY_SAMPLE=(rdtscp.O2 rdtscp.pie tls_errno.pie argv_envp.pie x86_insns.O2 setjmp_longjmp.O2 jit.O2 smc.O2
+	ibl_conflict_flags.O2 ibl_entry_forms.O2 calls_high.O2 computed_goto.O2)
 # Attacks whose native proofs need a hidden property (rdtscp: leak_cpu_number;
 # fsgsbase: read_fsgs_wrbase, leak_fsgs_base, seg_load; compat: file_int80,
 # file_heaven_gate) and two that need none, as controls.
@@ -65,6 +69,9 @@ for cfg in "${CONFIGS[@]}"; do
 	grep -q '^this host can run guests' <<<"$out" || why="opsub cpu: $(tail -n1 <<<"$out")"
 	if [[ ,$cfg, == *,rdtscp,* ]] && ! grep -q '^rdtscp .*missing: emulated by the translator' <<<"$out"; then
 		why+="${why:+; }opsub cpu does not say it emulates rdtscp: $(grep -m1 '^rdtscp ' <<<"$out")"
+	fi
+	if [[ ,$cfg, == *,loop,* ]] && ! grep -q '^loop  *not used' <<<"$out"; then
+		why+="${why:+; }opsub cpu does not say it leaves loop out: $(grep -m1 '^loop ' <<<"$out")"
 	fi
 	if [[ -z $why ]]; then echo "PASS matrix/$label/opsub-cpu"; else echo "FAIL matrix/$label/opsub-cpu: $why"; fi
 
