@@ -343,42 +343,31 @@ static void prologue_loop(struct block *k, bool two_leas, int wrong)
 static void test_ibl_entry_forms(void **state)
 {
 	(void)state;
-	for (int form = 0; form < 2; form++) {
+	void (*const form[2])(struct block *, bool, int) = {prologue, prologue_loop};
+	for (int f = 0; f < 4; f++) {
 		struct block k = {0};
-		prologue(&k, form == 1, -1);
+		form[f / 2](&k, f % 2 == 1, -1);
 		accepts(&k);
 	}
-	static const struct { int byte; const char *why; } spoiled[] = {
-		{1, "the guest's rcx kept another way"},
-		{8, "a compare of another slot"},
-		{20, "a jrcxz into the miss path's restore"},
-		{23, "the miss path restoring rcx from another register"},
-		{25, "a jmp beside the miss gate"},
-		{31, "the hit path restoring rcx from another register"},
-		{37, "r11 restored from another slot"},
+	static const struct { bool loop; int byte; const char *why; } spoiled[] = {
+		{false, 1, "the guest's rcx kept another way"},
+		{false, 8, "a compare of another slot"},
+		{false, 20, "a jrcxz into the miss path's restore"},
+		{false, 23, "the miss path restoring rcx from another register"},
+		{false, 25, "a jmp beside the miss gate"},
+		{false, 31, "the hit path restoring rcx from another register"},
+		{false, 37, "r11 restored from another slot"},
+		{true, 1, "the miss path restoring rcx from another register"},
+		{true, 5, "a jmp beside the miss gate"},
+		{true, 9, "the guest's rcx kept another way"},
+		{true, 16, "a compare of another slot"},
+		{true, 28, "a loop into the miss path's jmp"},
+		{true, 30, "the hit path restoring rcx from another register"},
 	};
 	for (size_t i = 0; i < sizeof(spoiled) / sizeof(spoiled[0]); i++) {
 		struct block k = {0};
-		prologue(&k, false, spoiled[i].byte);
+		form[spoiled[i].loop](&k, false, spoiled[i].byte);
 		rejects(&k, spoiled[i].why);
-	}
-	for (int form = 0; form < 2; form++) {
-		struct block k = {0};
-		prologue_loop(&k, form == 1, -1);
-		accepts(&k);
-	}
-	static const struct { int byte; const char *why; } spoiled_loop[] = {
-		{1, "the miss path restoring rcx from another register"},
-		{5, "a jmp beside the miss gate"},
-		{9, "the guest's rcx kept another way"},
-		{16, "a compare of another slot"},
-		{28, "a loop into the miss path's jmp"},
-		{30, "the hit path restoring rcx from another register"},
-	};
-	for (size_t i = 0; i < sizeof(spoiled_loop) / sizeof(spoiled_loop[0]); i++) {
-		struct block k = {0};
-		prologue_loop(&k, false, spoiled_loop[i].byte);
-		rejects(&k, spoiled_loop[i].why);
 	}
 }
 
