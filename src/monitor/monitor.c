@@ -113,7 +113,7 @@ static uint64_t resume(struct monitor *m, struct rt_ctx *c, uint64_t pc)
 {
 	if (threads_switch_due(m))
 		pc = threads_switch(m, c, pc);
-	if (signals_waiting(m))
+	if (signals_due(m))
 		pc = signals_deliver(m, c, pc);
 	return tr_entry(&m->tr, pc);
 }
@@ -121,7 +121,7 @@ static uint64_t resume(struct monitor *m, struct rt_ctx *c, uint64_t pc)
 /* Something for resume() to do at this safe point. */
 static bool stop_here(const struct monitor *m)
 {
-	return signals_waiting(m) || threads_switch_due(m);
+	return signals_due(m) || threads_switch_due(m);
 }
 
 uint64_t gate_dispatch(struct rt_ctx *c)

@@ -105,6 +105,11 @@ uint64_t signals_waiting(const struct monitor *m)
 	return (__atomic_load_n(&m->sig.pending, __ATOMIC_ACQUIRE) | m->sig.thread_pending) & ~m->sigmask;
 }
 
+bool signals_due(const struct monitor *m)
+{
+	return m->sig.restart || signals_waiting(m);
+}
+
 static bool ignored_by_default(int sig)
 {
 	return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
@@ -281,7 +286,8 @@ static uint64_t enter_handler(struct monitor *m, struct rt_ctx *c, uint64_t pc, 
 uint64_t signals_deliver(struct monitor *m, struct rt_ctx *c, uint64_t pc)
 {
 	uint64_t ready;
-	while ((ready = signals_waiting(m))) {
+	bool handled = false;
+	while (!handled && (ready = signals_waiting(m))) {
 		int sig = __builtin_ctzll(ready) + 1;
 		take(m, sig);
 		if (ignored(m, sig))
@@ -289,7 +295,13 @@ uint64_t signals_deliver(struct monitor *m, struct rt_ctx *c, uint64_t pc)
 		if (m->sigactions[sig][ACT_HANDLER] == (uintptr_t)SIG_DFL)
 			terminate(sig, NULL);   /* every other default ends the process (stop: ends it here) */
 		pc = enter_handler(m, c, pc, sig);
-		break;
+		handled = true;
+	}
+	/* No handler runs (the signal went to another thread, or is ignored):
+	 * Linux makes the interrupted call again, whatever SA_RESTART says. */
+	if (!handled && m->sig.restart && (int64_t)c->gpr[GPR_RAX] == -EINTR) {
+		pc = m->sig.restart_pc;
+		c->gpr[GPR_RAX] = m->sig.restart_nr;
 	}
 	m->sig.restart = false;
 	timers_retry(m);

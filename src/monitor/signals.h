@@ -70,8 +70,15 @@ uint64_t signals_waiting(const struct monitor *m);
 /* At a safe point, the guest about to go on at pc: delivers the first
  * pending, unblocked signal (its handler, its default action or nothing
  * if ignored) and returns where the guest goes on.  May end the guest
- * (default action, or a frame that cannot be written). */
+ * (default action, or a frame that cannot be written).  A call noted as
+ * interrupted (signals_note_interrupted) ends here: made again after a
+ * handler with SA_RESTART or when no handler runs, else -EINTR; so the
+ * note never outlives this safe point (signals_due). */
 uint64_t signals_deliver(struct monitor *m, struct rt_ctx *c, uint64_t pc);
+
+/* Something for signals_deliver at the next safe point: a signal to
+ * deliver or an interrupted call to settle. */
+bool signals_due(const struct monitor *m);
 
 /* For the personality, after a system call returned -EINTR: the call
  * (number nr, instruction at pc) is made again after the handler if the
