@@ -292,20 +292,100 @@ void tr_link_resume(struct translator *t, uint32_t exit_id, uint32_t target)
 	b->links = exit_id;
 }
 
+/* IBL slot chains.  A slot of the table holds the IBL entry of one block,
+ * the head; a target with the same low bits arrives there, misses its
+ * compare and takes the entry's miss jump.  That jump goes to the gate,
+ * or, patched here, to the IBL entry of the next block of the same slot,
+ * which compares again (an IBL entry is made to be reached with any
+ * target: it checks the slot before it runs anything).  So two hot
+ * targets whose low bits agree (ruby 3.1's hash loop: 400,000 of its
+ * 435,000 misses alternated between two) cost the second one a compare
+ * and a direct jump instead of a full gate each time.  At most
+ * IBL_CHAIN_MAX blocks a slot (cache.h): a longer chain starts again from
+ * the new block alone. */
+
+static uint64_t host_addr(const struct translator *t, uint32_t off)
+{
+	return (uint64_t)(uintptr_t)(t->rx + off);
+}
+
+/* The block whose translation starts at cache offset off (0: none). */
+static uint32_t block_index(const struct translator *t, uint32_t off)
+{
+	/* blocks are laid out in id order until the next flush */
+	uint32_t lo = 1, hi = t->nblocks;
+	while (hi - lo > 1) {
+		uint32_t mid = (lo + hi) / 2;
+		if (t->blocks[mid].ibl_entry <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The head of IBL slot i: a block id, 0 for the gate. */
+static uint32_t ibl_head(const struct translator *t, unsigned i)
+{
+	uint64_t rx = (uint64_t)(uintptr_t)t->rx, a = t->ibl[i];
+	if (a < rx || a >= rx + t->cache_used)
+		return 0;
+	uint32_t id = block_index(t, (uint32_t)(a - rx));
+	return id < t->nblocks && t->blocks[id].ibl_entry == a - rx ? id : 0;
+}
+
+/* Points block id's miss jump at block next's IBL entry, or at the gate. */
+static void ibl_chain_to(struct translator *t, uint32_t id, uint32_t next)
+{
+	t->blocks[id].ibl_next = next;
+	uint32_t at = t->blocks[id].ibl_miss;
+	int32_t rel = (int32_t)((next ? host_addr(t, t->blocks[next].ibl_entry)
+	                              : (uint64_t)(uintptr_t)gate_ibl_miss) - host_addr(t, at + 4));
+	memcpy(t->rw + at, &rel, 4);
+}
+
 void tr_ibl_insert(struct translator *t, uint32_t id)
 {
-	const struct block *b = &t->blocks[id];
-	t->ibl[b->pc & (IBL_ENTRIES - 1)] = (uint64_t)(uintptr_t)(t->rx + b->ibl_entry);
+	unsigned i = t->blocks[id].pc & (IBL_ENTRIES - 1);
+	uint32_t head = ibl_head(t, i), last = head, n = 1;
+	for (; last && last != id && t->blocks[last].ibl_next; last = t->blocks[last].ibl_next)
+		n++;
+	if (last == id)
+		return;   /* in the chain already: never make it a loop */
+	if (head && n < IBL_CHAIN_MAX) {
+		ibl_chain_to(t, id, 0);
+		ibl_chain_to(t, last, id);
+		return;
+	}
+	for (uint32_t x = head, next; x; x = next) {   /* a new chain */
+		next = t->blocks[x].ibl_next;
+		ibl_chain_to(t, x, 0);
+	}
+	ibl_chain_to(t, id, 0);
+	t->ibl[i] = host_addr(t, t->blocks[id].ibl_entry);
+}
+
+/* Takes block id out of its slot's chain. */
+static void ibl_remove(struct translator *t, uint32_t id)
+{
+	unsigned i = t->blocks[id].pc & (IBL_ENTRIES - 1);
+	uint32_t next = t->blocks[id].ibl_next, x = ibl_head(t, i);
+	if (x == id) {
+		t->ibl[i] = next ? host_addr(t, t->blocks[next].ibl_entry) : (uint64_t)(uintptr_t)gate_ibl_miss;
+	} else {
+		while (x && t->blocks[x].ibl_next != id)
+			x = t->blocks[x].ibl_next;
+		if (x)
+			ibl_chain_to(t, x, next);
+	}
+	t->blocks[id].ibl_next = 0;
 }
 
 static void kill_block(struct translator *t, uint32_t id)
 {
 	struct block *b = &t->blocks[id];
 	hash_remove(t, id);
-	/* out of the IBL table */
-	unsigned i = b->pc & (IBL_ENTRIES - 1);
-	if (t->ibl[i] == (uint64_t)(uintptr_t)(t->rx + b->ibl_entry))
-		t->ibl[i] = (uint64_t)(uintptr_t)gate_ibl_miss;
+	ibl_remove(t, id);
 	/* every link into it goes back to its stub, every fast gate resume
 	 * into it is forgotten */
 	for (uint32_t x = b->links; x; x = t->exits[x].next_link) {
@@ -345,15 +425,7 @@ static const struct block *block_at(const struct translator *t, uint64_t host_pc
 	if (host_pc < rx + t->reserved || host_pc >= rx + t->cache_used)
 		return NULL;
 	uint32_t off = (uint32_t)(host_pc - rx);
-	/* blocks are laid out in id order until the next flush */
-	uint32_t lo = 1, hi = t->nblocks;
-	while (hi - lo > 1) {
-		uint32_t mid = (lo + hi) / 2;
-		if (t->blocks[mid].ibl_entry <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
+	uint32_t lo = block_index(t, off);
 	const struct block *b = &t->blocks[lo];
 	if (lo >= t->nblocks || off < b->body || off >= b->end)
 		return NULL;

@@ -27,6 +27,7 @@ struct tb {
 	struct emitter e;
 	uint32_t id;
 	size_t ibl_entry, entry;        /* offsets of the IBL and direct entries in e */
+	size_t ibl_miss;                /* offset of the rel32 of the IBL entry's miss jump */
 	size_t slot_entry;              /* where arrivals with r11 in its slot go (prologue) */
 	size_t body;                    /* the first instruction's translation */
 	struct pending_link { size_t at; uint32_t exit; } linkable[MAX_EXITS];
@@ -562,7 +563,8 @@ static void prologue(struct tb *b, uint64_t pc, struct entry_scan scan)
 	size_t miss = e->pos;
 	if (loop) {
 		emit_bytes(e, restore_rcx, sizeof(restore_rcx));
-		emit_jmp_to(e, (uint64_t)(uintptr_t)gate_ibl_miss);
+		b->ibl_miss = emit_jmp32(e);
+		emit_patch_rel32(e, b->ibl_miss, (uint64_t)(uintptr_t)gate_ibl_miss);
 	}
 	b->ibl_entry = e->pos;
 	emit_bytes(e, keep_rcx, sizeof(keep_rcx));
@@ -580,7 +582,8 @@ static void prologue(struct tb *b, uint64_t pc, struct entry_scan scan)
 	} else {
 		emit_bytes(e, jrcxz, sizeof(jrcxz));
 		emit_bytes(e, restore_rcx, sizeof(restore_rcx));
-		emit_jmp_to(e, (uint64_t)(uintptr_t)gate_ibl_miss);
+		b->ibl_miss = emit_jmp32(e);
+		emit_patch_rel32(e, b->ibl_miss, (uint64_t)(uintptr_t)gate_ibl_miss);
 	}
 	emit_bytes(e, restore_rcx, sizeof(restore_rcx));
 	if (scan.r11_idle) {
@@ -1016,6 +1019,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	}
 	blk->start = (uint32_t)t->cache_used;
 	blk->ibl_entry = (uint32_t)(t->cache_used + b.ibl_entry);
+	blk->ibl_miss = (uint32_t)(t->cache_used + b.ibl_miss);
 	blk->entry = (uint32_t)(t->cache_used + b.entry);
 	blk->slot_entry = (uint32_t)(t->cache_used + b.slot_entry);
 	blk->body = (uint32_t)(t->cache_used + b.body);

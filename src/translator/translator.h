@@ -79,6 +79,8 @@ struct block {
 	uint16_t r11_slot_to;          /* the guest's r11 is in CTX_IBL_R11, not r11, from the body
 	                                * up to this host offset (from body; 0: never) */
 	uint32_t links;                /* first exit linked to this block (0: none) */
+	uint32_t ibl_miss;             /* cache offset of the rel32 of its IBL entry's miss jump */
+	uint32_t ibl_next;             /* next block in its IBL slot's chain (0: none; cache.c) */
 	bool live;
 	bool r11_idle;                 /* the guest's r11 stays in its slot in the body (translate.c) */
 };

@@ -73,7 +73,9 @@ static bool bytes_at(const uint8_t *code, size_t len, size_t off, const uint8_t 
  * (the load of r11 from its slot that usually follows is a template of its
  * own: a block's body may start with it, and branches go there).  Only r11
  * and rcx are written, with guest values: rcx's own, or the target slot's
- * until rcx gets its own back on both ways out. */
+ * until rcx gets its own back on both ways out.  Once published, the miss
+ * jump may be patched to another verified block's IBL entry (a slot chain,
+ * cache.c): that entry checks the target again, whatever arrives. */
 static size_t prologue_at(const uint8_t *code, size_t len, size_t off, uint64_t rx)
 {
 	static const uint8_t miss_first[] = {0x4c, 0x89, 0xd9, 0xe9};         /* mov rcx, r11; jmp */

@@ -287,6 +287,29 @@ static void check_block(uint32_t id, uint64_t pc)
 		die("block %u for pc 0x%lx: tr_guest_pc(entry) gives 0x%lx", id, pc, g);
 }
 
+/* IBL slot k's chain as the CPU follows it: from the table through each
+ * member's miss jump to the gate, every member live and of this slot, at
+ * most IBL_CHAIN_MAX of them; whether block id is among them. */
+static bool ibl_chain_has(unsigned k, uint32_t id)
+{
+	uint64_t rx = (uint64_t)(uintptr_t)tr.rx, at = ctx->ibl_code[k];
+	bool found = false;
+	for (unsigned n = 0; at != (uint64_t)(uintptr_t)gate_ibl_miss; n++) {
+		uint32_t x = 1;
+		while (x < tr.nblocks && rx + tr.blocks[x].ibl_entry != at)
+			x++;
+		if (n == IBL_CHAIN_MAX || x == tr.nblocks)
+			die("IBL slot %u: member %u of its chain is %s", k, n,
+			    n == IBL_CHAIN_MAX ? "one too many" : "no block's IBL entry");
+		const struct block *b = &tr.blocks[x];
+		if (!b->live || (b->pc & (IBL_ENTRIES - 1)) != k)
+			die("IBL slot %u: block %u (pc 0x%lx, live %d) in its chain", k, x, b->pc, b->live);
+		found |= x == id;
+		at = rx + b->ibl_miss + 4 + (uint64_t)(int64_t)rel32_at(b->ibl_miss);
+	}
+	return found;
+}
+
 /* ---- one input ---------------------------------------------------------- */
 
 /* The previous input's code goes away as if the guest unmapped it: its
@@ -399,8 +422,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f2 & 4) {
 			tr_indirect(&tr, pc);                 /* finds the block: no translation */
 			unsigned k = pc & (IBL_ENTRIES - 1);
-			if (ctx->ibl_code[k] != (uint64_t)(uintptr_t)(tr.rx + tr.blocks[id].ibl_entry))
-				die("IBL entry of pc 0x%lx not set", pc);
+			if (!ibl_chain_has(k, id))
+				die("block %u of pc 0x%lx not reachable from its IBL slot", id, pc);
+			/* pcs of the same slot, unmapped: chains fill and start again */
+			for (uint64_t j = 1; i == 0 && j <= IBL_CHAIN_MAX + 1 && tr.stats.flushes == epoch; j++) {
+				uint64_t alias = pc + j * 0x10000000;
+				tr_indirect(&tr, alias);
+				uint32_t a = tr_find(&tr, alias);
+				if (tr.stats.flushes == epoch && (!a || !ibl_chain_has(k, a)))
+					die("block of pc 0x%lx not reachable from its IBL slot", alias);
+			}
 		}
 		if (!(f2 & 2))
 			continue;
@@ -440,6 +471,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				die("block %u at pc 0x%lx (guest bytes up to 0x%lx) still found after "
 				    "invalidating its page", left, pcs[i], tr.blocks[left].pc_end);
 		}
+		for (unsigned i = 0; i < npcs && tr.stats.flushes == epoch; i++)
+			ibl_chain_has(pcs[i] & (IBL_ENTRIES - 1), 0);   /* no dead block left in a chain */
 		for (unsigned i = 0; i < nlinks && tr.stats.flushes == epoch; i++) {
 			const struct exit *ex = &tr.exits[links[i].exit];
 			if (!tr.blocks[links[i].target].live &&
