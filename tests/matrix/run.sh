@@ -32,9 +32,9 @@ CONFIGS=("$@")
 
 # Small on purpose (the matrix repeats it per configuration): rdtscp itself,
 # TLS and start-up state (the FS base), the translator's harder paths, and
-# its IBL entries (both forms: loop).
+# its IBL entries and their slot chains (both forms: loop).
 TRANSPARENCY_SAMPLE=(rdtscp.O2 rdtscp.pie tls_errno.pie argv_envp.pie x86_insns.O2 setjmp_longjmp.O2 jit.O2 smc.O2
-	ibl_conflict_flags.O2 ibl_entry_forms.O2 calls_high.O2 computed_goto.O2)
+	ibl_conflict_flags.O2 ibl_entry_forms.O2 ibl_same_slot.O2 calls_high.O2 computed_goto.O2)
 # Attacks whose native proofs need a hidden property (rdtscp: leak_cpu_number;
 # fsgsbase: read_fsgs_wrbase, leak_fsgs_base, seg_load; compat: file_int80,
 # file_heaven_gate) and two that need none, as controls.
