@@ -300,9 +300,9 @@ void tr_link_resume(struct translator *t, uint32_t exit_id, uint32_t target)
  * target: it checks the slot before it runs anything).  So two hot
  * targets whose low bits agree (ruby 3.1's hash loop: 400,000 of its
  * 435,000 misses alternated between two) cost the second one a compare
- * and a direct jump instead of a full gate each time.  At most
- * IBL_CHAIN_MAX blocks a slot (cache.h): a longer chain starts again from
- * the new block alone. */
+ * and a direct jump instead of a full gate each time.  The block that
+ * missed last goes first (as it did when a slot held one block), and of
+ * more than IBL_CHAIN_MAX (cache.h) the oldest leaves. */
 
 static uint64_t host_addr(const struct translator *t, uint32_t off)
 {
@@ -344,27 +344,6 @@ static void ibl_chain_to(struct translator *t, uint32_t id, uint32_t next)
 	memcpy(t->rw + at, &rel, 4);
 }
 
-void tr_ibl_insert(struct translator *t, uint32_t id)
-{
-	unsigned i = t->blocks[id].pc & (IBL_ENTRIES - 1);
-	uint32_t head = ibl_head(t, i), last = head, n = 1;
-	for (; last && last != id && t->blocks[last].ibl_next; last = t->blocks[last].ibl_next)
-		n++;
-	if (last == id)
-		return;   /* in the chain already: never make it a loop */
-	if (head && n < IBL_CHAIN_MAX) {
-		ibl_chain_to(t, id, 0);
-		ibl_chain_to(t, last, id);
-		return;
-	}
-	for (uint32_t x = head, next; x; x = next) {   /* a new chain */
-		next = t->blocks[x].ibl_next;
-		ibl_chain_to(t, x, 0);
-	}
-	ibl_chain_to(t, id, 0);
-	t->ibl[i] = host_addr(t, t->blocks[id].ibl_entry);
-}
-
 /* Takes block id out of its slot's chain. */
 static void ibl_remove(struct translator *t, uint32_t id)
 {
@@ -378,7 +357,22 @@ static void ibl_remove(struct translator *t, uint32_t id)
 		if (x)
 			ibl_chain_to(t, x, next);
 	}
-	t->blocks[id].ibl_next = 0;
+	ibl_chain_to(t, id, 0);
+}
+
+void tr_ibl_insert(struct translator *t, uint32_t id)
+{
+	unsigned i = t->blocks[id].pc & (IBL_ENTRIES - 1);
+	ibl_remove(t, id);   /* wherever it was (never a loop): it goes first */
+	uint32_t head = ibl_head(t, i), n = 1;
+	for (uint32_t x = head; x; x = t->blocks[x].ibl_next)
+		if (++n == IBL_CHAIN_MAX && t->blocks[x].ibl_next) {
+			ibl_chain_to(t, t->blocks[x].ibl_next, 0);   /* the oldest leaves */
+			ibl_chain_to(t, x, 0);
+			break;
+		}
+	ibl_chain_to(t, id, head);
+	t->ibl[i] = host_addr(t, t->blocks[id].ibl_entry);
 }
 
 static void kill_block(struct translator *t, uint32_t id)
