@@ -88,6 +88,7 @@ void tr_cache_destroy(struct translator *t)
 	free(t->map);
 	free(t->hash);
 	free(t->page_hash);
+	free(t->ibl_heads);
 	free(t->prefs);
 	memset(t, 0, sizeof(*t));
 }
@@ -98,9 +99,9 @@ static void ibl_clear_all(uint64_t *ibl)
 		ibl[i] = (uint64_t)(uintptr_t)gate_ibl_miss;
 }
 
-/* All but the two hashes, which tr_cache_init has zeroed by calloc: their
- * pages are then touched as blocks arrive, not all at start (a page fault
- * costs 10 us on some hosts). */
+/* All but the two hashes and the IBL slot heads, which tr_cache_init has
+ * zeroed by calloc: their pages are then touched as blocks arrive, not all
+ * at start (a page fault costs 10 us on some hosts). */
 static void reset_all_but_hashes(struct translator *t)
 {
 	t->cache_used = t->reserved;
@@ -116,6 +117,7 @@ void tr_cache_reset(struct translator *t)
 {
 	memset(t->hash, 0, (size_t)(t->hash_mask + 1) * sizeof(struct pc_slot));
 	memset(t->page_hash, 0, (size_t)(PAGE_HASH_MASK + 1) * sizeof(uint32_t));
+	memset(t->ibl_heads, 0, IBL_ENTRIES * sizeof(uint32_t));
 	t->nhashed = 0;
 	reset_all_but_hashes(t);
 }
@@ -126,7 +128,8 @@ int tr_cache_init(struct translator *t, size_t size, char *err, size_t errlen)
 		return -1;
 	t->hash = calloc(PC_HASH_SLOTS_START, sizeof(struct pc_slot));
 	t->page_hash = calloc(PAGE_HASH_BUCKETS, sizeof(uint32_t));
-	if (!t->hash || !t->page_hash) {
+	t->ibl_heads = calloc(IBL_ENTRIES, sizeof(uint32_t));
+	if (!t->hash || !t->page_hash || !t->ibl_heads) {
 		snprintf(err, errlen, "out of memory for the block hash");
 		return -1;
 	}
@@ -309,31 +312,6 @@ static uint64_t host_addr(const struct translator *t, uint32_t off)
 	return (uint64_t)(uintptr_t)(t->rx + off);
 }
 
-/* The block whose translation starts at cache offset off (0: none). */
-static uint32_t block_index(const struct translator *t, uint32_t off)
-{
-	/* blocks are laid out in id order until the next flush */
-	uint32_t lo = 1, hi = t->nblocks;
-	while (hi - lo > 1) {
-		uint32_t mid = (lo + hi) / 2;
-		if (t->blocks[mid].ibl_entry <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* The head of IBL slot i: a block id, 0 for the gate. */
-static uint32_t ibl_head(const struct translator *t, unsigned i)
-{
-	uint64_t rx = (uint64_t)(uintptr_t)t->rx, a = t->ibl[i];
-	if (a < rx || a >= rx + t->cache_used)
-		return 0;
-	uint32_t id = block_index(t, (uint32_t)(a - rx));
-	return id < t->nblocks && t->blocks[id].ibl_entry == a - rx ? id : 0;
-}
-
 /* Points block id's miss jump at block next's IBL entry, or at the gate. */
 static void ibl_chain_to(struct translator *t, uint32_t id, uint32_t next)
 {
@@ -348,8 +326,9 @@ static void ibl_chain_to(struct translator *t, uint32_t id, uint32_t next)
 static void ibl_remove(struct translator *t, uint32_t id)
 {
 	unsigned i = t->blocks[id].pc & (IBL_ENTRIES - 1);
-	uint32_t next = t->blocks[id].ibl_next, x = ibl_head(t, i);
+	uint32_t next = t->blocks[id].ibl_next, x = t->ibl_heads[i];
 	if (x == id) {
+		t->ibl_heads[i] = next;
 		t->ibl[i] = next ? host_addr(t, t->blocks[next].ibl_entry) : (uint64_t)(uintptr_t)gate_ibl_miss;
 	} else {
 		while (x && t->blocks[x].ibl_next != id)
@@ -364,7 +343,7 @@ void tr_ibl_insert(struct translator *t, uint32_t id)
 {
 	unsigned i = t->blocks[id].pc & (IBL_ENTRIES - 1);
 	ibl_remove(t, id);   /* wherever it was (never a loop): it goes first */
-	uint32_t head = ibl_head(t, i), n = 1;
+	uint32_t head = t->ibl_heads[i], n = 1;
 	for (uint32_t x = head; x; x = t->blocks[x].ibl_next)
 		if (++n == IBL_CHAIN_MAX && t->blocks[x].ibl_next) {
 			ibl_chain_to(t, t->blocks[x].ibl_next, 0);   /* the oldest leaves */
@@ -372,6 +351,7 @@ void tr_ibl_insert(struct translator *t, uint32_t id)
 			break;
 		}
 	ibl_chain_to(t, id, head);
+	t->ibl_heads[i] = id;
 	t->ibl[i] = host_addr(t, t->blocks[id].ibl_entry);
 }
 
@@ -419,7 +399,15 @@ static const struct block *block_at(const struct translator *t, uint64_t host_pc
 	if (host_pc < rx + t->reserved || host_pc >= rx + t->cache_used)
 		return NULL;
 	uint32_t off = (uint32_t)(host_pc - rx);
-	uint32_t lo = block_index(t, off);
+	/* blocks are laid out in id order until the next flush */
+	uint32_t lo = 1, hi = t->nblocks;
+	while (hi - lo > 1) {
+		uint32_t mid = (lo + hi) / 2;
+		if (t->blocks[mid].ibl_entry <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
 	const struct block *b = &t->blocks[lo];
 	if (lo >= t->nblocks || off < b->body || off >= b->end)
 		return NULL;

@@ -107,6 +107,8 @@ struct translator {
 	struct guest_mem *gm;
 	struct rt_ctx *ctx;
 	uint64_t *ibl;                 /* writable view of ctx->ibl_code (ctx_create) */
+	uint32_t *ibl_heads;           /* by IBL slot: the block its entry names, first of the
+	                                * slot's chain (0: the miss gate; cache.c) */
 	uint8_t *rx, *rw;              /* two views of the code cache */
 	size_t cache_size, cache_used;
 	uint32_t reserved;             /* cache bytes of the shared stubs at the start */
