@@ -24,9 +24,8 @@ void tr_publish(struct translator *t, uint32_t id);
 void tr_link(struct translator *t, uint32_t exit_id, uint32_t target);
 /* Lets the fast gate resume a hypercall exit straight in block `target`. */
 void tr_link_resume(struct translator *t, uint32_t exit_id, uint32_t target);
-/* Makes block id reachable through the IBL table: the head of its slot,
- * or the last of the slot's chain, which holds at most IBL_CHAIN_MAX
- * blocks (cache.c). */
+/* Makes block id reachable through the IBL table: first of its slot's
+ * chain, which holds at most IBL_CHAIN_MAX blocks (cache.c). */
 #define IBL_CHAIN_MAX 4
 void tr_ibl_insert(struct translator *t, uint32_t id);
 

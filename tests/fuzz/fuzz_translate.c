@@ -26,7 +26,8 @@
  *   data[len-1]  bit 0: IBL counters on (measure: the other IBL variant)
  *                bit 1: follow direct branch exits: translate the target
  *                       and link the exit (tr_take_branch)
- *                bit 2: enter every block in the IBL table (tr_indirect)
+ *                bit 2: enter every block in the IBL table (tr_indirect),
+ *                       and more of the first one's table slot (its chain)
  *                bit 3: invalidate one code page at the end
  *                bit 4: also translate one "wild" pc: unmapped, beyond
  *                       guest memory or near 2^64 (indirect branches and
@@ -422,15 +423,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f2 & 4) {
 			tr_indirect(&tr, pc);                 /* finds the block: no translation */
 			unsigned k = pc & (IBL_ENTRIES - 1);
-			if (!ibl_chain_has(k, id))
-				die("block %u of pc 0x%lx not reachable from its IBL slot", id, pc);
-			/* pcs of the same slot, unmapped: chains fill and start again */
+			/* the block that missed last comes first */
+			if (ctx->ibl_code[k] != (uint64_t)(uintptr_t)(tr.rx + tr.blocks[id].ibl_entry) ||
+			    !ibl_chain_has(k, id))
+				die("block %u of pc 0x%lx not first in its IBL slot", id, pc);
+			/* pcs of the same slot, unmapped: the chain fills, then its
+			 * oldest leave; the first block stays reachable while it fits */
 			for (uint64_t j = 1; i == 0 && j <= IBL_CHAIN_MAX + 1 && tr.stats.flushes == epoch; j++) {
 				uint64_t alias = pc + j * 0x10000000;
 				tr_indirect(&tr, alias);
 				uint32_t a = tr_find(&tr, alias);
-				if (tr.stats.flushes == epoch && (!a || !ibl_chain_has(k, a)))
-					die("block of pc 0x%lx not reachable from its IBL slot", alias);
+				if (tr.stats.flushes == epoch &&
+				    (!a || !ibl_chain_has(k, a) || ibl_chain_has(k, id) != (j < IBL_CHAIN_MAX)))
+					die("IBL slot %u after pc 0x%lx: not the chain of the last %d blocks", k, alias,
+					    IBL_CHAIN_MAX);
 			}
 		}
 		if (!(f2 & 2))
