@@ -8,6 +8,7 @@
 #include "gates/cpu_model.h"
 #include "gates/ctx.h"
 #include "gates/gate.h"
+#include "translator/verify_fast.h"
 
 /* Instructions of extensions outside the guest CPU model (gates/cpu_model.c)
  * never reach translated code. */
@@ -422,6 +423,17 @@ static unsigned fpu_parts(const ZydisDecodedInstruction *in, const ZydisDecodedO
 	return parts;
 }
 
+/* A direct branch, whose target is checked once all instruction starts
+ * are known. */
+static bool add_branch(struct vstate *v, size_t off, uint64_t target)
+{
+	if (v->nbranch == VERIFY_MAX_BRANCHES)
+		return fail(v, off, "too many branches in one block");
+	v->branch[v->nbranch].off = off;
+	v->branch[v->nbranch++].target = target;
+	return true;
+}
+
 /* One instruction (not a template): every rule but branch targets, which
  * are collected and checked once all instruction starts are known. */
 static bool check_insn(struct vstate *v, size_t off, const ZydisDecodedInstruction *in,
@@ -441,12 +453,10 @@ static bool check_insn(struct vstate *v, size_t off, const ZydisDecodedInstructi
 		 * this walk never saw (found by tests/oracle) */
 		if (in->attributes & ZYDIS_ATTRIB_HAS_OPERANDSIZE)
 			return fail(v, off, "branch with an operand-size prefix (its length differs between CPUs)");
-		if (v->nbranch == VERIFY_MAX_BRANCHES)
-			return fail(v, off, "too many branches in one block");
 		ZyanU64 target = 0;
 		ZydisCalcAbsoluteAddress(in, &ops[0], v->rx + off, &target);
-		v->branch[v->nbranch].off = off;
-		v->branch[v->nbranch++].target = target;
+		if (!add_branch(v, off, target))
+			return false;
 	}
 	for (unsigned i = 0; i < in->operand_count; i++)
 		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && !check_memory(v, off, in, &ops[i]))
@@ -458,6 +468,13 @@ static bool check_insn(struct vstate *v, size_t off, const ZydisDecodedInstructi
 		return fail(v, off, "rsp written without mov esp, esp after it");
 	v->fpu_parts |= fpu_parts(in, ops);
 	return true;
+}
+
+static bool fast_path = true;
+
+void verifier_fast_path(bool on)
+{
+	fast_path = on;
 }
 
 bool verify_block(const uint8_t *code, size_t len, uint64_t rx, unsigned *fpu_parts, char *err, size_t errlen)
@@ -492,6 +509,17 @@ bool verify_block(const uint8_t *code, size_t len, uint64_t rx, unsigned *fpu_pa
 			if (loads == 4 && !rsp_confined_at(code, len, off + tl))
 				return fail(&v, off, "rsp loaded from a slot without mov esp, esp after it");
 			off += tl;
+			continue;
+		}
+		struct fast_insn f;
+		if (fast_path && fast_insn(code + off, len - off, rx + off, &f)) {
+			v.start[off] = INSN_START;
+			if (f.writes_rsp64 && !rsp_confined_at(code, len, off + f.len))
+				return fail(&v, off, "rsp written without mov esp, esp after it");
+			if (f.branch && !add_branch(&v, off, f.target))
+				return false;
+			last_is_jump = f.jmp;
+			off += f.len;
 			continue;
 		}
 		if (ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, code + off, len - off, &in, ops)))

@@ -246,6 +246,21 @@ static int32_t rel32_at(uint32_t at)
 	return v;
 }
 
+/* A block as built (before any link or chain patches its jumps) passes the
+ * verifier without its fast path too (translator/verify_fast.h), which
+ * covers the forms in the order and company the translator emits them. */
+static void full_check(uint32_t id, uint64_t pc)
+{
+	const struct block *b = &tr.blocks[id];
+	char err[256];
+	verifier_fast_path(false);
+	bool ok = verify_block(tr.rw + b->start, b->end - b->start, (uint64_t)(uintptr_t)tr.rx + b->start, NULL, err,
+	                       sizeof(err));
+	verifier_fast_path(true);
+	if (!ok)
+		die("block %u for pc 0x%lx: refused without the verifier's fast path: %s", id, pc, err);
+}
+
 static void check_block(uint32_t id, uint64_t pc)
 {
 	const struct block *b = &tr.blocks[id];
@@ -403,9 +418,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < npcs; i++) {
 		uint64_t pc = pcs[i];
 		uint64_t flushes = tr.stats.flushes;
-		uint32_t first_exit = tr.nexits;
+		uint32_t first_exit = tr.nexits, nblocks = tr.nblocks;
 		note_forms(pc);
 		uint32_t id = translate(pc, i == 0 ? "start of the input" : i < npcs - 1 || !(f2 & 16) ? "block start taken from the input" : "wild pc");
+		if (id >= nblocks)
+			full_check(id, pc);
 		if (tr.stats.flushes != flushes)
 			first_exit = EXIT_FIRST_STUB;
 		if (tr.stats.flushes != epoch) {
@@ -487,9 +504,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 
-	/* The verifier on raw bytes: must not crash, whatever it decides. */
+	/* The verifier on raw bytes: must not crash, whatever it decides, and
+	 * decides the same without its fast path. */
 	char err[256];
-	verify_block(data, size, (uint64_t)(uintptr_t)tr.rx, NULL, err, sizeof(err));
+	bool fast = verify_block(data, size, (uint64_t)(uintptr_t)tr.rx, NULL, err, sizeof(err));
+	verifier_fast_path(false);
+	bool full = verify_block(data, size, (uint64_t)(uintptr_t)tr.rx, NULL, err, sizeof(err));
+	verifier_fast_path(true);
+	if (fast != full)
+		die("the verifier %s raw bytes only with its fast path (%s)", fast ? "accepts" : "refuses", err);
 
 	gm.code_view = 0;
 	free(buf);

@@ -1,0 +1,189 @@
+/*
+ * The verifier's fast path (translator/verify_fast.h) against Zydis and the
+ * full check, over every encoding of its forms: every opcode of the one-
+ * and two-byte maps, every ModRM, the prefixes 0x66 and 0x67 alone and
+ * together, REX, and SIBs with and without a base.  Whatever it accepts
+ * must be
+ *   - one instruction of the same length for Zydis, with the same branch
+ *     target;
+ *   - accepted by the full check in a block (followed by mov esp, esp);
+ *   - refused by the full check without that mov exactly when the fast
+ *     path says it writes rsp;
+ * and the verifier with the fast path on gives both blocks the verdicts it
+ * gives them with the fast path off.  Forms it must leave to the full check
+ * (memory without the 32-bit prefix, rip-relative, prefixed branches,
+ * indirect branches, segment prefixes) are checked by name.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include <Zydis/Zydis.h>
+
+#include "gates/gate.h"
+#include "translator/verifier.h"
+#include "translator/verify_fast.h"
+
+#define RX (((uint64_t)(uintptr_t)gate_exit & ~0xfffffull) - 0x1000000)
+
+static ZydisDecoder zydis;
+
+/* verify_block on insn (with its branch, if any, to the next instruction),
+ * then mov esp, esp when with_confine, then jmp gate_exit */
+static bool verdict(const uint8_t *insn, size_t n, bool with_confine, bool fast)
+{
+	uint8_t b[40];
+	memcpy(b, insn, n);
+	if (with_confine) {
+		b[n++] = 0x89;
+		b[n++] = 0xe4;
+	}
+	int32_t rel = (int32_t)((uint64_t)(uintptr_t)gate_exit - (RX + n + 5));
+	b[n++] = 0xe9;
+	memcpy(b + n, &rel, 4);
+	n += 4;
+	char err[256];
+	verifier_fast_path(fast);
+	bool ok = verify_block(b, n, RX, NULL, err, sizeof(err));
+	verifier_fast_path(true);
+	return ok;
+}
+
+static unsigned accepted;
+
+/* One encoding the fast path accepted as f (bytes beyond it are filler). */
+static void check_one(uint8_t *bytes, size_t avail, struct fast_insn f)
+{
+	accepted++;
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	if (ZYAN_FAILED(ZydisDecoderDecodeFull(&zydis, bytes, avail, &in, ops)) || in.length != f.len)
+		fail_msg("%02x %02x %02x %02x %02x: fast path length %u, Zydis %u", bytes[0], bytes[1], bytes[2],
+		         bytes[3], bytes[4], f.len, in.length);
+	if (f.branch) {
+		ZyanU64 target = 0;
+		if (ZYAN_FAILED(ZydisCalcAbsoluteAddress(&in, &ops[0], RX, &target)) || target != f.target)
+			fail_msg("%02x %02x: branch target %lx, Zydis %lx", bytes[0], bytes[1], f.target, target);
+		/* to the next instruction, which the blocks below make valid
+		 * (a fast branch has no prefix: rel32 after e9 and 0f 8x) */
+		if (bytes[0] == 0xe9 || bytes[0] == 0x0f)
+			memset(bytes + f.len - 4, 0, 4);
+		else
+			bytes[f.len - 1] = 0;
+	}
+	bool confined = verdict(bytes, f.len, true, false);
+	bool bare = verdict(bytes, f.len, false, false);
+	if (!confined)
+		fail_msg("%02x %02x %02x %02x %02x (%u bytes): accepted by the fast path, refused by the full check",
+		         bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], f.len);
+	if (bare == f.writes_rsp64)
+		fail_msg("%02x %02x %02x %02x %02x: fast path says rsp %s, the full check %s it alone", bytes[0],
+		         bytes[1], bytes[2], bytes[3], bytes[4], f.writes_rsp64 ? "written" : "untouched",
+		         bare ? "accepts" : "refuses");
+	if (verdict(bytes, f.len, true, true) != confined || verdict(bytes, f.len, false, true) != bare)
+		fail_msg("%02x %02x %02x %02x %02x: the verifier's verdict changes with the fast path", bytes[0],
+		         bytes[1], bytes[2], bytes[3], bytes[4]);
+}
+
+static const uint8_t sibs[] = {0x00, 0x24, 0x25, 0x65, 0xa5, 0xe5, 0x1c, 0x5d, 0xdb, 0xfd, 0x2c, 0xe4};
+static const uint8_t filler[] = {0x80, 0x01, 0x00, 0x7f, 0xff, 0x10, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77};
+
+/* Every opcode and ModRM (and SIBs) after these prefixes and REX. */
+static void sweep(const uint8_t *prefix, size_t np, int rex)
+{
+	for (unsigned map = 0; map < 2; map++) {
+		for (unsigned op = 0; op < 256; op++) {
+			uint8_t b[32];
+			size_t n = np;
+			memcpy(b, prefix, np);
+			if (rex >= 0)
+				b[n++] = (uint8_t)rex;
+			if (map)
+				b[n++] = 0x0f;
+			else if (op == 0x0f)
+				continue;
+			b[n++] = (uint8_t)op;
+			size_t at_modrm = n;
+			for (unsigned modrm = 0; modrm < 256; modrm++) {
+				b[at_modrm] = (uint8_t)modrm;
+				bool has_sib = modrm >> 6 != 3 && (modrm & 7) == 4;
+				for (size_t s = 0; s < (has_sib ? sizeof(sibs) : 1); s++) {
+					size_t k = at_modrm + 1;
+					if (has_sib)
+						b[k++] = sibs[s];
+					memcpy(b + k, filler, sizeof(filler));
+					struct fast_insn f;
+					if (!fast_insn(b, k + sizeof(filler), RX, &f))
+						continue;
+					/* an instruction that ends before the ModRM byte:
+					 * the other values give the same one */
+					if (f.len <= at_modrm && (modrm || s))
+						continue;
+					check_one(b, k + sizeof(filler), f);
+				}
+			}
+		}
+	}
+}
+
+static void test_every_encoding_agrees(void **state)
+{
+	(void)state;
+	ZydisDecoderInit(&zydis, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	static const struct { uint8_t b[2]; size_t n; } prefixes[] = {
+		{{0}, 0}, {{0x67}, 1}, {{0x66}, 1}, {{0x66, 0x67}, 2}, {{0x67, 0x66}, 2},
+	};
+	for (size_t p = 0; p < sizeof(prefixes) / sizeof(prefixes[0]); p++) {
+		sweep(prefixes[p].b, prefixes[p].n, -1);
+		for (int rex = 0x40; rex <= 0x4f; rex++)
+			if (p < 2 || rex == 0x48 || rex == 0x45)
+				sweep(prefixes[p].b, prefixes[p].n, rex);
+	}
+	/* the sweep reached the forms (not a test of nothing) */
+	if (accepted < 200000)
+		fail_msg("only %u encodings accepted by the fast path", accepted);
+}
+
+/* What the fast path must leave to the full check. */
+static void test_declines_what_it_does_not_know(void **state)
+{
+	(void)state;
+	static const struct { const char *what; uint8_t b[15]; size_t n; } decline[] = {
+		{"64-bit addressing", {0x48, 0x8b, 0x03}, 3},
+		{"eip-relative", {0x67, 0x8b, 0x05, 1, 2, 3, 4}, 7},
+		{"rip-relative lea", {0x48, 0x8d, 0x05, 1, 2, 3, 4}, 7},
+		{"gs: operand", {0x65, 0x67, 0x8b, 0x03}, 4},
+		{"fs: operand", {0x64, 0x67, 0x8b, 0x03}, 4},
+		{"jmp rax", {0xff, 0xe0}, 2},
+		{"call rel32", {0xe8, 0, 0, 0, 0}, 5},
+		{"ret", {0xc3}, 1},
+		{"0x66 jmp rel", {0x66, 0xe9, 0, 0}, 4},
+		{"0x66 jcc rel", {0x66, 0x0f, 0x84, 0, 0}, 5},
+		{"lock add", {0xf0, 0x67, 0x01, 0x03}, 4},
+		{"rep prefix", {0xf3, 0x48, 0x89, 0xc0}, 4},
+		{"REX before 0x66", {0x48, 0x66, 0x89, 0xc0}, 4},
+		{"two REX", {0x48, 0x48, 0x89, 0xc0}, 4},
+		{"no-base SIB with REX.B", {0x67, 0x41, 0x8b, 0x04, 0x25, 1, 2, 3, 4}, 9},
+		{"xbegin", {0xc7, 0xf8, 0, 0, 0, 0}, 6},
+		{"pop to memory", {0x67, 0x8f, 0x03}, 3},
+		{"push word", {0x66, 0x50}, 2},
+		{"syscall", {0x0f, 0x05}, 2},
+		{"truncated", {0x67, 0x48, 0x8b, 0x04}, 4},
+	};
+	for (size_t i = 0; i < sizeof(decline) / sizeof(decline[0]); i++) {
+		struct fast_insn f;
+		if (fast_insn(decline[i].b, decline[i].n, RX, &f))
+			fail_msg("fast path answered for %s", decline[i].what);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_encoding_agrees),
+		cmocka_unit_test(test_declines_what_it_does_not_know),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
