@@ -1,7 +1,8 @@
 /*
  * One decoded x86-64 instruction (Zydis 4) and the register helpers the
- * translator and the policy share.  Decoding is the only place raw guest
- * bytes are interpreted; everything downstream works on struct decoded.
+ * translator and the policy share.  Decoding (here, or quick_decode.h for
+ * the common register forms) is the only place raw guest bytes are
+ * interpreted; everything downstream works on struct decoded.
  */
 #ifndef OPSUB_TRANSLATOR_DECODE_H
 #define OPSUB_TRANSLATOR_DECODE_H

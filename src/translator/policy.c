@@ -131,6 +131,15 @@ const struct policy_class *policy_classify(const struct decoded *d)
 	return &policy_classes[policy_class_count - 1];
 }
 
+const struct policy_class *policy_plain_class(void)
+{
+	static const struct policy_class *plain;
+	for (size_t i = 0; !plain; i++)
+		if (policy_classes[i].match == in_cpu_model)
+			plain = &policy_classes[i];
+	return plain;
+}
+
 static bool writes_rsp64(const struct decoded *d)
 {
 	bool stack_op = cat(d, ZYDIS_CATEGORY_PUSH) || cat(d, ZYDIS_CATEGORY_POP);

@@ -66,6 +66,13 @@ extern const struct policy_form policy_forms[FORM_COUNT];
 /* The class of an instruction; never NULL (the last row matches all). */
 const struct policy_class *policy_classify(const struct decoded *d);
 
+/* The class "guest CPU model ISA" (runs as written after the operand-form
+ * rewrites), which the translator counts for the register forms it copies
+ * without decoding them with Zydis (quick_decode.h); test_quick_decode
+ * checks that this table gives every one of them that class and no operand
+ * form but the rsp write. */
+const struct policy_class *policy_plain_class(void);
+
 /* The operand forms (bit 1 << FORM_x) that apply to a passing instruction. */
 unsigned policy_forms_of(const struct decoded *d);
 

@@ -13,6 +13,7 @@
 #include "gates/host.h"
 #include "translator/cache.h"
 #include "translator/emit.h"
+#include "translator/quick_decode.h"
 #include "translator/verifier.h"
 
 /* A block goes on past at most this many conditional branches (their
@@ -442,9 +443,34 @@ struct guest_insn {
 	size_t avail;                   /* executable bytes at pc, at most 15 */
 	enum decode_result result;      /* meaningless when avail is 0 */
 	uint8_t bytes[15];
-	struct decoded d;               /* and its class: when result is DECODE_OK */
+	bool plain;                     /* a register form of quick_decode.h, in q; */
+	struct quick_insn q;
+	struct decoded d;               /* else this; and its class: when result is DECODE_OK */
 	const struct policy_class *cls;
 };
+
+static unsigned insn_len(const struct guest_insn *g)
+{
+	return g->plain ? g->q.len : g->d.insn.length;
+}
+
+static bool insn_uses_r11(const struct guest_insn *g)
+{
+	return g->plain ? g->q.names_r11 : uses_gpr(&g->d, R11);
+}
+
+/* A plain instruction, as the guest wrote it: what instruction and pass do
+ * for a passing instruction without a memory operand. */
+static void plain(struct tb *b, const struct guest_insn *g)
+{
+	if (g->q.names_r11)
+		r11_home(b);
+	emit_bytes(&b->e, g->bytes, g->q.len);
+	if (g->q.writes_rsp64) {
+		b->t->stats.forms[FORM_RSP_WRITE]++;
+		emit_confine_rsp(&b->e);
+	}
+}
 
 /* What the block at pc lets its IBL entry leave out (see prologue):
  * r11_idle when none uses r11, none but the last branches, and the last
@@ -479,12 +505,14 @@ static struct entry_scan scan_entry(struct translator *t, uint64_t pc, const str
 		return s;
 	uint64_t last = pc;
 	for (unsigned i = 0; i < n; i++) {
-		if (!in[i].avail || in[i].result != DECODE_OK || uses_gpr(&in[i].d, R11) ||
+		if (!in[i].avail || in[i].result != DECODE_OK || insn_uses_r11(&in[i]) ||
 		    (i + 1 < n && in[i].cls->action == SUB_BRANCH))
 			return s;
 		if (i + 1 < n)
-			last += in[i].d.insn.length;
+			last += insn_len(&in[i]);
 	}
+	if (in[n - 1].plain)
+		return s;
 	const struct decoded *d = &in[n - 1].d;
 	if (indirect_branch(d)) {
 		s.r11_idle = true;
@@ -923,6 +951,15 @@ static unsigned fetch_block(struct translator *t, uint64_t pc)
 		if (g->avail == 0)
 			return n + 1;
 		fetch(t, pc, g->avail, g->bytes);
+		/* the register forms of the common instructions run as written:
+		 * no Zydis, no policy table (quick_decode.h, policy_plain_class) */
+		g->plain = quick_decode(g->bytes, g->avail, pc, &g->q) && !g->q.branch && !g->q.memory;
+		if (g->plain) {
+			g->result = DECODE_OK;
+			g->cls = policy_plain_class();
+			pc += g->q.len;
+			continue;
+		}
 		g->result = decode_one(g->bytes, g->avail, &g->d);
 		if (g->result != DECODE_OK)
 			return n + 1;
@@ -982,10 +1019,15 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 			fault(&b, SIGILL, cur, 0, "undecodable instruction");
 			break;
 		}
-		uint64_t next = cur + g->d.insn.length;
+		uint64_t next = cur + insn_len(g);
 		t->stats.classes[g->cls - policy_classes]++;
 		t->stats.guest_insns++;
-		ended = instruction(&b, &g->d, g->cls, cur, next);
+		if (g->plain) {
+			plain(&b, g);
+			ended = false;
+		} else {
+			ended = instruction(&b, &g->d, g->cls, cur, next);
+		}
 		cur = next;
 	}
 	if (!ended)   /* the instruction or byte limit: on in the next block */

@@ -8,7 +8,7 @@
 #include "gates/cpu_model.h"
 #include "gates/ctx.h"
 #include "gates/gate.h"
-#include "translator/verify_fast.h"
+#include "translator/quick_decode.h"
 
 /* Instructions of extensions outside the guest CPU model (gates/cpu_model.c)
  * never reach translated code. */
@@ -511,15 +511,15 @@ bool verify_block(const uint8_t *code, size_t len, uint64_t rx, unsigned *fpu_pa
 			off += tl;
 			continue;
 		}
-		struct fast_insn f;
-		if (fast_path && fast_insn(code + off, len - off, rx + off, &f)) {
+		struct quick_insn q;
+		if (fast_path && quick_decode(code + off, len - off, rx + off, &q)) {
 			v.start[off] = INSN_START;
-			if (f.writes_rsp64 && !rsp_confined_at(code, len, off + f.len))
+			if (q.writes_rsp64 && !rsp_confined_at(code, len, off + q.len))
 				return fail(&v, off, "rsp written without mov esp, esp after it");
-			if (f.branch && !add_branch(&v, off, f.target))
+			if (q.branch && !add_branch(&v, off, q.target))
 				return false;
-			last_is_jump = f.jmp;
-			off += f.len;
+			last_is_jump = q.jmp;
+			off += q.len;
 			continue;
 		}
 		if (ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, code + off, len - off, &in, ops)))

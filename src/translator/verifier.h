@@ -48,7 +48,7 @@ void ibl_template(uint8_t out[IBL_TEMPLATE_LEN]);
  * guest code can (gates/gate.h, gate_guest_fpu). */
 bool verify_block(const uint8_t *code, size_t len, uint64_t rx, unsigned *fpu_parts, char *err, size_t errlen);
 
-/* Whether the common forms go through the fast path (verify_fast.h) or,
+/* Whether the common forms go through the fast path (quick_decode.h) or,
  * as everything else, through Zydis and the full check: on by default;
  * tests compare the two. */
 void verifier_fast_path(bool on);

@@ -247,7 +247,7 @@ static int32_t rel32_at(uint32_t at)
 }
 
 /* A block as built (before any link or chain patches its jumps) passes the
- * verifier without its fast path too (translator/verify_fast.h), which
+ * verifier without its fast path too (translator/quick_decode.h), which
  * covers the forms in the order and company the translator emits them. */
 static void full_check(uint32_t id, uint64_t pc)
 {

@@ -1,4 +1,4 @@
-#include "translator/verify_fast.h"
+#include "translator/quick_decode.h"
 
 #include <string.h>
 
@@ -24,6 +24,8 @@ enum dst {
 struct form {
 	uint8_t known : 1;
 	uint8_t modrm : 1;
+	uint8_t ext : 1;       /* ModRM.reg extends the opcode: no register */
+	uint8_t opreg : 1;     /* a register in the opcode's low 3 bits */
 	uint8_t byte : 1;      /* 8-bit destination: never rsp */
 	uint8_t stack : 1;     /* push/pop: 64 bits without REX.W, no 0x66 */
 	uint8_t lea : 1;       /* address generation only: no memory access */
@@ -37,7 +39,8 @@ struct form {
 #define RM(d)       {.known = 1, .modrm = 1, .dst = (d), .regs = ALL}
 #define RM8(d)      {.known = 1, .modrm = 1, .byte = 1, .dst = (d), .regs = ALL}
 #define ACC(i)      {.known = 1, .imm = (i), .dst = NO_DST}
-#define GROUP(i, b, r, ro) {.known = 1, .modrm = 1, .byte = (b), .imm = (i), .dst = DST_RM, .regs = (r), .reg_reads = (ro)}
+#define GROUP(i, b, r, ro) {.known = 1, .modrm = 1, .ext = 1, .byte = (b), .imm = (i), .dst = DST_RM, .regs = (r), \
+                            .reg_reads = (ro)}
 #define BRANCH(i)   {.known = 1, .imm = (i)}
 
 /* Two-operand arithmetic rows of the one-byte map: op r/m8, r8; op r/m, r;
@@ -51,8 +54,8 @@ static const struct form one_byte[256] = {
 	ARITH_W(0x00), ARITH_W(0x08), ARITH_W(0x10), ARITH_W(0x18),   /* add or adc sbb */
 	ARITH_W(0x20), ARITH_W(0x28), ARITH_W(0x30),                  /* and sub xor */
 	ARITH(0x38, NO_DST, NO_DST, NO_DST, NO_DST),                  /* cmp */
-	[0x50 ... 0x57] = {.known = 1, .stack = 1, .dst = NO_DST},    /* push r */
-	[0x58 ... 0x5f] = {.known = 1, .stack = 1, .dst = DST_OPCODE}, /* pop r */
+	[0x50 ... 0x57] = {.known = 1, .opreg = 1, .stack = 1, .dst = NO_DST},     /* push r */
+	[0x58 ... 0x5f] = {.known = 1, .opreg = 1, .stack = 1, .dst = DST_OPCODE}, /* pop r */
 	[0x63] = RM(DST_REG),                                         /* movsxd */
 	[0x68] = {.known = 1, .stack = 1, .imm = IMMZ},               /* push imm32 */
 	[0x6a] = {.known = 1, .stack = 1, .imm = IMM8},               /* push imm8 */
@@ -69,8 +72,8 @@ static const struct form one_byte[256] = {
 	[0x8d] = {.known = 1, .modrm = 1, .lea = 1, .dst = DST_REG, .regs = ALL},
 	[0x98] = ACC(NO_IMM), [0x99] = ACC(NO_IMM),                   /* cdqe, cqo */
 	[0xa8] = ACC(IMM8), [0xa9] = ACC(IMMZ),                       /* test al/eax, imm */
-	[0xb0 ... 0xb7] = {.known = 1, .byte = 1, .imm = IMM8, .dst = DST_OPCODE},  /* mov r8, imm8 */
-	[0xb8 ... 0xbf] = {.known = 1, .imm = IMMV, .dst = DST_OPCODE},            /* mov r, imm */
+	[0xb0 ... 0xb7] = {.known = 1, .opreg = 1, .byte = 1, .imm = IMM8, .dst = DST_OPCODE},  /* mov r8, imm8 */
+	[0xb8 ... 0xbf] = {.known = 1, .opreg = 1, .imm = IMMV, .dst = DST_OPCODE},            /* mov r, imm */
 	[0xc0] = GROUP(IMM8, 1, 0xbf, 0), [0xc1] = GROUP(IMM8, 0, 0xbf, 0),   /* shifts, not /6 */
 	[0xd0] = GROUP(NO_IMM, 1, 0xbf, 0), [0xd1] = GROUP(NO_IMM, 0, 0xbf, 0),
 	[0xd2] = GROUP(NO_IMM, 1, 0xbf, 0), [0xd3] = GROUP(NO_IMM, 0, 0xbf, 0),
@@ -88,7 +91,7 @@ static const struct form two_byte[256] = {    /* after 0x0f */
 	[0xbe] = RM(DST_REG), [0xbf] = RM(DST_REG),                   /* movsx */
 };
 
-bool fast_insn(const uint8_t *code, size_t len, uint64_t rx, struct fast_insn *f)
+bool quick_decode(const uint8_t *code, size_t len, uint64_t rx, struct quick_insn *q)
 {
 	size_t n = 0;
 	bool p66 = false, p67 = false;
@@ -119,9 +122,11 @@ bool fast_insn(const uint8_t *code, size_t len, uint64_t rx, struct fast_insn *f
 		return false;   /* a prefixed branch: its length differs between CPUs */
 	if (fm->stack && p66)
 		return false;
-	bool rex_w = rex & 8, rex_r = rex & 4, rex_b = rex & 1;
+	bool rex_w = rex & 8, rex_r = rex & 4, rex_x = rex & 2, rex_b = rex & 1;
 
 	int written[2] = {-1, -1};
+	unsigned named = 0;     /* the registers the encoding names, by number */
+	bool memory = false;
 	if (fm->modrm) {
 		if (n >= len)
 			return false;
@@ -129,9 +134,12 @@ bool fast_insn(const uint8_t *code, size_t len, uint64_t rx, struct fast_insn *f
 		if (!(fm->regs >> reg & 1))
 			return false;
 		bool writes = !(fm->reg_reads >> reg & 1);
+		if (!fm->ext)
+			named |= 1u << (reg | (rex_r ? 8 : 0));
 		if (mod == 3) {
 			if (fm->lea)
 				return false;
+			named |= 1u << (rm | (rex_b ? 8 : 0));
 			if (writes && (fm->dst == DST_RM || fm->dst == DST_BOTH))
 				written[0] = rm | (rex_b ? 8 : 0);
 		} else {
@@ -139,24 +147,34 @@ bool fast_insn(const uint8_t *code, size_t len, uint64_t rx, struct fast_insn *f
 			 * the instruction-pointer-relative form goes to the full check */
 			if ((!p67 && !fm->lea) || (mod == 0 && rm == 5))
 				return false;
+			memory = !fm->lea;
 			unsigned disp = mod == 1 ? 1 : mod == 2 ? 4 : 0;
 			if (rm == 4) {
 				if (n >= len)
 					return false;
-				uint8_t base = code[n++] & 7;
+				uint8_t sib = code[n++], base = sib & 7, index = (sib >> 3 & 7) | (rex_x ? 8 : 0);
 				/* no base, disp32: Zydis reads REX.B there as r13d */
 				if (mod == 0 && base == 5) {
 					if (rex_b)
 						return false;
 					disp = 4;
+				} else {
+					named |= 1u << (base | (rex_b ? 8 : 0));
 				}
+				if (index != 4)
+					named |= 1u << index;
+			} else {
+				named |= 1u << (rm | (rex_b ? 8 : 0));
 			}
 			n += disp;
 		}
 		if (writes && (fm->dst == DST_REG || fm->dst == DST_BOTH))
 			written[1] = reg | (rex_r ? 8 : 0);
-	} else if (fm->dst == DST_OPCODE) {
-		written[0] = (code[n - 1] & 7) | (rex_b ? 8 : 0);
+	} else if (fm->opreg) {
+		int r = (code[n - 1] & 7) | (rex_b ? 8 : 0);
+		named |= 1u << r;
+		if (fm->dst == DST_OPCODE)
+			written[0] = r;
 	}
 	size_t imm_at = n;
 	switch (fm->imm) {
@@ -170,7 +188,8 @@ bool fast_insn(const uint8_t *code, size_t len, uint64_t rx, struct fast_insn *f
 		return false;
 
 	bool wide = !fm->byte && (rex_w || fm->stack);
-	*f = (struct fast_insn){.len = (uint8_t)n, .writes_rsp64 = wide && (written[0] == 4 || written[1] == 4)};
+	*q = (struct quick_insn){.len = (uint8_t)n, .writes_rsp64 = wide && (written[0] == 4 || written[1] == 4),
+	                         .memory = memory, .names_r11 = named >> 11 & 1};
 	if (fm->imm == REL8 || fm->imm == REL32) {
 		int32_t rel;
 		if (fm->imm == REL8) {
@@ -178,9 +197,9 @@ bool fast_insn(const uint8_t *code, size_t len, uint64_t rx, struct fast_insn *f
 		} else {
 			memcpy(&rel, code + imm_at, 4);
 		}
-		f->branch = true;
-		f->jmp = code[0] == 0xe9 || code[0] == 0xeb;
-		f->target = rx + n + (uint64_t)(int64_t)rel;
+		q->branch = true;
+		q->jmp = code[0] == 0xe9 || code[0] == 0xeb;
+		q->target = rx + n + (uint64_t)(int64_t)rel;
 	}
 	return true;
 }

@@ -1,16 +1,19 @@
 /*
- * The verifier's fast path (translator/verify_fast.h) against Zydis and the
- * full check, over every encoding of its forms: every opcode of the one-
- * and two-byte maps, every ModRM, the prefixes 0x66 and 0x67 alone and
- * together, REX, and SIBs with and without a base.  Whatever it accepts
- * must be
+ * The table decoder of common forms (translator/quick_decode.h) against
+ * Zydis, the verifier's full check and the policy, over every encoding of
+ * its forms: every opcode of the one- and two-byte maps, every ModRM, the
+ * prefixes 0x66 and 0x67 alone and together, REX, and SIBs with and
+ * without a base.  Whatever it accepts must be
  *   - one instruction of the same length for Zydis, with the same branch
- *     target;
+ *     target, a memory access exactly when Zydis sees one (lea and push/pop
+ *     aside), and r11 among its registers exactly when Zydis has it;
  *   - accepted by the full check in a block (followed by mov esp, esp);
- *   - refused by the full check without that mov exactly when the fast
- *     path says it writes rsp;
+ *   - refused by the full check without that mov exactly when the table
+ *     says it writes rsp;
+ *   - where the translator copies it (no branch, no memory access): of the
+ *     policy's plain class, with no operand form but the rsp write;
  * and the verifier with the fast path on gives both blocks the verdicts it
- * gives them with the fast path off.  Forms it must leave to the full check
+ * gives them with the fast path off.  Forms it must leave to Zydis
  * (memory without the 32-bit prefix, rip-relative, prefixed branches,
  * indirect branches, segment prefixes) are checked by name.
  */
@@ -23,8 +26,10 @@
 #include <Zydis/Zydis.h>
 
 #include "gates/gate.h"
+#include "translator/decode.h"
+#include "translator/policy.h"
 #include "translator/verifier.h"
-#include "translator/verify_fast.h"
+#include "translator/quick_decode.h"
 
 #define RX (((uint64_t)(uintptr_t)gate_exit & ~0xfffffull) - 0x1000000)
 
@@ -54,7 +59,7 @@ static bool verdict(const uint8_t *insn, size_t n, bool with_confine, bool fast)
 static unsigned accepted;
 
 /* One encoding the fast path accepted as f (bytes beyond it are filler). */
-static void check_one(uint8_t *bytes, size_t avail, struct fast_insn f)
+static void check_one(uint8_t *bytes, size_t avail, struct quick_insn f)
 {
 	accepted++;
 	ZydisDecodedInstruction in;
@@ -62,6 +67,21 @@ static void check_one(uint8_t *bytes, size_t avail, struct fast_insn f)
 	if (ZYAN_FAILED(ZydisDecoderDecodeFull(&zydis, bytes, avail, &in, ops)) || in.length != f.len)
 		fail_msg("%02x %02x %02x %02x %02x: fast path length %u, Zydis %u", bytes[0], bytes[1], bytes[2],
 		         bytes[3], bytes[4], f.len, in.length);
+	struct decoded d;
+	if (decode_one(bytes, avail, &d) != DECODE_OK)
+		fail_msg("%02x %02x: the translator's decoder refuses it", bytes[0], bytes[1]);
+	const ZydisDecodedOperand *m = memory_operand(&d);
+	if (f.memory != (m && m->mem.type != ZYDIS_MEMOP_TYPE_AGEN))
+		fail_msg("%02x %02x %02x %02x %02x: memory access %d, Zydis %d", bytes[0], bytes[1], bytes[2], bytes[3],
+		         bytes[4], f.memory, !f.memory);
+	if (f.names_r11 != uses_gpr(&d, 11))
+		fail_msg("%02x %02x %02x %02x %02x: r11 named %d, Zydis %d", bytes[0], bytes[1], bytes[2], bytes[3],
+		         bytes[4], f.names_r11, !f.names_r11);
+	if (!f.branch && !f.memory &&
+	    (policy_classify(&d) != policy_plain_class() ||
+	     policy_forms_of(&d) != (f.writes_rsp64 ? 1u << FORM_RSP_WRITE : 0)))
+		fail_msg("%02x %02x %02x %02x %02x: the policy does not let it run as written (class %s)", bytes[0],
+		         bytes[1], bytes[2], bytes[3], bytes[4], policy_classify(&d)->name);
 	if (f.branch) {
 		ZyanU64 target = 0;
 		if (ZYAN_FAILED(ZydisCalcAbsoluteAddress(&in, &ops[0], RX, &target)) || target != f.target)
@@ -114,8 +134,8 @@ static void sweep(const uint8_t *prefix, size_t np, int rex)
 					if (has_sib)
 						b[k++] = sibs[s];
 					memcpy(b + k, filler, sizeof(filler));
-					struct fast_insn f;
-					if (!fast_insn(b, k + sizeof(filler), RX, &f))
+					struct quick_insn f;
+					if (!quick_decode(b, k + sizeof(filler), RX, &f))
 						continue;
 					/* an instruction that ends before the ModRM byte:
 					 * the other values give the same one */
@@ -173,8 +193,8 @@ static void test_declines_what_it_does_not_know(void **state)
 		{"truncated", {0x67, 0x48, 0x8b, 0x04}, 4},
 	};
 	for (size_t i = 0; i < sizeof(decline) / sizeof(decline[0]); i++) {
-		struct fast_insn f;
-		if (fast_insn(decline[i].b, decline[i].n, RX, &f))
+		struct quick_insn f;
+		if (quick_decode(decline[i].b, decline[i].n, RX, &f))
 			fail_msg("fast path answered for %s", decline[i].what);
 	}
 }

@@ -1,0 +1,44 @@
+/*
+ * The few instruction forms most code is made of (moves, integer
+ * arithmetic, lea, push and pop, direct jumps), decoded by one table
+ * instead of Zydis, which took most of the time of both the verifier and
+ * the translator.
+ *
+ * It answers only for an instruction it knows completely and that
+ * verify_block's rules accept, except two, which the verifier checks with
+ * the answer: a 64-bit write of rsp must be followed by mov esp, esp, and a
+ * direct branch must land on an instruction start of the block.  Anything
+ * else (other prefixes or opcodes, memory operands without the 32-bit
+ * address-size prefix, rip-relative operands, a form Zydis reads otherwise
+ * than the CPU) gets no answer and goes through Zydis and the full check.
+ *
+ * The translator copies the forms without a memory access or a branch as
+ * the guest wrote them (translate.c, plain), with mov esp, esp after a
+ * 64-bit rsp write, as the policy (policy.h) says for each of them.
+ *
+ * tests/unit/test_quick_decode.c checks every encoding it accepts against
+ * Zydis, the verifier's full check and the policy.
+ */
+#ifndef OPSUB_TRANSLATOR_QUICK_DECODE_H
+#define OPSUB_TRANSLATOR_QUICK_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct quick_insn {
+	uint8_t len;
+	bool writes_rsp64;   /* mov esp, esp must come next */
+	bool memory;         /* accesses memory (lea does not) */
+	bool names_r11;      /* r11 (any width) is an operand or address register */
+	bool branch;         /* a direct jump to target ... */
+	bool jmp;            /* ... taken always */
+	uint64_t target;
+};
+
+/* The instruction at code[0] (at most len bytes), which will run at
+ * address rx: true with *q filled if it is one of the forms of the table
+ * and passes every rule but the two above, false otherwise. */
+bool quick_decode(const uint8_t *code, size_t len, uint64_t rx, struct quick_insn *q);
+
+#endif
