@@ -131,13 +131,21 @@ const struct policy_class *policy_classify(const struct decoded *d)
 	return &policy_classes[policy_class_count - 1];
 }
 
-const struct policy_class *policy_plain_class(void)
+static const struct policy_class *row(bool (*match)(const struct decoded *))
 {
-	static const struct policy_class *plain;
-	for (size_t i = 0; !plain; i++)
-		if (policy_classes[i].match == in_cpu_model)
-			plain = &policy_classes[i];
-	return plain;
+	for (size_t i = 0;; i++)
+		if (policy_classes[i].match == match)
+			return &policy_classes[i];
+}
+
+const struct policy_class *policy_quick_class(const struct quick_insn *q)
+{
+	static const struct policy_class *branch, *plain;
+	if (!plain) {
+		branch = row(near_branch);
+		plain = row(in_cpu_model);
+	}
+	return q->branch ? branch : plain;
 }
 
 static bool writes_rsp64(const struct decoded *d)

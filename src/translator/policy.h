@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "translator/decode.h"
+#include "translator/quick_decode.h"
 
 enum sub_action {
 	SUB_PASS,       /* emitted as written, after the operand-form rewrites */
@@ -66,12 +67,12 @@ extern const struct policy_form policy_forms[FORM_COUNT];
 /* The class of an instruction; never NULL (the last row matches all). */
 const struct policy_class *policy_classify(const struct decoded *d);
 
-/* The class "guest CPU model ISA" (runs as written after the operand-form
- * rewrites), which the translator counts for the register forms it copies
- * without decoding them with Zydis (quick_decode.h); test_quick_decode
- * checks that this table gives every one of them that class and no operand
- * form but the rsp write. */
-const struct policy_class *policy_plain_class(void);
+/* The class of a common form the translator takes without Zydis
+ * (quick_decode.h, no memory access): "near branch" for a direct jump,
+ * else "guest CPU model ISA" (runs as written).  test_quick_decode checks
+ * that policy_classify gives every one of them this class, and the
+ * register forms no operand form but the rsp write. */
+const struct policy_class *policy_quick_class(const struct quick_insn *q);
 
 /* The operand forms (bit 1 << FORM_x) that apply to a passing instruction. */
 unsigned policy_forms_of(const struct decoded *d);

@@ -199,6 +199,7 @@ bool quick_decode(const uint8_t *code, size_t len, uint64_t rx, struct quick_ins
 		}
 		q->branch = true;
 		q->jmp = code[0] == 0xe9 || code[0] == 0xeb;
+		q->cond = (code[0] == 0x0f ? code[1] : code[0]) & 15;   /* 70+cc, 0f 80+cc */
 		q->target = rx + n + (uint64_t)(int64_t)rel;
 	}
 	return true;

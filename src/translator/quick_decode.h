@@ -12,9 +12,10 @@
  * address-size prefix, rip-relative operands, a form Zydis reads otherwise
  * than the CPU) gets no answer and goes through Zydis and the full check.
  *
- * The translator copies the forms without a memory access or a branch as
- * the guest wrote them (translate.c, plain), with mov esp, esp after a
- * 64-bit rsp write, as the policy (policy.h) says for each of them.
+ * The translator takes the forms without a memory access from it too
+ * (translate.c, plain): a register form as the guest wrote it, with
+ * mov esp, esp after a 64-bit rsp write, and a direct jump as a linkable
+ * exit, as the policy (policy.h) says for each of them.
  *
  * tests/unit/test_quick_decode.c checks every encoding it accepts against
  * Zydis, the verifier's full check and the policy.
@@ -32,7 +33,8 @@ struct quick_insn {
 	bool memory;         /* accesses memory (lea does not) */
 	bool names_r11;      /* r11 (any width) is an operand or address register */
 	bool branch;         /* a direct jump to target ... */
-	bool jmp;            /* ... taken always */
+	bool jmp;            /* ... taken always, or when condition cond holds (jcc: 0..15) */
+	uint8_t cond;
 	uint64_t target;
 };
 

@@ -443,7 +443,7 @@ struct guest_insn {
 	size_t avail;                   /* executable bytes at pc, at most 15 */
 	enum decode_result result;      /* meaningless when avail is 0 */
 	uint8_t bytes[15];
-	bool plain;                     /* a register form of quick_decode.h, in q; */
+	bool plain;                     /* a form of quick_decode.h without memory access, in q; */
 	struct quick_insn q;
 	struct decoded d;               /* else this; and its class: when result is DECODE_OK */
 	const struct policy_class *cls;
@@ -459,10 +459,20 @@ static bool insn_uses_r11(const struct guest_insn *g)
 	return g->plain ? g->q.names_r11 : uses_gpr(&g->d, R11);
 }
 
-/* A plain instruction, as the guest wrote it: what instruction and pass do
- * for a passing instruction without a memory operand. */
-static void plain(struct tb *b, const struct guest_insn *g)
+/* Translates a plain instruction at pc as instruction does: a direct jump
+ * as branch does, a register form as the guest wrote it, as pass does for
+ * an instruction without a memory operand.  Returns true when it ends the
+ * block (a jmp; a jcc goes on with its not-taken path). */
+static bool plain(struct tb *b, const struct guest_insn *g, uint64_t pc)
 {
+	if (g->q.jmp) {
+		branch_exit(b, emit_jmp32(&b->e), pc, g->q.target);
+		return true;
+	}
+	if (g->q.branch) {
+		branch_exit(b, emit_jcc32(&b->e, g->q.cond), pc, g->q.target);
+		return false;
+	}
 	if (g->q.names_r11)
 		r11_home(b);
 	emit_bytes(&b->e, g->bytes, g->q.len);
@@ -470,6 +480,7 @@ static void plain(struct tb *b, const struct guest_insn *g)
 		b->t->stats.forms[FORM_RSP_WRITE]++;
 		emit_confine_rsp(&b->e);
 	}
+	return false;
 }
 
 /* What the block at pc lets its IBL entry leave out (see prologue):
@@ -497,6 +508,19 @@ static bool indirect_branch(const struct decoded *d)
 	        d->op[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE);
 }
 
+/* Whether g, at pc, is a direct jmp, and to where. */
+static bool direct_jmp(const struct guest_insn *g, uint64_t pc, uint64_t *to)
+{
+	if (g->plain) {
+		*to = g->q.target;
+		return g->q.jmp;
+	}
+	if (g->d.insn.mnemonic != ZYDIS_MNEMONIC_JMP || g->d.op[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+		return false;
+	*to = rel_target(&g->d, pc);
+	return true;
+}
+
 static struct entry_scan scan_entry(struct translator *t, uint64_t pc, const struct guest_insn *in,
                                     unsigned n)
 {
@@ -511,13 +535,12 @@ static struct entry_scan scan_entry(struct translator *t, uint64_t pc, const str
 		if (i + 1 < n)
 			last += insn_len(&in[i]);
 	}
-	if (in[n - 1].plain)
-		return s;
-	const struct decoded *d = &in[n - 1].d;
-	if (indirect_branch(d)) {
+	const struct guest_insn *g = &in[n - 1];
+	uint64_t to;
+	if (!g->plain && indirect_branch(&g->d)) {
 		s.r11_idle = true;
-	} else if (d->insn.mnemonic == ZYDIS_MNEMONIC_JMP && d->op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
-		uint32_t id = tr_find(t, rel_target(d, last));
+	} else if (direct_jmp(g, last, &to)) {
+		uint32_t id = tr_find(t, to);
 		s.r11_idle = id && t->blocks[id].r11_idle;
 	}
 	return s;
@@ -951,25 +974,25 @@ static unsigned fetch_block(struct translator *t, uint64_t pc)
 		if (g->avail == 0)
 			return n + 1;
 		fetch(t, pc, g->avail, g->bytes);
-		/* the register forms of the common instructions run as written:
-		 * no Zydis, no policy table (quick_decode.h, policy_plain_class) */
-		g->plain = quick_decode(g->bytes, g->avail, pc, &g->q) && !g->q.branch && !g->q.memory;
+		/* the common forms without a memory access need neither Zydis
+		 * nor the policy table (quick_decode.h, policy_quick_class) */
+		g->plain = quick_decode(g->bytes, g->avail, pc, &g->q) && !g->q.memory;
 		if (g->plain) {
 			g->result = DECODE_OK;
-			g->cls = policy_plain_class();
-			pc += g->q.len;
-			continue;
+			g->cls = policy_quick_class(&g->q);
+		} else {
+			g->result = decode_one(g->bytes, g->avail, &g->d);
+			if (g->result != DECODE_OK)
+				return n + 1;
+			g->cls = policy_classify(&g->d);
 		}
-		g->result = decode_one(g->bytes, g->avail, &g->d);
-		if (g->result != DECODE_OK)
-			return n + 1;
-		g->cls = policy_classify(&g->d);
-		pc += g->d.insn.length;
+		pc += insn_len(g);
 		/* where the not-taken path is a block already, link to it rather
 		 * than translate its instructions again, unless it closes a loop */
 		uint32_t x;
 		if (ends_block(g->cls->action) &&
-		    !(g->cls->action == SUB_BRANCH && continues_block(&g->d) && ++cond <= MAX_COND_BRANCHES &&
+		    !(g->cls->action == SUB_BRANCH && (g->plain ? !g->q.jmp : continues_block(&g->d)) &&
+		      ++cond <= MAX_COND_BRANCHES &&
 		      (!(x = tr_find(t, pc)) || loops_back(t, x, start))))
 			return n + 1;
 	}
@@ -1022,12 +1045,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 		uint64_t next = cur + insn_len(g);
 		t->stats.classes[g->cls - policy_classes]++;
 		t->stats.guest_insns++;
-		if (g->plain) {
-			plain(&b, g);
-			ended = false;
-		} else {
-			ended = instruction(&b, &g->d, g->cls, cur, next);
-		}
+		ended = g->plain ? plain(&b, g, cur) : instruction(&b, &g->d, g->cls, cur, next);
 		cur = next;
 	}
 	if (!ended)   /* the instruction or byte limit: on in the next block */

@@ -10,8 +10,9 @@
  *   - accepted by the full check in a block (followed by mov esp, esp);
  *   - refused by the full check without that mov exactly when the table
  *     says it writes rsp;
- *   - where the translator copies it (no branch, no memory access): of the
- *     policy's plain class, with no operand form but the rsp write;
+ *   - where the translator takes it without Zydis (no memory access): of
+ *     the policy's class for it, a jcc with Zydis's condition, a register
+ *     form with no operand form but the rsp write;
  * and the verifier with the fast path on gives both blocks the verdicts it
  * gives them with the fast path off.  Forms it must leave to Zydis
  * (memory without the 32-bit prefix, rip-relative, prefixed branches,
@@ -77,11 +78,13 @@ static void check_one(uint8_t *bytes, size_t avail, struct quick_insn f)
 	if (f.names_r11 != uses_gpr(&d, 11))
 		fail_msg("%02x %02x %02x %02x %02x: r11 named %d, Zydis %d", bytes[0], bytes[1], bytes[2], bytes[3],
 		         bytes[4], f.names_r11, !f.names_r11);
-	if (!f.branch && !f.memory &&
-	    (policy_classify(&d) != policy_plain_class() ||
-	     policy_forms_of(&d) != (f.writes_rsp64 ? 1u << FORM_RSP_WRITE : 0)))
-		fail_msg("%02x %02x %02x %02x %02x: the policy does not let it run as written (class %s)", bytes[0],
-		         bytes[1], bytes[2], bytes[3], bytes[4], policy_classify(&d)->name);
+	if (!f.memory && (policy_classify(&d) != policy_quick_class(&f) ||
+	                  (!f.branch && policy_forms_of(&d) != (f.writes_rsp64 ? 1u << FORM_RSP_WRITE : 0))))
+		fail_msg("%02x %02x %02x %02x %02x: the policy says otherwise (class %s)", bytes[0], bytes[1], bytes[2],
+		         bytes[3], bytes[4], policy_classify(&d)->name);
+	if (f.branch && (f.jmp != (in.mnemonic == ZYDIS_MNEMONIC_JMP) || (!f.jmp && f.cond != (in.opcode & 15))))
+		fail_msg("%02x %02x: jmp %d, condition %u; Zydis: %s, opcode %02x", bytes[0], bytes[1], f.jmp, f.cond,
+		         ZydisMnemonicGetString(in.mnemonic), in.opcode);
 	if (f.branch) {
 		ZyanU64 target = 0;
 		if (ZYAN_FAILED(ZydisCalcAbsoluteAddress(&in, &ops[0], RX, &target)) || target != f.target)
