@@ -68,10 +68,11 @@ extern const struct policy_form policy_forms[FORM_COUNT];
 const struct policy_class *policy_classify(const struct decoded *d);
 
 /* The class of a common form the translator takes without Zydis
- * (quick_decode.h, no memory access): "near branch" for a direct jump,
- * else "guest CPU model ISA" (runs as written).  test_quick_decode checks
- * that policy_classify gives every one of them this class, and the
- * register forms no operand form but the rsp write. */
+ * (quick_decode.h): "near branch" for a direct jump, else "guest CPU
+ * model ISA" (runs as written after the operand-form rewrites).
+ * test_quick_decode checks that policy_classify gives every one of them
+ * this class, and no operand form but a memory operand and the rsp
+ * write. */
 const struct policy_class *policy_quick_class(const struct quick_insn *q);
 
 /* The operand forms (bit 1 << FORM_x) that apply to a passing instruction. */

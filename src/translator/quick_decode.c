@@ -91,7 +91,8 @@ static const struct form two_byte[256] = {    /* after 0x0f */
 	[0xbe] = RM(DST_REG), [0xbf] = RM(DST_REG),                   /* movsx */
 };
 
-bool quick_decode(const uint8_t *code, size_t len, uint64_t rx, struct quick_insn *q)
+/* quick_decode, or with guest true quick_decode_guest */
+static bool decode(const uint8_t *code, size_t len, uint64_t rx, struct quick_insn *q, bool guest)
 {
 	size_t n = 0;
 	bool p66 = false, p67 = false;
@@ -105,6 +106,7 @@ bool quick_decode(const uint8_t *code, size_t len, uint64_t rx, struct quick_ins
 		else
 			break;
 	}
+	size_t legacy = n;
 	if (n < len && (code[n] & 0xf0) == 0x40)
 		rex = code[n++];
 	if (n >= len)
@@ -145,7 +147,7 @@ bool quick_decode(const uint8_t *code, size_t len, uint64_t rx, struct quick_ins
 		} else {
 			/* a memory operand: 32-bit addressing (an AGEN needs none);
 			 * the instruction-pointer-relative form goes to the full check */
-			if ((!p67 && !fm->lea) || (mod == 0 && rm == 5))
+			if ((!p67 && !fm->lea && !guest) || (mod == 0 && rm == 5))
 				return false;
 			memory = !fm->lea;
 			unsigned disp = mod == 1 ? 1 : mod == 2 ? 4 : 0;
@@ -189,7 +191,8 @@ bool quick_decode(const uint8_t *code, size_t len, uint64_t rx, struct quick_ins
 
 	bool wide = !fm->byte && (rex_w || fm->stack);
 	*q = (struct quick_insn){.len = (uint8_t)n, .writes_rsp64 = wide && (written[0] == 4 || written[1] == 4),
-	                         .memory = memory, .names_r11 = named >> 11 & 1};
+	                         .memory = memory, .addr32 = p67, .legacy = (uint8_t)legacy,
+	                         .names_r11 = named >> 11 & 1};
 	if (fm->imm == REL8 || fm->imm == REL32) {
 		int32_t rel;
 		if (fm->imm == REL8) {
@@ -203,4 +206,27 @@ bool quick_decode(const uint8_t *code, size_t len, uint64_t rx, struct quick_ins
 		q->target = rx + n + (uint64_t)(int64_t)rel;
 	}
 	return true;
+}
+
+bool quick_decode(const uint8_t *code, size_t len, uint64_t rx, struct quick_insn *q)
+{
+	return decode(code, len, rx, q, false);
+}
+
+bool quick_decode_guest(const uint8_t *code, size_t len, uint64_t pc, struct quick_insn *q)
+{
+	return decode(code, len, pc, q, true);
+}
+
+size_t quick_confine(const uint8_t *code, const struct quick_insn *q, uint8_t out[QUICK_MAX_LEN])
+{
+	size_t n = 0;
+	out[n++] = 0x67;
+	for (size_t i = 0; i < q->len; i++)
+		if (i >= q->legacy || code[i] != 0x67) {
+			if (n == QUICK_MAX_LEN)
+				return 0;
+			out[n++] = code[i];
+		}
+	return n;
 }

@@ -12,10 +12,12 @@
  * address-size prefix, rip-relative operands, a form Zydis reads otherwise
  * than the CPU) gets no answer and goes through Zydis and the full check.
  *
- * The translator takes the forms without a memory access from it too
- * (translate.c, plain): a register form as the guest wrote it, with
- * mov esp, esp after a 64-bit rsp write, and a direct jump as a linkable
- * exit, as the policy (policy.h) says for each of them.
+ * The translator takes guest instructions of these forms from it too
+ * (quick_decode_guest; translate.c, plain): a register form as the guest
+ * wrote it, a memory form with the 32-bit address-size prefix
+ * (quick_confine), either with mov esp, esp after a 64-bit rsp write, and
+ * a direct jump as a linkable exit, as the policy (policy.h) says for each
+ * of them.
  *
  * tests/unit/test_quick_decode.c checks every encoding it accepts against
  * Zydis, the verifier's full check and the policy.
@@ -27,10 +29,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define QUICK_MAX_LEN 15   /* an x86 instruction's limit */
+
 struct quick_insn {
 	uint8_t len;
 	bool writes_rsp64;   /* mov esp, esp must come next */
-	bool memory;         /* accesses memory (lea does not) */
+	bool memory;         /* accesses memory (lea does not) ... */
+	bool addr32;         /* ... with the 32-bit address-size prefix */
+	uint8_t legacy;      /* bytes of legacy prefixes (0x66, 0x67) in front */
 	bool names_r11;      /* r11 (any width) is an operand or address register */
 	bool branch;         /* a direct jump to target ... */
 	bool jmp;            /* ... taken always, or when condition cond holds (jcc: 0..15) */
@@ -42,5 +48,15 @@ struct quick_insn {
  * address rx: true with *q filled if it is one of the forms of the table
  * and passes every rule but the two above, false otherwise. */
 bool quick_decode(const uint8_t *code, size_t len, uint64_t rx, struct quick_insn *q);
+
+/* The same for guest code at pc (the translator), which also takes memory
+ * operands with 64-bit addressing: they are confined by quick_confine. */
+bool quick_decode_guest(const uint8_t *code, size_t len, uint64_t pc, struct quick_insn *q);
+
+/* The bytes of the guest memory form q at code with 32-bit addressing:
+ * 0x67 in front of the instruction without its own; their number, or 0
+ * when they would exceed the instruction length limit.  The address then
+ * wraps inside the sandbox, as policy.h's memory operand form says. */
+size_t quick_confine(const uint8_t *code, const struct quick_insn *q, uint8_t out[QUICK_MAX_LEN]);
 
 #endif

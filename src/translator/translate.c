@@ -443,8 +443,9 @@ struct guest_insn {
 	size_t avail;                   /* executable bytes at pc, at most 15 */
 	enum decode_result result;      /* meaningless when avail is 0 */
 	uint8_t bytes[15];
-	bool plain;                     /* a form of quick_decode.h without memory access, in q; */
-	struct quick_insn q;
+	bool plain;                     /* a form of quick_decode.h, in q (a memory form's */
+	struct quick_insn q;            /* confined bytes in confined); */
+	uint8_t confined[QUICK_MAX_LEN], nconfined;
 	struct decoded d;               /* else this; and its class: when result is DECODE_OK */
 	const struct policy_class *cls;
 };
@@ -460,8 +461,8 @@ static bool insn_uses_r11(const struct guest_insn *g)
 }
 
 /* Translates a plain instruction at pc as instruction does: a direct jump
- * as branch does, a register form as the guest wrote it, as pass does for
- * an instruction without a memory operand.  Returns true when it ends the
+ * as branch does, a register form as the guest wrote it and a memory form
+ * with 32-bit addressing, as pass does.  Returns true when it ends the
  * block (a jmp; a jcc goes on with its not-taken path). */
 static bool plain(struct tb *b, const struct guest_insn *g, uint64_t pc)
 {
@@ -475,7 +476,12 @@ static bool plain(struct tb *b, const struct guest_insn *g, uint64_t pc)
 	}
 	if (g->q.names_r11)
 		r11_home(b);
-	emit_bytes(&b->e, g->bytes, g->q.len);
+	if (g->q.memory) {
+		b->t->stats.forms[FORM_MEMORY]++;
+		emit_bytes(&b->e, g->confined, g->nconfined);
+	} else {
+		emit_bytes(&b->e, g->bytes, g->q.len);
+	}
 	if (g->q.writes_rsp64) {
 		b->t->stats.forms[FORM_RSP_WRITE]++;
 		emit_confine_rsp(&b->e);
@@ -974,9 +980,10 @@ static unsigned fetch_block(struct translator *t, uint64_t pc)
 		if (g->avail == 0)
 			return n + 1;
 		fetch(t, pc, g->avail, g->bytes);
-		/* the common forms without a memory access need neither Zydis
-		 * nor the policy table (quick_decode.h, policy_quick_class) */
-		g->plain = quick_decode(g->bytes, g->avail, pc, &g->q) && !g->q.memory;
+		/* the common forms need neither Zydis nor the policy table
+		 * (quick_decode.h, policy_quick_class) */
+		g->plain = quick_decode_guest(g->bytes, g->avail, pc, &g->q) &&
+		           (!g->q.memory || (g->nconfined = (uint8_t)quick_confine(g->bytes, &g->q, g->confined)));
 		if (g->plain) {
 			g->result = DECODE_OK;
 			g->cls = policy_quick_class(&g->q);
