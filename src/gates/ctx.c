@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#define TABLE_BYTES ((size_t)CTX_SIZE - CTX_IBL_CODE)   /* the IBL and switch tables */
 #define IBL_BYTES ((size_t)IBL_ENTRIES * 8)
 
 static_assert(CTX_XSTATE_BV == CTX_XSAVE + XSAVE_HEADER, "gate.S reads XSTATE_BV there");
@@ -22,14 +23,17 @@ struct rt_ctx *ctx_create(uint64_t **ibl_writable)
 	if (ftruncate(fd, CTX_SIZE) == 0)
 		ctx = mmap(NULL, CTX_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (ctx != MAP_FAILED &&
-	    mmap((char *)ctx + CTX_IBL_CODE, IBL_BYTES, PROT_READ, MAP_SHARED | MAP_FIXED, fd, CTX_IBL_CODE) ==
+	    mmap((char *)ctx + CTX_IBL_CODE, TABLE_BYTES, PROT_READ, MAP_SHARED | MAP_FIXED, fd, CTX_IBL_CODE) ==
 	            MAP_FAILED) {
 		munmap(ctx, CTX_SIZE);
 		ctx = MAP_FAILED;
 	}
 	if (ctx != MAP_FAILED)
-		/* populated at once: every entry is written next (tr_cache_reset) */
-		table = mmap(NULL, IBL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, CTX_IBL_CODE);
+		table = mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, CTX_IBL_CODE);
+	if (table != MAP_FAILED)
+		/* the IBL table's pages at once: every entry is written next
+		 * (tr_cache_reset); a switch table's as it is filled */
+		madvise(table, IBL_BYTES, MADV_POPULATE_WRITE);
 	int saved = errno;
 	close(fd);
 	if (table == MAP_FAILED) {
@@ -45,7 +49,7 @@ struct rt_ctx *ctx_create(uint64_t **ibl_writable)
 void ctx_destroy(struct rt_ctx *ctx, uint64_t *ibl_writable)
 {
 	if (ibl_writable)
-		munmap(ibl_writable, IBL_BYTES);
+		munmap(ibl_writable, TABLE_BYTES);
 	if (ctx)
 		munmap(ctx, CTX_SIZE);
 }

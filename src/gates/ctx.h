@@ -43,7 +43,14 @@
  *     fills it through a writable alias of its own (ctx_create), so even
  *     a mistaken store through GS could not redirect an indirect branch.
  *     Every pointer in it is the miss gate or the IBL entry of a verified
- *     block, which checks that the target is its own pc.
+ *     block, which checks that the target is its own pc;
+ *   switch tables: SWITCH_TABLES tables of 256 code pointers, each for one
+ *     guest switch whose jump table cannot change under it, indexed by the
+ *     switch's byte index through one template that bounds it (movzx).
+ *     Read-only the same way.  Every pointer in one is the switch's stub
+ *     in its verified block or the entry of the verified block of the
+ *     guest target the table gives for that index (translate.c,
+ *     switch_site).
  *
  * Offsets are constants shared with gate.S, hence the #defines and the
  * static_asserts below.
@@ -89,11 +96,16 @@
 #define GUEST_FPU_X87       1      /* the x87 and MMX state */
 #define GUEST_FPU_YMM       2      /* the upper halves of ymm0-15 */
 
-/* IBL table: code pointers indexed by the low IBL_BITS bits of a guest pc. */
+/* IBL table: code pointers indexed by the low IBL_BITS bits of a guest pc.
+ * Switch tables after it: SWITCH_TABLES of SWITCH_ENTRIES code pointers,
+ * one for each switch the translator has specialized (translate.c). */
 #define IBL_BITS            16
 #define IBL_ENTRIES         (1 << IBL_BITS)
 #define CTX_IBL_CODE        0x2000
-#define CTX_SIZE            (CTX_IBL_CODE + IBL_ENTRIES * 8)
+#define SWITCH_TABLES       64
+#define SWITCH_ENTRIES      256
+#define CTX_SWITCH_CODE     (CTX_IBL_CODE + IBL_ENTRIES * 8)
+#define CTX_SIZE            (CTX_SWITCH_CODE + SWITCH_TABLES * SWITCH_ENTRIES * 8)
 
 /* The rflags bits a guest may hold at an instruction boundary: the
  * arithmetic flags, DF, IF (always set at user level), NT, AC and ID (which
@@ -153,6 +165,7 @@ struct rt_ctx {
 	uint64_t fpu_form;
 	uint8_t  pad2[CTX_FPU_END - CTX_FPU_FORM - 8];
 	const uint64_t ibl_code[IBL_ENTRIES];   /* read-only: see ctx_create */
+	const uint64_t switch_code[SWITCH_TABLES][SWITCH_ENTRIES];   /* the same */
 };
 
 static_assert(offsetof(struct rt_ctx, rflags) == CTX_RFLAGS, "ctx layout");
@@ -167,6 +180,7 @@ static_assert(offsetof(struct rt_ctx, ymm) == CTX_YMM, "ctx layout");
 static_assert(offsetof(struct rt_ctx, mxcsr) == CTX_MXCSR, "ctx layout");
 static_assert(offsetof(struct rt_ctx, fpu_form) == CTX_FPU_FORM, "ctx layout");
 static_assert(offsetof(struct rt_ctx, ibl_code) == CTX_IBL_CODE, "ctx layout");
+static_assert(offsetof(struct rt_ctx, switch_code) == CTX_SWITCH_CODE, "ctx layout");
 static_assert(sizeof(struct rt_ctx) == CTX_SIZE, "ctx layout");
 
 /* The guest's rflags as it sees them while it is in a gate: the CPU's
@@ -184,8 +198,9 @@ static inline void ctx_set_guest_rflags(struct rt_ctx *c, uint64_t rflags)
 	c->rflags = rflags & ~RFLAGS_VIRTUAL;
 }
 
-/* Maps a zeroed runtime context whose IBL table is read-only, and a
- * writable view of that table for the translator (*ibl_writable).
+/* Maps a zeroed runtime context whose IBL and switch tables are
+ * read-only, and a writable view of them for the translator
+ * (*ibl_writable: the IBL table, the switch tables right after it).
  * NULL with errno on failure. */
 struct rt_ctx *ctx_create(uint64_t **ibl_writable);
 void ctx_destroy(struct rt_ctx *ctx, uint64_t *ibl_writable);

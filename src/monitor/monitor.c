@@ -91,7 +91,8 @@ static void cpuid_exit(struct rt_ctx *c)
  * run, which faults as it would. */
 static void serve_at_exit(struct monitor *m, struct rt_ctx *c, const struct exit *x)
 {
-	uint64_t pc = !x ? c->ibl_target : x->kind == EXITK_BRANCH ? x->target : x->pc;
+	uint64_t pc = !x ? c->ibl_target : x->kind == EXITK_BRANCH ? x->target
+	            : x->kind == EXITK_SWITCH ? c->gpr[x->reg] : x->pc;
 	if ((x && (x->kind == EXITK_FAULT || x->kind == EXITK_HYPERCALL)) || !gm_access_ok(&m->gm, pc, 1, GP_X))
 		return;
 	freeze_serve(m, pc, GS_CALL_NONE);
@@ -158,6 +159,13 @@ uint64_t gate_dispatch(struct rt_ctx *c)
 		if (personality_hypercall(m, c))
 			return 0;
 		return tr_take_branch(t, id);
+	case EXITK_SWITCH:
+		/* the index in the target slot (translate.c, switch_site) */
+		return stop_here(m) ? resume(m, c, c->gpr[x->reg])
+		                    : tr_take_switch(t, id, (unsigned)c->ibl_target, c->gpr[x->reg]);
+	case EXITK_SWITCH_LINK:   /* has no stub of its own */
+		fprintf(stderr, "opsub: internal error: exit %u has no stub\n", id);
+		abort();
 	case EXITK_CPUID:
 		cpuid_exit(c);
 		return resume(m, c, next);

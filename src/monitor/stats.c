@@ -14,6 +14,7 @@ void stats_print(const struct monitor *m, FILE *f)
 	fprintf(f, "  code cache bytes      %lu\n", s->cache_bytes);
 	fprintf(f, "  direct links          %lu\n", s->links);
 	fprintf(f, "  indirect lookups      %lu (misses %lu)\n", lookups, s->ibl_misses);
+	fprintf(f, "  switch tables         %lu (their jumps are no lookups)\n", s->switches);
 	fprintf(f, "  invalidations         %lu blocks\n", s->invalidations);
 	fprintf(f, "  cache flushes         %lu\n", s->flushes);
 	if (s->unwatched)

@@ -109,6 +109,7 @@ static void reset_all_but_hashes(struct translator *t)
 	t->nexits = EXIT_FIRST_STUB;
 	t->nmap = 0;
 	t->nprefs = 1;
+	t->nswitch = 0;
 	if (t->ibl)
 		ibl_clear_all(t->ibl);
 }
@@ -250,16 +251,14 @@ static void hash_remove(struct translator *t, uint32_t id)
 	t->nhashed--;
 }
 
-void tr_publish(struct translator *t, uint32_t id)
+/* Puts block id on the chains of the pages of guest bytes [from, to), and
+ * watches them: a change kills the block (tr_invalidate_page).  None for a
+ * block outside guest memory (a fault block); p cannot wrap below
+ * gm->size <= 4 GiB. */
+static void watch_pages(struct translator *t, uint32_t id, uint64_t from, uint64_t to)
 {
-	struct block *b = &t->blocks[id];
-	b->live = true;
-	if (hash_insert(t, id) && ++t->nhashed > (t->hash_mask + 1) / 2)
-		hash_grow(t);
-	/* Pages the block's bytes lie on; none for a block outside guest
-	 * memory (a fault block), and p cannot wrap below gm->size <= 4 GiB. */
-	uint64_t end = b->pc_end < t->gm->size ? b->pc_end : t->gm->size;
-	for (uint64_t p = page_down(b->pc); p < end; p += GUEST_PAGE) {
+	uint64_t end = to < t->gm->size ? to : t->gm->size;
+	for (uint64_t p = page_down(from); p < end; p += GUEST_PAGE) {
 		if (t->nprefs >= t->prefs_cap)
 			t->prefs = grow(t->prefs, &t->prefs_cap, sizeof(struct page_ref));
 		uint32_t *ph = page_bucket(t, p / GUEST_PAGE);
@@ -267,6 +266,21 @@ void tr_publish(struct translator *t, uint32_t id)
 		*ph = t->nprefs++;
 		t->stats.unwatched += !gm_watch(t->gm, p);
 	}
+}
+
+void tr_publish(struct translator *t, uint32_t id)
+{
+	struct block *b = &t->blocks[id];
+	b->live = true;
+	if (hash_insert(t, id) && ++t->nhashed > (t->hash_mask + 1) / 2)
+		hash_grow(t);
+	watch_pages(t, id, b->pc, b->pc_end);
+	watch_pages(t, id, b->table, b->table_end);
+}
+
+static uint64_t host_addr(const struct translator *t, uint32_t off)
+{
+	return (uint64_t)(uintptr_t)(t->rx + off);
 }
 
 static void write_rel32(struct translator *t, uint32_t at, uint32_t target)
@@ -282,6 +296,20 @@ void tr_link(struct translator *t, uint32_t exit_id, uint32_t target)
 	write_rel32(t, x->patch, x->r11_in_slot ? b->slot_entry : b->entry);
 	x->next_link = b->links;
 	b->links = exit_id;
+	t->stats.links++;
+}
+
+void tr_link_switch(struct translator *t, uint32_t site, unsigned index, uint32_t target)
+{
+	uint32_t entry = t->exits[site].patch * SWITCH_ENTRIES + (index & (SWITCH_ENTRIES - 1));
+	uint32_t stub = t->exits[site].stub, x = tr_new_exit(t);   /* may move t->exits */
+	struct block *b = &t->blocks[target];
+	t->exits[x] = (struct exit){.kind = EXITK_SWITCH_LINK, .pc = t->exits[site].pc, .target = b->pc,
+	                            .block = t->exits[site].block, .patch = entry, .stub = stub,
+	                            .next_link = b->links};
+	b->links = x;
+	/* arrivals have the guest's r11 in its slot (translate.c, switch_site) */
+	t->ibl[IBL_ENTRIES + entry] = host_addr(t, b->slot_entry);
 	t->stats.links++;
 }
 
@@ -306,11 +334,6 @@ void tr_link_resume(struct translator *t, uint32_t exit_id, uint32_t target)
  * and a direct jump instead of a full gate each time.  The block that
  * missed last goes first (as it did when a slot held one block), and of
  * more than IBL_CHAIN_MAX (cache.h) the oldest leaves. */
-
-static uint64_t host_addr(const struct translator *t, uint32_t off)
-{
-	return (uint64_t)(uintptr_t)(t->rx + off);
-}
 
 /* Points block id's miss jump at block next's IBL entry, or at the gate. */
 static void ibl_chain_to(struct translator *t, uint32_t id, uint32_t next)
@@ -365,6 +388,8 @@ static void kill_block(struct translator *t, uint32_t id)
 	for (uint32_t x = b->links; x; x = t->exits[x].next_link) {
 		if (t->exits[x].kind == EXITK_HYPERCALL)
 			t->fast_resume[x] = 0;
+		else if (t->exits[x].kind == EXITK_SWITCH_LINK)
+			t->ibl[IBL_ENTRIES + t->exits[x].patch] = host_addr(t, t->exits[x].stub);
 		else
 			write_rel32(t, t->exits[x].patch, t->exits[x].stub);
 	}

@@ -84,6 +84,17 @@ bool uses_gpr(const struct decoded *d, int n)
 	return false;
 }
 
+bool writes_gpr(const struct decoded *d, int n)
+{
+	for (unsigned i = 0; i < d->insn.operand_count; i++) {
+		const ZydisDecodedOperand *o = &d->op[i];
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER && (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+		    gpr_number(ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value)) == n)
+			return true;
+	}
+	return false;
+}
+
 const ZydisDecodedOperand *memory_operand(const struct decoded *d)
 {
 	for (unsigned i = 0; i < d->insn.operand_count; i++) {

@@ -32,6 +32,10 @@ int gpr_number(ZydisRegister r);
  * including memory base/index). */
 bool uses_gpr(const struct decoded *d, int n);
 
+/* True when the instruction writes any part of general-purpose register n
+ * (0..15), as an operand it names or one it implies. */
+bool writes_gpr(const struct decoded *d, int n);
+
 /* The instruction's memory operand other than an implicit stack access,
  * or NULL.  Address-generation forms (lea, nop) are included. */
 const ZydisDecodedOperand *memory_operand(const struct decoded *d);

@@ -37,6 +37,10 @@ struct tb {
 	 * to r11_slot_to (an offset from body) */
 	bool r11_in_slot;
 	size_t r11_slot_to;
+	const struct guest_insn *insns; /* the block's instructions (fetch_block) */
+	unsigned cur;                   /* the one being translated */
+	uint32_t switch_exit;           /* the stub's exit of a switch the block ends in, or 0 */
+	uint64_t switch_table;          /* and the guest's table (switch_site) */
 };
 
 enum { RCX = 1, RSP = 4, R11 = 11 };
@@ -708,6 +712,132 @@ static bool continues_block(const struct decoded *d)
 	       d->insn.mnemonic != ZYDIS_MNEMONIC_LOOPNE;
 }
 
+/* ---- switches ----------------------------------------------------------- */
+
+/* A switch over a byte, as GCC compiles it (sqlite3VdbeExec's opcode
+ * dispatch, 9.8 million times in tests/sqlite's workload):
+ *   lea B, [rip + table] (or mov B32, table); ... movzx I32, <byte>; ...
+ *   movsxd R, dword [B + I*4]; add R, B; jmp R
+ * The guest target is table + table[I], and I < 256.  Where the table lies
+ * in memory the guest cannot write, its 1 KiB is watched like code (a
+ * change kills the block, tr_publish) and the jump goes through a switch
+ * table of the block's own (gates/ctx.h), one entry for each value of I:
+ *   mov gs:[ibl_r11], r11 (ibl_save) ; movzx r11d, I8 ;
+ *   jmp gs:[r11*8 + CTX_SWITCH_CODE + 2048 * k]
+ * An entry names the block of its target once one has been taken
+ * (tr_take_switch) and the switch's stub before: mov gs:[ibl_target], r11
+ * (the index) ; mov r11, gs:[ibl_r11] ; the exit.  So a hot switch costs
+ * one load and a jump that depends on the index alone, where the IBL
+ * lookup stores the target, loads its entry by the target's low bits and
+ * compares the target at the block.  The guest's movsxd and add stay: R
+ * holds the target as it would natively. */
+
+/* Instruction g with all its operands (a plain one has only the table's
+ * answer). */
+static bool decoded_at(const struct guest_insn *g, struct decoded *out)
+{
+	if (!g->plain) {
+		*out = g->d;
+		return true;
+	}
+	return decode_one(g->bytes, g->q.len, out) == DECODE_OK;
+}
+
+static bool is_reg(const ZydisDecodedOperand *o, int n, unsigned size)
+{
+	return o->type == ZYDIS_OPERAND_TYPE_REGISTER && gpr_number(o->reg.value) == n && o->size == size;
+}
+
+/* The switch table that `jmp R` (in[cur], at pc) dispatches through, with
+ * *index its byte index register; false for any other indirect jump. */
+static bool switch_table_of(const struct tb *b, int r, uint64_t pc, uint64_t *table, int *index)
+{
+	const struct guest_insn *in = b->insns;
+	unsigned cur = b->cur;
+	struct decoded add, load;
+	if (cur < 3 || !decoded_at(&in[cur - 1], &add) || !decoded_at(&in[cur - 2], &load))
+		return false;
+	/* add R, B (64 bits) */
+	if (add.insn.mnemonic != ZYDIS_MNEMONIC_ADD || !is_reg(&add.op[0], r, 64) ||
+	    add.op[1].type != ZYDIS_OPERAND_TYPE_REGISTER || add.op[1].size != 64)
+		return false;
+	int base = gpr_number(add.op[1].reg.value);
+	/* movsxd R, dword [B + I*4] */
+	const ZydisDecodedOperand *m = &load.op[1];
+	if (load.insn.mnemonic != ZYDIS_MNEMONIC_MOVSXD || !is_reg(&load.op[0], r, 64) ||
+	    m->type != ZYDIS_OPERAND_TYPE_MEMORY || m->mem.segment != ZYDIS_REGISTER_DS ||
+	    load.insn.address_width != 64 || gpr_number(m->mem.base) != base || m->mem.scale != 4 ||
+	    m->mem.disp.value != 0)
+		return false;
+	int idx = gpr_number(m->mem.index);
+	if (base < 0 || idx < 0 || base == r || idx == r || base == idx || idx == R11 || idx == RSP)
+		return false;
+	/* the last writes of B and I before them: lea or mov of the table's
+	 * address, and a byte zero-extended to 32 bits (or 64) */
+	bool have_table = false, have_index = false;
+	uint64_t at = pc - insn_len(&in[cur - 1]) - insn_len(&in[cur - 2]);
+	for (unsigned k = cur - 2; k-- > 0 && !(have_table && have_index);) {
+		struct decoded d;
+		at -= insn_len(&in[k]);
+		if (!decoded_at(&in[k], &d))
+			return false;
+		if (!have_table && writes_gpr(&d, base)) {
+			const ZydisDecodedOperand *o = &d.op[1];
+			if (d.insn.mnemonic == ZYDIS_MNEMONIC_LEA && is_reg(&d.op[0], base, 64) &&
+			    o->mem.base == ZYDIS_REGISTER_RIP && o->mem.index == ZYDIS_REGISTER_NONE)
+				*table = at + d.insn.length + (uint64_t)o->mem.disp.value;
+			else if (d.insn.mnemonic == ZYDIS_MNEMONIC_MOV && is_reg(&d.op[0], base, 32) &&
+			         o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+				*table = (uint32_t)o->imm.value.u;
+			else
+				return false;
+			have_table = true;
+		}
+		if (!have_index && writes_gpr(&d, idx)) {
+			if (d.insn.mnemonic != ZYDIS_MNEMONIC_MOVZX || d.op[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+			    gpr_number(d.op[0].reg.value) != idx || d.op[0].size < 32 || d.op[1].size != 8)
+				return false;
+			have_index = true;
+		}
+	}
+	*index = idx;
+	return have_table && have_index &&
+	       gm_pages_are(b->t->gm, *table, SWITCH_ENTRIES * 4, GP_MAPPED | GP_R | GP_W, GP_MAPPED | GP_R);
+}
+
+/* Ends the block in the switch table's jump (see above) if `jmp R` at pc
+ * is such a switch and a switch table is free. */
+static bool switch_site(struct tb *b, int r, uint64_t pc)
+{
+	struct translator *t = b->t;
+	uint64_t table;
+	int idx;
+	if (t->nswitch >= SWITCH_TABLES || !switch_table_of(b, r, pc, &table, &idx))
+		return false;
+	uint32_t k = t->nswitch++;
+	t->stats.switches++;
+	ibl_save(b);
+	uint8_t seq[SWITCH_TEMPLATE_LEN];
+	switch_template(seq, idx, k);
+	emit_bytes(&b->e, seq, sizeof(seq));
+	b->switch_exit = new_exit(b, EXITK_SWITCH, pc, 0);
+	b->t->exits[b->switch_exit].reg = (uint8_t)r;
+	b->t->exits[b->switch_exit].patch = k;
+	b->switch_table = table;
+	return true;
+}
+
+/* The switch's stub, after the block's other exits: the index to its slot,
+ * the guest's r11 back, the exit. */
+static void switch_stub(struct tb *b)
+{
+	b->t->exits[b->switch_exit].stub = (uint32_t)(b->t->cache_used + b->e.pos);
+	emit_slot_store(&b->e, R11, CTX_IBL_TARGET);
+	emit_slot_load(&b->e, R11, CTX_IBL_R11);
+	emit_slot_store_imm32(&b->e, CTX_EXIT_ID, b->switch_exit);
+	emit_jmp_to(&b->e, (uint64_t)(uintptr_t)gate_exit);
+}
+
 /* Emits the translation of a near branch: ends the block, except a
  * conditional jump that continues it (continues_block), which leaves only
  * by its taken exit. */
@@ -721,6 +851,9 @@ static bool branch(struct tb *b, const struct decoded *d, uint64_t pc, uint64_t 
 			branch_exit(b, emit_jmp32(&b->e), pc, rel_target(d, pc));
 			return true;
 		}
+		if (d->op[0].type == ZYDIS_OPERAND_TYPE_REGISTER && d->op[0].size == 64 &&
+		    switch_site(b, gpr_number(d->op[0].reg.value), pc))
+			return true;
 		ibl_save(b);
 		if (!load_target(b, d, next))
 			return false;
@@ -1017,6 +1150,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	struct tb b = {.t = t};
 	b.id = tr_new_block(t);
 	unsigned count = fetch_block(t, pc);
+	b.insns = t->fetched;
 	struct entry_scan scan = scan_entry(t, pc, t->fetched, count);
 	size_t pad = prologue_pad(pc, scan);
 	memset(t->rw + t->cache_used, 0xcc, pad);
@@ -1052,6 +1186,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 		uint64_t next = cur + insn_len(g);
 		t->stats.classes[g->cls - policy_classes]++;
 		t->stats.guest_insns++;
+		b.cur = n;
 		ended = g->plain ? plain(&b, g, cur) : instruction(&b, &g->d, g->cls, cur, next);
 		cur = next;
 	}
@@ -1074,6 +1209,8 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 			emit_slot_load(&b.e, R11, CTX_IBL_R11);
 		stub(&b, b.linkable[i].exit);
 	}
+	if (b.switch_exit)
+		switch_stub(&b);
 	if (scan.r11_idle) {   /* the direct entry (see prologue) */
 		b.entry = b.e.pos;
 		emit_slot_store(&b.e, R11, CTX_IBL_R11);
@@ -1101,6 +1238,13 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 			return 0;
 	}
 	gate_guest_fpu |= (uint8_t)fpu_parts;   /* before the block can run */
+	if (b.switch_exit) {
+		const struct exit *x = &t->exits[b.switch_exit];
+		for (unsigned i = 0; i < SWITCH_ENTRIES; i++)
+			t->ibl[IBL_ENTRIES + x->patch * SWITCH_ENTRIES + i] = (uint64_t)(uintptr_t)(t->rx + x->stub);
+		blk->table = b.switch_table;
+		blk->table_end = b.switch_table + SWITCH_ENTRIES * 4;
+	}
 	t->cache_used = (t->cache_used + b.e.pos + 31) & ~(size_t)31;
 	t->stats.blocks++;
 	t->stats.cache_bytes = t->cache_used;

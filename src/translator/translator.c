@@ -73,6 +73,15 @@ uint64_t tr_take_branch(struct translator *t, uint32_t exit_id)
 	return (uint64_t)(uintptr_t)(t->rx + t->blocks[id].entry);
 }
 
+uint64_t tr_take_switch(struct translator *t, uint32_t exit_id, unsigned index, uint64_t target)
+{
+	uint64_t flushes = t->stats.flushes;
+	uint32_t id = block_at(t, target);
+	if (t->stats.flushes == flushes)
+		tr_link_switch(t, exit_id, index, id);
+	return (uint64_t)(uintptr_t)(t->rx + t->blocks[id].entry);
+}
+
 uint64_t tr_indirect(struct translator *t, uint64_t target)
 {
 	t->stats.ibl_misses++;

@@ -47,6 +47,12 @@ enum exit_kind {
 	EXITK_CPUID,     /* cpuid at pc; continue at target */
 	EXITK_XGETBV,    /* xgetbv at pc; continue at target */
 	EXITK_FAULT,     /* guest fault: signal, at pc, address fault_addr */
+	EXITK_SWITCH,    /* a switch (translate.c, switch_site) whose table entry for the
+	                  * index in CTX_IBL_TARGET names no block yet; the guest target
+	                  * is in register reg; patch: the switch table's number */
+	EXITK_SWITCH_LINK, /* never taken: a switch table entry linked to a block, put
+	                  * back to the switch's stub when that block dies; patch: the
+	                  * entry's number among all switch tables' */
 };
 
 struct exit {
@@ -59,6 +65,7 @@ struct exit {
 	uint32_t next_link;    /* next exit linked to the same target block (0: end) */
 	uint8_t kind;
 	uint8_t signal;
+	uint8_t reg;           /* SWITCH: the register that holds the guest target */
 	bool r11_in_slot;      /* BRANCH: the guest's r11 is in CTX_IBL_R11 at the jump, so a
 	                        * link goes to the target's slot_entry */
 	const char *why;       /* FAULT: what was refused, for the report */
@@ -66,6 +73,8 @@ struct exit {
 
 struct block {
 	uint64_t pc, pc_end;           /* guest bytes [pc, pc_end) */
+	uint64_t table, table_end;     /* guest bytes of a switch table it depends on, watched
+	                                * like its own (none: equal) */
 	uint32_t ibl_entry, entry, end; /* cache offsets: the IBL entry, the entry for arrivals
 	                                 * with the guest's r11 in r11 (after the exit stubs where
 	                                 * the block keeps r11 in its slot), the end */
@@ -97,6 +106,7 @@ struct page_ref { uint32_t page, block, next; };
 struct tr_stats {
 	uint64_t blocks, guest_insns, cache_bytes;
 	uint64_t links, ibl_misses, invalidations, flushes;
+	uint64_t switches;             /* switches given a switch table (translate.c) */
 	uint64_t unwatched;            /* code pages the host could not write-protect */
 	uint64_t translate_ns, verify_ns;
 	uint64_t classes[32];          /* per policy class (index into policy_classes) */
@@ -117,6 +127,7 @@ struct translator {
 	struct exit *exits;            /* ids below EXIT_FIRST_STUB unused */
 	uint64_t *fast_resume;         /* by exit id, a power-of-two table: gate_fast_table */
 	uint32_t nexits, exits_cap;
+	uint32_t nswitch;              /* switch tables in use (ctx.h, SWITCH_TABLES) */
 	struct insn_map *map;
 	uint32_t nmap, map_cap;
 	struct pc_slot *hash;          /* pc -> block, open addressing, at least twice as many slots
@@ -154,6 +165,11 @@ uint64_t tr_entry(struct translator *t, uint64_t pc);
  * hypercall may resume there through the fast gate) and returns the
  * target's entry. */
 uint64_t tr_take_branch(struct translator *t, uint32_t exit_id);
+
+/* Handles a taken switch stub (EXITK_SWITCH) for index, whose guest
+ * target the switch's register gives: links the switch table's entry for
+ * index to the target block and returns the target's entry. */
+uint64_t tr_take_switch(struct translator *t, uint32_t exit_id, unsigned index, uint64_t target);
 
 /* Handles an IBL miss: enters the target in the table, returns its entry. */
 uint64_t tr_indirect(struct translator *t, uint64_t target);

@@ -51,6 +51,33 @@ void ibl_template(uint8_t out[IBL_TEMPLATE_LEN])
 	memcpy(out + 9, &code, 4);
 }
 
+static const uint8_t switch_jump[] = {0x65, 0x42, 0xff, 0x24, 0xdd};   /* jmp gs:[r11*8 + disp32] */
+
+void switch_template(uint8_t out[SWITCH_TEMPLATE_LEN], int index_reg, unsigned table)
+{
+	out[0] = (uint8_t)(0x44 | (index_reg >= 8));                 /* REX.R (r11), REX.B */
+	out[1] = 0x0f;
+	out[2] = 0xb6;
+	out[3] = (uint8_t)(0xd8 | (index_reg & 7));                  /* movzx r11d, <index>8 */
+	memcpy(out + 4, switch_jump, sizeof(switch_jump));
+	uint32_t code = CTX_SWITCH_CODE + table * SWITCH_ENTRIES * 8;
+	memcpy(out + 9, &code, 4);
+}
+
+/* movzx r11d, <byte register> ; jmp gs:[r11*8 + the start of a switch
+ * table]: the index is below 256, so the jump reads that table. */
+static size_t switch_lookup_at(const uint8_t *code, size_t len, size_t off)
+{
+	if (len - off < SWITCH_TEMPLATE_LEN || (code[off] & 0xfe) != 0x44 || code[off + 1] != 0x0f ||
+	    code[off + 2] != 0xb6 || (code[off + 3] & 0xf8) != 0xd8 ||
+	    memcmp(code + off + 4, switch_jump, sizeof(switch_jump)) != 0)
+		return 0;
+	uint32_t disp;
+	memcpy(&disp, code + off + 9, 4);
+	uint32_t at = disp - CTX_SWITCH_CODE, size = SWITCH_ENTRIES * 8;
+	return disp >= CTX_SWITCH_CODE && at % size == 0 && at / size < SWITCH_TABLES ? SWITCH_TEMPLATE_LEN : 0;
+}
+
 static bool rel32_to(const uint8_t *field, uint64_t field_addr, uint64_t target)
 {
 	int32_t rel;
@@ -190,12 +217,16 @@ static size_t template_at(const uint8_t *code, size_t len, size_t off, uint64_t 
 	}
 	*jumps = false;
 	*loads = -1;
-	if (code[off] != 0x65 && code[off] != 0x45 && code[off] != 0x49 && code[off] != 0x4c)
-		return 0;   /* every template starts with gs:, the lookup's movzx or the prologue's mov r11, rcx
+	if (code[off] != 0x65 && code[off] != 0x44 && code[off] != 0x45 && code[off] != 0x49 && code[off] != 0x4c)
+		return 0;   /* every template starts with gs:, a lookup's movzx or the prologue's mov r11, rcx
 		             * (its loop form: mov rcx, r11) */
 	size_t n = prologue_at(code, len, off, rx);
 	if (n)
 		return n;
+	if ((n = switch_lookup_at(code, len, off))) {
+		*jumps = true;
+		return n;
+	}
 	int reg;
 	bool load;
 	if ((n = slot_access_at(code, len, off, &reg, &load))) {

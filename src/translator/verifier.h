@@ -13,9 +13,10 @@
  *      no rip-relative addressing and no lea of a host address;
  *   3. every 64-bit write of rsp is immediately followed by mov esp, esp;
  *   4. every direct branch lands on an instruction start inside the block
- *      (never inside a template) or on a gate; the only indirect branch is
- *      the one in the IBL template below, checked byte for byte (as are
- *      exit stubs: mov dword gs:[exit id], imm32; jmp gate_exit);
+ *      (never inside a template) or on a gate; the only indirect branches
+ *      are those of the IBL and switch templates below, checked byte for
+ *      byte (as are exit stubs: mov dword gs:[exit id], imm32; jmp
+ *      gate_exit);
  *   5. the block ends in an unconditional jump.
  *
  * The IBL template jumps through the code table with an index bounded to 16
@@ -25,6 +26,11 @@
  * through rcx and jrcxz or loop, rcx kept in r11; jmp gate_ibl_miss; slot
  * loads)
  * sends any target but the block's own pc to the miss gate.
+ *
+ * The switch template jumps through one of the switch tables with an index
+ * its own movzx bounds to 255; trusted code fills a switch table only with
+ * the address of its switch's stub (an exit stub in the verified block that
+ * jumps through it) and the entries of verified blocks.
  */
 #ifndef OPSUB_TRANSLATOR_VERIFIER_H
 #define OPSUB_TRANSLATOR_VERIFIER_H
@@ -34,11 +40,17 @@
 #include <stdint.h>
 
 #define IBL_TEMPLATE_LEN 13
+#define SWITCH_TEMPLATE_LEN 13
 #define EXIT_STUB_LEN    17
 
 /* The inline indirect-branch lookup of the guest target in r11:
  *   movzx r11d, r11w ; jmp gs:[r11*8 + CTX_IBL_CODE] */
 void ibl_template(uint8_t out[IBL_TEMPLATE_LEN]);
+
+/* A specialized switch's jump through switch table `table` (< SWITCH_TABLES)
+ * by the low byte of index_reg (0..15, not r11):
+ *   movzx r11d, <index_reg>8 ; jmp gs:[r11*8 + CTX_SWITCH_CODE + 2048 * table] */
+void switch_template(uint8_t out[SWITCH_TEMPLATE_LEN], int index_reg, unsigned table);
 
 /* Checks `len` bytes of translated code that will run at address rx.
  * Returns true, or false with the first violation in err.  On success

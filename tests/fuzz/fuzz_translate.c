@@ -92,8 +92,8 @@ static void die(const char *fmt, ...)
 static void print_stats(void)
 {
 	fprintf(stderr, "fuzz_translate: %lu blocks, %lu guest instructions, %lu flushes, %lu links, "
-	        "%lu invalidations\n", tr.stats.blocks, tr.stats.guest_insns, tr.stats.flushes,
-	        tr.stats.links, tr.stats.invalidations);
+	        "%lu invalidations, %lu switches\n", tr.stats.blocks, tr.stats.guest_insns, tr.stats.flushes,
+	        tr.stats.links, tr.stats.invalidations, tr.stats.switches);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -303,6 +303,22 @@ static void check_block(uint32_t id, uint64_t pc)
 		die("block %u for pc 0x%lx: tr_guest_pc(entry) gives 0x%lx", id, pc, g);
 }
 
+/* A new switch's table: all of it names the switch's stub, which the
+ * verified block holds, and the block watches the guest's table. */
+static void check_switch(uint32_t x)
+{
+	const struct exit *ex = tr_exit(&tr, x);
+	const struct block *b = &tr.blocks[ex->block];
+	if (ex->patch >= SWITCH_TABLES || ex->stub < b->start || ex->stub >= b->end)
+		die("switch exit %u: table %u, stub 0x%x outside its block", x, ex->patch, ex->stub);
+	for (unsigned i = 0; i < SWITCH_ENTRIES; i++)
+		if (ctx->switch_code[ex->patch][i] != (uint64_t)(uintptr_t)(tr.rx + ex->stub))
+			die("switch exit %u: entry %u of table %u does not name its stub", x, i, ex->patch);
+	if (b->table_end != b->table + SWITCH_ENTRIES * 4 || !gm_watched(&gm, b->table) ||
+	    !gm_watched(&gm, b->table_end - 1))
+		die("switch exit %u: the guest's table at 0x%lx is not watched", x, b->table);
+}
+
 /* IBL slot k's chain as the CPU follows it: from the table through each
  * member's miss jump to the gate, every member live and of this slot, at
  * most IBL_CHAIN_MAX of them; whether block id is among them. */
@@ -412,6 +428,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	struct { uint32_t exit, target; } links[MAX_LINKS];
+	struct { uint32_t exit, index, target; } switched[MAX_LINKS];
+	unsigned nswitched = 0;
 	unsigned nlinks = 0;
 	uint64_t epoch = tr.stats.flushes;   /* links are valid within one epoch */
 
@@ -432,10 +450,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_block(id, pc);
 		for (uint32_t x = first_exit; x < tr.nexits; x++) {
 			const struct exit *ex = tr_exit(&tr, x);
+			if (ex && ex->kind == EXITK_SWITCH_LINK)
+				continue;                         /* an earlier block's switch, linked */
 			if (!ex || ex->block != id)
 				die("exit %u of block %u at pc 0x%lx: wrong owner", x, id, pc);
-			if (ex->kind > EXITK_FAULT || (ex->kind == EXITK_FAULT && !ex->why))
+			if (ex->kind > EXITK_SWITCH || (ex->kind == EXITK_FAULT && !ex->why))
 				die("exit %u of block at pc 0x%lx: kind %u why %p", x, pc, ex->kind, (void *)ex->why);
+			if (ex->kind == EXITK_SWITCH)
+				check_switch(x);
 		}
 		if (f2 & 4) {
 			tr_indirect(&tr, pc);                 /* finds the block: no translation */
@@ -461,6 +483,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t last_exit = tr.nexits;
 		for (uint32_t x = first_exit; x < last_exit && tr.stats.flushes == epoch; x++) {
 			const struct exit ex = *tr_exit(&tr, x);
+			if (ex.kind == EXITK_SWITCH) {
+				/* an index of the switch taken, to one of this input's pcs
+				 * (what the guest's table gives does not matter here) */
+				unsigned index = (p6 + x) & (SWITCH_ENTRIES - 1);
+				uint64_t to = pcs[x % npcs];
+				uint64_t entry = tr_take_switch(&tr, x, index, to);
+				uint32_t target = tr_find(&tr, to);
+				if (tr.stats.flushes != epoch)
+					break;
+				if (!target || entry != (uint64_t)(uintptr_t)(tr.rx + tr.blocks[target].entry) ||
+				    ctx->switch_code[ex.patch][index] != (uint64_t)(uintptr_t)(tr.rx + tr.blocks[target].slot_entry))
+					die("switch exit %u, index %u: not linked to the slot entry of 0x%lx", x, index, to);
+				if (nswitched < MAX_LINKS)
+					switched[nswitched].exit = x, switched[nswitched].index = index,
+					switched[nswitched++].target = target;
+				continue;
+			}
 			if (ex.kind != EXITK_BRANCH || !ex.patch)
 				continue;
 			if (!tr_find(&tr, ex.target))
@@ -501,6 +540,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!tr.blocks[links[i].target].live &&
 			    (uint32_t)(ex->patch + 4 + rel32_at(ex->patch)) != ex->stub)
 				die("exit %u still linked to invalidated block %u", links[i].exit, links[i].target);
+		}
+		for (unsigned i = 0; i < nswitched && tr.stats.flushes == epoch; i++) {
+			const struct exit *ex = &tr.exits[switched[i].exit];
+			if (!tr.blocks[switched[i].target].live &&
+			    ctx->switch_code[ex->patch][switched[i].index] != (uint64_t)(uintptr_t)(tr.rx + ex->stub))
+				die("switch exit %u, index %u, still linked to invalidated block %u", switched[i].exit,
+				    switched[i].index, switched[i].target);
 		}
 	}
 

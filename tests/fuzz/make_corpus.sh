@@ -46,6 +46,7 @@ loop|1: loop 1b; 2: loope 2b; 3: loopne 3b; .byte 0x67, 0xe2, 0xfe; ret
 indirect_mem|call [rax]; call [rax+rbx*8+0x10]; jmp [rsp+8]
 indirect_mem2|call fs:[rax]; jmp qword ptr [r11]; .byte 0x3e, 0xff, 0x20; .byte 0x67, 0xff, 0x10; call [rip+0x100]; jmp [0x601000]
 indirect_reg|call rax; jmp r11; .byte 0x66, 0xff, 0xe0; call rsp; .byte 0xf2, 0xff, 0xe1; .byte 0x3e, 0xff, 0xd2
+switch|lea rsi, [rip + 2f]; movzx ecx, dil; movsxd rax, dword ptr [rsi+rcx*4]; add rax, rsi; jmp rax; 1: mov r8d, 5; movzx r8d, dl; mov esi, 0x400040; movsxd rax, dword ptr [rsi+r8*4]; add rax, rsi; jmp rax; 2: .fill 256, 4, -0x40
 ret_imm|ret 8; ret 0; ret 0xffff; .byte 0xf3, 0xc3; .byte 0x66, 0xc3; .byte 0x48, 0xc3
 direct|jmp 1f; 1: call 2f; 2: jz 3f; 3: jnz 1b; .byte 0x66, 0xe9, 0, 0; .byte 0x66, 0xe8, 0, 0; .byte 0xf2, 0xe9, 0, 0, 0, 0; .byte 0x2e, 0x74, 0; ret
 avx2|vpaddd ymm0, ymm1, [rax]; vpermq ymm0, ymm1, 0x1b; vfmadd231ps ymm0, ymm1, [rbx+rcx*4]; vzeroupper; vpbroadcastd ymm0, [rdi]; vmaskmovps [rdi], ymm1, ymm2; vpmaskmovd ymm3, ymm4, [rsi]; vcvtph2ps ymm0, [rax]; ret

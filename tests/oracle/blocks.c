@@ -8,7 +8,8 @@
  *               write, the flag mask before popf, the FPU-IP scrub after an
  *               x87 environment store), plus the translator's templates
  *               with random registers, forward branches, and one of the
- *               three block ends (jmp gate_exit, exit stub, IBL lookup);
+ *               four block ends (jmp gate_exit, exit stub, IBL lookup,
+ *               switch lookup);
  *   translated  the translator's own output for random guest code or
  *               slices of the fuzz corpus (translation-only mode, as in
  *               tests/fuzz/fuzz_translate.c), moved into the code area;
@@ -126,6 +127,15 @@ static void ibl_lookup(struct code *c)
 	ibl_template(t);
 	code_add(c, t, 4);                               /* movzx r11d, r11w */
 	code_add(c, t + 4, IBL_TEMPLATE_LEN - 4);        /* jmp gs:[r11*8 + CODE] */
+}
+
+/* movzx r11d, <any byte register> ; jmp gs:[r11*8 + switch table k] */
+static void switch_lookup(struct rng *r, struct code *c)
+{
+	uint8_t t[SWITCH_TEMPLATE_LEN];
+	switch_template(t, (int)rng_below(r, 16), (unsigned)rng_below(r, SWITCH_TABLES));
+	code_add(c, t, 4);
+	code_add(c, t + 4, SWITCH_TEMPLATE_LEN - 4);
 }
 
 static void exit_stub(struct code *c, uint32_t id)
@@ -297,6 +307,10 @@ static void block_end(struct rng *r, struct code *c)
 		code_add_branch(c, -1, -1, gate(false));
 	} else if (k < 80) {
 		exit_stub(c, (uint32_t)rng_next(r));
+	} else if (k < 88) {
+		if (rng_chance(r, 50))
+			ibl_save(c);
+		switch_lookup(r, c);
 	} else {
 		if (rng_chance(r, 50))
 			ibl_save(c);

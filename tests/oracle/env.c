@@ -242,7 +242,7 @@ static void collect_host_addresses(void)
 	void *heap = malloc(64);
 	add_host(env.ctx + CTX_XSAVE, "runtime context: XSAVE page");
 	add_host(env.ctx - GUEST_PAGE, "just below the runtime context");
-	add_host(env.ctx + CTX_SIZE, "just past the IBL table");
+	add_host(env.ctx + CTX_SIZE, "just past the switch tables");
 	add_host(env.code_rx + ORACLE_CODE_AREA, "just past the code area");
 	add_host((uint64_t)(uintptr_t)&printf, "libc text");
 	add_host((uint64_t)(uintptr_t)stdout, "libc data");

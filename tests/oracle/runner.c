@@ -120,8 +120,8 @@ static int map_shared(char *err, size_t errlen)
 		snprintf(err, errlen, "cannot map the runner's shared memory: %s", strerror(errno));
 		return -1;
 	}
-	uint64_t *ibl = (uint64_t *)(run_ctx + CTX_IBL_CODE);
-	for (unsigned i = 0; i < IBL_ENTRIES; i++)
+	uint64_t *ibl = (uint64_t *)(run_ctx + CTX_IBL_CODE);   /* and the switch tables after it */
+	for (unsigned i = 0; i < IBL_ENTRIES + SWITCH_TABLES * SWITCH_ENTRIES; i++)
 		ibl[i] = (uint64_t)(uintptr_t)gate_ibl_miss;
 	/* no template touches the XSAVE page: any access is a violation */
 	if (mprotect(run_ctx + CTX_XSAVE, CTX_XSAVE_SIZE, PROT_NONE)) {

@@ -53,6 +53,8 @@ static void lanes(struct machine *m, int reg, uint64_t v)
 static void aim_rbx_libc(struct machine *m) { m->gpr[3] = libc_text(); }
 static void aim_bt_gs(struct machine *m) { m->gpr[0] = (libc_text() - env.ctx) * 8; }
 static void aim_rax_libc(struct machine *m) { m->gpr[0] = libc_text(); }
+/* r11 indexes the first switch table past its end, into libc */
+static void aim_r11_switch(struct machine *m) { m->gpr[11] = (libc_text() - env.ctx - CTX_SWITCH_CODE) / 8; }
 static void aim_rsp_heap(struct machine *m) { m->gpr[3] = heap() + 64; }
 static void aim_movs(struct machine *m)
 {
@@ -96,6 +98,8 @@ static const struct selftest_case cases[] = {
 	{"escape:read-xsave-page", B("\x65\x48\x8b\x04\x25\x00\x10\x00\x00"), EXPECT_VIOLATION, aim_nothing, false},
 	{"escape:read-fs-tls", B("\x64\x48\x8b\x04\x25\x00\x00\x00\x00"), EXPECT_VIOLATION, aim_nothing, false},
 	{"escape:jmp-rax-to-host-code", B("\xff\xe0"), EXPECT_VIOLATION, aim_rax_libc, false},
+	{"escape:switch-jump-without-movzx", B("\x65\x42\xff\x24\xdd\x00\x20\x08\x00"), EXPECT_VIOLATION,
+	 aim_r11_switch, false},
 	{"escape:rsp-write-without-mov-esp-esp", B("\x48\x89\xdc\x50"), EXPECT_VIOLATION, aim_rsp_heap, false},
 	{"escape:rep-movsb-64bit-address", B("\xf3\xa4"), EXPECT_VIOLATION, aim_movs, false},
 	{"escape:vpgatherqq-64bit-address", B("\xc4\xe2\xed\x91\x04\x0b"), EXPECT_VIOLATION, aim_gather, false},
@@ -114,6 +118,8 @@ static const struct selftest_case cases[] = {
 	{"control:vpgatherqq-32bit-address", B("\x67\xc4\xe2\xed\x91\x04\x0b"), EXPECT_CONFINED, aim_gather32, false},
 	{"control:access-across-4GiB", B("\x67\x48\x8b\x03"), EXPECT_GUARD, aim_guard, false},
 	{"control:ibl-lookup-template", B("\x45\x0f\xb7\xdb\x65\x42\xff\x24\xdd\x00\x20\x00\x00"), EXPECT_IBL_MISS, aim_nothing, false},
+	{"control:switch-lookup-template", B("\x44\x0f\xb6\xd9\x65\x42\xff\x24\xdd\x00\x20\x08\x00"), EXPECT_IBL_MISS,
+	 aim_nothing, false},
 	{"control:exit-stub", B("\x65\xc7\x04\x25\xa0\x00\x00\x00\x07\x00\x00\x00"), EXPECT_GATE, aim_nothing, false},
 	{"control:jmp-self-loop", B("\xeb\xfe"), EXPECT_TIMEOUT, aim_nothing, false},
 	{"control:ud2", B("\x0f\x0b"), EXPECT_SIGILL, aim_nothing, false},

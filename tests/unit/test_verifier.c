@@ -293,6 +293,67 @@ static void test_ibl_template(void **state)
 	assert_false(verify(&into, err, sizeof(err)));
 }
 
+/* The switch template: a table of the switch area, indexed by a byte
+ * register; every change that would let the index or the table leave the
+ * area, or skip the bound, is refused. */
+static void test_switch_template(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	for (int reg = 0; reg < 16; reg++) {
+		if (reg == 4)
+			continue;
+		for (unsigned table = 0; table < SWITCH_TABLES; table += SWITCH_TABLES - 1) {
+			uint8_t t[SWITCH_TEMPLATE_LEN];
+			switch_template(t, reg, table);
+			struct block ok = {0};
+			put(&ok, t, sizeof(t));
+			if (!verify(&ok, err, sizeof(err)))
+				fail_msg("switch template (index register %d, table %u) rejected: %s", reg, table, err);
+		}
+	}
+	uint8_t t[SWITCH_TEMPLATE_LEN];
+	switch_template(t, 1, 0);                        /* movzx r11d, cl ; jmp gs:[r11*8 + table 0] */
+	struct {
+		unsigned at;
+		uint8_t value;
+		const char *why;
+	} spoilt[] = {
+		{0, 0x4c, "REX.W: movzx r11, cl (still bounded, but not the template)"},
+		{0, 0x46, "REX.X"},
+		{2, 0xb7, "movzx r11d, cx: an index up to 65535"},
+		{2, 0xbe, "movsx r11d, cl: a negative index"},
+		{3, 0xc1, "movzx r8d, cl: r11 left as it was"},
+		{3, 0x19, "movzx r11d, byte [rcx]"},
+		{7, 0x14, "call through the table"},
+		{8, 0xed, "jmp gs:[r13*8 + ...]: another index register"},
+		{8, 0xd8, "a base register added to the index"},
+		{9, 0x08, "a table that does not start on a table's first entry"},
+	};
+	for (size_t i = 0; i < sizeof(spoilt) / sizeof(spoilt[0]); i++) {
+		struct block bad = {0};
+		put(&bad, t, sizeof(t));
+		bad.b[spoilt[i].at] = spoilt[i].value;
+		if (verify(&bad, err, sizeof(err)))
+			fail_msg("accepted: %s", spoilt[i].why);
+	}
+	static const uint32_t displacements[] = {
+		CTX_SWITCH_CODE - SWITCH_ENTRIES * 8,                       /* the IBL table's last 256 */
+		CTX_SWITCH_CODE + SWITCH_TABLES * SWITCH_ENTRIES * 8,       /* past the last table */
+		CTX_IBL_TARGET,                                             /* a guest slot */
+	};
+	for (size_t i = 0; i < sizeof(displacements) / sizeof(displacements[0]); i++) {
+		struct block bad = {0};
+		put(&bad, t, sizeof(t));
+		memcpy(bad.b + 9, &displacements[i], 4);
+		if (verify(&bad, err, sizeof(err)))
+			fail_msg("accepted a switch jump through gs:[0x%x]", displacements[i]);
+	}
+	struct block unbounded = {0};
+	put(&unbounded, t + 4, sizeof(t) - 4);           /* the jump without its movzx */
+	assert_false(verify(&unbounded, err, sizeof(err)));
+}
+
 /* rel32 at the block's current end to gate_ibl_miss */
 static void to_miss(struct block *k)
 {
@@ -450,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_unconfined_memory_rejected),
 		cmocka_unit_test(test_control_flow_rules),
 		cmocka_unit_test(test_ibl_template),
+		cmocka_unit_test(test_switch_template),
 		cmocka_unit_test(test_ibl_entry_forms),
 		cmocka_unit_test(test_body_starting_with_restore),
 		cmocka_unit_test(test_fp_ip_scrub_wrapped_displacement),
