@@ -299,6 +299,20 @@ void tr_link(struct translator *t, uint32_t exit_id, uint32_t target)
 	t->stats.links++;
 }
 
+/* Entry number `entry` of all switch tables together (the writable view
+ * holds them right after the IBL table). */
+static uint64_t *switch_entry(struct translator *t, uint32_t entry)
+{
+	return &t->ibl[IBL_ENTRIES + entry];
+}
+
+void tr_switch_fill(struct translator *t, uint32_t site)
+{
+	const struct exit *x = &t->exits[site];
+	for (unsigned i = 0; i < SWITCH_ENTRIES; i++)
+		*switch_entry(t, x->patch * SWITCH_ENTRIES + i) = host_addr(t, x->stub);
+}
+
 void tr_link_switch(struct translator *t, uint32_t site, unsigned index, uint32_t target)
 {
 	uint32_t entry = t->exits[site].patch * SWITCH_ENTRIES + (index & (SWITCH_ENTRIES - 1));
@@ -309,7 +323,7 @@ void tr_link_switch(struct translator *t, uint32_t site, unsigned index, uint32_
 	                            .next_link = b->links};
 	b->links = x;
 	/* arrivals have the guest's r11 in its slot (translate.c, switch_site) */
-	t->ibl[IBL_ENTRIES + entry] = host_addr(t, b->slot_entry);
+	*switch_entry(t, entry) = host_addr(t, b->slot_entry);
 	t->stats.links++;
 }
 
@@ -389,7 +403,7 @@ static void kill_block(struct translator *t, uint32_t id)
 		if (t->exits[x].kind == EXITK_HYPERCALL)
 			t->fast_resume[x] = 0;
 		else if (t->exits[x].kind == EXITK_SWITCH_LINK)
-			t->ibl[IBL_ENTRIES + t->exits[x].patch] = host_addr(t, t->exits[x].stub);
+			*switch_entry(t, t->exits[x].patch) = host_addr(t, t->exits[x].stub);
 		else
 			write_rel32(t, t->exits[x].patch, t->exits[x].stub);
 	}

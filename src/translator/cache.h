@@ -22,6 +22,8 @@ uint32_t tr_find(struct translator *t, uint64_t pc);
 void tr_publish(struct translator *t, uint32_t id);
 /* Patches a branch exit to jump straight to block `target`. */
 void tr_link(struct translator *t, uint32_t exit_id, uint32_t target);
+/* Points every entry of switch exit site's table at the site's stub. */
+void tr_switch_fill(struct translator *t, uint32_t site);
 /* Points entry index of switch exit site's table at block `target`. */
 void tr_link_switch(struct translator *t, uint32_t site, unsigned index, uint32_t target);
 /* Lets the fast gate resume a hypercall exit straight in block `target`. */

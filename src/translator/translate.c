@@ -834,8 +834,7 @@ static void switch_stub(struct tb *b)
 	b->t->exits[b->switch_exit].stub = (uint32_t)(b->t->cache_used + b->e.pos);
 	emit_slot_store(&b->e, R11, CTX_IBL_TARGET);
 	emit_slot_load(&b->e, R11, CTX_IBL_R11);
-	emit_slot_store_imm32(&b->e, CTX_EXIT_ID, b->switch_exit);
-	emit_jmp_to(&b->e, (uint64_t)(uintptr_t)gate_exit);
+	stub(b, b->switch_exit);
 }
 
 /* Emits the translation of a near branch: ends the block, except a
@@ -1239,9 +1238,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	}
 	gate_guest_fpu |= (uint8_t)fpu_parts;   /* before the block can run */
 	if (b.switch_exit) {
-		const struct exit *x = &t->exits[b.switch_exit];
-		for (unsigned i = 0; i < SWITCH_ENTRIES; i++)
-			t->ibl[IBL_ENTRIES + x->patch * SWITCH_ENTRIES + i] = (uint64_t)(uintptr_t)(t->rx + x->stub);
+		tr_switch_fill(t, b.switch_exit);
 		blk->table = b.switch_table;
 		blk->table_end = b.switch_table + SWITCH_ENTRIES * 4;
 	}

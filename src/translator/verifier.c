@@ -40,18 +40,16 @@ static bool forbidden(const ZydisDecodedInstruction *in)
 	}
 }
 
+static const uint8_t table_jump[] = {0x65, 0x42, 0xff, 0x24, 0xdd};   /* jmp gs:[r11*8 + disp32] */
+
 void ibl_template(uint8_t out[IBL_TEMPLATE_LEN])
 {
-	static const uint8_t t[IBL_TEMPLATE_LEN] = {
-		0x45, 0x0f, 0xb7, 0xdb,                  /* movzx r11d, r11w       */
-		0x65, 0x42, 0xff, 0x24, 0xdd, 0, 0, 0, 0 /* jmp gs:[r11*8 + CODE]  */
-	};
-	memcpy(out, t, sizeof(t));
+	static const uint8_t movzx[] = {0x45, 0x0f, 0xb7, 0xdb};            /* movzx r11d, r11w */
+	memcpy(out, movzx, sizeof(movzx));
+	memcpy(out + 4, table_jump, sizeof(table_jump));
 	uint32_t code = CTX_IBL_CODE;
 	memcpy(out + 9, &code, 4);
 }
-
-static const uint8_t switch_jump[] = {0x65, 0x42, 0xff, 0x24, 0xdd};   /* jmp gs:[r11*8 + disp32] */
 
 void switch_template(uint8_t out[SWITCH_TEMPLATE_LEN], int index_reg, unsigned table)
 {
@@ -59,7 +57,7 @@ void switch_template(uint8_t out[SWITCH_TEMPLATE_LEN], int index_reg, unsigned t
 	out[1] = 0x0f;
 	out[2] = 0xb6;
 	out[3] = (uint8_t)(0xd8 | (index_reg & 7));                  /* movzx r11d, <index>8 */
-	memcpy(out + 4, switch_jump, sizeof(switch_jump));
+	memcpy(out + 4, table_jump, sizeof(table_jump));
 	uint32_t code = CTX_SWITCH_CODE + table * SWITCH_ENTRIES * 8;
 	memcpy(out + 9, &code, 4);
 }
@@ -70,7 +68,7 @@ static size_t switch_lookup_at(const uint8_t *code, size_t len, size_t off)
 {
 	if (len - off < SWITCH_TEMPLATE_LEN || (code[off] & 0xfe) != 0x44 || code[off + 1] != 0x0f ||
 	    code[off + 2] != 0xb6 || (code[off + 3] & 0xf8) != 0xd8 ||
-	    memcmp(code + off + 4, switch_jump, sizeof(switch_jump)) != 0)
+	    memcmp(code + off + 4, table_jump, sizeof(table_jump)) != 0)
 		return 0;
 	uint32_t disp;
 	memcpy(&disp, code + off + 9, 4);
