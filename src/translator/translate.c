@@ -22,6 +22,16 @@
 #define MAX_COND_BRANCHES 4
 #define MAX_EXITS 8
 
+/* The switch a block ends in (translate.c, switches). */
+struct switch_plan {
+	bool planned;
+	bool guarded;        /* B is set before the block: the guard checks it */
+	unsigned load;       /* the movsxd's number among the block's instructions */
+	int r, base, index;
+	uint64_t table;      /* the guest's table, and I < entries */
+	unsigned entries;
+};
+
 /* A block under construction. */
 struct tb {
 	struct translator *t;
@@ -38,9 +48,8 @@ struct tb {
 	bool r11_in_slot;
 	size_t r11_slot_to;
 	const struct guest_insn *insns; /* the block's instructions (fetch_block) */
-	unsigned cur;                   /* the one being translated */
-	uint32_t switch_exit;           /* the stub's exit of a switch the block ends in, or 0 */
-	uint64_t switch_table;          /* and the guest's table (switch_site) */
+	struct switch_plan sw;          /* the switch the block ends in (switch_plan) */
+	uint32_t switch_exit;           /* and its stub's exit, or 0 */
 };
 
 enum { RCX = 1, RSP = 4, R11 = 11 };
@@ -714,15 +723,34 @@ static bool continues_block(const struct decoded *d)
 
 /* ---- switches ----------------------------------------------------------- */
 
-/* A switch over a byte, as GCC compiles it (sqlite3VdbeExec's opcode
- * dispatch, 9.8 million times in tests/sqlite's workload):
- *   lea B, [rip + table] (or mov B32, table); ... movzx I32, <byte>; ...
- *   movsxd R, dword [B + I*4]; add R, B; jmp R
- * The guest target is table + table[I], and I < 256.  Where the table lies
- * in memory the guest cannot write, its 1 KiB is watched like code (a
- * change kills the block, tr_publish) and the jump goes through a switch
- * table of the block's own (gates/ctx.h), one entry for each value of I:
- *   mov gs:[ibl_r11], r11 (ibl_save) ; movzx r11d, I8 ;
+/* A switch as GCC compiles it (sqlite3VdbeExec's opcode dispatch, 9.8
+ * million times in tests/sqlite's workload; sqlite3VdbeSerialGet's serial
+ * types, 2.2 million), three instructions that end a block:
+ *   movsxd R, dword [B + I*4] ; add R, B ; jmp R
+ * where B holds the table's address and I is below a bound n <= 256:
+ *   - B: its last write in the block is lea B, [rip + table] or mov B32,
+ *     table; or nothing in the block writes it (the lea was hoisted out of
+ *     an interpreter's loop): then the table is where B pointed when the
+ *     block was translated (the guest's registers are in the context), and
+ *     a guard checks that B still does, without touching the flags
+ *     (switch_guard), and where it does not, the three instructions run
+ *     again as any others (an IBL lookup);
+ *   - I: its last write is movzx from a byte (n = 256) or and I, imm (n =
+ *     imm + 1); or the block compares it after its last write, cmp I, imm
+ *     ; ja out (or jae), the not-taken path being the block's (n = imm +
+ *     1; the compare 64-bit, or 32-bit where that write zero-extends); or
+ *     its last write is mov I32, J32 after such a compare of J (J may be
+ *     I), or mov I32, dword [M] right after cmp dword [M], imm ; ja.  The
+ *     guest's own bounds check is what proves that movzx r11d, I8 is I:
+ *     should the proof be wrong, the switch table still holds only blocks
+ *     and the stub (the guest would jump to another of its cases), so the
+ *     proof is a matter of transparency, never of confinement.
+ * The guest target is B + table[I].  Where the table's n entries lie in
+ * memory the guest cannot write, they are watched like code (a change
+ * kills the block, tr_publish) and the jump goes through a switch table of
+ * the block's own (gates/ctx.h), one entry for each value of I:
+ *   mov gs:[ibl_r11], r11 (ibl_save) ; [the guard] ; [movzx r11d, I8
+ *   where I is R] ; movsxd ; add ; movzx r11d, I8 (or r11b) ;
  *   jmp gs:[r11*8 + CTX_SWITCH_CODE + 2048 * k]
  * An entry names the block of its target once one has been taken
  * (tr_take_switch) and the switch's stub before: mov gs:[ibl_target], r11
@@ -730,7 +758,9 @@ static bool continues_block(const struct decoded *d)
  * one load and a jump that depends on the index alone, where the IBL
  * lookup stores the target, loads its entry by the target's low bits and
  * compares the target at the block.  The guest's movsxd and add stay: R
- * holds the target as it would natively. */
+ * holds the target as it would natively.  The three are translated as one
+ * (switch_site), with one instruction start, the movsxd's: no request or
+ * signal stops the guest between them, where r11 holds the index. */
 
 /* Instruction g with all its operands (a plain one has only the table's
  * answer). */
@@ -748,83 +778,277 @@ static bool is_reg(const ZydisDecodedOperand *o, int n, unsigned size)
 	return o->type == ZYDIS_OPERAND_TYPE_REGISTER && gpr_number(o->reg.value) == n && o->size == size;
 }
 
-/* The switch table that `jmp R` (in[cur], at pc) dispatches through, with
- * *index its byte index register; false for any other indirect jump. */
-static bool switch_table_of(const struct tb *b, int r, uint64_t pc, uint64_t *table, int *index)
+/* Whether two memory operands name the same bytes whatever the registers
+ * hold. */
+static bool same_memory(const ZydisDecodedOperand *a, const ZydisDecodedOperand *b)
+{
+	return a->size == b->size && a->mem.segment == b->mem.segment && a->mem.base == b->mem.base &&
+	       a->mem.index == b->mem.index && a->mem.scale == b->mem.scale &&
+	       a->mem.disp.value == b->mem.disp.value && a->mem.base != ZYDIS_REGISTER_RIP;
+}
+
+/* Whether d, then jcc, is cmp X, imm ; ja (or jae): *bound is then the
+ * largest X that goes on past them, *width X's size (32 or 64).  X is
+ * register x, or with x -1 a dword in memory. */
+static bool bounds_check(const struct decoded *d, const struct decoded *jcc, int x, uint64_t *bound,
+                         unsigned *width)
+{
+	const ZydisDecodedOperand *o = &d->op[0], *imm = &d->op[1];
+	bool operand = x < 0 ? o->type == ZYDIS_OPERAND_TYPE_MEMORY && o->size == 32
+	                     : is_reg(o, x, 32) || is_reg(o, x, 64);
+	if (d->insn.mnemonic != ZYDIS_MNEMONIC_CMP || !operand ||
+	    imm->type != ZYDIS_OPERAND_TYPE_IMMEDIATE || jcc->op[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+		return false;
+	uint64_t v = o->size == 32 ? (uint32_t)imm->imm.value.s : (uint64_t)imm->imm.value.s;
+	if (jcc->insn.mnemonic == ZYDIS_MNEMONIC_JNBE)
+		*bound = v;
+	else if (jcc->insn.mnemonic == ZYDIS_MNEMONIC_JNB && v > 0)
+		*bound = v - 1;
+	else
+		return false;
+	*width = o->size;
+	return true;
+}
+
+/* Whether d writes all of register x as a 32-bit destination, which
+ * clears its upper half (shifts left out: a count of 0 may leave it). */
+static bool writes_low32(const struct decoded *d, int x)
+{
+	switch (d->insn.mnemonic) {
+	case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
+	case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR:
+	case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NEG:
+	case ZYDIS_MNEMONIC_NOT:
+		return is_reg(&d->op[0], x, 32);
+	default:
+		return false;
+	}
+}
+
+/* The bound n of index register idx at instruction `load` (see above), or
+ * 0 where nothing in the block proves one below 256. */
+static unsigned index_bound(const struct tb *b, unsigned load, int idx)
 {
 	const struct guest_insn *in = b->insns;
-	unsigned cur = b->cur;
-	struct decoded add, load;
-	if (cur < 3 || !decoded_at(&in[cur - 1], &add) || !decoded_at(&in[cur - 2], &load))
-		return false;
-	/* add R, B (64 bits) */
-	if (add.insn.mnemonic != ZYDIS_MNEMONIC_ADD || !is_reg(&add.op[0], r, 64) ||
-	    add.op[1].type != ZYDIS_OPERAND_TYPE_REGISTER || add.op[1].size != 64)
-		return false;
-	int base = gpr_number(add.op[1].reg.value);
-	/* movsxd R, dword [B + I*4] */
-	const ZydisDecodedOperand *m = &load.op[1];
-	if (load.insn.mnemonic != ZYDIS_MNEMONIC_MOVSXD || !is_reg(&load.op[0], r, 64) ||
-	    m->type != ZYDIS_OPERAND_TYPE_MEMORY || m->mem.segment != ZYDIS_REGISTER_DS ||
-	    load.insn.address_width != 64 || gpr_number(m->mem.base) != base || m->mem.scale != 4 ||
-	    m->mem.disp.value != 0)
-		return false;
-	int idx = gpr_number(m->mem.index);
-	if (base < 0 || idx < 0 || base == r || idx == r || base == idx || idx == R11 || idx == RSP)
-		return false;
-	/* the last writes of B and I before them: lea or mov of the table's
-	 * address, and a byte zero-extended to 32 bits (or 64) */
-	bool have_table = false, have_index = false;
-	uint64_t at = pc - insn_len(&in[cur - 1]) - insn_len(&in[cur - 2]);
-	for (unsigned k = cur - 2; k-- > 0 && !(have_table && have_index);) {
+	struct decoded d, after = {0};
+	int x = idx;             /* idx, or J once idx's last write is mov idx32, J32 */
+	bool copied = false;
+	uint64_t bound = UINT64_MAX;
+	unsigned width = 0;
+	for (unsigned k = load; k-- > 0; after = d) {
+		if (!decoded_at(&in[k], &d))
+			return 0;
+		uint64_t v;
+		unsigned w;
+		if (k + 1 < load && bound == UINT64_MAX && bounds_check(&d, &after, x, &v, &w) && v < SWITCH_ENTRIES)
+			bound = v, width = w;
+		if (!writes_gpr(&d, x))
+			continue;
+		if (copied)              /* J's compare came after its last write */
+			return bound < SWITCH_ENTRIES ? (unsigned)bound + 1 : 0;
+		if (d.insn.mnemonic == ZYDIS_MNEMONIC_MOVZX && d.op[0].size >= 32 && d.op[1].size == 8 &&
+		    is_reg(&d.op[0], idx, d.op[0].size))
+			return bound < SWITCH_ENTRIES ? (unsigned)bound + 1 : SWITCH_ENTRIES;
+		if (bound < SWITCH_ENTRIES && (width == 64 || writes_low32(&d, idx)))
+			return (unsigned)bound + 1;
+		/* and I, imm: I <= imm */
+		if (d.insn.mnemonic == ZYDIS_MNEMONIC_AND && (is_reg(&d.op[0], idx, 32) || is_reg(&d.op[0], idx, 64)) &&
+		    d.op[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && (uint64_t)d.op[1].imm.value.s < SWITCH_ENTRIES)
+			return (unsigned)d.op[1].imm.value.s + 1;
+		/* cmp dword [M], imm ; ja out ; mov I32, dword [M] */
+		struct decoded c, j;
+		if (d.insn.mnemonic == ZYDIS_MNEMONIC_MOV && is_reg(&d.op[0], idx, 32) && k >= 2 &&
+		    d.op[1].type == ZYDIS_OPERAND_TYPE_MEMORY && decoded_at(&in[k - 1], &j) &&
+		    decoded_at(&in[k - 2], &c) && c.op[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    same_memory(&c.op[0], &d.op[1]) && (bounds_check(&c, &j, -1, &v, &w) && v < SWITCH_ENTRIES))
+			return (unsigned)v + 1;
+		/* mov I32, J32 (J may be I itself): I's bound is J's before it */
+		if (d.insn.mnemonic != ZYDIS_MNEMONIC_MOV || !is_reg(&d.op[0], idx, 32) ||
+		    d.op[1].type != ZYDIS_OPERAND_TYPE_REGISTER || d.op[1].size != 32 ||
+		    gpr_number(d.op[1].reg.value) < 0)
+			return 0;
+		x = gpr_number(d.op[1].reg.value);
+		copied = true;
+		bound = UINT64_MAX;
+	}
+	/* no last write in the block: a compare bounds the value where it is
+	 * 64-bit or where it follows mov I32, J32 */
+	return bound < SWITCH_ENTRIES && (copied || width == 64) ? (unsigned)bound + 1 : 0;
+}
+
+/* The table base register's last write in the block, before instruction
+ * `load` at load_pc: *table from lea B, [rip + table] or mov B32, table.
+ * Returns 1 for those, 0 where nothing in the block writes B, -1 for any
+ * other write. */
+static int base_written(const struct tb *b, unsigned load, uint64_t load_pc, int base, uint64_t *table)
+{
+	const struct guest_insn *in = b->insns;
+	uint64_t at = load_pc;
+	for (unsigned k = load; k-- > 0;) {
 		struct decoded d;
 		at -= insn_len(&in[k]);
 		if (!decoded_at(&in[k], &d))
-			return false;
-		if (!have_table && writes_gpr(&d, base)) {
-			const ZydisDecodedOperand *o = &d.op[1];
-			if (d.insn.mnemonic == ZYDIS_MNEMONIC_LEA && is_reg(&d.op[0], base, 64) &&
-			    o->mem.base == ZYDIS_REGISTER_RIP && o->mem.index == ZYDIS_REGISTER_NONE)
-				*table = at + d.insn.length + (uint64_t)o->mem.disp.value;
-			else if (d.insn.mnemonic == ZYDIS_MNEMONIC_MOV && is_reg(&d.op[0], base, 32) &&
-			         o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
-				*table = (uint32_t)o->imm.value.u;
-			else
-				return false;
-			have_table = true;
-		}
-		if (!have_index && writes_gpr(&d, idx)) {
-			if (d.insn.mnemonic != ZYDIS_MNEMONIC_MOVZX || d.op[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
-			    gpr_number(d.op[0].reg.value) != idx || d.op[0].size < 32 || d.op[1].size != 8)
-				return false;
-			have_index = true;
-		}
+			return -1;
+		if (!writes_gpr(&d, base))
+			continue;
+		const ZydisDecodedOperand *o = &d.op[1];
+		if (d.insn.mnemonic == ZYDIS_MNEMONIC_LEA && is_reg(&d.op[0], base, 64) &&
+		    o->mem.base == ZYDIS_REGISTER_RIP && o->mem.index == ZYDIS_REGISTER_NONE)
+			*table = at + d.insn.length + (uint64_t)o->mem.disp.value;
+		else if (d.insn.mnemonic == ZYDIS_MNEMONIC_MOV && is_reg(&d.op[0], base, 32) &&
+		         o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+			*table = (uint32_t)o->imm.value.u;
+		else
+			return -1;
+		return 1;
 	}
-	*index = idx;
-	return have_table && have_index &&
-	       gm_pages_are(b->t->gm, *table, SWITCH_ENTRIES * 4, GP_MAPPED | GP_R | GP_W, GP_MAPPED | GP_R);
+	return 0;
 }
 
-/* Ends the block in the switch table's jump (see above) if `jmp R` at pc
- * is such a switch and a switch table is free. */
-static bool switch_site(struct tb *b, int r, uint64_t pc)
+/* Plans the switch the block at pc, of `count` instructions, ends in, if
+ * it ends in one (see above) and a switch table is free. */
+static void switch_plan(struct tb *b, unsigned count, uint64_t pc)
+{
+	struct switch_plan *s = &b->sw;
+	const struct guest_insn *in = b->insns;
+	struct decoded add, load;
+	*s = (struct switch_plan){.planned = false};
+	if (count < 3 || b->t->nswitch >= SWITCH_TABLES || in[count - 1].plain ||
+	    in[count - 1].result != DECODE_OK || in[count - 1].d.insn.mnemonic != ZYDIS_MNEMONIC_JMP ||
+	    !decoded_at(&in[count - 2], &add) || !decoded_at(&in[count - 3], &load))
+		return;
+	const ZydisDecodedOperand *m = &load.op[1];
+	int r = gpr_number(in[count - 1].d.op[0].reg.value);
+	int base = gpr_number(m->mem.base), idx = gpr_number(m->mem.index);
+	/* jmp R ; add R, B (64 bits) ; movsxd R, dword [B + I*4] */
+	if (!is_reg(&in[count - 1].d.op[0], r, 64) || add.insn.mnemonic != ZYDIS_MNEMONIC_ADD ||
+	    !is_reg(&add.op[0], r, 64) || add.op[1].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    !is_reg(&add.op[1], base, 64) || load.insn.mnemonic != ZYDIS_MNEMONIC_MOVSXD ||
+	    !is_reg(&load.op[0], r, 64) || m->type != ZYDIS_OPERAND_TYPE_MEMORY ||
+	    (m->mem.segment != ZYDIS_REGISTER_DS && m->mem.segment != ZYDIS_REGISTER_SS) ||   /* not fs:/gs: */
+	    load.insn.address_width != 64 || m->mem.scale != 4 ||
+	    m->mem.disp.value != 0)
+		return;
+	if (base < 0 || idx < 0 || r < 0 || base == r || base == idx || base == RSP || idx == RSP ||
+	    base == R11 || idx == R11 || r == R11)
+		return;
+	uint64_t load_pc = pc;
+	for (unsigned k = 0; k < count - 3; k++)
+		load_pc += insn_len(&in[k]);
+	uint64_t table;
+	int written = base_written(b, count - 3, load_pc, base, &table);
+	if (written < 0)
+		return;
+	if (!written)
+		table = b->t->ctx->gpr[base];
+	unsigned entries = index_bound(b, count - 3, idx);
+	if (!entries || table >= b->t->gm->size ||
+	    !gm_pages_are(b->t->gm, table, entries * 4, GP_MAPPED | GP_R | GP_W, GP_MAPPED | GP_R))
+		return;
+	*s = (struct switch_plan){.planned = true, .guarded = !written, .load = count - 3, .r = r,
+	                          .base = base, .index = idx, .table = table, .entries = entries};
+}
+
+/* The guard of a switch whose table base B was set before the block (see
+ * above): mov r11, rcx ; lea rcx, [B + 1 - table] (two leas past 2 GiB) ;
+ * loop other ; mov rcx, r11 -- the hit falls through, with rcx back.
+ * Where LOOP is slow (host_prefers_loop), lea rcx, [B - table] ; jrcxz hit
+ * ; jmp other ; hit: mov rcx, r11.  `other` restores rcx from r11.  Returns
+ * the offset of the jump's displacement, a rel8 in the loop form. */
+static size_t switch_guard(struct tb *b, int base, uint64_t table, bool *rel8)
+{
+	static const uint8_t keep_rcx[] = {0x49, 0x89, 0xcb};     /* mov r11, rcx */
+	static const uint8_t restore_rcx[] = {0x4c, 0x89, 0xd9};  /* mov rcx, r11 */
+	static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x89};      /* lea rcx, [rcx + disp32] */
+	struct emitter *e = &b->e;
+	*rel8 = host_prefers_loop();
+	int64_t d = (*rel8 ? 1 : 0) - (int64_t)table;
+	emit_bytes(e, keep_rcx, sizeof(keep_rcx));
+	/* lea rcx, [B + disp32]: REX.W (+B from r8 up), ModRM 10 001 B, a SIB
+	 * for rsp and r12 */
+	emit_u8(e, (uint8_t)(0x48 | (base >= 8)));
+	emit_u8(e, 0x8d);
+	emit_u8(e, (uint8_t)(0x88 | (base & 7)));
+	if ((base & 7) == 4)
+		emit_u8(e, 0x24);
+	if (d < INT32_MIN) {
+		emit_u32(e, (uint32_t)INT32_MIN);
+		d -= INT32_MIN;
+		emit_bytes(e, lea_rcx, sizeof(lea_rcx));
+	}
+	emit_u32(e, (uint32_t)(int32_t)d);
+	size_t other;
+	if (*rel8) {
+		emit_u8(e, 0xe2);                                 /* loop other */
+		other = e->pos;
+		emit_u8(e, 0);
+	} else {
+		static const uint8_t jrcxz[] = {0xe3, 5};         /* over the jmp rel32 */
+		emit_bytes(e, jrcxz, sizeof(jrcxz));
+		other = emit_jmp32(e);
+	}
+	emit_bytes(e, restore_rcx, sizeof(restore_rcx));
+	return other;
+}
+
+static bool instruction(struct tb *b, const struct decoded *d, const struct policy_class *cls,
+                        uint64_t pc, uint64_t next);
+
+static bool translate_insn(struct tb *b, const struct guest_insn *g, uint64_t pc)
+{
+	return g->plain ? plain(b, g, pc) : instruction(b, &g->d, g->cls, pc, pc + insn_len(g));
+}
+
+/* Translates the planned switch, its movsxd at pc, add and jmp (see above);
+ * returns the pc after the jmp. */
+static uint64_t switch_site(struct tb *b, uint64_t pc)
 {
 	struct translator *t = b->t;
-	uint64_t table;
-	int idx;
-	if (t->nswitch >= SWITCH_TABLES || !switch_table_of(b, r, pc, &table, &idx))
-		return false;
+	const struct switch_plan *s = &b->sw;
+	const struct guest_insn *g = &b->insns[s->load];
+	uint64_t at[3] = {pc, pc + insn_len(&g[0]), pc + insn_len(&g[0]) + insn_len(&g[1])};
+	bool r11_in_slot = b->r11_in_slot;
 	uint32_t k = t->nswitch++;
 	t->stats.switches++;
+	for (unsigned i = 1; i < 3; i++) {
+		t->stats.classes[g[i].cls - policy_classes]++;
+		t->stats.guest_insns++;
+	}
 	ibl_save(b);
+	bool rel8 = false;
+	size_t other = s->guarded ? switch_guard(b, s->base, s->table, &rel8) : 0;
 	uint8_t seq[SWITCH_TEMPLATE_LEN];
-	switch_template(seq, idx, k);
+	int from = s->index;
+	if (s->index == s->r) {   /* the index, before the movsxd overwrites it */
+		switch_template(seq, s->index, k);
+		emit_bytes(&b->e, seq, 4);   /* its movzx r11d, I8 */
+		from = R11;
+	}
+	translate_insn(b, &g[0], at[0]);
+	translate_insn(b, &g[1], at[1]);
+	switch_template(seq, from, k);
 	emit_bytes(&b->e, seq, sizeof(seq));
-	b->switch_exit = new_exit(b, EXITK_SWITCH, pc, 0);
-	b->t->exits[b->switch_exit].reg = (uint8_t)r;
-	b->t->exits[b->switch_exit].patch = k;
-	b->switch_table = table;
-	return true;
+	b->switch_exit = new_exit(b, EXITK_SWITCH, at[2], 0);
+	t->exits[b->switch_exit].reg = (uint8_t)s->r;
+	t->exits[b->switch_exit].patch = k;
+	if (s->guarded) {   /* B is not the table: the three as any others */
+		int64_t dist = (int64_t)b->e.pos - (int64_t)(other + 1);
+		if (!rel8)
+			emit_patch_rel32(&b->e, other, emit_here(&b->e));
+		else if (dist <= INT8_MAX)
+			b->e.buf[other] = (uint8_t)dist;
+		else
+			b->e.overflow = true;   /* (the path above is some 30 bytes) */
+		static const uint8_t restore_rcx[] = {0x4c, 0x89, 0xd9};
+		emit_bytes(&b->e, restore_rcx, sizeof(restore_rcx));
+		if (!r11_in_slot)
+			emit_slot_load(&b->e, R11, CTX_IBL_R11);
+		for (unsigned i = 0; i < 3; i++) {
+			tr_map_add(t, (uint16_t)(b->e.pos - b->body), (uint16_t)(at[i] - t->blocks[b->id].pc));
+			translate_insn(b, &g[i], at[i]);
+		}
+	}
+	return at[2] + insn_len(&g[2]);
 }
 
 /* The switch's stub, after the block's other exits: the index to its slot,
@@ -850,9 +1074,6 @@ static bool branch(struct tb *b, const struct decoded *d, uint64_t pc, uint64_t 
 			branch_exit(b, emit_jmp32(&b->e), pc, rel_target(d, pc));
 			return true;
 		}
-		if (d->op[0].type == ZYDIS_OPERAND_TYPE_REGISTER && d->op[0].size == 64 &&
-		    switch_site(b, gpr_number(d->op[0].reg.value), pc))
-			return true;
 		ibl_save(b);
 		if (!load_target(b, d, next))
 			return false;
@@ -1151,6 +1372,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	unsigned count = fetch_block(t, pc);
 	b.insns = t->fetched;
 	struct entry_scan scan = scan_entry(t, pc, t->fetched, count);
+	switch_plan(&b, count, pc);
 	size_t pad = prologue_pad(pc, scan);
 	memset(t->rw + t->cache_used, 0xcc, pad);
 	t->cache_used += pad;
@@ -1185,8 +1407,12 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 		uint64_t next = cur + insn_len(g);
 		t->stats.classes[g->cls - policy_classes]++;
 		t->stats.guest_insns++;
-		b.cur = n;
-		ended = g->plain ? plain(&b, g, cur) : instruction(&b, &g->d, g->cls, cur, next);
+		if (b.sw.planned && n == b.sw.load) {   /* with the add and jmp after it */
+			cur = switch_site(&b, cur);
+			end = cur - insn_len(&t->fetched[n + 2]) + t->fetched[n + 2].avail;
+			break;
+		}
+		ended = translate_insn(&b, g, cur);
 		cur = next;
 	}
 	if (!ended)   /* the instruction or byte limit: on in the next block */
@@ -1239,8 +1465,8 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	gate_guest_fpu |= (uint8_t)fpu_parts;   /* before the block can run */
 	if (b.switch_exit) {
 		tr_switch_fill(t, b.switch_exit);
-		blk->table = b.switch_table;
-		blk->table_end = b.switch_table + SWITCH_ENTRIES * 4;
+		blk->table = b.sw.table;
+		blk->table_end = b.sw.table + b.sw.entries * 4;
 	}
 	t->cache_used = (t->cache_used + b.e.pos + 31) & ~(size_t)31;
 	t->stats.blocks++;

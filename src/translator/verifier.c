@@ -31,7 +31,7 @@ static bool forbidden(const ZydisDecodedInstruction *in)
 	}
 	switch (in->mnemonic) {
 	case ZYDIS_MNEMONIC_CPUID: case ZYDIS_MNEMONIC_CLI: case ZYDIS_MNEMONIC_STI:
-	case ZYDIS_MNEMONIC_ENTER: case ZYDIS_MNEMONIC_LEAVE: case ZYDIS_MNEMONIC_LOOP:
+	case ZYDIS_MNEMONIC_ENTER: case ZYDIS_MNEMONIC_LEAVE:
 	case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE:
 	case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD: case ZYDIS_MNEMONIC_IRETQ:
 		return true;

@@ -8,6 +8,10 @@
  * exactly the executable guest pages, so ASan catches any fetch outside
  * them.  Nothing translated is ever run.
  *
+ * The guest's registers in the context, which the translator reads for a
+ * switch whose table base is set before its block, all hold the code's
+ * start.
+ *
  * Input layout (the first and last bytes are code too):
  *   data[0]      bits 0-1: where the code lies in the guest
  *                   0 at 0x400000, page-aligned start
@@ -304,7 +308,8 @@ static void check_block(uint32_t id, uint64_t pc)
 }
 
 /* A new switch's table: all of it names the switch's stub, which the
- * verified block holds, and the block watches the guest's table. */
+ * verified block holds, and the block watches the guest's table (the
+ * entries its index can reach: at most 256, at least one). */
 static void check_switch(uint32_t x)
 {
 	const struct exit *ex = tr_exit(&tr, x);
@@ -314,7 +319,7 @@ static void check_switch(uint32_t x)
 	for (unsigned i = 0; i < SWITCH_ENTRIES; i++)
 		if (ctx->switch_code[ex->patch][i] != (uint64_t)(uintptr_t)(tr.rx + ex->stub))
 			die("switch exit %u: entry %u of table %u does not name its stub", x, i, ex->patch);
-	if (b->table_end != b->table + SWITCH_ENTRIES * 4 || !gm_watched(&gm, b->table) ||
+	if (b->table_end <= b->table || b->table_end > b->table + SWITCH_ENTRIES * 4 || !gm_watched(&gm, b->table) ||
 	    !gm_watched(&gm, b->table_end - 1))
 		die("switch exit %u: the guest's table at 0x%lx is not watched", x, b->table);
 }
@@ -387,6 +392,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(buf + (start - lo) + len, 0, blen - (start - lo) - len);
 	gm.code_view = (uintptr_t)buf - lo;
 	cur_code_start = start;
+	/* the guest's registers as the translator may read them (a switch's
+	 * table base set before its block): the code, memory it cannot write */
+	for (int r = 0; r < GPR_COUNT; r++)
+		ctx->gpr[r] = start;
 
 	reset_pages();
 	touched_lo = lo / GUEST_PAGE - 1;               /* the page before stays unmapped */

@@ -350,10 +350,18 @@ static void add_branches(struct rng *r, struct code *c, unsigned *starts, unsign
 		int cond = rng_chance(r, 70) ? (int)rng_below(r, 16) : -1;
 		/* the branch goes in front of unit `from`: later units move by one */
 		int target = to > from ? (int)starts[to] + 1 : (int)starts[to];
-		if (rng_chance(r, 15))
+		if (rng_chance(r, 15)) {
 			code_add_branch(&br, cond, -1, gate(rng_chance(r, 30)));
-		else
+		} else if (rng_chance(r, 15)) {
+			/* loop rel8, as a switch's guard has it (translate.c); out of
+			 * range, the layout fails and the block is not used */
+			code_add(&br, "\xe2\x00", 2);
+			br.insn[0].rel_off = 1;
+			br.insn[0].rel_size = 1;
+			br.insn[0].target = target;
+		} else {
 			code_add_branch(&br, cond, target, 0);
+		}
 		if (rng_chance(r, 4))
 			mutate_prefix_byte(&br.insn[0], 0x66);  /* operand size: vendors differ */
 		code_insert(c, starts[from], &br.insn[0]);

@@ -348,6 +348,7 @@ const char *const form_class_name[FC_COUNT] = {
 	[FC_PUSHPOP_MEM] = "push/pop m", [FC_PUSHF_POPF] = "pushf/popf", [FC_MASKMOV] = "maskmov*",
 	[FC_ENTER_LEAVE] = "enter/leave", [FC_X87_ENV] = "fnstenv/fldenv/fnsave/frstor",
 	[FC_SLOT_TEMPLATE] = "gs: slot access (template)", [FC_IBL_TEMPLATE] = "IBL lookup (template)",
+	[FC_LOOP] = "loop (a switch guard's branch)",
 };
 
 static bool has_memory(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops, bool visible)
@@ -382,6 +383,7 @@ static int form_class(const ZydisDecodedInstruction *in, const ZydisDecodedOpera
 	case ZYDIS_MNEMONIC_VPMASKMOVQ:
 		return FC_MASKMOV;
 	case ZYDIS_MNEMONIC_ENTER: case ZYDIS_MNEMONIC_LEAVE: return FC_ENTER_LEAVE;
+	case ZYDIS_MNEMONIC_LOOP: return FC_LOOP;
 	case ZYDIS_MNEMONIC_FNSTENV: case ZYDIS_MNEMONIC_FLDENV: case ZYDIS_MNEMONIC_FNSAVE: case ZYDIS_MNEMONIC_FRSTOR:
 		return FC_X87_ENV;
 	default:

@@ -126,11 +126,12 @@ size_t gen_insn(struct rng *r, enum flavor f, uint8_t out[15]);
 /* A guest branch or gate instruction that ends a translator block. */
 size_t gen_guest_block_end(struct rng *r, uint8_t out[15]);
 
-/* The hidden-operand forms the oracle is about, for the statistics. */
+/* The hidden-operand forms the oracle is about, and loop (a direct branch
+ * that also writes rcx), for the statistics. */
 enum form_class {
 	FC_BT_REG, FC_STRING, FC_STRING_REP, FC_STRING_SEG, FC_XLAT, FC_GATHER, FC_CMPXCHG8_16,
 	FC_FXSAVE, FC_PUSHPOP_MEM, FC_PUSHF_POPF, FC_MASKMOV, FC_ENTER_LEAVE, FC_X87_ENV,
-	FC_SLOT_TEMPLATE, FC_IBL_TEMPLATE, FC_COUNT
+	FC_SLOT_TEMPLATE, FC_IBL_TEMPLATE, FC_LOOP, FC_COUNT
 };
 extern const char *const form_class_name[FC_COUNT];
 /* Counts the instructions of each class in a block. */

@@ -18,11 +18,14 @@
 #   TRANSPARENCY_JOBS     binaries handled in parallel (default 2)
 #   TRANSPARENCY_TIMEOUT  seconds per run, native and opsub each (default 120)
 #
-# Per-program directives, read from the first 10 lines of each source:
+# Per-program directives, read from the first 40 lines of each source:
 #   // cflags: FLAGS        extra compiler flags for every build of the file
 #   // args: ARGS           arguments (shell-like quoting, no expansion)
 #   // stdin: FILE          stdin, relative to progs/ (default /dev/null)
 #   // variants: V...       subset of O0 O2 O3 pie mdyn glibc dyn to build (default all seven)
+#   // stats: NAME >= N     opsub runs it with --stats, and its "NAME" figure must be at
+#                           least N (a translator feature the program exists to exercise
+#                           must have been used, or its test proves nothing)
 # Builds and outputs live in build/tests/transparency/ (NAME.VARIANT, plus
 # .native.out/.opsub.out/.native.err/.opsub.err/.log for inspection).
 
@@ -62,8 +65,8 @@ if [ -z "$MUSLLIB" ] || [ ! -f "$MUSLLIB/rcrt1.o" ]; then
 	exit 0
 fi
 
-directive() { # FILE KEY -> value of "// KEY: value" in the first 10 lines
-	sed -n "1,10{s|^// $2:[[:space:]]*||p;}" "$1" | head -n 1
+directive() { # FILE KEY -> value of "// KEY: value" in the first 40 lines
+	sed -n "1,40{s|^// $2:[[:space:]]*||p;}" "$1" | head -n 1
 }
 
 # build SRC VARIANT BIN: compiles unless BIN is newer than SRC and this script.
@@ -173,6 +176,9 @@ run_one() {
 	t0=$SECONDS
 	local -a run_opts=()
 	[ "$v" = dyn ] || [ "$v" = mdyn ] && run_opts=(--host-libs)   # its interpreter and libraries
+	local stats
+	stats=$(directive "$src" stats)
+	[ -n "$stats" ] && run_opts+=(--stats)
 	{ timeout -k 5 "$TIMEOUT" "$OPSUB" run "${run_opts[@]}" "$bin" "${args[@]}" <"$in" >"$bin.opsub.out" 2>"$bin.opsub.err"; } 2>/dev/null
 	orc=$?
 	otime=$((SECONDS - t0))
@@ -182,6 +188,14 @@ run_one() {
 	fi
 	local same_out=1 reasons=""
 	cmp -s "$bin.native.out" "$bin.opsub.out" || same_out=0
+	if [ -n "$stats" ]; then
+		local stat_name=${stats% >= *} stat_min=${stats##* >= } got
+		got=$(sed -n "s/^  $stat_name  *\([0-9][0-9]*\).*/\1/p" "$bin.opsub.err" | head -n 1)
+		if [ -z "$got" ] || [ "$got" -lt "$stat_min" ]; then
+			echo "FAIL $label: --stats gives $stat_name ${got:-(none)}, expected at least $stat_min"
+			return
+		fi
+	fi
 	if [ "$same_out" -eq 1 ] && [ "$nrc" -eq "$orc" ]; then
 		echo "PASS $label"
 		return

@@ -248,6 +248,27 @@ static void test_control_flow_rules(void **state)
 	PUT(&opsize_jmp, 0x66, 0xeb, 0x00);
 	rejects(&opsize_jmp, "a short jmp with an operand-size prefix");
 
+	/* loop: a direct branch like jrcxz (a switch's guard, translate.c),
+	 * its target checked as any other; loope and loopne stay refused */
+	struct block guard = {0};
+	PUT(&guard, 0x49, 0x89, 0xcb);                   /* mov r11, rcx */
+	PUT(&guard, 0x48, 0x8d, 0x8d, 0x01, 0x00, 0xc0, 0xff);   /* lea rcx, [rbp + 1 - 0x400000] */
+	PUT(&guard, 0xe2, 0x03, 0x4c, 0x89, 0xd9);       /* loop +3 ; mov rcx, r11 */
+	PUT(&guard, 0x4c, 0x89, 0xd9);                   /* mov rcx, r11 (the loop's target) */
+	accepts(&guard);
+	struct block loop_in = {0};
+	PUT(&loop_in, 0x48, 0xb8, 1, 2, 3, 4, 5, 6, 7, 8);   /* movabs rax, imm64 */
+	PUT(&loop_in, 0xe2, 0xf8);                        /* loop -8: into the immediate */
+	rejects(&loop_in, "a loop into the middle of an instruction");
+	struct block loop_out = {0};
+	PUT(&loop_out, 0xe2, 0x7f);
+	rejects(&loop_out, "a loop out of the block");
+	for (uint8_t op = 0xe0; op <= 0xe1; op++) {
+		struct block k2 = {0};
+		PUT(&k2, op, 0x00);
+		rejects(&k2, "loope or loopne, which the translator never emits");
+	}
+
 	struct block popf = {0};
 	PUT(&popf, 0x67, 0x48, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xfb, 0xff, 0x9d);   /* and [esp], ~(TF|AC); popf */
 	accepts(&popf);

@@ -1,12 +1,24 @@
-// Switches over a byte through jump tables, in the shape GCC gives them
-// (lea table; movzx index, byte; movsxd target, [table + index*4]; add
-// target, table; jmp target), which opsub runs through switch tables of
-// its own: every index 0..255 of tables in read-only memory, the index in
-// a register that needs REX, indexes that are not bytes (a wider register,
-// a byte moved up), a table chosen by cmov; then an entry of a read-only table is changed
-// (mprotect to writable, write, back to read-only) and a table in writable
-// memory is changed between jumps.  Every jump must go where the table
-// says now: the sums come out as natively.
+// Switches through jump tables, in the shapes GCC gives them (lea table;
+// an index proven small; movsxd target, [table + index*4]; add target,
+// table; jmp target), which opsub runs through switch tables of its own.
+// The index: a byte (movzx), every index 0..255 of tables in read-only
+// memory, in a register that needs REX, and the index register reused for
+// the target; an int bounded by the program's own compare (cmp/ja or
+// cmp/jae, 32- and 64-bit, after mov r32, r32 from the compared register
+// or from itself, after and r32, imm, and a compare of the same dword in
+// memory the index is then loaded from).  The table base: a lea in the
+// block, or a register set before it (the translator guesses the table and
+// guards the guess: the same code is then run with another table).  And
+// shapes that prove nothing, whose index reaches past 255 in 512-entry
+// tables, so that a translator that took them for bounded would jump to
+// the wrong case: a compare of the low byte only, a jb, a write after the
+// compare, a compare of another dword, a copy of a register written after
+// its compare; indexes that are not bytes (a wider register, a byte moved
+// up), a table chosen by cmov.  Then an entry of a read-only table is
+// changed (mprotect to writable, write, back to read-only) and a table in
+// writable memory is changed between jumps.  Every jump must go where the
+// table says now: the sums come out as natively.
+// stats: switch tables >= 12
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,6 +100,156 @@ __asm__(
 	"movslq (%rdx,%rcx,4), %rax\n"
 	"add %rdx, %rax\n"
 	"jmp *%rax\n"
+	/* int sw_same(unsigned op): the index register is the target's */
+	".globl sw_same\n"
+	"sw_same:\n"
+	"lea sw_rodata_table(%rip), %rdx\n"
+	"movzbl %dil, %eax\n"
+	"movslq (%rdx,%rax,4), %rax\n"
+	"add %rdx, %rax\n"
+	"jmp *%rax\n"
+	/* int sw_bounded(unsigned op): cmp r32; ja; -1 above 199 */
+	".globl sw_bounded\n"
+	"sw_bounded:\n"
+	"mov %edi, %eax\n"
+	"cmp $199, %eax\n"
+	"ja 1f\n"
+	"lea sw_rodata_table(%rip), %rdx\n"
+	"movslq (%rdx,%rax,4), %rax\n"
+	"add %rdx, %rax\n"
+	"jmp *%rax\n"
+	"1: mov $-1, %eax\n"
+	"ret\n"
+	/* int sw_copy(unsigned op): cmp edi; ja; mov r8d, edi */
+	".globl sw_copy\n"
+	"sw_copy:\n"
+	"cmp $0x63, %edi\n"
+	"ja 1f\n"
+	"lea sw_rodata_table(%rip), %rdx\n"
+	"mov %edi, %r8d\n"
+	"movslq (%rdx,%r8,4), %r8\n"
+	"add %rdx, %r8\n"
+	"jmp *%r8\n"
+	"1: mov $-1, %eax\n"
+	"ret\n"
+	/* int sw_self(unsigned op): cmp edi; jae; mov edi, edi */
+	".globl sw_self\n"
+	"sw_self:\n"
+	"cmp $0x20, %edi\n"
+	"jae 1f\n"
+	"lea sw_rodata_table(%rip), %rdx\n"
+	"mov %edi, %edi\n"
+	"movslq (%rdx,%rdi,4), %rax\n"
+	"add %rdx, %rax\n"
+	"jmp *%rax\n"
+	"1: mov $-1, %eax\n"
+	"ret\n"
+	/* int sw_and(unsigned op): and ecx, 7 */
+	".globl sw_and\n"
+	"sw_and:\n"
+	"lea sw_rodata_table(%rip), %rdx\n"
+	"mov %edi, %ecx\n"
+	"and $7, %ecx\n"
+	"movslq (%rdx,%rcx,4), %rax\n"
+	"add %rdx, %rax\n"
+	"jmp *%rax\n"
+	/* int sw_cmp64(unsigned long op): cmp rdi, no write in the block */
+	".globl sw_cmp64\n"
+	"sw_cmp64:\n"
+	"cmp $0x40, %rdi\n"
+	"ja 1f\n"
+	"lea sw_wide_table(%rip), %rdx\n"
+	"movslq (%rdx,%rdi,4), %rax\n"
+	"add %rdx, %rax\n"
+	"jmp *%rax\n"
+	"1: mov $-1, %eax\n"
+	"ret\n"
+	/* int sw_mem(const unsigned *op): cmpl [rdi]; ja; mov eax, [rdi] */
+	".globl sw_mem\n"
+	"sw_mem:\n"
+	"lea sw_rodata_table(%rip), %rdx\n"
+	"cmpl $0x2f, (%rdi)\n"
+	"ja 1f\n"
+	"mov (%rdi), %eax\n"
+	"movslq (%rdx,%rax,4), %rax\n"
+	"add %rdx, %rax\n"
+	"jmp *%rax\n"
+	"1: mov $-1, %eax\n"
+	"ret\n"
+	/* int sw_hoisted(unsigned op, const int32_t *table): the base set by
+	 * the caller, as by a lea hoisted out of a loop */
+	".globl sw_hoisted\n"
+	"sw_hoisted:\n"
+	"cmp $0xff, %edi\n"
+	"ja 1f\n"
+	"mov %edi, %ecx\n"
+	"movslq (%rsi,%rcx,4), %rax\n"
+	"add %rsi, %rax\n"
+	"jmp *%rax\n"
+	"1: mov $-1, %eax\n"
+	"ret\n"
+	/* no proof (the wide table, indexes 0..511): the low byte compared */
+	".globl sw_lowbyte\n"
+	"sw_lowbyte:\n"
+	"lea sw_wide_table(%rip), %rdx\n"
+	"mov %edi, %esi\n"
+	"cmp $5, %sil\n"
+	"ja 1f\n"
+	"movslq (%rdx,%rsi,4), %rax\n"
+	"add %rdx, %rax\n"
+	"jmp *%rax\n"
+	"1: mov $-1, %eax\n"
+	"ret\n"
+	/* no proof: jb lets the large ones through */
+	".globl sw_jb\n"
+	"sw_jb:\n"
+	"lea sw_wide_table(%rip), %rdx\n"
+	"mov %edi, %eax\n"
+	"cmp $5, %eax\n"
+	"jb 1f\n"
+	"movslq (%rdx,%rax,4), %rax\n"
+	"add %rdx, %rax\n"
+	"jmp *%rax\n"
+	"1: mov $-1, %eax\n"
+	"ret\n"
+	/* no proof: the index written after its compare (op + up, up 0 or 256) */
+	".globl sw_later\n"
+	"sw_later:\n"
+	"lea sw_wide_table(%rip), %rdx\n"
+	"mov %edi, %eax\n"
+	"cmp $5, %eax\n"
+	"ja 1f\n"
+	"add %esi, %eax\n"
+	"movslq (%rdx,%rax,4), %rax\n"
+	"add %rdx, %rax\n"
+	"jmp *%rax\n"
+	"1: mov $-1, %eax\n"
+	"ret\n"
+	/* no proof: another dword compared than the one loaded */
+	".globl sw_otherdword\n"
+	"sw_otherdword:\n"
+	"lea sw_wide_table(%rip), %rdx\n"
+	"cmpl $5, (%rdi)\n"
+	"ja 1f\n"
+	"mov 4(%rdi), %eax\n"
+	"movslq (%rdx,%rax,4), %rax\n"
+	"add %rdx, %rax\n"
+	"jmp *%rax\n"
+	"1: mov $-1, %eax\n"
+	"ret\n"
+	/* no proof: the copied register written after its compare (the same) */
+	".globl sw_copylater\n"
+	"sw_copylater:\n"
+	"lea sw_wide_table(%rip), %rdx\n"
+	"cmp $5, %edi\n"
+	"ja 1f\n"
+	"add %esi, %edi\n"
+	"mov %edi, %ecx\n"
+	"movslq (%rdx,%rcx,4), %rax\n"
+	"add %rdx, %rax\n"
+	"jmp *%rax\n"
+	"1: mov $-1, %eax\n"
+	"ret\n"
 	".section .rodata\n"
 	TABLE("sw_rodata_table", "sw_rodata_cases", 256, 0)
 	TABLE("sw_wide_table", "sw_rodata_cases", 512, 0)
@@ -102,7 +264,20 @@ int sw_data(unsigned op);
 int sw_wide(unsigned op);
 int sw_moved(unsigned op, unsigned up);
 int sw_chosen(unsigned op, unsigned alt);
-extern int32_t sw_rodata_table[256], sw_data_table[256];
+int sw_same(unsigned op);
+int sw_bounded(unsigned op);
+int sw_copy(unsigned op);
+int sw_self(unsigned op);
+int sw_and(unsigned op);
+int sw_cmp64(unsigned long op);
+int sw_mem(const unsigned *op);
+int sw_hoisted(unsigned op, const int32_t *table);
+int sw_lowbyte(unsigned op);
+int sw_jb(unsigned op);
+int sw_later(unsigned op, unsigned up);
+int sw_otherdword(const unsigned *op);
+int sw_copylater(unsigned op, unsigned up);
+extern int32_t sw_rodata_table[256], sw_data_table[256], sw_alt_table[256];
 
 static uint64_t sum(int (*f)(unsigned), int rounds)
 {
@@ -131,6 +306,30 @@ int main(void)
 			       11 * (uint64_t)sw_chosen(op, op & 256);
 	printf("wide:   %llu\n", (unsigned long long)wide);
 
+	/* bounded by the program's own compares; the hoisted base guessed
+	 * as the first table, then the other one too */
+	uint64_t bounded = 0;
+	for (int r = 0; r < 40; r++)
+		for (unsigned op = 0; op < 512; op++) {
+			unsigned pair[2] = {op & 7 ? op : op + 256 * (unsigned)(r & 1), op};
+			const int32_t *t = r < 20 || (op & 1) ? sw_rodata_table : sw_alt_table;
+			bounded = bounded * 31 + (uint64_t)sw_same(op) + 3 * (uint64_t)sw_bounded(op) +
+			          5 * (uint64_t)sw_copy(op) + 7 * (uint64_t)sw_self(op) + 11 * (uint64_t)sw_and(op) +
+			          13 * (uint64_t)sw_cmp64(op + ((unsigned long)(op & 64) << 32)) +
+			          17 * (uint64_t)sw_mem(&pair[0]) + 19 * (uint64_t)sw_hoisted(op, t);
+		}
+	printf("bounded: %llu\n", (unsigned long long)bounded);
+	/* no proof: each index reaches past 255 */
+	uint64_t unproven = 0;
+	for (int r = 0; r < 40; r++)
+		for (unsigned op = 0; op < 512; op++) {
+			unsigned pair[2] = {op & 7, op};
+			unproven = unproven * 31 + (uint64_t)sw_lowbyte(op) + 3 * (uint64_t)sw_jb(op) +
+			           5 * (uint64_t)sw_later(op & 7, op & 256) + 7 * (uint64_t)sw_otherdword(pair) +
+			           11 * (uint64_t)sw_copylater(op & 7, op & 256);
+		}
+	printf("unproven: %llu\n", (unsigned long long)unproven);
+
 	/* index 1 to case 2, index 255 to case 0, in the read-only table */
 	if (protect(sw_rodata_table, PROT_READ | PROT_WRITE)) {
 		printf("mprotect failed\n");
@@ -139,7 +338,8 @@ int main(void)
 	sw_rodata_table[1] = sw_rodata_table[2];   /* entries are relative to the table's start */
 	sw_rodata_table[255] = sw_rodata_table[0];
 	protect(sw_rodata_table, PROT_READ);
-	printf("rodata changed: %d %d %d; %llu\n", sw_rodata(1), sw_rodata(255), sw_r8(1),
+	printf("rodata changed: %d %d %d %d %d %d; %llu\n", sw_rodata(1), sw_rodata(255), sw_r8(1),
+	       sw_bounded(1), sw_hoisted(1, sw_rodata_table), sw_hoisted(255, sw_rodata_table),
 	       (unsigned long long)sum(sw_rodata, 20));
 
 	/* the writable table, changed between jumps */
