@@ -102,7 +102,7 @@
 #define IBL_BITS            16
 #define IBL_ENTRIES         (1 << IBL_BITS)
 #define CTX_IBL_CODE        0x2000
-#define SWITCH_TABLES       256
+#define SWITCH_TABLES       1024
 #define SWITCH_ENTRIES      256
 #define CTX_SWITCH_CODE     (CTX_IBL_CODE + IBL_ENTRIES * 8)
 #define CTX_SIZE            (CTX_SWITCH_CODE + SWITCH_TABLES * SWITCH_ENTRIES * 8)

@@ -89,10 +89,24 @@ static void cpuid_exit(struct rt_ctx *c)
  * hypercalls that block serve requests themselves, and the request
  * otherwise waits for the next gate.  Nor at a target the guest cannot
  * run, which faults as it would. */
+/* The guest target of a taken switch stub (translate.c, switch_site): the
+ * switch's register, or for a jmp through the guest's table itself, that
+ * table's entry for the index in the target slot (a table gone reads as
+ * 0, where the jump then faults). */
+static uint64_t switch_target(const struct monitor *m, const struct rt_ctx *c, const struct exit *x)
+{
+	if (x->reg != SWITCH_FROM_TABLE)
+		return c->gpr[x->reg & (GPR_COUNT - 1)];
+	uint64_t target = 0;
+	if (gm_read(&m->gm, &target, x->target + 8 * (c->ibl_target & (SWITCH_ENTRIES - 1)), 8))
+		target = 0;
+	return target;
+}
+
 static void serve_at_exit(struct monitor *m, struct rt_ctx *c, const struct exit *x)
 {
 	uint64_t pc = !x ? c->ibl_target : x->kind == EXITK_BRANCH ? x->target
-	            : x->kind == EXITK_SWITCH ? c->gpr[x->reg] : x->pc;
+	            : x->kind == EXITK_SWITCH ? switch_target(m, c, x) : x->pc;
 	if ((x && (x->kind == EXITK_FAULT || x->kind == EXITK_HYPERCALL)) || !gm_access_ok(&m->gm, pc, 1, GP_X))
 		return;
 	freeze_serve(m, pc, GS_CALL_NONE);
@@ -161,8 +175,8 @@ uint64_t gate_dispatch(struct rt_ctx *c)
 		return tr_take_branch(t, id);
 	case EXITK_SWITCH:
 		/* the index in the target slot (translate.c, switch_site) */
-		return stop_here(m) ? resume(m, c, c->gpr[x->reg])
-		                    : tr_take_switch(t, id, (unsigned)c->ibl_target, c->gpr[x->reg]);
+		return stop_here(m) ? resume(m, c, switch_target(m, c, x))
+		                    : tr_take_switch(t, id, (unsigned)c->ibl_target, switch_target(m, c, x));
 	case EXITK_SWITCH_LINK:   /* has no stub of its own */
 		fprintf(stderr, "opsub: internal error: exit %u has no stub\n", id);
 		abort();

@@ -26,10 +26,12 @@
 struct switch_plan {
 	bool planned;
 	bool guarded;        /* B is set before the block: the guard checks it */
-	unsigned load;       /* the movsxd's number among the block's instructions */
-	int r, base, index;
+	unsigned load;       /* the number of the instruction that reads the table (the
+	                      * switch's first), the jmp being the block's last */
+	int r, base, index;  /* r -1: jmp [table] itself; base -1: none (an absolute table) */
+	int64_t disp;        /* the table is at B + disp */
 	uint64_t table;      /* the guest's table, and I < entries */
-	unsigned entries;
+	unsigned entries, entry_size;
 };
 
 /* A block under construction. */
@@ -905,48 +907,100 @@ static int base_written(const struct tb *b, unsigned load, uint64_t load_pc, int
 	return 0;
 }
 
+/* Whether d may come between a switch's table load and its jmp R: a
+ * register instruction (lea too) that leaves R, r11 and rsp alone and
+ * cannot fault. */
+static bool switch_quiet(const struct decoded *d, int r)
+{
+	const ZydisDecodedOperand *m = memory_operand(d);
+	return d->insn.meta.category != ZYDIS_CATEGORY_PUSH && d->insn.meta.category != ZYDIS_CATEGORY_POP &&
+	       (!m || m->mem.type == ZYDIS_MEMOP_TYPE_AGEN) && d->insn.meta.branch_type == ZYDIS_BRANCH_TYPE_NONE &&
+	       (d->insn.mnemonic == ZYDIS_MNEMONIC_MOV || d->insn.mnemonic == ZYDIS_MNEMONIC_LEA ||
+	        d->insn.mnemonic == ZYDIS_MNEMONIC_ADD || d->insn.mnemonic == ZYDIS_MNEMONIC_SUB ||
+	        d->insn.mnemonic == ZYDIS_MNEMONIC_SHL || d->insn.mnemonic == ZYDIS_MNEMONIC_SHR ||
+	        d->insn.mnemonic == ZYDIS_MNEMONIC_MOVZX || d->insn.mnemonic == ZYDIS_MNEMONIC_AND) &&
+	       !writes_gpr(d, r) && !uses_gpr(d, R11) && !writes_gpr(d, RSP);
+}
+
+/* At most this many quiet instructions between a table load and its jmp. */
+#define SWITCH_QUIET_MAX 4
+
 /* Plans the switch the block at pc, of `count` instructions, ends in, if
  * it ends in one (see above) and a switch table is free. */
 static void switch_plan(struct tb *b, unsigned count, uint64_t pc)
 {
 	struct switch_plan *s = &b->sw;
 	const struct guest_insn *in = b->insns;
-	struct decoded add, load;
 	*s = (struct switch_plan){.planned = false};
-	if (count < 3 || b->t->nswitch >= SWITCH_TABLES || in[count - 1].plain ||
-	    in[count - 1].result != DECODE_OK || in[count - 1].d.insn.mnemonic != ZYDIS_MNEMONIC_JMP ||
-	    !decoded_at(&in[count - 2], &add) || !decoded_at(&in[count - 3], &load))
+	if (count < 1 || b->t->nswitch >= SWITCH_TABLES || in[count - 1].plain ||
+	    in[count - 1].result != DECODE_OK || in[count - 1].d.insn.mnemonic != ZYDIS_MNEMONIC_JMP)
 		return;
-	const ZydisDecodedOperand *m = &load.op[1];
-	int r = gpr_number(in[count - 1].d.op[0].reg.value);
+	const struct decoded *jmp = &in[count - 1].d;
+	struct decoded load = *jmp;
+	unsigned at = count - 1, entry_size = 8;
+	int r = -1;
+	if (jmp->op[0].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		/* movsxd R, dword [B + I*4] ; add R, B ; jmp R -- or mov R,
+		 * qword [B + I*8 + disp] ; (quiet instructions) ; jmp R */
+		r = gpr_number(jmp->op[0].reg.value);
+		struct decoded add;
+		if (r < 0 || !is_reg(&jmp->op[0], r, 64))
+			return;
+		if (count >= 3 && decoded_at(&in[count - 2], &add) && add.insn.mnemonic == ZYDIS_MNEMONIC_ADD &&
+		    is_reg(&add.op[0], r, 64) && decoded_at(&in[count - 3], &load) &&
+		    load.insn.mnemonic == ZYDIS_MNEMONIC_MOVSXD) {
+			at = count - 3;
+			entry_size = 4;
+			if (add.op[1].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+			    !is_reg(&add.op[1], gpr_number(load.op[1].mem.base), 64) || load.op[1].mem.disp.value != 0)
+				return;
+		} else {
+			for (at = count - 1; at-- > 0 && count - 1 - at <= SWITCH_QUIET_MAX + 1;) {
+				if (!decoded_at(&in[at], &load))
+					return;
+				if (load.insn.mnemonic == ZYDIS_MNEMONIC_MOV && is_reg(&load.op[0], r, 64) &&
+				    load.op[1].type == ZYDIS_OPERAND_TYPE_MEMORY)
+					break;
+				if (!switch_quiet(&load, r))
+					return;
+			}
+			if (at >= count - 1 || count - 1 - at > SWITCH_QUIET_MAX + 1)
+				return;
+		}
+		if (!is_reg(&load.op[0], r, 64))
+			return;
+	}
+	const ZydisDecodedOperand *m = &load.op[r < 0 ? 0 : 1];
 	int base = gpr_number(m->mem.base), idx = gpr_number(m->mem.index);
-	/* jmp R ; add R, B (64 bits) ; movsxd R, dword [B + I*4] */
-	if (!is_reg(&in[count - 1].d.op[0], r, 64) || add.insn.mnemonic != ZYDIS_MNEMONIC_ADD ||
-	    !is_reg(&add.op[0], r, 64) || add.op[1].type != ZYDIS_OPERAND_TYPE_REGISTER ||
-	    !is_reg(&add.op[1], base, 64) || load.insn.mnemonic != ZYDIS_MNEMONIC_MOVSXD ||
-	    !is_reg(&load.op[0], r, 64) || m->type != ZYDIS_OPERAND_TYPE_MEMORY ||
+	if (m->type != ZYDIS_OPERAND_TYPE_MEMORY || m->size != entry_size * 8 ||
 	    (m->mem.segment != ZYDIS_REGISTER_DS && m->mem.segment != ZYDIS_REGISTER_SS) ||   /* not fs:/gs: */
-	    load.insn.address_width != 64 || m->mem.scale != 4 ||
-	    m->mem.disp.value != 0)
+	    load.insn.address_width != 64 || m->mem.scale != entry_size || idx < 0 ||
+	    (m->mem.base != ZYDIS_REGISTER_NONE && base < 0))
 		return;
-	if (base < 0 || idx < 0 || r < 0 || base == r || base == idx || base == RSP || idx == RSP ||
-	    base == R11 || idx == R11 || r == R11)
+	if ((base >= 0 && (base == r || base == idx || base == RSP || base == R11)) || idx == RSP || idx == R11 ||
+	    r == R11)
 		return;
 	uint64_t load_pc = pc;
-	for (unsigned k = 0; k < count - 3; k++)
+	for (unsigned k = 0; k < at; k++)
 		load_pc += insn_len(&in[k]);
-	uint64_t table;
-	int written = base_written(b, count - 3, load_pc, base, &table);
-	if (written < 0)
-		return;
-	if (!written)
-		table = b->t->ctx->gpr[base];
-	unsigned entries = index_bound(b, count - 3, idx);
+	int64_t disp = m->mem.disp.value;
+	uint64_t table = (uint64_t)disp;
+	int written = 1;   /* an absolute table: as if its address were written */
+	if (base >= 0) {
+		written = base_written(b, at, load_pc, base, &table);
+		if (written < 0)
+			return;
+		table = (written ? table : b->t->ctx->gpr[base]) + (uint64_t)disp;
+		if (table - (uint64_t)disp >= 1ull << 32)
+			return;   /* B a guest address, as the guard's leas take it */
+	}
+	unsigned entries = index_bound(b, at, idx);
 	if (!entries || table >= b->t->gm->size ||
-	    !gm_pages_are(b->t->gm, table, entries * 4, GP_MAPPED | GP_R | GP_W, GP_MAPPED | GP_R))
+	    !gm_pages_are(b->t->gm, table, entries * entry_size, GP_MAPPED | GP_R | GP_W, GP_MAPPED | GP_R))
 		return;
-	*s = (struct switch_plan){.planned = true, .guarded = !written, .load = count - 3, .r = r,
-	                          .base = base, .index = idx, .table = table, .entries = entries};
+	*s = (struct switch_plan){.planned = true, .guarded = !written, .load = at, .r = r, .base = base,
+	                          .index = idx, .disp = disp, .table = table, .entries = entries,
+	                          .entry_size = entry_size};
 }
 
 /* The guard of a switch whose table base B was set before the block (see
@@ -999,56 +1053,64 @@ static bool translate_insn(struct tb *b, const struct guest_insn *g, uint64_t pc
 	return g->plain ? plain(b, g, pc) : instruction(b, &g->d, g->cls, pc, pc + insn_len(g));
 }
 
-/* Translates the planned switch, its movsxd at pc, add and jmp (see above);
- * returns the pc after the jmp. */
-static uint64_t switch_site(struct tb *b, uint64_t pc)
+/* Translates the planned switch, from its table load at pc to the jmp
+ * that ends the block (see above); returns the pc after the jmp. */
+static uint64_t switch_site(struct tb *b, uint64_t pc, unsigned count)
 {
 	struct translator *t = b->t;
 	const struct switch_plan *s = &b->sw;
 	const struct guest_insn *g = &b->insns[s->load];
-	uint64_t at[3] = {pc, pc + insn_len(&g[0]), pc + insn_len(&g[0]) + insn_len(&g[1])};
+	unsigned n = count - s->load;   /* instructions, the jmp included */
+	uint64_t at[SWITCH_QUIET_MAX + 3];
+	at[0] = pc;
+	for (unsigned i = 1; i <= n; i++)
+		at[i] = at[i - 1] + insn_len(&g[i - 1]);
 	bool r11_in_slot = b->r11_in_slot;
 	uint32_t k = t->nswitch++;
 	t->stats.switches++;
-	for (unsigned i = 1; i < 3; i++) {
+	for (unsigned i = 1; i < n; i++) {
 		t->stats.classes[g[i].cls - policy_classes]++;
 		t->stats.guest_insns++;
 	}
 	ibl_save(b);
 	bool rel8 = false;
-	size_t other = s->guarded ? switch_guard(b, s->base, s->table, &rel8) : 0;
+	size_t other = s->guarded ? switch_guard(b, s->base, s->table - (uint64_t)s->disp, &rel8) : 0;
 	uint8_t seq[SWITCH_TEMPLATE_LEN];
-	int from = s->index;
-	if (s->index == s->r) {   /* the index, before the movsxd overwrites it */
+	/* the index into r11 first where the instructions before the jmp write it */
+	bool keep = false;
+	for (unsigned i = 0; i + 1 < n; i++) {
+		struct decoded d;
+		keep |= !decoded_at(&g[i], &d) || writes_gpr(&d, s->index);
+	}
+	if (keep) {
 		switch_template(seq, s->index, k);
 		emit_bytes(&b->e, seq, 4);   /* its movzx r11d, I8 */
-		from = R11;
 	}
-	translate_insn(b, &g[0], at[0]);
-	translate_insn(b, &g[1], at[1]);
-	switch_template(seq, from, k);
+	for (unsigned i = 0; i + 1 < n; i++)
+		translate_insn(b, &g[i], at[i]);
+	switch_template(seq, keep ? R11 : s->index, k);
 	emit_bytes(&b->e, seq, sizeof(seq));
-	b->switch_exit = new_exit(b, EXITK_SWITCH, at[2], 0);
-	t->exits[b->switch_exit].reg = (uint8_t)s->r;
+	b->switch_exit = new_exit(b, EXITK_SWITCH, at[n - 1], s->table);
+	t->exits[b->switch_exit].reg = s->r < 0 ? SWITCH_FROM_TABLE : (uint8_t)s->r;
 	t->exits[b->switch_exit].patch = k;
-	if (s->guarded) {   /* B is not the table: the three as any others */
+	if (s->guarded) {   /* B is not the table: the instructions as any others */
 		int64_t dist = (int64_t)b->e.pos - (int64_t)(other + 1);
 		if (!rel8)
 			emit_patch_rel32(&b->e, other, emit_here(&b->e));
 		else if (dist <= INT8_MAX)
 			b->e.buf[other] = (uint8_t)dist;
 		else
-			b->e.overflow = true;   /* (the path above is some 30 bytes) */
+			b->e.overflow = true;   /* (the path above is some 60 bytes at most) */
 		static const uint8_t restore_rcx[] = {0x4c, 0x89, 0xd9};
 		emit_bytes(&b->e, restore_rcx, sizeof(restore_rcx));
 		if (!r11_in_slot)
 			emit_slot_load(&b->e, R11, CTX_IBL_R11);
-		for (unsigned i = 0; i < 3; i++) {
+		for (unsigned i = 0; i < n; i++) {
 			tr_map_add(t, (uint16_t)(b->e.pos - b->body), (uint16_t)(at[i] - t->blocks[b->id].pc));
 			translate_insn(b, &g[i], at[i]);
 		}
 	}
-	return at[2] + insn_len(&g[2]);
+	return at[n];
 }
 
 /* The switch's stub, after the block's other exits: the index to its slot,
@@ -1407,9 +1469,9 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 		uint64_t next = cur + insn_len(g);
 		t->stats.classes[g->cls - policy_classes]++;
 		t->stats.guest_insns++;
-		if (b.sw.planned && n == b.sw.load) {   /* with the add and jmp after it */
-			cur = switch_site(&b, cur);
-			end = cur - insn_len(&t->fetched[n + 2]) + t->fetched[n + 2].avail;
+		if (b.sw.planned && n == b.sw.load) {   /* with the rest of the block */
+			cur = switch_site(&b, cur, count);
+			end = cur - insn_len(&t->fetched[count - 1]) + t->fetched[count - 1].avail;
 			break;
 		}
 		ended = translate_insn(&b, g, cur);
@@ -1466,7 +1528,7 @@ uint32_t tr_build(struct translator *t, uint64_t pc, char *err, size_t errlen)
 	if (b.switch_exit) {
 		tr_switch_fill(t, b.switch_exit);
 		blk->table = b.sw.table;
-		blk->table_end = b.sw.table + b.sw.entries * 4;
+		blk->table_end = b.sw.table + b.sw.entries * b.sw.entry_size;
 	}
 	t->cache_used = (t->cache_used + b.e.pos + 31) & ~(size_t)31;
 	t->stats.blocks++;

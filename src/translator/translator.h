@@ -49,7 +49,9 @@ enum exit_kind {
 	EXITK_FAULT,     /* guest fault: signal, at pc, address fault_addr */
 	EXITK_SWITCH,    /* a switch (translate.c, switch_site) whose table entry for the
 	                  * index in CTX_IBL_TARGET names no block yet; the guest target
-	                  * is in register reg; patch: the switch table's number */
+	                  * is in register reg, or with reg SWITCH_FROM_TABLE the 8 bytes
+	                  * of the guest's table (at target) for that index; patch: the
+	                  * switch table's number */
 	EXITK_SWITCH_LINK, /* never taken: a switch table entry linked to a block, put
 	                  * back to the switch's stub when that block dies; patch: the
 	                  * entry's number among all switch tables' */
@@ -66,6 +68,7 @@ struct exit {
 	uint8_t kind;
 	uint8_t signal;
 	uint8_t reg;           /* SWITCH: the register that holds the guest target */
+#define SWITCH_FROM_TABLE 0xff   /* (none: jmp [table + I*8]) */
 	bool r11_in_slot;      /* BRANCH: the guest's r11 is in CTX_IBL_R11 at the jump, so a
 	                        * link goes to the target's slot_entry */
 	const char *why;       /* FAULT: what was refused, for the report */

@@ -309,7 +309,7 @@ static void check_block(uint32_t id, uint64_t pc)
 
 /* A new switch's table: all of it names the switch's stub, which the
  * verified block holds, and the block watches the guest's table (the
- * entries its index can reach: at most 256, at least one). */
+ * entries its index can reach: at most 256 of 4 or 8 bytes, at least one). */
 static void check_switch(uint32_t x)
 {
 	const struct exit *ex = tr_exit(&tr, x);
@@ -319,8 +319,9 @@ static void check_switch(uint32_t x)
 	for (unsigned i = 0; i < SWITCH_ENTRIES; i++)
 		if (ctx->switch_code[ex->patch][i] != (uint64_t)(uintptr_t)(tr.rx + ex->stub))
 			die("switch exit %u: entry %u of table %u does not name its stub", x, i, ex->patch);
-	if (b->table_end <= b->table || b->table_end > b->table + SWITCH_ENTRIES * 4 || !gm_watched(&gm, b->table) ||
-	    !gm_watched(&gm, b->table_end - 1))
+	if (b->table_end <= b->table || b->table_end > b->table + SWITCH_ENTRIES * 8)
+		die("switch exit %u: the guest's table at 0x%lx ends at 0x%lx", x, b->table, b->table_end);
+	if (!gm_watched(&gm, b->table) || !gm_watched(&gm, b->table_end - 1))
 		die("switch exit %u: the guest's table at 0x%lx is not watched", x, b->table);
 }
 
