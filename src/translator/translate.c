@@ -727,16 +727,20 @@ static bool continues_block(const struct decoded *d)
 
 /* A switch as GCC compiles it (sqlite3VdbeExec's opcode dispatch, 9.8
  * million times in tests/sqlite's workload; sqlite3VdbeSerialGet's serial
- * types, 2.2 million), three instructions that end a block:
- *   movsxd R, dword [B + I*4] ; add R, B ; jmp R
- * where B holds the table's address and I is below a bound n <= 256:
+ * types, 2.2 million), at the end of a block, in one of three forms:
+ *   movsxd R, dword [B + I*4] ; add R, B ; jmp R      (a table of offsets)
+ *   jmp qword [B + I*8 + disp]                        (of addresses: goto
+ *   mov R, qword [B + I*8 + disp] ; (up to four        *table[i], or built
+ *     register instructions, switch_quiet) ; jmp R     without -fpie)
+ * where B holds the table's address (or is none: an absolute table) and I
+ * is below a bound n <= 256:
  *   - B: its last write in the block is lea B, [rip + table] or mov B32,
  *     table; or nothing in the block writes it (the lea was hoisted out of
  *     an interpreter's loop): then the table is where B pointed when the
  *     block was translated (the guest's registers are in the context), and
  *     a guard checks that B still does, without touching the flags
- *     (switch_guard), and where it does not, the three instructions run
- *     again as any others (an IBL lookup);
+ *     (switch_guard), and where it does not, the instructions run again as
+ *     any others (an IBL lookup);
  *   - I: its last write is movzx from a byte (n = 256) or and I, imm (n =
  *     imm + 1); or the block compares it after its last write, cmp I, imm
  *     ; ja out (or jae), the not-taken path being the block's (n = imm +
@@ -747,22 +751,26 @@ static bool continues_block(const struct decoded *d)
  *     should the proof be wrong, the switch table still holds only blocks
  *     and the stub (the guest would jump to another of its cases), so the
  *     proof is a matter of transparency, never of confinement.
- * The guest target is B + table[I].  Where the table's n entries lie in
- * memory the guest cannot write, they are watched like code (a change
- * kills the block, tr_publish) and the jump goes through a switch table of
- * the block's own (gates/ctx.h), one entry for each value of I:
+ * The guest target is B + table[I], or table[I].  Where the table's n
+ * entries lie in memory the guest cannot write, they are watched like code
+ * (a change kills the block, tr_publish) and the jump goes through a
+ * switch table of the block's own (gates/ctx.h), one entry for each value
+ * of I:
  *   mov gs:[ibl_r11], r11 (ibl_save) ; [the guard] ; [movzx r11d, I8
- *   where I is R] ; movsxd ; add ; movzx r11d, I8 (or r11b) ;
+ *   where what comes before the jump writes I] ; the instructions before
+ *   the jump ; movzx r11d, I8 (or r11b) ;
  *   jmp gs:[r11*8 + CTX_SWITCH_CODE + 2048 * k]
  * An entry names the block of its target once one has been taken
- * (tr_take_switch) and the switch's stub before: mov gs:[ibl_target], r11
- * (the index) ; mov r11, gs:[ibl_r11] ; the exit.  So a hot switch costs
- * one load and a jump that depends on the index alone, where the IBL
- * lookup stores the target, loads its entry by the target's low bits and
- * compares the target at the block.  The guest's movsxd and add stay: R
- * holds the target as it would natively.  The three are translated as one
- * (switch_site), with one instruction start, the movsxd's: no request or
- * signal stops the guest between them, where r11 holds the index. */
+ * (tr_take_switch, the target from R or from the guest's table) and the
+ * switch's stub before: mov gs:[ibl_target], r11 (the index) ; mov r11,
+ * gs:[ibl_r11] ; the exit.  So a hot switch costs one load and a jump
+ * that depends on the index alone, where the IBL lookup stores the
+ * target, loads its entry by the target's low bits and compares the
+ * target at the block.  The guest's loads and adds stay: R holds the
+ * target as it would natively.  The instructions from the table's load to
+ * the jump are translated as one (switch_site), with one instruction
+ * start: no request or signal stops the guest between them, where r11
+ * holds the index. */
 
 /* Instruction g with all its operands (a plain one has only the table's
  * answer). */
