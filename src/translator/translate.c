@@ -626,38 +626,28 @@ static size_t prologue_pad(uint64_t pc, struct entry_scan scan)
 static void prologue(struct tb *b, uint64_t pc, struct entry_scan scan)
 {
 	struct emitter *e = &b->e;
-	static const uint8_t keep_rcx[] = {0x49, 0x89, 0xcb};           /* mov r11, rcx */
-	static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x89};            /* lea rcx, [rcx + disp32] */
 	static const uint8_t jrcxz[] = {0xe3, 3 + 5};                   /* over the restore and jmp rel32 */
-	static const uint8_t restore_rcx[] = {0x4c, 0x89, 0xd9};        /* mov rcx, r11 */
 	bool loop = host_prefers_loop();
-	int64_t d = prologue_disp(pc);
 	size_t miss = e->pos;
 	if (loop) {
-		emit_bytes(e, restore_rcx, sizeof(restore_rcx));
+		emit_mov_reg(e, RCX, R11);
 		b->ibl_miss = emit_jmp32(e);
 		emit_patch_rel32(e, b->ibl_miss, (uint64_t)(uintptr_t)gate_ibl_miss);
 	}
 	b->ibl_entry = e->pos;
-	emit_bytes(e, keep_rcx, sizeof(keep_rcx));
+	emit_mov_reg(e, R11, RCX);
 	emit_slot_load(e, RCX, CTX_IBL_TARGET);
-	if (prologue_two_leas(pc)) {
-		emit_bytes(e, lea_rcx, sizeof(lea_rcx));
-		emit_u32(e, (uint32_t)INT32_MIN);
-		d -= INT32_MIN;
-	}
-	emit_bytes(e, lea_rcx, sizeof(lea_rcx));
-	emit_u32(e, (uint32_t)(int32_t)d);
+	emit_lea_rcx(e, RCX, prologue_disp(pc));
 	if (loop) {
 		emit_u8(e, 0xe2);                                           /* loop miss */
 		emit_u8(e, (uint8_t)(int8_t)((int64_t)miss - (int64_t)(e->pos + 1)));
 	} else {
 		emit_bytes(e, jrcxz, sizeof(jrcxz));
-		emit_bytes(e, restore_rcx, sizeof(restore_rcx));
+		emit_mov_reg(e, RCX, R11);
 		b->ibl_miss = emit_jmp32(e);
 		emit_patch_rel32(e, b->ibl_miss, (uint64_t)(uintptr_t)gate_ibl_miss);
 	}
-	emit_bytes(e, restore_rcx, sizeof(restore_rcx));
+	emit_mov_reg(e, RCX, R11);
 	if (scan.r11_idle) {
 		b->slot_entry = b->body = e->pos;   /* the direct entry: tr_build, at the end */
 		b->r11_in_slot = true;
@@ -1019,26 +1009,10 @@ static void switch_plan(struct tb *b, unsigned count, uint64_t pc)
  * the offset of the jump's displacement, a rel8 in the loop form. */
 static size_t switch_guard(struct tb *b, int base, uint64_t table, bool *rel8)
 {
-	static const uint8_t keep_rcx[] = {0x49, 0x89, 0xcb};     /* mov r11, rcx */
-	static const uint8_t restore_rcx[] = {0x4c, 0x89, 0xd9};  /* mov rcx, r11 */
-	static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x89};      /* lea rcx, [rcx + disp32] */
 	struct emitter *e = &b->e;
 	*rel8 = host_prefers_loop();
-	int64_t d = (*rel8 ? 1 : 0) - (int64_t)table;
-	emit_bytes(e, keep_rcx, sizeof(keep_rcx));
-	/* lea rcx, [B + disp32]: REX.W (+B from r8 up), ModRM 10 001 B, a SIB
-	 * for rsp and r12 */
-	emit_u8(e, (uint8_t)(0x48 | (base >= 8)));
-	emit_u8(e, 0x8d);
-	emit_u8(e, (uint8_t)(0x88 | (base & 7)));
-	if ((base & 7) == 4)
-		emit_u8(e, 0x24);
-	if (d < INT32_MIN) {
-		emit_u32(e, (uint32_t)INT32_MIN);
-		d -= INT32_MIN;
-		emit_bytes(e, lea_rcx, sizeof(lea_rcx));
-	}
-	emit_u32(e, (uint32_t)(int32_t)d);
+	emit_mov_reg(e, R11, RCX);
+	emit_lea_rcx(e, base, (*rel8 ? 1 : 0) - (int64_t)table);
 	size_t other;
 	if (*rel8) {
 		emit_u8(e, 0xe2);                                 /* loop other */
@@ -1049,7 +1023,7 @@ static size_t switch_guard(struct tb *b, int base, uint64_t table, bool *rel8)
 		emit_bytes(e, jrcxz, sizeof(jrcxz));
 		other = emit_jmp32(e);
 	}
-	emit_bytes(e, restore_rcx, sizeof(restore_rcx));
+	emit_mov_reg(e, RCX, R11);
 	return other;
 }
 
@@ -1109,8 +1083,7 @@ static uint64_t switch_site(struct tb *b, uint64_t pc, unsigned count)
 			b->e.buf[other] = (uint8_t)dist;
 		else
 			b->e.overflow = true;   /* (the path above is some 60 bytes at most) */
-		static const uint8_t restore_rcx[] = {0x4c, 0x89, 0xd9};
-		emit_bytes(&b->e, restore_rcx, sizeof(restore_rcx));
+		emit_mov_reg(&b->e, RCX, R11);
 		if (!r11_in_slot)
 			emit_slot_load(&b->e, R11, CTX_IBL_R11);
 		for (unsigned i = 0; i < n; i++) {
