@@ -49,12 +49,12 @@ void emit_lea_rcx(struct emitter *e, int base, int64_t d)
 {
 	/* REX.W (+B), 8d, ModRM 10 001 base, a SIB for rsp and r12, disp32 */
 	uint8_t b[] = {(uint8_t)(REX_W | (base >= 8 ? REX_B : 0)), 0x8d, (uint8_t)(0x88 | (base & 7)), 0x24};
+	static const uint8_t lea_rcx[] = {REX_W, 0x8d, 0x89};   /* lea rcx, [rcx + disp32] */
 	emit_bytes(e, b, (base & 7) == 4 ? 4 : 3);
 	if (d < INT32_MIN) {
 		emit_u32(e, (uint32_t)INT32_MIN);
 		d -= INT32_MIN;
-		emit_lea_rcx(e, 1, d);   /* rcx */
-		return;
+		emit_bytes(e, lea_rcx, sizeof(lea_rcx));
 	}
 	emit_u32(e, (uint32_t)(int32_t)d);
 }

@@ -49,7 +49,8 @@ void emit_confine_rsp(struct emitter *e);
 /* lea rsp, [rsp + disp32] */
 void emit_lea_rsp(struct emitter *e, int32_t disp);
 /* lea rcx, [base + d] (flag-free): one lea, or where d < INT32_MIN two,
- * lea rcx, [base + INT32_MIN] ; lea rcx, [rcx + d - INT32_MIN] */
+ * lea rcx, [base + INT32_MIN] ; lea rcx, [rcx + d - INT32_MIN], the second
+ * displacement cut to 32 bits (exact for d >= -2^32: guest addresses) */
 void emit_lea_rcx(struct emitter *e, int base, int64_t d);
 /* Loads a constant into a register with lea-like (flag-free) semantics for
  * operand width 16, 32 or 64. */
