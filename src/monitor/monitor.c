@@ -81,14 +81,6 @@ static void cpuid_exit(struct rt_ctx *c)
 	c->gpr[GPR_RDX] = r[3];
 }
 
-/* A request from the daemon at a gate's entry: the guest goes on at the
- * target of the branch that left the block, or makes the exiting
- * instruction (a system call, cpuid) again.  Not at a hypercall: the fast
- * gate may have done that call already and sent it here only to finish
- * (netdrv.c's replay), so making it again would send its frames twice;
- * hypercalls that block serve requests themselves, and the request
- * otherwise waits for the next gate.  Nor at a target the guest cannot
- * run, which faults as it would. */
 /* The guest target of a taken switch stub (translate.c, switch_site): the
  * switch's register, or for a jmp through the guest's table itself, that
  * table's entry for the index in the target slot (a table gone reads as
@@ -103,6 +95,14 @@ static uint64_t switch_target(const struct monitor *m, const struct rt_ctx *c, c
 	return target;
 }
 
+/* A request from the daemon at a gate's entry: the guest goes on at the
+ * target of the branch that left the block, or makes the exiting
+ * instruction (a system call, cpuid) again.  Not at a hypercall: the fast
+ * gate may have done that call already and sent it here only to finish
+ * (netdrv.c's replay), so making it again would send its frames twice;
+ * hypercalls that block serve requests themselves, and the request
+ * otherwise waits for the next gate.  Nor at a target the guest cannot
+ * run, which faults as it would. */
 static void serve_at_exit(struct monitor *m, struct rt_ctx *c, const struct exit *x)
 {
 	uint64_t pc = !x ? c->ibl_target : x->kind == EXITK_BRANCH ? x->target

@@ -32,6 +32,7 @@ struct switch_plan {
 	int64_t disp;        /* the table is at B + disp */
 	uint64_t table;      /* the guest's table, and I < entries */
 	unsigned entries, entry_size;
+	bool index_first;    /* the instructions before the jmp write I: it goes to r11 first */
 };
 
 /* A block under construction. */
@@ -996,9 +997,14 @@ static void switch_plan(struct tb *b, unsigned count, uint64_t pc)
 	if (!entries || table >= b->t->gm->size ||
 	    !gm_pages_are(b->t->gm, table, entries * entry_size, GP_MAPPED | GP_R | GP_W, GP_MAPPED | GP_R))
 		return;
+	bool index_first = false;
+	for (unsigned k = at; k + 1 < count; k++) {
+		struct decoded d;
+		index_first |= !decoded_at(&in[k], &d) || writes_gpr(&d, idx);
+	}
 	*s = (struct switch_plan){.planned = true, .guarded = !written, .load = at, .r = r, .base = base,
 	                          .index = idx, .disp = disp, .table = table, .entries = entries,
-	                          .entry_size = entry_size};
+	                          .entry_size = entry_size, .index_first = index_first};
 }
 
 /* The guard of a switch whose table base B was set before the block (see
@@ -1058,19 +1064,13 @@ static uint64_t switch_site(struct tb *b, uint64_t pc, unsigned count)
 	bool rel8 = false;
 	size_t other = s->guarded ? switch_guard(b, s->base, s->table - (uint64_t)s->disp, &rel8) : 0;
 	uint8_t seq[SWITCH_TEMPLATE_LEN];
-	/* the index into r11 first where the instructions before the jmp write it */
-	bool keep = false;
-	for (unsigned i = 0; i + 1 < n; i++) {
-		struct decoded d;
-		keep |= !decoded_at(&g[i], &d) || writes_gpr(&d, s->index);
-	}
-	if (keep) {
+	if (s->index_first) {
 		switch_template(seq, s->index, k);
 		emit_bytes(&b->e, seq, 4);   /* its movzx r11d, I8 */
 	}
 	for (unsigned i = 0; i + 1 < n; i++)
 		translate_insn(b, &g[i], at[i]);
-	switch_template(seq, keep ? R11 : s->index, k);
+	switch_template(seq, s->index_first ? R11 : s->index, k);
 	emit_bytes(&b->e, seq, sizeof(seq));
 	b->switch_exit = new_exit(b, EXITK_SWITCH, at[n - 1], s->table);
 	t->exits[b->switch_exit].reg = s->r < 0 ? SWITCH_FROM_TABLE : (uint8_t)s->r;
