@@ -12,7 +12,8 @@
  *      of push/pop/pushf/popf (rsp is always a sandbox address, see 3);
  *      no rip-relative addressing and no lea of a host address;
  *   3. every 64-bit write of rsp is immediately followed by mov esp, esp;
- *   4. every direct branch lands on an instruction start inside the block
+ *   4. every direct branch (jmp, jcc, jrcxz, loop: a switch's guard,
+ *      translate.c) lands on an instruction start inside the block
  *      (never inside a template) or on a gate; the only indirect branches
  *      are those of the IBL and switch templates below, checked byte for
  *      byte (as are exit stubs: mov dword gs:[exit id], imm32; jmp
@@ -48,7 +49,8 @@
 void ibl_template(uint8_t out[IBL_TEMPLATE_LEN]);
 
 /* A specialized switch's jump through switch table `table` (< SWITCH_TABLES)
- * by the low byte of index_reg (0..15, not r11):
+ * by the low byte of index_reg (0..15; r11 where the index was taken into
+ * it before the switch's own instructions overwrote it):
  *   movzx r11d, <index_reg>8 ; jmp gs:[r11*8 + CTX_SWITCH_CODE + 2048 * table] */
 void switch_template(uint8_t out[SWITCH_TEMPLATE_LEN], int index_reg, unsigned table);
 
